@@ -1,0 +1,15 @@
+"""Shared vocabulary: Recording, Chunk, StreamSpec and the errors. Depends on numpy only."""
+
+from cortexlink.core.chunk import Chunk
+from cortexlink.core.errors import (CortexlinkError, CorruptDataError, GraphError,
+                                    InvalidDataError, InvalidParameterError, ModelFileError,
+                                    NodeError, NotFittedError, RecordingNotFoundError,
+                                    TransportError, UnsupportedFormatError)
+from cortexlink.core.recording import Recording
+from cortexlink.core.streamspec import StreamSpec
+
+__all__ = [
+    "Chunk", "Recording", "StreamSpec", "CortexlinkError", "CorruptDataError", "GraphError",
+    "InvalidDataError", "InvalidParameterError", "ModelFileError", "NodeError", "NotFittedError",
+    "RecordingNotFoundError", "TransportError", "UnsupportedFormatError",
+]

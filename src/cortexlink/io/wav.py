@@ -1,0 +1,113 @@
+"""WAV files of int16 PCM, any channel count and rate, with their header kept for exact rewrites.
+
+The Neuralink data set ships one electrode per mono WAV; the codec restores such a file byte for
+byte, so reading returns the bytes before and after the sample payload as well as the samples.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cortexlink.core.errors import CorruptDataError, RecordingNotFoundError, UnsupportedFormatError
+from cortexlink.core.validation import check_2d, check_sample_rate
+
+_PCM = 1
+_EXTENSIBLE = 0xFFFE
+
+
+@dataclass
+class WavContents:
+    """Samples ``(n_channels, n_samples)`` int16 plus the exact bytes around them in the file."""
+
+    data: np.ndarray
+    sample_rate: int
+    header: bytes
+    trailer: bytes = b""
+
+
+def parse_wav(raw: bytes, source: str = "WAV data") -> WavContents:
+    """Parse the bytes of a 16-bit PCM WAV file; every declared size is checked against ``raw``."""
+    if len(raw) < 12 or raw[:4] != b"RIFF" or raw[8:12] != b"WAVE":
+        raise CorruptDataError(f"{source} is not a RIFF/WAVE file (bad magic); check the file type")
+    pos = 12
+    fmt = None
+    while pos + 8 <= len(raw):
+        cid = raw[pos:pos + 4]
+        (size,) = struct.unpack_from("<I", raw, pos + 4)
+        body = pos + 8
+        if cid == b"fmt ":
+            if size < 16 or body + size > len(raw):
+                raise CorruptDataError(f"{source}: 'fmt ' chunk of {size} bytes is truncated or too small")
+            fmt = struct.unpack_from("<HHIIHH", raw, body)
+        elif cid == b"data":
+            if fmt is None:
+                raise CorruptDataError(f"{source}: 'data' chunk comes before any 'fmt ' chunk")
+            return _contents(raw, fmt, body, size, source)
+        if body + size > len(raw):
+            raise CorruptDataError(f"{source}: chunk {cid!r} declares {size} bytes past the end of the file")
+        pos = body + size + (size & 1)
+    raise CorruptDataError(f"{source} has no 'data' chunk; the file is truncated or not audio")
+
+
+def _contents(raw: bytes, fmt: tuple, body: int, size: int, source: str) -> WavContents:
+    tag, n_channels, rate, _byte_rate, block_align, bits = fmt
+    if tag not in (_PCM, _EXTENSIBLE) or bits != 16:
+        raise UnsupportedFormatError(
+            f"{source}: only 16-bit integer PCM WAV is supported (format tag {tag}, {bits} bits); "
+            "convert it to int16 first"
+        )
+    if n_channels == 0 or block_align != 2 * n_channels:
+        raise CorruptDataError(f"{source}: {n_channels} channels with block align {block_align} is inconsistent")
+    check_sample_rate(rate, f"{source} sample rate")
+    if body + size > len(raw):
+        raise CorruptDataError(
+            f"{source}: 'data' chunk declares {size} bytes but only {len(raw) - body} remain; file is truncated"
+        )
+    n_frames = size // block_align
+    payload_end = body + n_frames * block_align
+    frames = np.frombuffer(raw, dtype="<i2", count=n_frames * n_channels, offset=body)
+    data = np.ascontiguousarray(frames.reshape(n_frames, n_channels).T).astype(np.int16, copy=False)
+    return WavContents(data=data, sample_rate=int(rate), header=raw[:body], trailer=raw[payload_end:])
+
+
+def read_wav(path: str | Path) -> WavContents:
+    """Read a 16-bit PCM WAV file."""
+    p = Path(path)
+    if not p.is_file():
+        raise RecordingNotFoundError(f"no such file: {p}")
+    return parse_wav(p.read_bytes(), str(p))
+
+
+def wav_header(n_channels: int, n_frames: int, sample_rate: int) -> bytes:
+    """The canonical 44-byte header of a 16-bit PCM WAV file."""
+    data_bytes = 2 * n_channels * n_frames
+    return (
+        b"RIFF" + struct.pack("<I", 36 + data_bytes) + b"WAVE"
+        + b"fmt " + struct.pack("<IHHIIHH", 16, _PCM, n_channels, sample_rate,
+                                sample_rate * 2 * n_channels, 2 * n_channels, 16)
+        + b"data" + struct.pack("<I", data_bytes)
+    )
+
+
+def wav_bytes(data: np.ndarray, sample_rate: float, header: bytes | None = None,
+              trailer: bytes = b"") -> bytes:
+    """Serialise int16 ``(n_channels, n_samples)`` data; ``header``/``trailer`` restore a file exactly."""
+    arr = check_2d(data, "WAV data")
+    if arr.dtype != np.int16:
+        raise UnsupportedFormatError(f"WAV output needs int16 samples, got {arr.dtype}; quantise first")
+    rate = check_sample_rate(sample_rate)
+    if rate != int(rate):
+        raise UnsupportedFormatError(f"WAV stores integer sample rates only, got {rate}")
+    if header is None:
+        header = wav_header(arr.shape[0], arr.shape[1], int(rate))
+    return header + np.ascontiguousarray(arr.T).astype("<i2").tobytes() + trailer
+
+
+def write_wav(path: str | Path, data: np.ndarray, sample_rate: float, header: bytes | None = None,
+              trailer: bytes = b"") -> None:
+    """Write int16 data as a WAV file (see ``wav_bytes``)."""
+    Path(path).write_bytes(wav_bytes(data, sample_rate, header, trailer))
