@@ -12,8 +12,15 @@ from pathlib import Path
 
 import numpy as np
 
-from cortexlink.core.errors import CorruptDataError, RecordingNotFoundError, UnsupportedFormatError
-from cortexlink.core.validation import check_2d, check_sample_rate
+from cortexlink.core.errors import (
+    CorruptDataError,
+    InvalidDataError,
+    RecordingNotFoundError,
+    UnsupportedFormatError,
+)
+from cortexlink.core.recording import Recording
+from cortexlink.core.validation import check_2d, check_positive, check_sample_rate
+from cortexlink.io._paths import writable_target, write_failed
 
 _PCM = 1
 _EXTENSIBLE = 0xFFFE
@@ -61,11 +68,14 @@ def _contents(raw: bytes, fmt: tuple, body: int, size: int, source: str) -> WavC
             "convert it to int16 first"
         )
     if n_channels == 0 or block_align != 2 * n_channels:
-        raise CorruptDataError(f"{source}: {n_channels} channels with block align {block_align} is inconsistent")
+        raise CorruptDataError(
+            f"{source}: {n_channels} channels with block align {block_align} is inconsistent"
+        )
     check_sample_rate(rate, f"{source} sample rate")
     if body + size > len(raw):
         raise CorruptDataError(
-            f"{source}: 'data' chunk declares {size} bytes but only {len(raw) - body} remain; file is truncated"
+            f"{source}: 'data' chunk declares {size} bytes but only {len(raw) - body} remain; "
+            "the file is truncated"
         )
     n_frames = size // block_align
     payload_end = body + n_frames * block_align
@@ -111,3 +121,54 @@ def write_wav(path: str | Path, data: np.ndarray, sample_rate: float, header: by
               trailer: bytes = b"") -> None:
     """Write int16 data as a WAV file (see ``wav_bytes``)."""
     Path(path).write_bytes(wav_bytes(data, sample_rate, header, trailer))
+
+
+_MAX_DATA_BYTES = 0xFFFFFFFF - 36  # the RIFF size field is 32 bits
+
+
+def load_wav(path: str | Path, gain_uv: float = 1.0) -> Recording:
+    """Read a WAV file as a Recording of int16 counts; WAV holds no gain, so give ``gain_uv`` if known."""
+    contents = read_wav(path)
+    return Recording(contents.data, contents.sample_rate, gain_uv=gain_uv, metadata={"format": "wav"})
+
+
+def save_wav(recording: Recording, path: str | Path, gain_uv: float | None = None) -> None:
+    """Write ``recording`` as 16-bit PCM WAV.
+
+    int16 data is written as it is. float32 microvolts are refused unless ``gain_uv`` (microvolts per
+    count) is given, in which case they are rounded to counts of that size; a gain that differs from
+    an int16 recording's own re-quantises it too. Time offset, channel ids, site and gain are not
+    stored: WAV has no place for them.
+    """
+    data = recording.data
+    if gain_uv is not None and (data.dtype != np.int16 or float(gain_uv) != recording.gain_uv):
+        data = quantise_to_int16(recording.microvolts(), check_positive(gain_uv, "gain_uv"))
+    elif data.dtype != np.int16:
+        raise UnsupportedFormatError(
+            f"WAV holds int16 counts but this recording is {data.dtype} microvolts; give a gain "
+            "(microvolts per count, e.g. --out-gain 0.195) to quantise it, or write .npz, .nwb or .raw, "
+            "which keep float32"
+        )
+    if data.size * 2 > _MAX_DATA_BYTES:
+        raise UnsupportedFormatError(
+            f"{data.size * 2} bytes of samples exceed the 4 GiB limit of a WAV file; write .npz, .nwb or .raw"
+        )
+    target = writable_target(path)
+    try:
+        write_wav(target, data, recording.sample_rate)
+    except OSError as exc:
+        raise write_failed(target, exc) from None
+
+
+def quantise_to_int16(microvolts: np.ndarray, gain_uv: float) -> np.ndarray:
+    """Round microvolts to int16 counts of ``gain_uv`` each; refuse values that would clip."""
+    counts = np.rint(microvolts / np.float32(gain_uv))
+    if counts.size:
+        lo, hi = float(counts.min()), float(counts.max())
+        if lo < -32768 or hi > 32767:
+            peak = float(np.abs(microvolts).max())
+            raise InvalidDataError(
+                f"at {gain_uv:g} uV per count the signal spans {lo:.0f}..{hi:.0f} counts, outside int16; "
+                f"use a gain of at least {peak / 32767:.6g} uV per count"
+            )
+    return counts.astype(np.int16)

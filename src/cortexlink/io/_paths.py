@@ -1,0 +1,39 @@
+"""Path checks and error wording shared by every reader and writer."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from cortexlink.core.errors import CortexlinkError, RecordingNotFoundError
+
+
+def one_line(text: object) -> str:
+    """``text`` with all whitespace runs (newlines included) collapsed, for one-line messages."""
+    return re.sub(r"\s+", " ", str(text)).strip()
+
+
+def existing_file(path: str | Path) -> Path:
+    """``path`` as a Path, or ``RecordingNotFoundError`` if it is not an existing file."""
+    p = Path(path)
+    if p.is_dir():
+        raise RecordingNotFoundError(f"{p} is a directory; give the path of one recording file")
+    if not p.is_file():
+        raise RecordingNotFoundError(f"no such file: {p}; check the path")
+    return p
+
+
+def writable_target(path: str | Path) -> Path:
+    """``path`` as a Path whose folder exists, or a ``CortexlinkError`` saying what to create."""
+    p = Path(path)
+    if p.is_dir():
+        raise CortexlinkError(f"{p} is a directory; give a file name to write the recording to")
+    if not p.parent.is_dir():
+        raise CortexlinkError(f"cannot write {p}: folder {p.parent} does not exist; create it first")
+    return p
+
+
+def write_failed(path: Path, exc: OSError) -> CortexlinkError:
+    """The error to raise when the operating system refuses a write."""
+    reason = one_line(exc.strerror or exc)
+    return CortexlinkError(f"cannot write {path}: {reason}; check permissions and free disk space")

@@ -1,0 +1,188 @@
+"""NWB files through pynwb: one ``ElectricalSeries`` with its electrodes table.
+
+NWB stores time first, ``(n_samples, n_channels)``, and states samples in volts through
+``conversion``; a Recording's int16 counts are written as they are with
+``conversion = gain_uv * 1e-6``, float32 microvolts with ``conversion = 1e-6``. The site, channel
+ids and metadata ride along in the series' ``comments`` (JSON) and the electrodes table.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cortexlink.core.errors import CorruptDataError, UnsupportedFormatError
+from cortexlink.core.recording import Recording
+from cortexlink.io._paths import existing_file, one_line, writable_target, write_failed
+from cortexlink.io.npz import metadata_json
+
+SERIES_NAME = "ElectricalSeries"
+_COMMENT_KEY = "cortexlink"
+
+
+def _pynwb() -> Any:
+    try:
+        import pynwb
+    except ImportError:
+        raise UnsupportedFormatError("NWB needs pynwb: pip install 'cortexlink[nwb]'") from None
+    return pynwb
+
+
+def save_nwb(recording: Recording, path: str | Path, series_name: str = SERIES_NAME) -> None:
+    """Write ``recording`` as an NWB file holding one ElectricalSeries named ``series_name``."""
+    pynwb = _pynwb()
+    from pynwb.ecephys import ElectricalSeries
+
+    target = writable_target(path)
+    nwbfile = pynwb.NWBFile(
+        session_description=str(recording.metadata.get("session_description", "cortexlink recording")),
+        identifier=str(uuid.uuid4()),
+        session_start_time=datetime.now(UTC),
+    )
+    device = nwbfile.create_device(name=f"implant_{recording.site}")
+    group = nwbfile.create_electrode_group(
+        name=f"site_{recording.site}", description=f"electrodes of site {recording.site}",
+        location="unknown", device=device,
+    )
+    nwbfile.add_electrode_column(name="channel_id", description="cortexlink channel id")
+    for channel_id in recording.channel_ids:
+        nwbfile.add_electrode(group=group, location="unknown", channel_id=str(channel_id))
+    region = nwbfile.create_electrode_table_region(
+        region=list(range(recording.n_channels)), description="all electrodes"
+    )
+    is_counts = recording.data.dtype == np.int16
+    comments = {_COMMENT_KEY: {
+        "site": recording.site,
+        "gain_uv": recording.gain_uv,
+        "channel_ids": np.asarray(recording.channel_ids).tolist(),
+        "channel_id_kind": np.asarray(recording.channel_ids).dtype.kind,
+        "metadata": json.loads(metadata_json(recording.metadata)),
+    }}
+    series = ElectricalSeries(
+        name=series_name, data=np.ascontiguousarray(recording.data.T), electrodes=region,
+        rate=recording.sample_rate, starting_time=recording.t0,
+        conversion=(recording.gain_uv if is_counts else 1.0) * 1e-6,
+        comments=json.dumps(comments), description="recorded signal",
+    )
+    nwbfile.add_acquisition(series)
+    try:
+        with pynwb.NWBHDF5IO(str(target), "w") as io:
+            io.write(nwbfile)
+    except OSError as exc:
+        raise write_failed(target, exc) from None
+
+
+def load_nwb(path: str | Path, series_name: str | None = None) -> Recording:
+    """Read the ElectricalSeries named ``series_name`` (default: the first one) from an NWB file."""
+    p = existing_file(path)
+    pynwb = _pynwb()
+    from pynwb.ecephys import ElectricalSeries
+
+    try:
+        io = pynwb.NWBHDF5IO(str(p), "r")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CorruptDataError(f"{p} is not a readable NWB (HDF5) file ({one_line(exc)})") from None
+    with io:
+        try:
+            nwbfile = io.read()
+        except Exception as exc:  # pynwb/hdmf raise many kinds for damaged or foreign files
+            raise CorruptDataError(f"{p} could not be read as NWB ({one_line(exc)})") from None
+        found = [obj for obj in nwbfile.objects.values() if isinstance(obj, ElectricalSeries)]
+        series = _pick(found, series_name, p)
+        return _recording(series, p)
+
+
+def _pick(found: list, series_name: str | None, path: Path) -> Any:
+    if not found:
+        raise UnsupportedFormatError(
+            f"{path} holds no ElectricalSeries; cortexlink reads extracellular voltage series"
+        )
+    if series_name is None:
+        acquisition_first = sorted(found, key=lambda s: (s.parent is None or s.parent.name != "root", s.name))
+        return acquisition_first[0]
+    for series in found:
+        if series.name == series_name:
+            return series
+    names = ", ".join(sorted(s.name for s in found))
+    raise UnsupportedFormatError(f"{path} has no ElectricalSeries named {series_name!r}; it has: {names}")
+
+
+def _recording(series: Any, path: Path) -> Recording:
+    data = np.asarray(series.data[()])
+    if data.ndim == 1:
+        data = data[:, None]
+    if data.ndim != 2:
+        raise UnsupportedFormatError(f"{path}: ElectricalSeries {series.name!r} has shape {data.shape}; "
+                                     "cortexlink reads (time, channels) series")
+    rate = _rate(series, path)
+    conversion = float(series.conversion)
+    offset = float(getattr(series, "offset", 0.0) or 0.0)
+    per_channel = series.channel_conversion
+    scale = np.ones(data.shape[1]) if per_channel is None else np.asarray(per_channel[()], dtype=float)
+    extra = _comments(series)
+    metadata = {"format": "nwb", "series_name": series.name, "unit": series.unit}
+    metadata.update(extra.get("metadata", {}))
+    uniform = offset == 0.0 and bool(np.all(scale == scale[0]))
+    volts_per_unit = conversion * float(scale[0])
+    if uniform and data.dtype == np.int16:
+        signal, gain_uv = data.T, _gain(volts_per_unit, extra)
+    elif uniform and data.dtype == np.float32 and volts_per_unit == 1e-6:
+        signal, gain_uv = data.T, 1.0
+    else:
+        volts = data.T.astype(np.float64) * conversion * scale[:, None] + offset
+        signal, gain_uv = (volts * 1e6).astype(np.float32), 1.0
+    return Recording(
+        signal, rate, gain_uv=gain_uv, t0=float(series.starting_time or 0.0),
+        channel_ids=_channel_ids(series, extra), site=str(extra.get("site", _site(series))),
+        metadata=metadata,
+    )
+
+
+def _rate(series: Any, path: Path) -> float:
+    if series.rate is not None:
+        return float(series.rate)
+    times = np.asarray(series.timestamps[()], dtype=np.float64)
+    steps = np.diff(times)
+    if times.size < 2 or not np.allclose(steps, steps.mean(), rtol=1e-6, atol=0):
+        raise UnsupportedFormatError(
+            f"{path}: ElectricalSeries {series.name!r} has irregular timestamps; "
+            "cortexlink needs a fixed sample rate"
+        )
+    return 1.0 / float(steps.mean())
+
+
+def _gain(volts_per_count: float, extra: dict) -> float:
+    """Microvolts per count: the exact value cortexlink wrote, when it agrees with the file."""
+    gain = volts_per_count * 1e6
+    written = extra.get("gain_uv")
+    if isinstance(written, float) and np.isclose(written, gain, rtol=1e-9, atol=0):
+        return written
+    return gain
+
+
+def _comments(series: Any) -> dict:
+    try:
+        parsed = json.loads(series.comments)
+    except (TypeError, ValueError):
+        return {}
+    extra = parsed.get(_COMMENT_KEY) if isinstance(parsed, dict) else None
+    return extra if isinstance(extra, dict) else {}
+
+
+def _channel_ids(series: Any, extra: dict) -> np.ndarray:
+    ids = extra.get("channel_ids")
+    if isinstance(ids, list) and len(ids) == len(series.electrodes.data[()]):
+        return np.asarray(ids, dtype=str if extra.get("channel_id_kind") == "U" else None)
+    return np.asarray(series.electrodes.data[()])
+
+
+def _site(series: Any) -> str:
+    table = series.electrodes.table
+    if "group_name" in table.colnames:
+        return str(table["group_name"][0])
+    return str(table["group"][0].name)
