@@ -47,8 +47,9 @@ def test_wrong_channel_count_and_existing_folder_are_rejected(tmp_path):
     w = SegmentLogWriter(tmp_path / "rec", {"raw": (4, "int16", 1000.0)})
     with pytest.raises(InvalidDataError, match="4 channels"):
         w.append("raw", _chunk(0, n_channels=3))
-    with pytest.raises(InvalidParameterError, match="not empty"):
+    with pytest.raises(InvalidParameterError, match="already exists"):
         SegmentLogWriter(tmp_path / "rec", {"raw": (4, "int16", 1000.0)})
+    SegmentLogWriter(tmp_path / "rec", {"other": (1, "float32", 100.0)})  # another stream may join
     with pytest.raises(InvalidParameterError, match="folder"):
         SegmentLogWriter(tmp_path / "rec2", {"../x": (4, "int16", 1000.0)})
 
@@ -62,9 +63,9 @@ def test_damaged_segments_and_index_are_reported(tmp_path):
     (tmp_path / "rec" / "raw" / "seg-00000001.npz").write_bytes(b"garbage")
     with pytest.raises(CorruptDataError, match="seg-00000001"):
         read_segment_log(tmp_path / "rec")
-    index = tmp_path / "rec" / "index.json"
+    index = tmp_path / "rec" / "raw" / "stream.json"
     meta = json.loads(index.read_text())
-    meta["streams"]["raw"]["n_channels"] = 5
+    meta["n_channels"] = 5
     (tmp_path / "rec" / "raw" / "seg-00000001.npz").unlink()
     index.write_text(json.dumps(meta))
     with pytest.raises(CorruptDataError, match="declared shape"):

@@ -2,10 +2,12 @@
 
 A live recorder must not lose what it has acknowledged when any process dies, itself included,
 even by SIGKILL. HDF5/NWB files are not safe to append to under a crash, so the recorder writes
-this log instead: ``index.json`` (the streams, written once, atomically) and, per stream, a
-folder of segments ``seg-00000000.npz``. A segment is written to a temporary name, fsynced,
-renamed into place and the folder fsynced; only then is it acknowledged. A crash leaves at
-worst a ``*.tmp`` file, which readers ignore. ``read_segment_log`` reads it all back.
+this log instead: one folder per stream holding ``stream.json`` (shape, dtype, rate; written
+once, atomically) and its segments ``seg-00000000.npz``. A segment is written to a temporary
+name, fsynced, renamed into place and the folder fsynced; only then is it acknowledged. A crash
+leaves at worst a ``*.tmp`` file, which readers ignore. Streams are independent, so several
+recorder processes may write different streams into one recording folder.
+``read_segment_log`` reads it all back.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from cortexlink.core.errors import (
 )
 from cortexlink.core.recording import Recording
 
-INDEX_NAME = "index.json"
+STREAM_INFO = "stream.json"
 FORMAT_NAME = "cortexlink-segment-log"
 FORMAT_VERSION = 1
 _SEGMENT = re.compile(r"^seg-(\d{8})\.npz$")
@@ -121,32 +123,33 @@ class SegmentLogWriter:
                  metadata: dict | None = None, capacity_samples: int = 4096) -> None:
         """``streams`` maps a name to ``(n_channels, dtype, sample_rate)``."""
         self.directory = Path(directory)
-        if self.directory.exists() and any(self.directory.iterdir()):
-            raise InvalidParameterError(
-                f"recording folder {self.directory} already exists and is not empty; "
-                "choose a new path so nothing is overwritten"
-            )
         if not streams:
             raise InvalidParameterError("a recording needs at least one stream to record")
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self._buffers: dict[str, _StreamBuffer] = {}
-        self._next_segment: dict[str, int] = {}
-        self.acknowledged: dict[str, int] = {}
-        index = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "metadata": metadata or {}, "streams": {}}
-        for name, (n_channels, dtype, rate) in streams.items():
+        for name in streams:
             if not _STREAM_NAME.match(name):
                 raise InvalidParameterError(
                     f"stream name {name!r} cannot name a folder; use letters, digits, '_', '.' or '-'"
                 )
+            if (self.directory / name).exists():
+                raise InvalidParameterError(
+                    f"{self.directory / name} already exists; record into a new folder so nothing is "
+                    "overwritten"
+                )
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._buffers: dict[str, _StreamBuffer] = {}
+        self._next_segment: dict[str, int] = {}
+        self.acknowledged: dict[str, int] = {}
+        for name, (n_channels, dtype, rate) in streams.items():
             dt = np.dtype(dtype)
-            (self.directory / name).mkdir()
+            folder = self.directory / name
+            folder.mkdir()
+            _fsync_dir(self.directory)
+            info = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "n_channels": int(n_channels),
+                    "dtype": dt.str, "sample_rate": float(rate), "metadata": metadata or {}}
+            _atomic_write(folder / STREAM_INFO, lambda f, i=info: f.write(json.dumps(i, indent=1).encode()))
             self._buffers[name] = _StreamBuffer(int(n_channels), dt, capacity_samples)
             self._next_segment[name] = 0
             self.acknowledged[name] = 0
-            index["streams"][name] = {"n_channels": int(n_channels), "dtype": dt.str,
-                                      "sample_rate": float(rate)}
-        _fsync_dir(self.directory)
-        _atomic_write(self.directory / INDEX_NAME, lambda f: f.write(json.dumps(index, indent=1).encode()))
 
     def append(self, stream: str, chunk: Chunk) -> None:
         """Buffer a chunk; it is acknowledged at the next ``flush``."""
@@ -179,25 +182,27 @@ class SegmentLogWriter:
         return self.flush()
 
 
-def _load_index(directory: Path) -> dict:
-    path = directory / INDEX_NAME
-    if not path.is_file():
-        raise RecordingNotFoundError(
-            f"{directory} holds no {INDEX_NAME}; it is not a cortexlink recording log"
+def _load_info(folder: Path) -> tuple[int, np.dtype, float]:
+    path = folder / STREAM_INFO
+    try:
+        info = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CorruptDataError(f"{path} is not valid JSON ({exc}); the stream file is damaged") from None
+    if not isinstance(info, dict) or info.get("format") != FORMAT_NAME:
+        raise CorruptDataError(f"{path} is not a {FORMAT_NAME} stream description")
+    if info.get("version") != FORMAT_VERSION:
+        raise CorruptDataError(
+            f"{path} has version {info.get('version')!r}; this reader knows {FORMAT_VERSION}"
         )
     try:
-        index = json.loads(path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CorruptDataError(f"{path} is not valid JSON ({exc}); the recording index is damaged") from None
-    if not isinstance(index, dict) or index.get("format") != FORMAT_NAME:
-        raise CorruptDataError(f"{path} is not a {FORMAT_NAME} index")
-    if index.get("version") != FORMAT_VERSION:
-        raise CorruptDataError(
-            f"{path} has version {index.get('version')!r}; this reader knows {FORMAT_VERSION}"
-        )
-    if not isinstance(index.get("streams"), dict):
-        raise CorruptDataError(f"{path} lists no streams")
-    return index
+        n_channels = int(info["n_channels"])
+        dtype = np.dtype(info["dtype"])
+        rate = float(info["sample_rate"])
+    except (KeyError, TypeError, ValueError):
+        raise CorruptDataError(f"{path} is malformed (n_channels, dtype, sample_rate)") from None
+    if not 0 < n_channels <= _MAX_CHANNELS or not rate > 0 or dtype.kind not in "iuf":
+        raise CorruptDataError(f"{path} declares impossible values")
+    return n_channels, dtype, rate
 
 
 def _read_segment(path: Path, n_channels: int, dtype: np.dtype) -> tuple[np.ndarray, ...]:
@@ -217,26 +222,24 @@ def _read_segment(path: Path, n_channels: int, dtype: np.dtype) -> tuple[np.ndar
 
 
 def read_segment_log(directory: str | os.PathLike) -> dict[str, RecordedStream]:
-    """Every committed chunk of every stream in a recording log (partial ``*.tmp`` files skipped)."""
+    """Every committed chunk of every stream in a recording folder (partial ``*.tmp`` files skipped)."""
     root = Path(directory)
-    index = _load_index(root)
+    if not root.is_dir():
+        raise RecordingNotFoundError(f"recording folder {root} does not exist")
+    folders = sorted(p for p in root.iterdir() if (p / STREAM_INFO).is_file())
+    if not folders:
+        raise RecordingNotFoundError(f"{root} holds no recorded stream (no */{STREAM_INFO}); "
+                                     "give the folder a recorder wrote")
     out: dict[str, RecordedStream] = {}
-    for name, info in index["streams"].items():
-        try:
-            n_channels = int(info["n_channels"])
-            dtype = np.dtype(info["dtype"])
-            rate = float(info["sample_rate"])
-        except (KeyError, TypeError, ValueError):
-            raise CorruptDataError(f"stream {name!r} in {root / INDEX_NAME} is malformed") from None
-        if not _STREAM_NAME.match(name) or not 0 < n_channels <= _MAX_CHANNELS or not rate > 0:
-            raise CorruptDataError(f"stream {name!r} in {root / INDEX_NAME} has impossible values")
-        folder = root / name
-        names = sorted(p.name for p in folder.iterdir() if _SEGMENT.match(p.name)) if folder.is_dir() else []
+    for folder in folders:
+        n_channels, dtype, rate = _load_info(folder)
+        names = sorted(p.name for p in folder.iterdir() if _SEGMENT.match(p.name))
         parts = [_read_segment(folder / n, n_channels, dtype) for n in names]
         if parts:
             data, starts, sizes, origins = (np.concatenate(x, axis=-1) for x in zip(*parts, strict=True))
         else:
             data = np.empty((n_channels, 0), dtype)
             starts = sizes = origins = np.empty(0, np.int64)
-        out[name] = RecordedStream(name, np.ascontiguousarray(data), rate, starts, sizes, origins)
+        data = np.ascontiguousarray(data)
+        out[folder.name] = RecordedStream(folder.name, data, rate, starts, sizes, origins)
     return out
