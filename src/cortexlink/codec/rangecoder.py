@@ -1,0 +1,123 @@
+"""Byte-wise range coder (carry-propagating, 32-bit range) for numba kernels.
+
+Coder state lives in small int64 arrays so kernels can carry it: encoder ``[low, range, cache,
+pending, pos]``, decoder ``[code, range, pos, error]``. Reads past the payload end give zero bytes
+and set the error flag, so a damaged payload can never make a loop read out of bounds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+TOP = 1 << 24
+MASK32 = (1 << 32) - 1
+
+
+@njit(cache=True, inline="always")
+def _shift_low(e, out):
+    low = e[0]
+    if low < 0xFF000000 or low > MASK32:
+        carry = low >> 32
+        temp = e[2]
+        p = e[4]
+        while True:
+            if p < out.shape[0]:
+                out[p] = (temp + carry) & 0xFF
+            p += 1
+            temp = 0xFF
+            e[3] -= 1
+            if e[3] == 0:
+                break
+        e[4] = p
+        e[2] = (low >> 24) & 0xFF
+    e[3] += 1
+    e[0] = (low & 0xFFFFFF) << 8
+
+
+@njit(cache=True)
+def enc_init():
+    """Fresh encoder state."""
+    e = np.zeros(5, np.int64)
+    e[1] = MASK32
+    e[3] = 1
+    return e
+
+
+@njit(cache=True, inline="always")
+def enc(e, out, cum, freq, total):
+    """Code the interval ``[cum, cum + freq)`` of ``total``."""
+    r = e[1] // total
+    e[0] += r * cum
+    e[1] = r * freq
+    while e[1] < TOP:
+        e[1] <<= 8
+        _shift_low(e, out)
+
+
+@njit(cache=True, inline="always")
+def enc_bits(e, out, value, n):
+    """Code ``n`` (<= 16) raw bits of ``value``."""
+    e[1] >>= n
+    e[0] += e[1] * value
+    while e[1] < TOP:
+        e[1] <<= 8
+        _shift_low(e, out)
+
+
+@njit(cache=True)
+def enc_flush(e, out):
+    """Write the last bytes; returns the payload length."""
+    for _ in range(5):
+        _shift_low(e, out)
+    return e[4]
+
+
+@njit(cache=True, inline="always")
+def _byte(d, buf):
+    p = d[2]
+    d[2] = p + 1
+    if p < buf.shape[0]:
+        return np.int64(buf[p])
+    d[3] = 1
+    return np.int64(0)
+
+
+@njit(cache=True)
+def dec_init(buf, start):
+    """Decoder state reading ``buf`` from ``start``."""
+    d = np.zeros(4, np.int64)
+    d[1] = MASK32
+    d[2] = start + 1  # the encoder's first byte is always zero
+    for _ in range(4):
+        d[0] = (d[0] << 8) | _byte(d, buf)
+    return d
+
+
+@njit(cache=True, inline="always")
+def dec_target(d, total):
+    """Value in ``[0, total)`` that the next symbol's interval contains (clamped when damaged)."""
+    d[1] //= total
+    v = d[0] // d[1]
+    if v >= total:
+        d[3] = 1
+        v = total - 1
+    return v
+
+
+@njit(cache=True, inline="always")
+def dec_update(d, buf, cum, freq):
+    """Consume the symbol ``[cum, cum + freq)`` after ``dec_target``."""
+    d[0] -= d[1] * cum
+    d[1] *= freq
+    while d[1] < TOP:
+        d[1] <<= 8
+        d[0] = ((d[0] << 8) | _byte(d, buf)) & MASK32
+
+
+@njit(cache=True, inline="always")
+def dec_bits(d, buf, n):
+    """Read ``n`` raw bits."""
+    v = dec_target(d, np.int64(1) << n)
+    dec_update(d, buf, v, 1)
+    return v
