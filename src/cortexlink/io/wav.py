@@ -71,7 +71,8 @@ def _contents(raw: bytes, fmt: tuple, body: int, size: int, source: str) -> WavC
         raise CorruptDataError(
             f"{source}: {n_channels} channels with block align {block_align} is inconsistent"
         )
-    check_sample_rate(rate, f"{source} sample rate")
+    if rate == 0:
+        raise CorruptDataError(f"{source}: the header gives a sample rate of 0 Hz; the file is damaged")
     if body + size > len(raw):
         raise CorruptDataError(
             f"{source}: 'data' chunk declares {size} bytes but only {len(raw) - body} remain; "
