@@ -1,0 +1,20 @@
+"""Stateful streaming signal processing: every block has ``process(chunk) -> chunk``, ``reset()``
+and ``apply(recording_or_array)``, and any chunking of a stream gives the same output as the
+whole stream at once."""
+
+from cortexlink.dsp.band_power import EEG_BANDS, BandPower
+from cortexlink.dsp.binning import Binner
+from cortexlink.dsp.block import Block
+from cortexlink.dsp.filters import ButterworthFilter, NotchFilter, SOSFilter
+from cortexlink.dsp.neo import NEO
+from cortexlink.dsp.pipeline import Pipeline
+from cortexlink.dsp.reference import CommonAverageReference
+from cortexlink.dsp.spike_band_power import SpikeBandPower
+from cortexlink.dsp.threshold import ThresholdCrossings, crossing_events
+from cortexlink.dsp.window import LineLength, SlidingWindowBlock
+
+__all__ = [
+    "EEG_BANDS", "BandPower", "Binner", "Block", "ButterworthFilter", "CommonAverageReference",
+    "LineLength", "NEO", "NotchFilter", "Pipeline", "SOSFilter", "SlidingWindowBlock",
+    "SpikeBandPower", "ThresholdCrossings", "crossing_events",
+]
