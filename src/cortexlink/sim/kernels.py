@@ -1,0 +1,208 @@
+"""Numba kernels of the simulator's hot loops: spike times, template placement, background, ADC.
+
+All of them work on a block of whole control periods starting at ``block_start`` and carry their
+state in arrays the caller keeps, so any sequence of blocks gives the same samples. Spike
+templates are summed in int32 fixed point (exact, order-free); the analogue background is a
+per-sample function of counter-based random numbers and filter state.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from cortexlink.sim.rng import gauss_from, hash2, uniform_open
+
+_NO_SPIKE = 1 << 62
+
+
+@njit(cache=True)
+def unit_spike_onsets(hazard_per_sample, period_samples, block_start, key, hazard, threshold,
+                      resume_at, counter, refractory, out_onsets, out_units):
+    """Poisson spiking with a dead time, by time rescaling, one unit at a time.
+
+    ``hazard_per_sample[u, p]`` is unit u's hazard during period p of the block. A unit fires at
+    the first sample at which its hazard accumulated since ``resume_at`` reaches an Exp(1)
+    threshold; it then accumulates nothing for ``refractory`` samples. State per unit: the hazard
+    so far, the threshold, where accumulation resumes, and its spike counter (which indexes its
+    random numbers). Returns how many onsets were written (sorted by unit, then time).
+    """
+    n_units, n_periods = hazard_per_sample.shape
+    m = 0
+    for u in range(n_units):
+        h = hazard[u]
+        th = threshold[u]
+        ru = resume_at[u]
+        k = counter[u]
+        for p in range(n_periods):
+            a = block_start + p * period_samples
+            b = a + period_samples
+            r = hazard_per_sample[u, p]
+            t = a if ru <= a else ru
+            while t < b and r > 0.0:
+                need = (th - h) / r
+                if need > b - t:
+                    h += r * (b - t)
+                    break
+                n = int(math.ceil(need))
+                if n < 1:
+                    n = 1
+                s = t + n - 1
+                if s >= b:
+                    h += r * (b - t)
+                    break
+                out_onsets[m] = s
+                out_units[m] = u
+                m += 1
+                k += 1
+                th = -math.log(uniform_open(hash2(key, u, k)))
+                h = 0.0
+                ru = s + refractory
+                t = ru
+        hazard[u] = h
+        threshold[u] = th
+        resume_at[u] = ru
+        counter[u] = k
+    return m
+
+
+@njit(cache=True)
+def exponential_draws(key, n, index):
+    """Exp(1) draws number ``index`` of streams 0..n-1 (the units' first thresholds)."""
+    out = np.empty(n)
+    for u in range(n):
+        out[u] = -math.log(uniform_open(hash2(key, u, index)))
+    return out
+
+
+@njit(cache=True)
+def first_intervals(key, n, mean_interval):
+    """Each channel's first hash event: interval draw number 0, counted from sample 0."""
+    out = np.empty(n, dtype=np.int64)
+    for c in range(n):
+        out[c] = next_interval(key, c, 0, mean_interval) - 1
+    return out
+
+
+@njit(cache=True)
+def place_templates(acc, block_start, onsets, units, n, fp_offsets, fp_channels, fp_templates):
+    """Add each spike's fixed-point footprint to ``acc`` (channels x block+template samples)."""
+    length = fp_templates.shape[1]
+    for i in range(n):
+        u = units[i]
+        off = onsets[i] - block_start
+        for f in range(fp_offsets[u], fp_offsets[u + 1]):
+            row = acc[fp_channels[f]]
+            tpl = fp_templates[f]
+            for j in range(length):
+                row[off + j] += tpl[j]
+
+
+@njit(cache=True)
+def mua_events(acc, block_start, n_block, key, next_event, counter, mean_interval, amplitude_uv,
+               templates_uv, fixed_point):
+    """Multi-unit 'hash': small spikes of distant neurons at ``1 / mean_interval`` per sample per
+    channel, random shape (from a small bank) and amplitude 0.5-1.5 x ``amplitude_uv``."""
+    n_ch = acc.shape[0]
+    n_tpl, length = templates_uv.shape
+    end = block_start + n_block
+    for c in range(n_ch):
+        s = next_event[c]
+        k = counter[c]
+        while s < end:
+            h = hash2(key, c, k)
+            tpl = templates_uv[np.int64(h & np.uint64(0xFFFF)) % n_tpl]
+            amp = amplitude_uv * (0.5 + ((h >> np.uint64(16)) & np.uint64(0xFFFF)) / 65536.0) * fixed_point
+            off = s - block_start
+            row = acc[c]
+            for j in range(length):
+                row[off + j] += np.int32(math.floor(amp * tpl[j] + 0.5))
+            k += 1
+            s += next_interval(key, c, k, mean_interval)
+        next_event[c] = s
+        counter[c] = k
+
+
+@njit(cache=True)
+def next_interval(key, c, k, mean_interval):
+    """Samples to the next hash event: an exponential interval, at least one sample."""
+    step = math.ceil(-math.log(uniform_open(hash2(key, c, k))) * mean_interval)
+    if step < 1.0:
+        return 1
+    if step > 1e15:
+        return 1 << 50
+    return int(step)
+
+
+@njit(cache=True)
+def lfp_sources(out, block_start, key, coef, state):
+    """AR(2) resonators driven by white noise: ``out[k, i]`` for source k (unit variance).
+    ``coef[k] = (a1, a2, input gain)``, ``state[k] = (y[n-1], y[n-2])``."""
+    n_src, n = out.shape
+    for k in range(n_src):
+        a1, a2, g = coef[k, 0], coef[k, 1], coef[k, 2]
+        y1, y2 = state[k, 0], state[k, 1]
+        for i in range(n):
+            e = 2.0 * uniform_open(hash2(key, k, block_start + i)) - 1.0
+            y = a1 * y1 + a2 * y2 + g * e
+            out[k, i] = y
+            y2 = y1
+            y1 = y
+        state[k, 0] = y1
+        state[k, 1] = y2
+
+
+@njit(cache=True)
+def background(out, acc, block_start, key, table, thermal_sd, pink_gain, poles, zeros, pink_state,
+               lfp, lfp_weights, inv_fixed_point):
+    """Per channel and sample: thermal white noise + pink (1/f) noise + LFP + spikes, in uV.
+
+    Pink noise is white noise through a cascade of first-order pole/zero sections alternating in
+    log-frequency (a -10 dB/decade slope); ``pink_state[c]`` holds each section's last input and
+    output. Both noises come from one 64-bit hash of (channel, sample).
+    """
+    n_ch, n = out.shape
+    n_sec = poles.shape[0]
+    n_lfp = lfp.shape[0]
+    x_prev = np.empty(n_sec)
+    y_prev = np.empty(n_sec)
+    for c in range(n_ch):
+        for s in range(n_sec):
+            x_prev[s] = pink_state[c, 2 * s]
+            y_prev[s] = pink_state[c, 2 * s + 1]
+        sd = thermal_sd[c]
+        pg = pink_gain[c]
+        row_acc = acc[c]
+        row_out = out[c]
+        for i in range(n):
+            h = hash2(key, c, block_start + i)
+            white = gauss_from(h, 0, table)
+            x = gauss_from(h, 32, table)
+            for s in range(n_sec):
+                y = x - zeros[s] * x_prev[s] + poles[s] * y_prev[s]
+                x_prev[s] = x
+                y_prev[s] = y
+                x = y
+            v = sd * white + pg * x + row_acc[i] * inv_fixed_point
+            for k in range(n_lfp):
+                v += lfp_weights[c, k] * lfp[k, i]
+            row_out[i] = v
+        for s in range(n_sec):
+            pink_state[c, 2 * s] = x_prev[s]
+            pink_state[c, 2 * s + 1] = y_prev[s]
+
+
+@njit(cache=True)
+def quantize(signal_uv, inv_gain, out):
+    """ADC: round microvolts to int16 counts, clipping at the rails."""
+    n_ch, n = signal_uv.shape
+    for c in range(n_ch):
+        for i in range(n):
+            v = math.floor(signal_uv[c, i] * inv_gain + 0.5)
+            if v > 32767.0:
+                v = 32767.0
+            elif v < -32768.0:
+                v = -32768.0
+            out[c, i] = np.int16(v)
