@@ -200,7 +200,7 @@ def _load_info(folder: Path) -> tuple[int, np.dtype, float]:
         rate = float(info["sample_rate"])
     except (KeyError, TypeError, ValueError):
         raise CorruptDataError(f"{path} is malformed (n_channels, dtype, sample_rate)") from None
-    if not 0 < n_channels <= _MAX_CHANNELS or not rate > 0 or dtype.kind not in "iuf":
+    if not 0 < n_channels <= _MAX_CHANNELS or not rate > 0 or dtype.kind not in "biuf":
         raise CorruptDataError(f"{path} declares impossible values")
     return n_channels, dtype, rate
 

@@ -1,0 +1,27 @@
+"""Built-in nodes: thin adapters that run cortexlink's algorithms inside the runtime.
+
+``BUILTIN_NODES`` maps each node kind used in graph files to the class implementing it, as a
+``"module:Class"`` reference, so the runtime can find a kind without importing every algorithm.
+``DEFAULT_GRAPH`` is the graph ``cortexlink run`` runs with no arguments.
+"""
+
+from pathlib import Path
+
+BUILTIN_NODES: dict[str, str] = {
+    "sim_source": "cortexlink.nodes.sim_source:SimSource",
+    "file_source": "cortexlink.nodes.file_source:FileSource",
+    "filter": "cortexlink.nodes.signal:Filter",
+    "car": "cortexlink.nodes.signal:CommonAverage",
+    "threshold_crossings": "cortexlink.nodes.signal:ThresholdCrossingsNode",
+    "spike_band_power": "cortexlink.nodes.signal:SpikeBandPowerNode",
+    "binner": "cortexlink.nodes.binning:BinnerNode",
+    "feature_binner": "cortexlink.nodes.binning:FeatureBinner",
+    "decoder": "cortexlink.nodes.decoder:DecoderNode",
+    "cursor_task": "cortexlink.nodes.cursor_task:CursorTaskNode",
+    "recorder": "cortexlink.nodes.recorder:Recorder",
+    "latency_probe": "cortexlink.nodes.latency_probe:LatencyProbe",
+}
+
+DEFAULT_GRAPH: Path = Path(__file__).resolve().parent / "graphs" / "default.yaml"
+
+__all__ = ["BUILTIN_NODES", "DEFAULT_GRAPH"]

@@ -1,0 +1,186 @@
+"""``decoder``: any cortexlink decoder, loaded from a file or calibrated on an open-loop block.
+
+Input: binned features ``(n_features, n_bins)`` per chunk. Feedback ``intended``: the subject's
+intended velocity (the cursor task's output), read as "latest value" and used as the labels of
+calibration. Output ``out``: rows ``vx, vy, live`` per bin; ``live`` is 0 while calibrating (the
+velocity rows are 0 then) and 1 once the decoder drives the cursor.
+
+Calibration collects ``calibration_s`` seconds of features with the intended velocity at the
+time of each bin, fits the decoder on a background thread (the node keeps consuming its input
+meanwhile, so nothing backs up), then decodes every bin with ``step``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cortexlink.core.chunk import Chunk
+from cortexlink.core.errors import CortexlinkError, InvalidParameterError, NodeError
+from cortexlink.core.streamspec import StreamSpec
+from cortexlink.graph.node import Node
+
+# kind -> "module:Class" of the decoders the node can calibrate (load_decoder reads any kind)
+DECODER_CLASSES = {
+    "kalman": "cortexlink.decode.kalman:KalmanFilter",
+    "wiener": "cortexlink.decode.wiener:WienerFilter",
+    "gru": "cortexlink.decode.recurrent:GRUDecoder",
+    "lstm": "cortexlink.decode.recurrent:LSTMDecoder",
+}
+N_OUTPUTS = 2
+LIVE_ROW = 2
+
+
+def make_decoder(kind: str, params: dict[str, Any]) -> Any:
+    """An unfitted decoder of ``kind`` built with ``params``."""
+    if kind not in DECODER_CLASSES:
+        raise InvalidParameterError(f"unknown decoder {kind!r}; choose one of {', '.join(DECODER_CLASSES)}")
+    module, _, name = DECODER_CLASSES[kind].partition(":")
+    try:
+        cls = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise NodeError(f"decoder {kind!r} is not available here ({exc}); for gru/lstm install "
+                        "cortexlink[torch]") from None
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        raise InvalidParameterError(f"bad parameters for a {kind!r} decoder: {exc}") from None
+
+
+class DecoderNode(Node):
+    """Calibrate (or load) a decoder, then decode velocity from every bin of features."""
+
+    kind = "decoder"
+    feedback_inputs = ("intended",)
+
+    @dataclass
+    class Settings:
+        decoder: str = "kalman"                 # kalman, wiener, gru, lstm
+        params: dict[str, Any] = field(default_factory=dict)  # constructor arguments of the decoder
+        model_path: str | None = None           # load this saved decoder instead of calibrating
+        calibration_s: float = 20.0             # open-loop block used to fit the decoder
+        save_path: str | None = None            # where to save the calibrated decoder (optional)
+
+        def __post_init__(self) -> None:
+            if self.model_path is None:
+                if self.decoder not in DECODER_CLASSES:
+                    raise InvalidParameterError(
+                        f"unknown decoder {self.decoder!r}; choose one of {', '.join(DECODER_CLASSES)}"
+                    )
+                if not self.calibration_s > 0:
+                    raise InvalidParameterError(f"calibration_s must be positive, got {self.calibration_s}")
+
+    @classmethod
+    def describe_outputs(cls, settings: Any, input_specs: dict[str, StreamSpec]) -> dict[str, StreamSpec]:
+        (spec,) = input_specs.values()
+        return {"out": StreamSpec("out", N_OUTPUTS + 1, spec.sample_rate, "float32", spec.chunk_samples)}
+
+    def setup(self) -> None:
+        s = self.settings
+        self.model = None
+        self.live = False
+        self._fit_thread: threading.Thread | None = None
+        self._fit_error: BaseException | None = None
+        self._n_features: int | None = None
+        if s.model_path is not None:
+            from cortexlink.decode.base import load_decoder
+
+            self.model = load_decoder(Path(s.model_path))
+            self.model.reset()
+            self.live = True
+            self.context.info(f"loaded {type(self.model).__name__} from {s.model_path}")
+        else:
+            self.model = make_decoder(s.decoder, s.params)
+        spec = self.context.input_specs.get("in")
+        if spec is not None:
+            self._allocate(spec.n_channels, spec.sample_rate)
+
+    def _allocate(self, n_features: int, bin_rate: float) -> None:
+        self._n_features = n_features
+        if self.live:
+            if self.model.n_features_ != n_features:
+                raise NodeError(f"the decoder in {self.settings.model_path} expects {self.model.n_features_} "
+                                f"features but its input stream has {n_features}; connect the same features "
+                                "it was trained on")
+            return
+        n_bins = max(2, int(round(self.settings.calibration_s * bin_rate)))
+        self._X = np.zeros((n_features, n_bins))
+        self._Y = np.zeros((N_OUTPUTS, n_bins))
+        self._n_collected = 0
+        self._missing_labels = 0
+
+    def process(self, inputs: dict[str, Chunk]) -> dict[str, Chunk]:
+        chunk = inputs["in"]
+        data = chunk.data
+        if self._n_features is None:
+            self._allocate(data.shape[0], chunk.sample_rate)
+        if data.shape[0] != self._n_features:
+            raise NodeError(f"decoder input changed from {self._n_features} to {data.shape[0]} features")
+        n = data.shape[1]
+        out = np.zeros((N_OUTPUTS + 1, n), dtype=np.float32)
+        if not self.live and self._fit_thread is not None and not self._fit_thread.is_alive():
+            self._go_live()
+        if self.live:
+            model = self.model
+            for k in range(n):
+                out[:N_OUTPUTS, k] = model.step(data[:, k])
+            out[LIVE_ROW] = 1.0
+        elif self._fit_thread is None:
+            self._collect(data)
+        return {"out": chunk.derive(out)}
+
+    def _collect(self, data: np.ndarray) -> None:
+        label = self.context.latest("intended")
+        if label is None:  # the task has not spoken yet: bins without a label are not used
+            self._missing_labels += data.shape[1]
+            return
+        for k in range(data.shape[1]):
+            i = self._n_collected
+            self._X[:, i] = data[:, k]
+            self._Y[:, i] = label.data[:N_OUTPUTS, -1]
+            self._n_collected += 1
+            if self._n_collected == self._X.shape[1]:
+                self._start_fit()
+                return
+
+    def _start_fit(self) -> None:
+        self.context.info(f"calibration block done ({self._n_collected} bins); fitting "
+                          f"{type(self.model).__name__}")
+        self._fit_thread = threading.Thread(target=self._fit, name="decoder-fit", daemon=True)
+        self._fit_thread.start()
+
+    def _fit(self) -> None:
+        try:
+            self.model.fit(self._X, self._Y)
+            self.fit_r2 = _in_sample_r2(self.model, self._X, self._Y)
+            if self.settings.save_path:
+                self.model.save(self.settings.save_path)
+        except BaseException as exc:  # re-raised in the node's loop
+            self._fit_error = exc
+
+    def _go_live(self) -> None:
+        if self._fit_error is not None:
+            exc = self._fit_error
+            if isinstance(exc, CortexlinkError):
+                raise exc
+            raise NodeError(f"fitting the decoder failed: {type(exc).__name__}: {exc}") from exc
+        self.model.reset()
+        self.live = True
+        self.context.info(f"decoder live (calibration R^2 {self.fit_r2:.3f})")
+        self.context.report({"calibration_bins": self._n_collected, "calibration_r2": round(self.fit_r2, 3)})
+
+    def shutdown(self) -> None:
+        if self._fit_thread is not None:
+            self._fit_thread.join(timeout=5.0)
+
+
+def _in_sample_r2(model: Any, X: np.ndarray, Y: np.ndarray) -> float:
+    P = model.predict(X)
+    ss_res = float(((Y - P) ** 2).sum())
+    ss_tot = float(((Y - Y.mean(axis=1, keepdims=True)) ** 2).sum())
+    return 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan")

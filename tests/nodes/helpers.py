@@ -1,0 +1,20 @@
+"""Drive a node class directly, without the runtime: build it with a standalone context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cortexlink.core.streamspec import StreamSpec
+from cortexlink.graph.node import NodeContext
+
+
+def make_node(cls: type, parameters: dict[str, Any] | None = None,
+              input_specs: dict[str, StreamSpec] | None = None, setup: bool = True) -> Any:
+    """An instance of node ``cls`` with checked settings, its output specs filled, set up."""
+    settings = cls.make_settings(parameters or {})
+    inputs = input_specs or {}
+    outputs = cls.describe_outputs(settings, inputs) if inputs or not cls.inputs else {}
+    node = cls(settings, NodeContext.standalone("test", inputs, outputs))
+    if setup:
+        node.setup()
+    return node

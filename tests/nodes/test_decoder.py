@@ -1,0 +1,95 @@
+"""decoder node: calibrates on labelled bins, goes live, decodes; or loads a saved model."""
+
+import time
+
+import numpy as np
+import pytest
+
+from cortexlink.core.chunk import Chunk
+from cortexlink.core.errors import GraphError, NodeError
+from cortexlink.core.streamspec import StreamSpec
+from cortexlink.nodes.decoder import LIVE_ROW, DecoderNode
+
+from .helpers import make_node
+
+N_FEAT = 24
+SPEC = {"in": StreamSpec("bins", N_FEAT, 100.0, "float32")}
+
+
+class Monkey:
+    """Linear-Gaussian features tuned to a smooth 2-D velocity."""
+
+    def __init__(self, seed=0):
+        self.rng = np.random.default_rng(seed)
+        self.tuning = self.rng.normal(size=(N_FEAT, 2))
+        self.t = 0
+
+    def velocity(self):
+        self.t += 1
+        return np.array([np.sin(self.t / 17.0), np.cos(self.t / 23.0)]) * 10
+
+    def features(self, v):
+        return (5 + self.tuning @ v / 5 + self.rng.normal(size=N_FEAT)).astype(np.float32)
+
+
+def _run(node, monkey, n_bins, start=0):
+    decoded, intended, live = [], [], []
+    for k in range(start, start + n_bins):
+        v = monkey.velocity()
+        node.context.set_latest("intended", Chunk(v[:, None].astype(np.float32), k, 100.0))
+        out = node.process({"in": Chunk(monkey.features(v)[:, None], k, 100.0, 7)})["out"]
+        assert out.origin_ns == 7
+        decoded.append(out.data[:2, 0])
+        intended.append(v)
+        live.append(out.data[LIVE_ROW, 0])
+    return np.array(decoded).T, np.array(intended).T, np.array(live)
+
+
+def _wait_live(node):
+    node._fit_thread.join(10)
+
+
+@pytest.mark.parametrize("kind", ["kalman", "wiener"])
+def test_calibrates_then_decodes(kind, tmp_path):
+    node = make_node(DecoderNode, {"decoder": kind, "calibration_s": 3.0,
+                                   "save_path": str(tmp_path / "model.npz")}, SPEC)
+    monkey = Monkey()
+    dec, _, live = _run(node, monkey, 300)
+    assert not live.any() and not dec.any()  # calibrating: velocity rows are 0
+    _wait_live(node)
+    dec, want, live = _run(node, monkey, 400, start=300)
+    assert live.all()
+    corr = [np.corrcoef(dec[i], want[i])[0, 1] for i in range(2)]
+    assert min(corr) > 0.8
+    assert node.context.reports["calibration_bins"] == 300
+    assert (tmp_path / "model.npz").exists()
+    # the saved model loads into a fresh node that is live at once and decodes the same way
+    loaded = make_node(DecoderNode, {"model_path": str(tmp_path / "model.npz")}, SPEC)
+    dec2, want2, live2 = _run(loaded, Monkey(1), 200)
+    assert live2.all() and min(np.corrcoef(dec2[i], want2[i])[0, 1] for i in range(2)) > 0.8
+
+
+def test_bins_without_a_label_are_not_used():
+    node = make_node(DecoderNode, {"calibration_s": 0.5}, SPEC)
+    for k in range(20):  # the task has not spoken yet
+        node.process({"in": Chunk(np.ones((N_FEAT, 1), np.float32), k, 100.0)})
+    assert node._n_collected == 0 and node._missing_labels == 20
+
+
+def test_loaded_model_with_other_feature_count_is_rejected(tmp_path):
+    node = make_node(DecoderNode, {"calibration_s": 1.0, "save_path": str(tmp_path / "m.npz")}, SPEC)
+    _run(node, Monkey(), 100)
+    _wait_live(node)
+    deadline = time.monotonic() + 5
+    while not (tmp_path / "m.npz").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    other = {"in": StreamSpec("bins", N_FEAT + 1, 100.0, "float32")}
+    with pytest.raises(NodeError, match="expects 24 features"):
+        make_node(DecoderNode, {"model_path": str(tmp_path / "m.npz")}, other)
+
+
+def test_bad_settings():
+    with pytest.raises(GraphError, match="unknown decoder"):
+        DecoderNode.make_settings({"decoder": "magic"})
+    with pytest.raises(GraphError, match="calibration_s"):
+        DecoderNode.make_settings({"calibration_s": 0})

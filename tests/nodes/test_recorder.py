@@ -1,0 +1,106 @@
+"""recorder node: flushes and acknowledges, survives SIGKILL of its own process, writes NWB/NPZ."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cortexlink.core.chunk import Chunk
+from cortexlink.core.errors import GraphError
+from cortexlink.core.streamspec import StreamSpec
+from cortexlink.io import open_recording
+from cortexlink.nodes.recorder import Recorder, read_recording_folder
+
+from .helpers import make_node
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+SPEC = {"in": StreamSpec("raw", 4, 30000.0, "int16", 30)}
+
+
+def _chunk(i):
+    data = (np.arange(120, dtype=np.int64).reshape(4, 30) * 3 + 11 * i).astype(np.int16)
+    return Chunk(data, 30 * i, 30000.0, 500 + i)
+
+
+@pytest.mark.parametrize("fmt", ["npz", "nwb"])
+def test_records_every_chunk_and_writes_the_file_on_shutdown(tmp_path, fmt):
+    rec = make_node(Recorder, {"path": str(tmp_path / "rec"), "format": fmt, "flush_ms": 1e6}, SPEC)
+    for i in range(20):
+        rec.process({"in": _chunk(i)})
+        if i == 9:
+            assert rec.flush() == 10
+    rec.shutdown()
+    assert rec.context.reports["acknowledged_chunks"] == 20
+    stream = read_recording_folder(tmp_path / "rec")["raw"]
+    assert stream.n_chunks == 20
+    expected = np.concatenate([_chunk(i).data for i in range(20)], axis=1)
+    np.testing.assert_array_equal(stream.data, expected)
+    np.testing.assert_array_equal(stream.origin_ns, 500 + np.arange(20))
+    back = open_recording(tmp_path / "rec" / f"raw.{fmt}")
+    np.testing.assert_array_equal(back.data, expected)
+    assert back.sample_rate == 30000.0
+
+
+def test_two_recorders_share_a_folder_and_names_must_be_new(tmp_path):
+    a = make_node(Recorder, {"path": str(tmp_path / "rec")}, SPEC)
+    b = make_node(Recorder, {"path": str(tmp_path / "rec"), "stream": "copy"}, SPEC)
+    for r in (a, b):
+        r.process({"in": _chunk(0)})
+        r.flush()
+    assert sorted(read_recording_folder(tmp_path / "rec")) == ["copy", "raw"]
+    with pytest.raises(Exception, match="already exists"):
+        make_node(Recorder, {"path": str(tmp_path / "rec")}, SPEC)
+    with pytest.raises(GraphError, match="flush_ms"):
+        Recorder.make_settings({"path": "x", "flush_ms": 0})
+    with pytest.raises(GraphError, match="path"):
+        Recorder.make_settings({})
+
+
+RECORDER_PROCESS = textwrap.dedent("""
+    import sys
+    import numpy as np
+    from cortexlink.core.chunk import Chunk
+    from cortexlink.core.streamspec import StreamSpec
+    from cortexlink.graph.node import NodeContext
+    from cortexlink.nodes.recorder import Recorder
+    spec = {"in": StreamSpec("raw", 4, 30000.0, "int16", 30)}
+    ctx = NodeContext.standalone("rec", spec, {})
+    node = Recorder(Recorder.make_settings({"path": sys.argv[1], "flush_ms": 2.0}), ctx)
+    node.setup()
+    i = 0
+    last = 0
+    while True:
+        data = (np.arange(120, dtype=np.int64).reshape(4, 30) * 3 + 11 * i).astype(np.int16)
+        node.process({"in": Chunk(data, 30 * i, 30000.0, 500 + i)})
+        i += 1
+        acked = ctx.reports.get("acknowledged_chunks", 0)
+        if acked != last:
+            last = acked
+            print(acked, flush=True)
+""")
+
+
+def test_acknowledged_chunks_survive_sigkill_of_the_recorder(tmp_path):
+    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([sys.executable, "-c", RECORDER_PROCESS, str(tmp_path / "rec")],
+                            stdout=subprocess.PIPE, env=env, text=True)
+    acked = 0
+    try:
+        while acked < 300:
+            line = proc.stdout.readline()
+            assert line, "recorder process exited early"
+            acked = int(line)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    stream = read_recording_folder(tmp_path / "rec")["raw"]
+    assert stream.n_chunks >= acked
+    for i, c in enumerate(stream.chunks()):
+        np.testing.assert_array_equal(c.data, _chunk(i).data)
+        assert (c.start_sample, c.origin_ns) == (30 * i, 500 + i)
