@@ -1,0 +1,86 @@
+"""Wake sleeping readers of a shared-memory ring: Linux futexes on a word inside the ring.
+
+A reader sleeps in ``futex_wait(word, seen, timeout)`` until the writer changes the word and calls
+``futex_wake``; one wake syscall wakes every reader, and a reader that sleeps uses no CPU. The
+kernel compares the word under its own lock, so no wake-up is lost between a reader's last check
+and its sleep. Elsewhere (no futex syscall), ``wait`` falls back to short sleeps.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import platform
+import sys
+import time
+
+__all__ = ["Futex", "FUTEX_AVAILABLE"]
+
+_SYS_FUTEX = {"x86_64": 202, "amd64": 202, "aarch64": 98, "arm64": 98, "i686": 240, "i386": 240,
+              "ppc64le": 221, "s390x": 238, "riscv64": 98}.get(platform.machine().lower())
+_FUTEX_WAIT = 0  # shared (not PRIVATE): the word lives in memory mapped by several processes
+_FUTEX_WAKE = 1
+_INT_MAX = 0x7FFFFFFF
+
+
+class _Timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
+def _libc():
+    if not sys.platform.startswith("linux") or _SYS_FUTEX is None:
+        return None
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        lib.syscall.restype = ctypes.c_long
+        return lib
+    except OSError:
+        return None
+
+
+_LIBC = _libc()
+FUTEX_AVAILABLE = _LIBC is not None
+
+
+class Futex:
+    """A 32-bit futex word at ``offset`` in a writable shared buffer (4-byte aligned)."""
+
+    def __init__(self, buffer, offset: int) -> None:
+        if offset % 4:
+            raise ValueError("a futex word must be 4-byte aligned")
+        self._word = ctypes.c_uint32.from_buffer(buffer, offset)
+        self._addr = ctypes.addressof(self._word)
+        self._ts = _Timespec()
+
+    @property
+    def value(self) -> int:
+        return self._word.value
+
+    def bump(self) -> None:
+        """Change the word (the writer does this before ``wake``)."""
+        self._word.value = (self._word.value + 1) & 0xFFFFFFFF
+
+    def wake(self) -> None:
+        """Wake every process sleeping on the word (about a microsecond when none is)."""
+        if _LIBC is not None:
+            _LIBC.syscall(_SYS_FUTEX, ctypes.c_void_p(self._addr), _FUTEX_WAKE, _INT_MAX, None, None, 0)
+
+    def wait(self, seen: int, timeout: float) -> None:
+        """Sleep while the word still equals ``seen``, at most ``timeout`` seconds.
+
+        Returns on a wake, a change of the word, the timeout or a signal; callers re-check their
+        condition either way.
+        """
+        if _LIBC is None:
+            time.sleep(min(timeout, 0.0002))
+            return
+        sec = int(timeout)
+        self._ts.tv_sec = sec
+        self._ts.tv_nsec = int((timeout - sec) * 1e9)
+        _LIBC.syscall(_SYS_FUTEX, ctypes.c_void_p(self._addr), _FUTEX_WAIT, ctypes.c_uint32(seen),
+                      ctypes.byref(self._ts), None, 0)
+
+    def release(self) -> None:
+        """Drop the reference into the buffer so the mapping can be closed."""
+        self._word = None  # type: ignore[assignment]
+

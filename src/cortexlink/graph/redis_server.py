@@ -1,0 +1,65 @@
+"""Start a private ``redis-server`` on a unix socket with persistence off (no save stalls).
+
+Used by the supervisor when the redis transport is asked for without a URL, and by tests.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from cortexlink.core.errors import TransportError
+
+__all__ = ["RedisServer", "redis_server_available"]
+
+
+def redis_server_available() -> bool:
+    return shutil.which("redis-server") is not None
+
+
+class RedisServer:
+    """A ``redis-server`` child process listening only on ``<tmpdir>/redis.sock``."""
+
+    def __init__(self, startup_timeout: float = 10.0) -> None:
+        exe = shutil.which("redis-server")
+        if exe is None:
+            raise TransportError("redis-server is not installed (apt install redis-server), or give "
+                                 "--redis-url redis://host:port, or use --transport shm")
+        self.dir = Path(tempfile.mkdtemp(prefix="cortexlink-redis-"))
+        self.socket = self.dir / "redis.sock"
+        args = [exe, "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
+                "--save", "", "--appendonly", "no", "--dir", str(self.dir), "--daemonize", "no",
+                "--loglevel", "warning", "--logfile", str(self.dir / "redis.log")]
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + startup_timeout
+        while not self.socket.exists():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                log = (self.dir / "redis.log").read_text(errors="replace")[-300:] if \
+                    (self.dir / "redis.log").exists() else ""
+                self.stop()
+                raise TransportError(f"redis-server did not start: {log.strip() or 'no log'}")
+            time.sleep(0.01)
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> RedisServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

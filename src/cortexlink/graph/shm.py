@@ -1,0 +1,274 @@
+"""The ``shm`` transport: one shared-memory ring per stream, one writer, any number of readers.
+
+A ring is a file in a run directory under ``/dev/shm`` (tmpfs: memory, no disk), mapped by every
+process that uses the stream. Layout: a 128-byte header (write count, futex word, shape) and
+``slots`` fixed-size slots, each a 64-byte slot header (sequence number, samples, start, origin,
+write time, rate) and room for ``spec.chunk_bytes`` of data.
+
+The writer fills a slot, stamps its sequence number, advances the write count and wakes readers
+through a futex (one syscall, however many readers). Each reader keeps its own cursor in its own
+process; it never holds the writer back. A reader more than a ring behind jumps to the oldest slot
+still held and adds the chunks it skipped to ``overruns``; a slot overwritten while being copied
+is detected by its sequence number (seqlock) and counted the same way.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cortexlink.core.chunk import Chunk
+from cortexlink.core.errors import TransportError
+from cortexlink.core.streamspec import StreamSpec
+from cortexlink.graph.futex import Futex
+from cortexlink.graph.transport import StreamReader, StreamWriter, Transport, check_chunk
+
+__all__ = ["ShmTransport", "ShmWriter", "ShmReader"]
+
+MAGIC = 0x31474E4952584C43  # "CLXRING1"
+HEADER = 128
+SLOT_HEADER = 64
+# header int64 fields
+H_MAGIC, H_SLOTS, H_STRIDE, H_CHANNELS, H_MAXSAMP, H_WSEQ, _H_FUTEX, H_ENDED, H_ITEMSIZE = range(9)
+FUTEX_OFFSET = 8 * _H_FUTEX
+DTYPE_OFFSET = 80  # 16 bytes: numpy dtype string
+# slot header int64 fields
+S_SEQ, S_NSAMP, S_START, S_ORIGIN, S_WRITE, S_RATE = range(6)
+
+
+def _shm_root() -> Path:
+    root = Path("/dev/shm")
+    return root if root.is_dir() and os.access(root, os.W_OK) else Path(tempfile.gettempdir())
+
+
+class _Ring:
+    """A mapped ring file: numpy views of the header, the slot headers and the slot data."""
+
+    def __init__(self, path: Path, spec: StreamSpec) -> None:
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            raise TransportError(f"stream {spec.name!r} does not exist in {path.parent}; "
+                                 "the supervisor creates streams before nodes start") from None
+        try:
+            size = os.fstat(fd).st_size
+            self.mm = mmap.mmap(fd, size)
+        finally:
+            os.close(fd)
+        head = np.ndarray((HEADER // 8,), np.int64, buffer=self.mm)
+        if head[H_MAGIC] != MAGIC:
+            raise TransportError(f"{path} is not a cortexlink ring")
+        slots, stride = int(head[H_SLOTS]), int(head[H_STRIDE])
+        dtype = np.dtype(bytes(self.mm[DTYPE_OFFSET:DTYPE_OFFSET + 16]).rstrip(b"\0").decode())
+        if HEADER + slots * stride > size or dtype != np.dtype(spec.dtype) \
+                or int(head[H_CHANNELS]) != spec.n_channels:
+            raise TransportError(f"ring {path} does not match stream spec {spec}")
+        self.head = head
+        self.slots = slots
+        self.stride = stride
+        self.dtype = dtype
+        self.n_channels = int(head[H_CHANNELS])
+        self.max_samples = int(head[H_MAXSAMP])
+        self.slot_head = np.ndarray((slots, SLOT_HEADER // 8), np.int64, buffer=self.mm, offset=HEADER,
+                                    strides=(stride, 8))
+        self.slot_rate = np.ndarray((slots,), np.float64, buffer=self.mm, offset=HEADER + 8 * S_RATE,
+                                    strides=(stride,))
+        per_slot = self.n_channels * self.max_samples
+        self.data = np.ndarray((slots, per_slot), dtype, buffer=self.mm, offset=HEADER + SLOT_HEADER,
+                               strides=(stride, dtype.itemsize))
+        self.futex = Futex(self.mm, FUTEX_OFFSET)
+
+    def close(self) -> None:
+        self.futex.release()
+        self.head = self.slot_head = self.slot_rate = self.data = None  # type: ignore[assignment]
+        try:
+            self.mm.close()
+        except BufferError:  # a chunk view still refers to it; the mapping goes with the process
+            pass
+
+
+def create_ring(path: Path, spec: StreamSpec, slots: int) -> None:
+    """Write a fresh ring file for ``spec`` (atomically, so readers never see half a header)."""
+    if slots < 2:
+        raise TransportError(f"a ring needs at least 2 slots, got {slots}")
+    dtype = np.dtype(spec.dtype)
+    stride = SLOT_HEADER + -(-spec.chunk_bytes // 64) * 64
+    size = HEADER + slots * stride
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.ftruncate(fd, size)
+        mm = mmap.mmap(fd, size)
+        head = np.ndarray((HEADER // 8,), np.int64, buffer=mm)
+        head[H_SLOTS], head[H_STRIDE] = slots, stride
+        head[H_CHANNELS], head[H_MAXSAMP] = spec.n_channels, spec.chunk_samples
+        head[H_ITEMSIZE] = dtype.itemsize
+        mm[DTYPE_OFFSET:DTYPE_OFFSET + 16] = dtype.str.encode().ljust(16, b"\0")
+        slot_head = np.ndarray((slots, SLOT_HEADER // 8), np.int64, buffer=mm, offset=HEADER,
+                               strides=(stride, 8))
+        slot_head[:, S_SEQ] = -1
+        del slot_head
+        head[H_MAGIC] = MAGIC
+        del head
+        mm.close()
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+class ShmWriter(StreamWriter):
+    def __init__(self, ring: _Ring, spec: StreamSpec) -> None:
+        self.ring, self.spec = ring, spec
+        ring.head[H_ENDED] = 0
+
+    def write(self, chunk: Chunk) -> None:
+        r = self.ring
+        check_chunk(self.spec, chunk)
+        seq = int(r.head[H_WSEQ])
+        i = seq % r.slots
+        n = chunk.data.shape[1]
+        sh = r.slot_head[i]
+        sh[S_SEQ] = -1
+        r.data[i, :r.n_channels * n].reshape(r.n_channels, n)[...] = chunk.data
+        sh[S_NSAMP] = n
+        sh[S_START] = chunk.start_sample
+        sh[S_ORIGIN] = chunk.origin_ns or time.monotonic_ns()
+        r.slot_rate[i] = chunk.sample_rate
+        sh[S_WRITE] = time.monotonic_ns()
+        sh[S_SEQ] = seq
+        r.head[H_WSEQ] = seq + 1
+        r.futex.bump()
+        r.futex.wake()
+        self.chunks += 1
+
+    def end(self) -> None:
+        self.ring.head[H_ENDED] = 1
+        self.ring.futex.bump()
+        self.ring.futex.wake()
+
+    def release(self) -> None:
+        self.ring.close()
+
+
+class ShmReader(StreamReader):
+    def __init__(self, ring: _Ring, spec: StreamSpec, from_start: bool = False) -> None:
+        self.ring, self.spec = ring, spec
+        wseq = int(ring.head[H_WSEQ])
+        self.cursor = max(0, wseq - ring.slots + 1) if from_start else wseq
+        self._last: Chunk | None = None
+
+    def _take(self) -> Chunk | None:
+        """Copy out the chunk at the cursor if one is there (counting overruns); never waits."""
+        r = self.ring
+        while True:
+            wseq = int(r.head[H_WSEQ])
+            if self.cursor >= wseq:
+                return None
+            oldest = wseq - r.slots + 1
+            if self.cursor < oldest:
+                self.overruns += oldest - self.cursor
+                self.cursor = oldest
+            i = self.cursor % r.slots
+            sh = r.slot_head[i]
+            if sh[S_SEQ] != self.cursor:
+                self.overruns += 1
+                self.cursor += 1
+                continue
+            n = int(sh[S_NSAMP])
+            start, origin, wrote = int(sh[S_START]), int(sh[S_ORIGIN]), int(sh[S_WRITE])
+            rate = float(r.slot_rate[i])
+            data = r.data[i, :r.n_channels * n].reshape(r.n_channels, n).copy()
+            if sh[S_SEQ] != self.cursor:  # the writer lapped us while we copied
+                self.overruns += 1
+                self.cursor += 1
+                continue
+            self.cursor += 1
+            self.chunks += 1
+            self.last_write_ns = wrote
+            chunk = Chunk(data, start, rate, origin)
+            self._last = chunk
+            return chunk
+
+    def read(self, timeout: float) -> Chunk | None:
+        chunk = self._take()
+        if chunk is not None:
+            return chunk
+        r = self.ring
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = r.futex.value
+            chunk = self._take()
+            if chunk is not None or r.head[H_ENDED]:
+                return chunk
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            r.futex.wait(seen, left)
+
+    def latest(self) -> Chunk | None:
+        wseq = int(self.ring.head[H_WSEQ])
+        if wseq > self.cursor + 1:
+            self.cursor = wseq - 1
+        while self._take() is not None:
+            pass
+        return self._last
+
+    @property
+    def at_end(self) -> bool:
+        return bool(self.ring.head[H_ENDED]) and self.cursor >= int(self.ring.head[H_WSEQ])
+
+    def release(self) -> None:
+        self.ring.close()
+
+
+class ShmTransport(Transport):
+    """Streams as shared-memory rings in one run directory; no service to start."""
+
+    kind = "shm"
+
+    def __init__(self, directory: str | Path | None = None, create_dir: bool = True) -> None:
+        if directory is None:
+            directory = tempfile.mkdtemp(prefix=f"cortexlink-{os.getpid()}-", dir=_shm_root())
+        self.dir = Path(directory)
+        if create_dir:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        elif not self.dir.is_dir():
+            raise TransportError(f"shared-memory run directory {self.dir} is gone; "
+                                 "was the supervisor stopped?")
+        self._open: list[Any] = []
+
+    @property
+    def address(self) -> dict[str, Any]:
+        return {"kind": "shm", "dir": str(self.dir)}
+
+    def _path(self, name: str) -> Path:
+        return self.dir / f"{name}.ring"
+
+    def create(self, spec: StreamSpec, slots: int = 256) -> None:
+        create_ring(self._path(spec.name), spec, slots)
+
+    def writer(self, spec: StreamSpec) -> ShmWriter:
+        w = ShmWriter(_Ring(self._path(spec.name), spec), spec)
+        self._open.append(w)
+        return w
+
+    def reader(self, spec: StreamSpec, from_start: bool = False) -> ShmReader:
+        r = ShmReader(_Ring(self._path(spec.name), spec), spec, from_start)
+        self._open.append(r)
+        return r
+
+    def close(self) -> None:
+        for item in self._open:
+            item.release()
+        self._open.clear()
+
+    def destroy(self) -> None:
+        self.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
