@@ -22,6 +22,7 @@ def load_edf(path: str | Path) -> Recording:
     p = existing_file(path)
     with open(p, "rb") as fh:
         is_bdf = fh.read(len(BDF_MAGIC)) == BDF_MAGIC
+    check_edf_size(p, bytes_per_sample=3 if is_bdf else 2)
     try:
         import mne
     except ImportError:
@@ -44,3 +45,37 @@ def load_edf(path: str | Path) -> Recording:
         "meas_date": None if raw.info["meas_date"] is None else raw.info["meas_date"].isoformat(),
     }
     return Recording(data, float(raw.info["sfreq"]), metadata=metadata)
+
+
+def check_edf_size(path: Path, bytes_per_sample: int) -> None:
+    """Check the file holds all the data records its header declares (MNE would read a cut file)."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        fixed = fh.read(256)
+        try:
+            header_bytes, n_records, n_signals = int(fixed[184:192]), int(fixed[236:244]), int(fixed[252:256])
+        except ValueError:
+            raise CorruptDataError(f"{path}: the EDF header's sizes are not numbers; the file is damaged") \
+                from None
+        if n_signals <= 0 or header_bytes != 256 * (n_signals + 1) or header_bytes > size:
+            raise CorruptDataError(
+                f"{path}: EDF header declares {n_signals} signals in {header_bytes} header bytes, which "
+                f"does not fit a {size}-byte file; the file is damaged"
+            )
+        fh.seek(256 + 216 * n_signals)
+        fields = fh.read(8 * n_signals)
+    try:
+        per_record = sum(int(fields[i:i + 8]) for i in range(0, len(fields), 8))
+    except ValueError:
+        raise CorruptDataError(f"{path}: the EDF samples-per-record fields are not numbers") from None
+    record_bytes = per_record * bytes_per_sample
+    data_bytes = size - header_bytes
+    if n_records >= 0:  # bytes after the last record are tolerated, missing ones are not
+        damaged = record_bytes <= 0 or data_bytes < n_records * record_bytes
+    else:  # -1: still being recorded, so the size must be whole records
+        damaged = record_bytes <= 0 or data_bytes % record_bytes != 0
+    if damaged:
+        raise CorruptDataError(
+            f"{path}: header declares {n_records} records of {record_bytes} bytes but {data_bytes} bytes of "
+            "data follow; the file is truncated or damaged"
+        )

@@ -119,7 +119,7 @@ def _recording(series: Any, path: Path) -> Recording:
     if data.ndim != 2:
         raise UnsupportedFormatError(f"{path}: ElectricalSeries {series.name!r} has shape {data.shape}; "
                                      "cortexlink reads (time, channels) series")
-    rate = _rate(series, path)
+    rate, t0 = _timing(series, path)
     conversion = float(series.conversion)
     offset = float(getattr(series, "offset", 0.0) or 0.0)
     per_channel = series.channel_conversion
@@ -137,15 +137,16 @@ def _recording(series: Any, path: Path) -> Recording:
         volts = data.T.astype(np.float64) * conversion * scale[:, None] + offset
         signal, gain_uv = (volts * 1e6).astype(np.float32), 1.0
     return Recording(
-        signal, rate, gain_uv=gain_uv, t0=float(series.starting_time or 0.0),
+        signal, rate, gain_uv=gain_uv, t0=t0,
         channel_ids=_channel_ids(series, extra), site=str(extra.get("site", _site(series))),
         metadata=metadata,
     )
 
 
-def _rate(series: Any, path: Path) -> float:
+def _timing(series: Any, path: Path) -> tuple[float, float]:
+    """Sample rate and time of the first sample, from ``rate`` or from evenly spaced timestamps."""
     if series.rate is not None:
-        return float(series.rate)
+        return float(series.rate), float(series.starting_time or 0.0)
     times = np.asarray(series.timestamps[()], dtype=np.float64)
     steps = np.diff(times)
     if times.size < 2 or not np.allclose(steps, steps.mean(), rtol=1e-6, atol=0):
@@ -153,7 +154,7 @@ def _rate(series: Any, path: Path) -> float:
             f"{path}: ElectricalSeries {series.name!r} has irregular timestamps; "
             "cortexlink needs a fixed sample rate"
         )
-    return 1.0 / float(steps.mean())
+    return 1.0 / float(steps.mean()), float(times[0])
 
 
 def _gain(volts_per_count: float, extra: dict) -> float:
