@@ -24,7 +24,8 @@ from cortexlink.io._paths import existing_file, one_line
 
 BONN_SAMPLES = 4097
 BONN_RATE = 173.61
-_WHITESPACE = np.frombuffer(b" \t\r\n\v\f", dtype=np.uint8)
+_IS_SPACE = np.zeros(256, dtype=bool)
+_IS_SPACE[list(b" \t\r\n\v\f")] = True
 _INTEGER_TEXT = re.compile(rb"[\s0-9+\-]*")
 
 
@@ -66,7 +67,7 @@ def tokens_per_line(raw: bytes) -> np.ndarray:
     b = np.frombuffer(raw, dtype=np.uint8)
     if b.size == 0:
         return np.zeros(0, dtype=np.int64)
-    space = np.isin(b, _WHITESPACE)
+    space = _IS_SPACE[b]
     starts = ~space
     starts[1:] &= space[:-1]
     line = np.cumsum(b == ord("\n")) - (b == ord("\n"))

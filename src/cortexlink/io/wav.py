@@ -112,7 +112,9 @@ def wav_bytes(data: np.ndarray, sample_rate: float, header: bytes | None = None,
         raise UnsupportedFormatError(f"WAV output needs int16 samples, got {arr.dtype}; quantise first")
     rate = check_sample_rate(sample_rate)
     if rate != int(rate):
-        raise UnsupportedFormatError(f"WAV stores integer sample rates only, got {rate}")
+        raise UnsupportedFormatError(
+            f"WAV stores integer sample rates only, got {rate}; write .npz, .nwb or .raw to keep it"
+        )
     if header is None:
         header = wav_header(arr.shape[0], arr.shape[1], int(rate))
     return header + np.ascontiguousarray(arr.T).astype("<i2").tobytes() + trailer
