@@ -62,7 +62,7 @@ class Block:
     crc: int
 
 
-def _varint(n: int) -> bytes:
+def varint_bytes(n: int) -> bytes:
     out = bytearray()
     while n >= 0x80:
         out.append(n & 0x7F | 0x80)
@@ -71,7 +71,7 @@ def _varint(n: int) -> bytes:
     return bytes(out)
 
 
-class _Reader:
+class ByteReader:
     """Reads fields from untrusted bytes; running past the end is a CorruptDataError."""
 
     def __init__(self, data: bytes) -> None:
@@ -113,19 +113,19 @@ def pack(header: Header, blocks: list[tuple[str, bytes]]) -> bytes:
     flags = ((WAV if h.wav_header is not None else 0) | (WAV_STD if std_wav else 0)
              | (TRAILER if h.wav_trailer else 0) | (0 if rate_int else RATE_F64)
              | (GAIN if h.gain_uv != 1.0 else 0) | (T0 if h.t0 != 0.0 else 0))
-    out = [MAGIC, bytes([VERSION, flags]), _varint(h.n_channels), _varint(h.n_samples),
-           _varint(h.block_samples),
-           _varint(int(h.sample_rate)) if rate_int else struct.pack("<d", h.sample_rate)]
+    out = [MAGIC, bytes([VERSION, flags]), varint_bytes(h.n_channels), varint_bytes(h.n_samples),
+           varint_bytes(h.block_samples),
+           varint_bytes(int(h.sample_rate)) if rate_int else struct.pack("<d", h.sample_rate)]
     if flags & GAIN:
         out.append(struct.pack("<d", h.gain_uv))
     if flags & T0:
         out.append(struct.pack("<d", h.t0))
     if h.wav_header is not None and not std_wav:
-        out += [_varint(len(h.wav_header)), h.wav_header]
+        out += [varint_bytes(len(h.wav_header)), h.wav_header]
     if h.wav_trailer:
-        out += [_varint(len(h.wav_trailer)), h.wav_trailer]
+        out += [varint_bytes(len(h.wav_trailer)), h.wav_trailer]
     for method, payload in blocks:
-        out += [bytes([METHODS.index(method)]), _varint(len(payload)),
+        out += [bytes([METHODS.index(method)]), varint_bytes(len(payload)),
                 struct.pack("<I", zlib.crc32(payload))]
     head = b"".join(out)
     return b"".join([head, struct.pack("<I", zlib.crc32(head)), *(p for _, p in blocks)])
@@ -134,7 +134,7 @@ def pack(header: Header, blocks: list[tuple[str, bytes]]) -> bytes:
 def unpack(data: bytes) -> tuple[Header, list[Block]]:
     """Parse and verify a container's header and index; payloads are checked by ``payload``."""
     data = bytes(data)
-    r = _Reader(data)
+    r = ByteReader(data)
     if r.take(3) != MAGIC:
         raise CorruptDataError("not a cortexlink compressed file (bad magic); check what was passed")
     version, flags = r.take(2)

@@ -1,0 +1,61 @@
+"""The codec as a numcodecs ``Codec`` (id ``"cortexlink"``), so zarr arrays of int16 can use it.
+
+Registered through the ``numcodecs.codecs`` entry point. With zarr's version-2 format it is the
+array's ``compressor``; with the version-3 format ``ZarrCortexlink`` is its ``serializer``.
+A 2-D chunk is taken as ``(channels, time)``; other shapes as rows along their last axis.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numcodecs.abc import Codec
+from numcodecs.compat import ensure_contiguous_ndarray, ndarray_copy
+
+from cortexlink.codec.api import LEVELS, CompressedReader, compress
+from cortexlink.core.errors import InvalidDataError, InvalidParameterError
+
+
+class CortexlinkCodec(Codec):
+    """Lossless compression of int16 chunks with the cortexlink codec at ``level``."""
+
+    codec_id = "cortexlink"
+
+    def __init__(self, level: str = "max") -> None:
+        if level not in LEVELS:
+            raise InvalidParameterError(f"unknown compression level {level!r}; use one of {LEVELS}")
+        self.level = level
+
+    def encode(self, buf) -> bytes:
+        arr = np.asarray(buf)
+        if arr.dtype.kind != "i" or arr.dtype.itemsize != 2:
+            raise InvalidDataError(f"the cortexlink codec stores int16 data, got {arr.dtype}; "
+                                   "use an int16 zarr array or another codec")
+        arr = arr.astype(np.int16, copy=False)
+        rows = arr.reshape(1, -1) if arr.ndim < 2 or arr.shape[-1] == 0 else arr.reshape(-1, arr.shape[-1])
+        if rows.shape[0] == 0:
+            rows = rows.reshape(1, 0)
+        return compress(np.ascontiguousarray(rows), self.level, None)
+
+    def decode(self, buf, out=None) -> np.ndarray:
+        data = CompressedReader(ensure_contiguous_ndarray(buf).tobytes()).read().reshape(-1)
+        return ndarray_copy(data, out)
+
+    def get_config(self) -> dict:
+        return {"id": self.codec_id, "level": self.level}
+
+
+def _zarr3_codec():
+    from zarr.codecs.numcodecs import _NumcodecsArrayBytesCodec
+
+    class ZarrCortexlink(_NumcodecsArrayBytesCodec, codec_name="cortexlink"):
+        """The codec as a zarr version-3 array-to-bytes codec (``serializer=``)."""
+
+    return ZarrCortexlink
+
+
+def __getattr__(name: str):
+    if name == "ZarrCortexlink":
+        cls = _zarr3_codec()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(name)
