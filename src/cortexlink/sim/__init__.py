@@ -2,8 +2,15 @@
 scenes with seizures and electrode faults. Deterministic for a seed, whatever the chunking."""
 
 from cortexlink.sim.config import PopulationConfig
+from cortexlink.sim.faults import FAULT_KINDS, Fault
 from cortexlink.sim.motor import MotorSimulator, SignalSource
 from cortexlink.sim.offline import simulate
+from cortexlink.sim.scene import SceneResult, SceneSimulator, SceneTruth, simulate_scene
+from cortexlink.sim.seizure import SeizureEpisode
 from cortexlink.sim.truth import GroundTruth, SimResult
 
-__all__ = ["GroundTruth", "MotorSimulator", "PopulationConfig", "SignalSource", "SimResult", "simulate"]
+__all__ = [
+    "FAULT_KINDS", "Fault", "GroundTruth", "MotorSimulator", "PopulationConfig", "SceneResult",
+    "SceneSimulator", "SceneTruth", "SeizureEpisode", "SignalSource", "SimResult", "simulate",
+    "simulate_scene",
+]

@@ -9,6 +9,7 @@ import numpy as np
 from scipy import signal
 
 from cortexlink.sim.config import PopulationConfig
+from cortexlink.sim.kernels import PINK_SECTIONS
 from cortexlink.sim.population import Population, grid_shape
 
 PINK_LOW_HZ = 1.0
@@ -19,7 +20,8 @@ SPIKE_BAND_HZ = (300.0, 6000.0)
 
 @dataclass
 class PinkFilter:
-    """Alternating first-order poles and zeros, one pair per decade, from 1 Hz up to 0.4 x rate."""
+    """Alternating first-order poles and zeros, one pair per decade, from 1 Hz up to 0.4 x rate
+    (at most PINK_SECTIONS pairs; above that the spectrum flattens)."""
 
     poles: np.ndarray
     zeros: np.ndarray
@@ -39,14 +41,15 @@ class PinkFilter:
 
 
 def design_pink(sample_rate: float) -> PinkFilter:
+    """The filter for ``sample_rate``, padded to PINK_SECTIONS sections (pole = zero = 0 passes)."""
     top = 0.4 * sample_rate
-    if top <= PINK_LOW_HZ * 10 ** 0.5:
-        return PinkFilter(np.zeros(0), np.zeros(0), 1.0)
-    n_sections = max(1, int(math.floor(math.log10(top / PINK_LOW_HZ))))
+    n_sections = min(PINK_SECTIONS, max(0, int(math.floor(math.log10(top / PINK_LOW_HZ)))))
     pole_hz = PINK_LOW_HZ * 10.0 ** np.arange(n_sections)
     zero_hz = np.minimum(pole_hz * 10 ** 0.5, top)
-    poles = np.exp(-2 * np.pi * pole_hz / sample_rate)
-    zeros = np.exp(-2 * np.pi * zero_hz / sample_rate)
+    poles = np.zeros(PINK_SECTIONS)
+    zeros = np.zeros(PINK_SECTIONS)
+    poles[:n_sections] = np.exp(-2 * np.pi * pole_hz / sample_rate)
+    zeros[:n_sections] = np.exp(-2 * np.pi * zero_hz / sample_rate)
     pf = PinkFilter(poles, zeros, 1.0)
     slowest = 1.0 / max(1e-12, 1.0 - poles.max())
     n = int(min(4e6, max(1024, 25 * slowest)))

@@ -13,9 +13,9 @@ import math
 import numpy as np
 from numba import njit
 
-from cortexlink.sim.rng import gauss_from, hash2, uniform_open
+from cortexlink.sim.rng import GOLDEN, gauss_from, hash2, mix64, uniform_open
 
-_NO_SPIKE = 1 << 62
+PINK_SECTIONS = 5
 
 
 @njit(cache=True)
@@ -128,12 +128,12 @@ def mua_events(acc, block_start, n_block, key, next_event, counter, mean_interva
 @njit(cache=True)
 def next_interval(key, c, k, mean_interval):
     """Samples to the next hash event: an exponential interval, at least one sample."""
-    step = math.ceil(-math.log(uniform_open(hash2(key, c, k))) * mean_interval)
-    if step < 1.0:
-        return 1
-    if step > 1e15:
+    step = -math.log(uniform_open(hash2(key, c, k))) * mean_interval
+    if step > 1e15:          # no hash at all (rate 0): beyond any recording
         return 1 << 50
-    return int(step)
+    if step <= 1.0:
+        return 1
+    return int(math.ceil(step))
 
 
 @njit(cache=True)
@@ -155,43 +155,46 @@ def lfp_sources(out, block_start, key, coef, state):
 
 
 @njit(cache=True)
-def background(out, acc, block_start, key, table, thermal_sd, pink_gain, poles, zeros, pink_state,
+def background(out, acc, block_start, channel_keys, table, thermal_sd, pink_gain, poles, zeros, pink_state,
                lfp, lfp_weights, inv_fixed_point):
     """Per channel and sample: thermal white noise + pink (1/f) noise + LFP + spikes, in uV.
 
-    Pink noise is white noise through a cascade of first-order pole/zero sections alternating in
-    log-frequency (a -10 dB/decade slope); ``pink_state[c]`` holds each section's last input and
-    output. Both noises come from one 64-bit hash of (channel, sample).
+    Pink noise is white noise through a cascade of PINK_SECTIONS first-order pole/zero sections
+    alternating in log-frequency (a -10 dB/decade slope; unused sections have pole = zero = 0);
+    ``pink_state[c]`` holds each section's last input and output. Both noises come from one
+    64-bit hash of (channel key, sample); the 3 LFP sources are mixed with per-channel weights.
     """
     n_ch, n = out.shape
-    n_sec = poles.shape[0]
-    n_lfp = lfp.shape[0]
-    x_prev = np.empty(n_sec)
-    y_prev = np.empty(n_sec)
+    p0, p1, p2, p3, p4 = poles[0], poles[1], poles[2], poles[3], poles[4]
+    z0, z1, z2, z3, z4 = zeros[0], zeros[1], zeros[2], zeros[3], zeros[4]
     for c in range(n_ch):
-        for s in range(n_sec):
-            x_prev[s] = pink_state[c, 2 * s]
-            y_prev[s] = pink_state[c, 2 * s + 1]
+        st = pink_state[c]
+        x0, y0, x1, y1, x2 = st[0], st[1], st[2], st[3], st[4]
+        y2, x3, y3, x4, y4 = st[5], st[6], st[7], st[8], st[9]
         sd = thermal_sd[c]
         pg = pink_gain[c]
+        w0, w1, w2 = lfp_weights[c, 0], lfp_weights[c, 1], lfp_weights[c, 2]
+        ck = channel_keys[c]
         row_acc = acc[c]
         row_out = out[c]
         for i in range(n):
-            h = hash2(key, c, block_start + i)
+            h = mix64(ck + np.uint64(block_start + i) * GOLDEN)
             white = gauss_from(h, 0, table)
             x = gauss_from(h, 32, table)
-            for s in range(n_sec):
-                y = x - zeros[s] * x_prev[s] + poles[s] * y_prev[s]
-                x_prev[s] = x
-                y_prev[s] = y
-                x = y
-            v = sd * white + pg * x + row_acc[i] * inv_fixed_point
-            for k in range(n_lfp):
-                v += lfp_weights[c, k] * lfp[k, i]
-            row_out[i] = v
-        for s in range(n_sec):
-            pink_state[c, 2 * s] = x_prev[s]
-            pink_state[c, 2 * s + 1] = y_prev[s]
+            v = x - z0 * x0 + p0 * y0
+            x0, y0 = x, v
+            x = v - z1 * x1 + p1 * y1
+            x1, y1 = v, x
+            v = x - z2 * x2 + p2 * y2
+            x2, y2 = x, v
+            x = v - z3 * x3 + p3 * y3
+            x3, y3 = v, x
+            v = x - z4 * x4 + p4 * y4
+            x4, y4 = x, v
+            row_out[i] = (sd * white + pg * v + row_acc[i] * inv_fixed_point
+                          + w0 * lfp[0, i] + w1 * lfp[1, i] + w2 * lfp[2, i])
+        st[0], st[1], st[2], st[3], st[4] = x0, y0, x1, y1, x2
+        st[5], st[6], st[7], st[8], st[9] = y2, x3, y3, x4, y4
 
 
 @njit(cache=True)
@@ -199,10 +202,9 @@ def quantize(signal_uv, inv_gain, out):
     """ADC: round microvolts to int16 counts, clipping at the rails."""
     n_ch, n = signal_uv.shape
     for c in range(n_ch):
+        src = signal_uv[c]
+        dst = out[c]
         for i in range(n):
-            v = math.floor(signal_uv[c, i] * inv_gain + 0.5)
-            if v > 32767.0:
-                v = 32767.0
-            elif v < -32768.0:
-                v = -32768.0
-            out[c, i] = np.int16(v)
+            v = np.float32(src[i] * inv_gain)
+            v = min(max(v, np.float32(-32768.0)), np.float32(32767.0))
+            dst[i] = np.int16(np.rint(v))

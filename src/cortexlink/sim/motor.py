@@ -29,7 +29,7 @@ from cortexlink.sim.background import (
 )
 from cortexlink.sim.config import PopulationConfig
 from cortexlink.sim.population import build_population, tuned_rates
-from cortexlink.sim.rng import GAUSS, stream_key
+from cortexlink.sim.rng import GAUSS, channel_keys, stream_key
 from cortexlink.sim.tasks import make_task
 from cortexlink.sim.truth import GroundTruth
 from cortexlink.sim.waveforms import FIXED_POINT
@@ -105,6 +105,7 @@ class MotorSimulator:
         self._pink = design_pink(fs)
         self._pink_gain = self._pink_uv / self._pink.unit_rms
         self._pink_state = np.zeros((n_ch, 2 * len(self._pink.poles)))
+        self._noise_keys = channel_keys(self._keys["noise"], n_ch)
         self._lfp_coef = lfp_design(fs)
         self._lfp_state = np.zeros((len(self._lfp_coef), 2))
         self._carry = np.zeros((n_ch, pop.template_length), dtype=np.int32)
@@ -266,7 +267,7 @@ class MotorSimulator:
         if cfg.lfp:
             kernels.lfp_sources(lfp, start, self._keys["lfp"], self._lfp_coef, self._lfp_state)
         signal_uv = np.empty((cfg.n_channels, n), dtype=np.float32)
-        kernels.background(signal_uv, acc, start, self._keys["noise"], GAUSS, self._thermal_uv,
+        kernels.background(signal_uv, acc, start, self._noise_keys, GAUSS, self._thermal_uv,
                            self._pink_gain, self._pink.poles, self._pink.zeros, self._pink_state, lfp,
                            self._lfp_weights, 1.0 / FIXED_POINT)
         for src in self.sources:

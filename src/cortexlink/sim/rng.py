@@ -16,7 +16,7 @@ TABLE_BITS = 16
 _MASK = np.uint64((1 << TABLE_BITS) - 1)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
 def gaussian_table() -> np.ndarray:
@@ -46,7 +46,7 @@ def mix64(x):
 @njit(cache=True, inline="always")
 def hash2(key, a, b):
     """A 64-bit hash of a key and two non-negative integer counters."""
-    return mix64(key ^ mix64(np.uint64(a) * _GOLDEN + np.uint64(b)))
+    return mix64(key ^ mix64(np.uint64(a) * GOLDEN + np.uint64(b)))
 
 
 @njit(cache=True, inline="always")
@@ -61,3 +61,13 @@ def gauss_from(h, shift, table):
     i = (h >> np.uint64(shift)) & _MASK
     j = (h >> np.uint64(shift + 16)) & _MASK
     return (table[i] + table[j]) * 0.7071067811865476
+
+
+@njit(cache=True)
+def channel_keys(key, n):
+    """One key per channel for per-sample streams: sample i of channel c is mix64(key_c + i * GOLDEN),
+    SplitMix64's own sequence started at a random point."""
+    out = np.empty(n, dtype=np.uint64)
+    for c in range(n):
+        out[c] = mix64(key ^ mix64(np.uint64(c) * GOLDEN + np.uint64(0x5851F42D4C957F2D)))
+    return out
