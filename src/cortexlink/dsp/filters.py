@@ -114,7 +114,7 @@ class ButterworthFilter(SOSFilter):
     (``high`` only), ``order`` per edge, designed by ``scipy.signal.butter``."""
 
     def __init__(self, sample_rate: float, low: float | None = None, high: float | None = None,
-                 order: int = 4) -> None:
+                 order: int = 2) -> None:
         from scipy.signal import butter
 
         Block.__init__(self, sample_rate)  # validates the rate before it is used below

@@ -2,7 +2,9 @@
 
 A crossing is the first sample beyond the threshold after a sample that was not (for negative
 ``k``: ``x[t] < thr <= x[t-1]``). After a crossing a channel is locked out for ``lockout_ms``
-(1 ms by default). The RMS comes from a calibration segment (``calibrate``), from ``rms`` given
+(1 ms by default). The RMS comes from a calibration segment (``calibrate``: by default the
+robust noise estimate ``median(|x|) / 0.6745``, which large, frequent spikes do not inflate the
+way they inflate a plain RMS; ``estimator="rms"`` gives the plain one), from ``rms`` given
 directly, or from a running estimate (exponential mean of squares with time constant
 ``running_rms_s``; no crossings are reported during its first ``running_rms_s`` of warm-up
 unless it was seeded by ``calibrate``). Output: a ``(n_channels, n_samples)`` uint8 chunk at the
@@ -12,6 +14,7 @@ input rate, 1 where a crossing happened; ``crossing_events`` turns that into eve
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 from numba import njit
@@ -97,8 +100,15 @@ class ThresholdCrossings(Block):
         self._mean_sq = np.zeros(0)
         self._n_seen = 0
 
-    def calibrate(self, signal: Recording | np.ndarray) -> np.ndarray:
-        """Set the per-channel RMS from a calibration segment (same units as the stream); returns it."""
+    def calibrate(self, signal: Recording | np.ndarray,
+                  estimator: Literal["robust", "rms"] = "robust") -> np.ndarray:
+        """Set the per-channel noise RMS from a calibration segment (same units as the stream).
+
+        ``"robust"``: ``median(|x|) / 0.6745`` (the RMS of Gaussian noise, unmoved by spikes);
+        ``"rms"``: ``sqrt(mean(x**2))``. Returns the estimate.
+        """
+        if estimator not in ("robust", "rms"):
+            raise InvalidParameterError(f"estimator must be 'robust' or 'rms', got {estimator!r}")
         data = input_array(signal, self.sample_rate, "ThresholdCrossings.calibrate")
         if data.shape[1] == 0:
             raise InvalidDataError(
@@ -107,7 +117,11 @@ class ThresholdCrossings(Block):
         x = data.astype(np.float64)
         if not np.isfinite(x).all():
             raise InvalidDataError("calibration segment holds NaN or infinite values; clean it first")
-        self.rms = self._checked_rms(np.sqrt(np.mean(x * x, axis=1)))
+        if estimator == "robust":
+            est = np.median(np.abs(x), axis=1) / 0.6745
+        else:
+            est = np.sqrt(np.mean(x * x, axis=1))
+        self.rms = self._checked_rms(est)
         return self.rms
 
     @property
