@@ -1,7 +1,8 @@
 """Live-stream compression: chunk in, framed bytes out, with the model's state kept across chunks.
 
-A stream is a header (``b"CXS"``, version, level, channel count, sample rate) followed by one frame
-per chunk: ``n_samples`` and payload length as varints, the CRC32 of the payload, the payload.
+A stream is a header (``b"CXS"``, version, level, channel count, sample rate, CRC32) followed by
+one frame per chunk: ``n_samples`` and payload length as varints, the CRC32 of those and the
+payload, then the payload.
 Frames must be decoded in order, since each continues the state of the one before.
 """
 
@@ -48,8 +49,9 @@ class Encoder:
 
     def header(self) -> bytes:
         """The bytes that open the stream; a ``Decoder`` is built from them."""
-        return (STREAM_MAGIC + bytes([STREAM_VERSION, self._level_code]) + varint_bytes(self.n_channels)
+        head = (STREAM_MAGIC + bytes([STREAM_VERSION, self._level_code]) + varint_bytes(self.n_channels)
                 + struct.pack("<d", self.sample_rate))
+        return head + struct.pack("<I", zlib.crc32(head))
 
     def encode(self, chunk: np.ndarray | Chunk) -> bytes:
         """One frame holding ``chunk`` (``(n_channels, k)`` int16, any ``k``)."""
@@ -61,8 +63,8 @@ class Encoder:
             raise InvalidDataError(f"a chunk of {data.size} values is too big for one frame; "
                                    f"send at most {MAX_BLOCK_VALUES // self.n_channels} samples at a time")
         payload = self._engine.encode(np.ascontiguousarray(data))
-        return (varint_bytes(data.shape[1]) + varint_bytes(len(payload))
-                + struct.pack("<I", zlib.crc32(payload)) + payload)
+        sizes = varint_bytes(data.shape[1]) + varint_bytes(len(payload))
+        return sizes + struct.pack("<I", zlib.crc32(payload, zlib.crc32(sizes))) + payload
 
 
 class Decoder:
@@ -88,6 +90,8 @@ class Decoder:
             raise CorruptDataError(f"stream header has version {version}, level {level}; "
                                    f"this cortexlink reads version {STREAM_VERSION}")
         n_ch, rate = r.varint(), r.f64()
+        if r.u32() != zlib.crc32(r.data[:r.pos - 4]):
+            raise CorruptDataError("stream header fails its CRC32 check; the stream is damaged")
         if not 0 < n_ch <= MAX_CHANNELS or not 0 < rate < float("inf"):
             raise CorruptDataError(f"stream header declares {n_ch} channels at {rate} Hz; it is damaged")
         return cls(n_ch, rate, LEVELS[level]), r.pos
@@ -106,9 +110,10 @@ class Decoder:
         n, length = r.varint(), r.varint()
         if n * self.n_channels > MAX_BLOCK_VALUES:
             raise CorruptDataError(f"frame declares {n} samples, more than a frame can hold; it is damaged")
+        sizes = buf[pos:r.pos]
         crc = r.u32()
         payload = r.take(length)
-        if zlib.crc32(payload) != crc:
+        if zlib.crc32(payload, zlib.crc32(sizes)) != crc:
             raise CorruptDataError(f"frame at byte {pos} fails its CRC32 check; the stream is damaged")
         try:
             out = self._engine.decode(payload, n)
