@@ -77,14 +77,19 @@ class Recording:
 
     def select_channels(self, index: Any) -> Recording:
         """A new Recording holding only the channels picked by ``index`` (slice, list or mask)."""
-        idx = np.arange(self.n_channels)[index]
+        try:
+            idx = np.arange(self.n_channels)[index]
+        except IndexError as exc:
+            raise InvalidParameterError(
+                f"channel selection {index!r} does not fit {self.n_channels} channels ({exc})"
+            ) from None
         if np.ndim(idx) == 0:
             idx = np.array([idx])
         return self._derive(self.data[idx], channel_ids=self.channel_ids[idx])
 
     def time_slice(self, start_s: float, stop_s: float | None = None) -> Recording:
         """A new Recording covering ``[start_s, stop_s)`` seconds relative to ``t0``."""
-        a = max(0, int(round(start_s * self.sample_rate)))
+        a = min(self.n_samples, max(0, int(round(start_s * self.sample_rate))))
         b = self.n_samples if stop_s is None else min(self.n_samples, int(round(stop_s * self.sample_rate)))
         if b < a:
             raise InvalidParameterError(f"time_slice stop {stop_s} is before start {start_s}")

@@ -24,12 +24,12 @@ class StreamSpec:
     def __post_init__(self) -> None:
         if not self.name:
             raise InvalidParameterError("a stream needs a non-empty name")
-        if int(self.n_channels) <= 0:
-            raise InvalidParameterError(f"stream {self.name!r}: n_channels must be positive, got {self.n_channels}")
-        if int(self.chunk_samples) <= 0:
-            raise InvalidParameterError(
-                f"stream {self.name!r}: chunk_samples must be positive, got {self.chunk_samples}"
-            )
+        for what in ("n_channels", "chunk_samples"):
+            value = getattr(self, what)
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
+                raise InvalidParameterError(
+                    f"stream {self.name!r}: {what} must be a positive integer, got {value!r}"
+                )
         check_sample_rate(self.sample_rate, f"stream {self.name!r} sample_rate")
         try:
             np.dtype(self.dtype)
