@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -25,19 +25,24 @@ def n_samples_for(seconds: float, sample_rate: float) -> int:
     return n
 
 
-def record(sim: MotorSimulator, n_samples: int, site: str = "0",
-           on_block: Callable[[int, int], None] | None = None) -> SimResult:
-    """Read ``n_samples`` from ``sim`` in blocks (calling ``on_block(done, total)``) into a SimResult."""
-    data = np.empty((sim.n_channels, n_samples), dtype=np.int16)
+def block_sizes(sim: MotorSimulator, n_samples: int) -> list[int]:
+    """Sizes of the blocks (about BLOCK_SECONDS, whole control periods) that make ``n_samples``."""
     ps = sim.period_samples
     block = max(ps, int(BLOCK_SECONDS * sim.sample_rate) // ps * ps)
+    return [min(block, n_samples - start) for start in range(0, n_samples, block)]
+
+
+def record(sim: MotorSimulator, n_samples: int, site: str = "0",
+           blocks: Iterable[int] | None = None) -> SimResult:
+    """Read ``n_samples`` from ``sim`` into a SimResult, in ``blocks`` (sizes summing to
+    ``n_samples``; default ``block_sizes``; wrap them in a progress bar to show progress)."""
+    data = np.empty((sim.n_channels, n_samples), dtype=np.int16)
     done = 0
-    while done < n_samples:
-        k = min(block, n_samples - done)
+    for k in block_sizes(sim, n_samples) if blocks is None else blocks:
         data[:, done:done + k] = sim.read(k)
         done += k
-        if on_block is not None:
-            on_block(done, n_samples)
+    if done != n_samples:
+        raise InvalidParameterError(f"blocks add up to {done} samples, not the {n_samples} asked for")
     cfg = sim.config
     recording = Recording(data, cfg.sample_rate, gain_uv=cfg.gain_uv, site=site,
                           metadata={"simulated": True, "seed": sim.seed, "task": sim.task_name})
@@ -46,7 +51,7 @@ def record(sim: MotorSimulator, n_samples: int, site: str = "0",
 
 def simulate(n_channels: int = 96, seconds: float = 10.0, sample_rate: float = 30000.0, seed: int = 0,
              task: str | None = "center_out", *, config: PopulationConfig | None = None,
-             on_block: Callable[[int, int], None] | None = None, **config_fields) -> SimResult:
+             **config_fields) -> SimResult:
     """Simulate ``seconds`` of a motor-cortex implant with ``n_channels`` electrodes.
 
     Any ``PopulationConfig`` field can be passed by name (``gain_uv=0.5``, ``lfp=False``, ...);
@@ -60,4 +65,4 @@ def simulate(n_channels: int = 96, seconds: float = 10.0, sample_rate: float = 3
         config = config.with_changes(**config_fields)
     n = n_samples_for(seconds, config.sample_rate)
     sim = MotorSimulator(config, seed=seed, task=task)
-    return record(sim, n, on_block=on_block)
+    return record(sim, n)

@@ -4,7 +4,7 @@ start at one site and spread to the others with set delays, and electrode faults
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,7 +14,7 @@ from cortexlink.core.recording import Recording
 from cortexlink.sim.config import PopulationConfig
 from cortexlink.sim.faults import FAULT_KINDS, Fault, FaultSource
 from cortexlink.sim.motor import MotorSimulator, check_seed
-from cortexlink.sim.offline import n_samples_for, record
+from cortexlink.sim.offline import block_sizes, n_samples_for, record
 from cortexlink.sim.population import grid_shape
 from cortexlink.sim.seizure import SeizureEpisode
 from cortexlink.sim.truth import GroundTruth, SimResult
@@ -54,19 +54,27 @@ class SceneResult:
 
 class SceneSimulator:
     """The simulators of every site of a scene, wired with its seizure and faults; each site can
-    be read or streamed on its own (``simulators[name].stream()``)."""
+    be read or streamed on its own (``simulators[name].stream()``), or ``record()`` reads
+    ``seconds`` of all of them. Seizure timing defaults: onset a quarter of the way into
+    ``seconds``, lasting 40% of it."""
 
     def __init__(self, n_sites: int = 2, channels_per_site: int = 32, sample_rate: float = 30000.0,
                  seed: int = 0, task: str | None = "center_out", *, seizure: bool = False,
-                 seizure_onset_site: int = 0, seizure_onset_s: float = 2.0, seizure_duration_s: float = 4.0,
+                 seizure_onset_site: int = 0, seizure_onset_s: float | None = None,
+                 seizure_duration_s: float | None = None,
                  spread_delays_s: float | Sequence[float] | None = None,
-                 faults: bool | int | Sequence[Fault | dict] | None = None, **config_fields) -> None:
+                 faults: bool | int | Sequence[Fault | dict] | None = None, seconds: float = 10.0,
+                 **config_fields) -> None:
         if isinstance(n_sites, bool) or not isinstance(n_sites, int) or n_sites < 1:
             raise InvalidParameterError(f"n_sites must be a whole number of at least 1, got {n_sites!r}")
         seed = check_seed(seed)
         config = PopulationConfig().with_changes(n_channels=channels_per_site, sample_rate=sample_rate,
                                                  **config_fields)
         self.config = config
+        self.n_samples = n_samples_for(seconds, config.sample_rate)
+        seconds = self.n_samples / config.sample_rate
+        onset = 0.25 * seconds if seizure_onset_s is None else float(seizure_onset_s)
+        duration = 0.4 * seconds if seizure_duration_s is None else float(seizure_duration_s)
         self.site_names = [f"site{k}" for k in range(n_sites)]
         ss_sites, ss_task, ss_scene = np.random.SeedSequence(seed).spawn(3)
         site_seeds = [int(s) for s in ss_sites.generate_state(n_sites)]
@@ -76,10 +84,24 @@ class SceneSimulator:
                            for name, s in zip(self.site_names, site_seeds, strict=True)}
         self.truth = SceneTruth(sites=list(self.site_names))
         if seizure:
-            self._add_seizure(rng, seizure_onset_site, seizure_onset_s, seizure_duration_s, spread_delays_s)
+            self._add_seizure(rng, seizure_onset_site, onset, duration, spread_delays_s)
         for fault in self._faults(rng, faults):
             self.simulators[fault.site].add_source(FaultSource(fault, config.sample_rate, config.gain_uv))
             self.truth.faults.append(fault)
+
+    def record(self, blocks: Callable[[str, list[int]], Iterable[int]] | None = None) -> SceneResult:
+        """Read ``n_samples`` from every site; ``blocks(site, sizes)`` may wrap the block sizes
+        (in a progress bar, say)."""
+        results = {}
+        for name, sim in self.simulators.items():
+            sizes = block_sizes(sim, self.n_samples)
+            wrapped = None if blocks is None else blocks(name, sizes)
+            result = record(sim, self.n_samples, site=name, blocks=wrapped)
+            result.truth.extra["seizure_onset_s"] = self.truth.seizure_onsets_s.get(name)
+            result.truth.extra["seizure_offset_s"] = self.truth.seizure_offsets_s.get(name)
+            result.truth.extra["faults"] = self.truth.faults_at(name)
+            results[name] = result
+        return SceneResult(results, self.truth)
 
     def _add_seizure(self, rng: np.random.Generator, onset_site: int, onset_s: float, duration_s: float,
                      delays: float | Sequence[float] | None) -> None:
@@ -154,8 +176,7 @@ def simulate_scene(n_sites: int = 2, channels_per_site: int = 32, seconds: float
                    seizure_onset_s: float | None = None, seizure_duration_s: float | None = None,
                    spread_delays_s: float | Sequence[float] | None = None,
                    faults: bool | int | Sequence[Fault | dict] | None = None, seed: int = 0,
-                   task: str | None = "center_out", on_block: Callable[[int, int], None] | None = None,
-                   **config_fields) -> SceneResult:
+                   task: str | None = "center_out", **config_fields) -> SceneResult:
     """Simulate ``n_sites`` implants for ``seconds``; sites are named ``site0``, ``site1``, ...
 
     With ``seizure``, an episode starts at ``seizure_onset_site`` at ``seizure_onset_s`` (default a
@@ -163,20 +184,8 @@ def simulate_scene(n_sites: int = 2, channels_per_site: int = 32, seconds: float
     that delay per site of distance; default 1 s per site). ``faults``: True for one fault of each
     kind on random electrodes, an int for that many, or a list of ``Fault`` (or dicts of its fields).
     """
-    n = n_samples_for(seconds, sample_rate)
-    onset = 0.25 * seconds if seizure_onset_s is None else float(seizure_onset_s)
-    duration = 0.4 * seconds if seizure_duration_s is None else float(seizure_duration_s)
     scene = SceneSimulator(n_sites, channels_per_site, sample_rate, seed, task, seizure=seizure,
-                           seizure_onset_site=seizure_onset_site, seizure_onset_s=onset,
-                           seizure_duration_s=duration, spread_delays_s=spread_delays_s, faults=faults,
-                           **config_fields)
-    results = {}
-    total = n * n_sites
-    for k, (name, sim) in enumerate(scene.simulators.items()):
-        progress = None if on_block is None else (lambda done, _t, k=k: on_block(k * n + done, total))
-        result = record(sim, n, site=name, on_block=progress)
-        result.truth.extra["seizure_onset_s"] = scene.truth.seizure_onsets_s.get(name)
-        result.truth.extra["seizure_offset_s"] = scene.truth.seizure_offsets_s.get(name)
-        result.truth.extra["faults"] = scene.truth.faults_at(name)
-        results[name] = result
-    return SceneResult(results, scene.truth)
+                           seizure_onset_site=seizure_onset_site, seizure_onset_s=seizure_onset_s,
+                           seizure_duration_s=seizure_duration_s, spread_delays_s=spread_delays_s,
+                           faults=faults, seconds=seconds, **config_fields)
+    return scene.record()
