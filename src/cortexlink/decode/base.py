@@ -1,0 +1,214 @@
+"""The interface every decoder shares, argument checks, and ``load_decoder``.
+
+Shapes (time is the last axis, as everywhere in cortexlink):
+
+- features ``X``: ``(n_features, n_bins)``, e.g. spike counts per channel per bin;
+- kinematics ``Y``: ``(n_outputs, n_bins)``, e.g. x/y velocity; a 1-D ``Y`` is one output;
+- online, ``step(x_t)`` takes one column ``(n_features,)`` and returns ``(n_outputs,)``.
+
+``predict(X)`` decodes a sequence from rest; ``reset()`` then ``step`` on the columns of ``X`` in
+order gives the same numbers. Decoders are causal: output ``t`` depends only on bins ``<= t``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from cortexlink.core.errors import InvalidDataError, ModelFileError, NotFittedError
+from cortexlink.decode.modelfile import read_model, write_model
+
+_REGISTRY: dict[str, type[Decoder]] = {}
+
+
+def register_kind(cls: type[Decoder]) -> type[Decoder]:
+    """Class decorator: make ``cls`` loadable by ``load_decoder`` under ``cls.kind``."""
+    _REGISTRY[cls.kind] = cls
+    return cls
+
+
+def as_features(X: Any, name: str = "X", n_features: int | None = None) -> np.ndarray:
+    """``X`` as a finite float64 ``(n_features, n_bins)`` array, or a clear error."""
+    try:
+        arr = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidDataError(f"{name} must be a numeric array (n_features, n_bins)") from None
+    if arr.ndim != 2:
+        raise InvalidDataError(
+            f"{name} must be 2-D (n_features, n_bins) with time last, got shape {arr.shape}"
+        )
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise InvalidDataError(f"{name} is empty (shape {arr.shape}); give at least one feature and one bin")
+    if n_features is not None and arr.shape[0] != n_features:
+        raise InvalidDataError(
+            f"{name} has {arr.shape[0]} features but the decoder was fitted on {n_features}; "
+            "pass the same channels in the same order (time is the last axis)"
+        )
+    if not np.isfinite(arr).all():
+        raise InvalidDataError(
+            f"{name} holds {int(np.count_nonzero(~np.isfinite(arr)))} NaN or infinite "
+            "values; mask missing channels with mask_channels() instead of NaN"
+        )
+    return np.ascontiguousarray(arr)
+
+
+def as_targets(Y: Any, n_bins: int, name: str = "Y") -> np.ndarray:
+    """``Y`` as a finite float64 ``(n_outputs, n_bins)`` array matching ``n_bins``."""
+    arr = np.asarray(Y, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    arr = as_features(arr, name)
+    if arr.shape[1] != n_bins:
+        raise InvalidDataError(
+            f"X has {n_bins} bins but {name} has {arr.shape[1]}; they must be the same "
+            "length with time on the last axis (transpose a (n_bins, n) array)"
+        )
+    return arr
+
+
+class Decoder(ABC):
+    """Base of every decoder: ``fit``, ``predict``, ``reset``/``step``, ``save``/``load``.
+
+    Subclasses set ``kind`` (the tag stored in files), ``container`` (``npz`` or
+    ``safetensors``), and implement ``_fit``, ``_predict``, ``_reset``, ``_step``, ``params``,
+    ``_state`` and ``_restore``.
+    """
+
+    kind: ClassVar[str] = ""
+    container: ClassVar[str] = "npz"
+
+    n_features_: int | None = None
+    n_outputs_: int | None = None
+
+    # -- the public interface ---------------------------------------------------------------
+    def fit(self, X: Any, Y: Any) -> Decoder:
+        """Learn from features ``X (n_features, n_bins)`` and targets ``Y (n_outputs, n_bins)``."""
+        X = as_features(X)
+        Y = self._check_targets(Y, X.shape[1])
+        self._fit(X, Y)
+        self.n_features_ = int(X.shape[0])
+        self.n_outputs_ = int(Y.shape[0])
+        self.reset()
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Decode a sequence from rest: ``(n_features, n_bins) -> (n_outputs, n_bins)``."""
+        self._check_fitted()
+        return self._predict(as_features(X, n_features=self.n_features_))
+
+    def reset(self) -> None:
+        """Return the online state to rest (what ``predict`` starts from)."""
+        self._check_fitted()
+        self._reset()
+
+    def step(self, x_t: Any) -> np.ndarray:
+        """Decode one bin online: ``(n_features,) -> (n_outputs,)``."""
+        self._check_fitted()
+        x = np.asarray(x_t, dtype=np.float64)
+        if x.shape != (self.n_features_,):
+            raise InvalidDataError(f"step expects one bin of shape ({self.n_features_},), got {x.shape}")
+        if not np.isfinite(x).all():
+            raise InvalidDataError("step input holds NaN or infinite values; mask missing channels instead")
+        return self._step(x)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted decoder to ``path`` (safe format, see ``cortexlink.decode.modelfile``)."""
+        self._check_fitted()
+        extra = {"n_features": self.n_features_, "n_outputs": self.n_outputs_, **self._extra()}
+        return write_model(path, self.kind, self.params(), self._state(), self.container, extra)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Decoder:
+        """Read a decoder of this class from ``path``; another kind is a ``ModelFileError``."""
+        meta, arrays = read_model(path)
+        if meta["kind"] != cls.kind:
+            raise ModelFileError(
+                f"{path} holds a {meta['kind']!r} decoder, not {cls.kind!r}; "
+                "use cortexlink.decode.load_decoder(path) to load any kind"
+            )
+        return cls._from_file(path, meta, arrays)
+
+    @classmethod
+    def _from_file(cls, path: str | Path, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Decoder:
+        try:
+            dec = cls(**meta["params"])
+            extra = meta["extra"]
+            dec.n_features_ = int(extra["n_features"])
+            dec.n_outputs_ = int(extra["n_outputs"])
+            dec._restore(arrays, extra)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(
+                f"{path}: the {cls.kind!r} decoder file is incomplete or inconsistent ({exc}); retrain it"
+            ) from None
+        dec.reset()
+        return dec
+
+    def clone(self) -> Decoder:
+        """An unfitted decoder with the same parameters (used by cross-validation and recalibration)."""
+        return type(self)(**self.params())
+
+    @property
+    def is_fitted(self) -> bool:
+        return self.n_features_ is not None
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"{type(self).__name__}({args})"
+
+    # -- for subclasses ----------------------------------------------------------------------
+    def _check_targets(self, Y: Any, n_bins: int) -> np.ndarray:
+        return as_targets(Y, n_bins)
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError(f"this {type(self).__name__} is not fitted; call fit(X, Y) or load a file")
+
+    def _extra(self) -> dict[str, Any]:
+        return {}
+
+    @abstractmethod
+    def params(self) -> dict[str, Any]:
+        """Constructor arguments, JSON-serialisable."""
+
+    @abstractmethod
+    def _fit(self, X: np.ndarray, Y: np.ndarray) -> None: ...
+
+    @abstractmethod
+    def _predict(self, X: np.ndarray) -> np.ndarray: ...
+
+    @abstractmethod
+    def _reset(self) -> None: ...
+
+    @abstractmethod
+    def _step(self, x: np.ndarray) -> np.ndarray: ...
+
+    @abstractmethod
+    def _state(self) -> dict[str, np.ndarray]: ...
+
+    @abstractmethod
+    def _restore(self, arrays: dict[str, np.ndarray], extra: dict[str, Any]) -> None: ...
+
+
+def load_decoder(path: str | Path) -> Decoder:
+    """Load any decoder file, choosing the class from the kind stored in it."""
+    meta, arrays = read_model(path)
+    _import_all_kinds(meta["kind"])
+    cls = _REGISTRY.get(meta["kind"])
+    if cls is None:
+        raise ModelFileError(
+            f"{path} holds an unknown decoder kind {meta['kind']!r}; "
+            f"known kinds: {', '.join(sorted(_REGISTRY))}"
+        )
+    return cls._from_file(path, meta, arrays)
+
+
+def _import_all_kinds(kind: str) -> None:
+    import cortexlink.decode.classify  # noqa: F401
+    import cortexlink.decode.kalman  # noqa: F401
+    import cortexlink.decode.wiener  # noqa: F401
+
+    if kind in ("gru", "lstm") and kind not in _REGISTRY:
+        import cortexlink.decode.recurrent  # noqa: F401  (raises a clear error without torch)

@@ -1,0 +1,200 @@
+"""Kalman filter decoder in the form of Wu et al. (2006), with an optional steady-state gain.
+
+State ``s_t`` = kinematics minus their training mean; observation ``z_t`` = preprocessed features
+(optionally the last ``n_lags`` bins stacked):
+
+    s_t = A s_{t-1} + w,  w ~ N(0, W)        z_t = H s_t + c + q,  q ~ N(0, Q)
+
+``A, W, H, c, Q`` are least-squares fits on training data. The update uses the information form
+``P = (P_prior^-1 + H' Q^-1 H)^-1`` so each step inverts only a state-sized matrix. With
+``steady_state=True`` the gain is the fixed point of the Riccati recursion, computed once at fit
+time: each step is then ``s = M s + K z - K c`` (Dethier et al. 2013, Malik et al. 2011).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from cortexlink.core.errors import InvalidDataError, InvalidParameterError
+from cortexlink.decode.base import Decoder, register_kind
+from cortexlink.decode.features import FeatureTransform
+from cortexlink.decode.preprocess import check_enough_bins, lag_stack
+
+
+@njit(cache=True)
+def _full_step(z, s, P, A, Wn, HtQinv, HtQinvH, hc):  # pragma: no cover - compiled
+    s_prior = A @ s
+    P_prior = A @ P @ A.T + Wn
+    P_post = np.linalg.inv(np.linalg.inv(P_prior) + HtQinvH)
+    innov = HtQinv @ z - hc - HtQinvH @ s_prior
+    s[:] = s_prior + P_post @ innov
+    P[:, :] = P_post
+
+
+@njit(cache=True)
+def _steady_step(z, s, M, K, kc):  # pragma: no cover - compiled
+    s[:] = M @ s + K @ z - kc
+
+
+@njit(cache=True)
+def _full_sequence(Zt, s0, P0, A, Wn, HtQinv, HtQinvH, hc):  # pragma: no cover - compiled
+    s = s0.copy()
+    P = P0.copy()
+    out = np.empty((Zt.shape[0], s.shape[0]))
+    for t in range(Zt.shape[0]):
+        _full_step(Zt[t], s, P, A, Wn, HtQinv, HtQinvH, hc)
+        out[t] = s
+    return out
+
+
+@njit(cache=True)
+def _steady_sequence(Zt, s0, M, K, kc):  # pragma: no cover - compiled
+    s = s0.copy()
+    out = np.empty((Zt.shape[0], s.shape[0]))
+    for t in range(Zt.shape[0]):
+        _steady_step(Zt[t], s, M, K, kc)
+        out[t] = s
+    return out
+
+
+def _lstsq(B: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """``M`` minimising ``|B - M A|^2`` (a tiny ridge keeps it defined for degenerate A)."""
+    G = A @ A.T
+    G[np.diag_indices_from(G)] += 1e-9 * max(1.0, float(np.trace(G)))
+    return np.linalg.solve(G, A @ B.T).T
+
+
+@register_kind
+class KalmanFilter(Decoder):
+    """Kalman filter decoder (Wu et al. 2006); ``steady_state=True`` uses a fixed gain."""
+
+    kind = "kalman"
+
+    def __init__(
+        self,
+        steady_state: bool = False,
+        n_lags: int = 5,
+        q_ridge: float = 1e-3,
+        sqrt: bool = False,
+        smooth: int = 1,
+        zscore: bool = True,
+        pca: int | None = None,
+    ):
+        if int(n_lags) < 1:
+            raise InvalidParameterError(f"n_lags must be at least 1, got {n_lags}")
+        if float(q_ridge) < 0:
+            raise InvalidParameterError(f"q_ridge must be >= 0, got {q_ridge}")
+        self.steady_state = bool(steady_state)
+        self.n_lags = int(n_lags)
+        self.q_ridge = float(q_ridge)
+        self.features = FeatureTransform(sqrt, smooth, zscore, pca)
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "steady_state": self.steady_state,
+            "n_lags": self.n_lags,
+            "q_ridge": self.q_ridge,
+            **self.features.params(),
+        }
+
+    # -- fitting ---------------------------------------------------------------------------
+    def _fit(self, X: np.ndarray, Y: np.ndarray) -> None:
+        check_enough_bins(X.shape[1], self.n_lags + 2, "a Kalman filter")
+        L = self.n_lags
+        Z = lag_stack(self.features.fit(X).transform(X), L)[:, L - 1 :]
+        Y = Y[:, L - 1 :]
+        self.y_mean = Y.mean(axis=1)
+        S = Y - self.y_mean[:, None]
+        d, m = S.shape[0], Z.shape[0]
+        self.A = _lstsq(S[:, 1:], S[:, :-1])
+        R = S[:, 1:] - self.A @ S[:, :-1]
+        self.Wn = R @ R.T / R.shape[1]
+        self.c = Z.mean(axis=1)
+        Zc = Z - self.c[:, None]
+        H = _lstsq(Zc, S)
+        E = Zc - H @ S
+        Q = E @ E.T / E.shape[1]
+        Q[np.diag_indices(m)] += self.q_ridge * max(float(np.trace(Q)) / m, 1e-12)
+        Qinv = np.linalg.inv(Q)
+        self.HtQinv = np.ascontiguousarray(H.T @ Qinv)
+        self.HtQinvH = self.HtQinv @ H
+        self.hc = self.HtQinv @ self.c
+        self.P0 = S @ S.T / S.shape[1] + 1e-12 * np.eye(d)
+        self.M, self.K = self._steady_gain()
+        self.kc = self.K @ self.c
+
+    def _steady_gain(self) -> tuple[np.ndarray, np.ndarray]:
+        """Iterate the Riccati recursion to its fixed point; returns (M, K)."""
+        P = self.P0.copy()
+        for _ in range(10000):
+            P_new = np.linalg.inv(np.linalg.inv(self.A @ P @ self.A.T + self.Wn) + self.HtQinvH)
+            if np.max(np.abs(P_new - P)) <= 1e-13 * max(1.0, float(np.max(np.abs(P)))):
+                P = P_new
+                break
+            P = P_new
+        K = P @ self.HtQinv
+        M = self.A - P @ self.HtQinvH @ self.A
+        return np.ascontiguousarray(M), np.ascontiguousarray(K)
+
+    # -- decoding --------------------------------------------------------------------------
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        Zt = np.ascontiguousarray(lag_stack(self.features.transform(X), self.n_lags).T)
+        s0 = np.zeros(self.n_outputs_)
+        if self.steady_state:
+            out = _steady_sequence(Zt, s0, self.M, self.K, self.kc)
+        else:
+            out = _full_sequence(Zt, s0, self.P0, self.A, self.Wn, self.HtQinv, self.HtQinvH, self.hc)
+        return out.T + self.y_mean[:, None]
+
+    def _reset(self) -> None:
+        self.features.reset()
+        self._hist = np.zeros((self.n_lags, self.features.n_outputs))
+        self._s = np.zeros(self.n_outputs_)
+        self._P = self.P0.copy()
+
+    def _step(self, x: np.ndarray) -> np.ndarray:
+        z = self.features.step(x)
+        if self.n_lags > 1:
+            self._hist[1:] = self._hist[:-1]
+            self._hist[0] = z
+            z = self._hist.ravel()
+        if self.steady_state:
+            _steady_step(z, self._s, self.M, self.K, self.kc)
+        else:
+            _full_step(z, self._s, self._P, self.A, self.Wn, self.HtQinv, self.HtQinvH, self.hc)
+        return self._s + self.y_mean
+
+    def mask_channels(self, channels: np.ndarray | list[int]) -> None:
+        """Hold ``channels`` at their training mean (dead or missing electrodes)."""
+        self.features.mask_channels(channels)
+
+    # -- persistence -----------------------------------------------------------------------
+    _ARRAYS = ("y_mean", "A", "Wn", "c", "HtQinv", "HtQinvH", "hc", "P0", "M", "K", "kc")
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {**{k: getattr(self, k) for k in self._ARRAYS}, **self.features.arrays()}
+
+    def _restore(self, arrays: dict[str, np.ndarray], extra: dict[str, Any]) -> None:
+        self.features = FeatureTransform.from_arrays(self.features.params(), arrays)
+        for k in self._ARRAYS:
+            setattr(self, k, np.ascontiguousarray(arrays[k], dtype=np.float64))
+        d, m = self.n_outputs_, self.n_lags * self.features.n_outputs
+        shapes = {
+            "y_mean": (d,),
+            "A": (d, d),
+            "Wn": (d, d),
+            "c": (m,),
+            "HtQinv": (d, m),
+            "HtQinvH": (d, d),
+            "hc": (d,),
+            "P0": (d, d),
+            "M": (d, d),
+            "K": (d, m),
+            "kc": (d,),
+        }
+        for k, shape in shapes.items():
+            if getattr(self, k).shape != shape:
+                raise InvalidDataError(f"array {k} has shape {getattr(self, k).shape}, expected {shape}")

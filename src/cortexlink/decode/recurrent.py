@@ -1,0 +1,281 @@
+"""Causal recurrent decoders (GRU, LSTM) in PyTorch, trainable offline and steppable online.
+
+A unidirectional RNN reads the preprocessed features and a linear read-out gives the z-scored
+kinematics, so output ``t`` depends only on bins ``<= t`` and ``step`` carries the hidden state
+from bin to bin. Training: windows of ``window`` bins from a zero state (the first ``burn_in``
+bins of each window are not scored), Adam, gradient-norm clipping, the learning rate halved when
+the validation loss stalls, early stopping on a contiguous validation block at the end of the
+training data (the best weights are kept), all seeded. Inference runs in float64 so ``step``
+and ``predict`` agree to rounding.
+
+PyTorch is an optional extra (``pip install cortexlink[torch]``); it is imported only when a
+network decoder is built.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from cortexlink.core.errors import InvalidDataError, InvalidParameterError
+from cortexlink.core.progress import progress
+from cortexlink.decode.base import Decoder, register_kind
+from cortexlink.decode.features import FeatureTransform
+
+
+def import_torch() -> Any:
+    """Import torch or explain how to get it."""
+    try:
+        import torch
+    except ImportError:
+        raise InvalidParameterError(
+            "network decoders (gru, lstm) need PyTorch; install it with "
+            "'pip install cortexlink[torch]' or use wiener / kalman"
+        ) from None
+    return torch
+
+
+def _build_network(cell: str, n_in: int, hidden: int, layers: int, n_out: int, dropout: float) -> Any:
+    torch = import_torch()
+    nn = torch.nn
+
+    class Network(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            rnn = nn.GRU if cell == "gru" else nn.LSTM
+            self.drop = nn.Dropout(dropout)
+            self.rnn = rnn(
+                n_in, hidden, num_layers=layers, batch_first=True, dropout=dropout if layers > 1 else 0.0
+            )
+            self.out = nn.Linear(hidden, n_out)
+
+        def forward(self, x: Any, state: Any = None) -> tuple[Any, Any]:
+            h, state = self.rnn(self.drop(x), state)
+            return self.out(self.drop(h)), state
+
+    return Network()
+
+
+class RecurrentDecoder(Decoder):
+    """Shared implementation of ``GRUDecoder`` and ``LSTMDecoder``."""
+
+    container = "safetensors"
+    cell = "gru"
+
+    def __init__(
+        self,
+        hidden: int = 64,
+        layers: int = 1,
+        epochs: int = 20,
+        lr: float = 3e-3,
+        batch_size: int = 32,
+        window: int = 100,
+        burn_in: int = 10,
+        patience: int = 4,
+        val_fraction: float = 0.15,
+        clip: float = 1.0,
+        dropout: float = 0.2,
+        weight_decay: float = 1e-4,
+        seed: int = 0,
+        threads: int | None = None,
+        sqrt: bool = False,
+        smooth: int = 1,
+        zscore: bool = True,
+        pca: int | None = None,
+        show_progress: bool = False,
+    ):
+        import_torch()
+        for name, v in (
+            ("hidden", hidden),
+            ("layers", layers),
+            ("epochs", epochs),
+            ("batch_size", batch_size),
+        ):
+            if int(v) < 1:
+                raise InvalidParameterError(f"{name} must be at least 1, got {v}")
+        if int(window) <= int(burn_in) or int(burn_in) < 0:
+            raise InvalidParameterError(f"window ({window}) must exceed burn_in ({burn_in}) >= 0")
+        if not 0.0 < float(val_fraction) < 0.5:
+            raise InvalidParameterError(f"val_fraction must be in (0, 0.5), got {val_fraction}")
+        if not 0.0 <= float(dropout) < 1.0 or float(lr) <= 0 or float(clip) <= 0:
+            raise InvalidParameterError("need 0 <= dropout < 1, lr > 0 and clip > 0")
+        self.hidden, self.layers, self.epochs = int(hidden), int(layers), int(epochs)
+        self.lr, self.batch_size, self.window, self.burn_in = (
+            float(lr),
+            int(batch_size),
+            int(window),
+            int(burn_in),
+        )
+        self.patience, self.val_fraction, self.clip = int(patience), float(val_fraction), float(clip)
+        self.dropout, self.weight_decay, self.seed = float(dropout), float(weight_decay), int(seed)
+        self.threads = None if threads is None else int(threads)
+        self.show_progress = bool(show_progress)
+        self.features = FeatureTransform(sqrt, smooth, zscore, pca)
+        self.history: list[tuple[float, float]] = []
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "hidden": self.hidden,
+            "layers": self.layers,
+            "epochs": self.epochs,
+            "lr": self.lr,
+            "batch_size": self.batch_size,
+            "window": self.window,
+            "burn_in": self.burn_in,
+            "patience": self.patience,
+            "val_fraction": self.val_fraction,
+            "clip": self.clip,
+            "dropout": self.dropout,
+            "weight_decay": self.weight_decay,
+            "seed": self.seed,
+            "threads": self.threads,
+            **self.features.params(),
+            "show_progress": self.show_progress,
+        }
+
+    # -- training --------------------------------------------------------------------------
+    def _fit(self, X: np.ndarray, Y: np.ndarray) -> None:
+        torch = import_torch()
+        n_val = int(round(X.shape[1] * self.val_fraction))
+        n_train = X.shape[1] - n_val
+        if n_train < self.window + self.batch_size or n_val < self.burn_in + 10:
+            raise InvalidDataError(
+                f"{X.shape[1]} bins are too few to train a {self.cell.upper()} with windows of "
+                f"{self.window} bins and a {self.val_fraction:.0%} validation block; give more "
+                "data or a smaller window"
+            )
+        self.features.fit(X[:, :n_train])
+        Z = self.features.transform(X).T.astype(np.float32)
+        self.y_mean = Y[:, :n_train].mean(axis=1)
+        self.y_scale = Y[:, :n_train].std(axis=1) + 1e-12
+        T = ((Y - self.y_mean[:, None]) / self.y_scale[:, None]).T.astype(np.float32)
+        old_threads = torch.get_num_threads()
+        torch.set_num_threads(self.threads or max(1, min(4, os.cpu_count() or 1)))
+        try:
+            self._train(torch, Z, T, n_train)
+        finally:
+            torch.set_num_threads(old_threads)
+
+    def _train(self, torch: Any, Z: np.ndarray, T: np.ndarray, n_train: int) -> None:
+        torch.manual_seed(self.seed)
+        rng = np.random.default_rng(self.seed)
+        net = _build_network(self.cell, Z.shape[1], self.hidden, self.layers, T.shape[1], self.dropout)
+        opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=2)
+        z_train, t_train = torch.from_numpy(Z[:n_train]), torch.from_numpy(T[:n_train])
+        z_val, t_val = torch.from_numpy(Z[None, n_train:]), torch.from_numpy(T[None, n_train:])
+        best, best_state, stale = np.inf, None, 0
+        self.history = []
+        for _ in progress(
+            range(self.epochs),
+            total=self.epochs,
+            description=f"training {self.cell}",
+            enabled=self.show_progress,
+        ):
+            net.train()
+            starts = np.arange(int(rng.integers(self.window)), n_train - self.window + 1, self.window)
+            rng.shuffle(starts)
+            losses = []
+            for b in range(0, len(starts), self.batch_size):
+                idx = torch.from_numpy(starts[b : b + self.batch_size, None] + np.arange(self.window))
+                out, _ = net(z_train[idx])
+                loss = torch.mean((out[:, self.burn_in :] - t_train[idx][:, self.burn_in :]) ** 2)
+                opt.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(net.parameters(), self.clip)
+                opt.step()
+                losses.append(float(loss.detach()))
+            net.eval()
+            with torch.no_grad():
+                val = float(torch.mean((net(z_val)[0] - t_val) ** 2))
+            sched.step(val)
+            self.history.append((float(np.mean(losses)), val))
+            if val < best - 1e-5:
+                best, stale = val, 0
+                best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+            else:
+                stale += 1
+                if stale >= self.patience:
+                    break
+        if best_state is None:
+            raise InvalidDataError(
+                f"{self.cell.upper()} training diverged (validation loss {val}); lower lr or check the data"
+            )
+        self._set_network({k: v.numpy().astype(np.float64) for k, v in best_state.items()})
+
+    def _set_network(self, weights: dict[str, np.ndarray]) -> None:
+        torch = import_torch()
+        net = _build_network(
+            self.cell,
+            self.features.n_outputs,
+            self.hidden,
+            self.layers,
+            int(self.y_mean.shape[0]),
+            self.dropout,
+        ).double()
+        net.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in weights.items()})
+        net.eval()
+        self.net = net
+        self.weights = weights
+
+    # -- decoding --------------------------------------------------------------------------
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        torch = import_torch()
+        Z = torch.from_numpy(np.ascontiguousarray(self.features.transform(X).T))
+        with torch.no_grad():
+            out, _ = self.net(Z[None])
+        return out[0].numpy().T * self.y_scale[:, None] + self.y_mean[:, None]
+
+    def _reset(self) -> None:
+        self.features.reset()
+        self._state_h = None
+
+    def _step(self, x: np.ndarray) -> np.ndarray:
+        torch = import_torch()
+        z = torch.from_numpy(np.array(self.features.step(x)))
+        with torch.no_grad():
+            out, self._state_h = self.net(z[None, None], self._state_h)
+        return out[0, 0].numpy() * self.y_scale + self.y_mean
+
+    def mask_channels(self, channels: np.ndarray | list[int]) -> None:
+        """Hold ``channels`` at their training mean (dead or missing electrodes)."""
+        self.features.mask_channels(channels)
+
+    # -- persistence -----------------------------------------------------------------------
+    def _state(self) -> dict[str, np.ndarray]:
+        return {
+            **{"net." + k: v for k, v in self.weights.items()},
+            "y_mean": self.y_mean,
+            "y_scale": self.y_scale,
+            **self.features.arrays(),
+        }
+
+    def _restore(self, arrays: dict[str, np.ndarray], extra: dict[str, Any]) -> None:
+        self.features = FeatureTransform.from_arrays(self.features.params(), arrays)
+        self.y_mean = np.asarray(arrays["y_mean"], dtype=np.float64)
+        self.y_scale = np.asarray(arrays["y_scale"], dtype=np.float64)
+        weights = {k[4:]: np.asarray(v, dtype=np.float64) for k, v in arrays.items() if k.startswith("net.")}
+        if self.y_mean.shape != (self.n_outputs_,) or self.features.n_inputs != self.n_features_:
+            raise InvalidDataError("stored sizes do not match the arrays")
+        try:
+            self._set_network(weights)
+        except RuntimeError as exc:  # load_state_dict: missing keys or wrong shapes
+            raise InvalidDataError(f"network weights do not fit the stored architecture: {exc}") from None
+
+
+@register_kind
+class GRUDecoder(RecurrentDecoder):
+    """Causal GRU decoder."""
+
+    kind = "gru"
+    cell = "gru"
+
+
+@register_kind
+class LSTMDecoder(RecurrentDecoder):
+    """Causal LSTM decoder."""
+
+    kind = "lstm"
+    cell = "lstm"

@@ -1,0 +1,93 @@
+"""Wiener filter: ridge regression of kinematics on the last ``n_lags`` bins of features.
+
+``y_t = b + sum_{l < n_lags} W_l z_{t-l}`` where ``z`` are the preprocessed features
+(``FeatureTransform``). Before ``n_lags`` bins have been seen the missing history is zeros
+(the training mean), offline and online alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from cortexlink.core.errors import InvalidParameterError
+from cortexlink.decode.base import Decoder, register_kind
+from cortexlink.decode.features import FeatureTransform
+from cortexlink.decode.preprocess import check_enough_bins, lag_stack
+
+
+def ridge_solve(A: np.ndarray, B: np.ndarray, ridge: float) -> tuple[np.ndarray, np.ndarray]:
+    """Weights ``W (n_out, n_in)`` and intercept ``b`` minimising ``|B - W A - b|^2 + ridge*T*|W|^2``
+    for ``A (n_in, T)``, ``B (n_out, T)``; the intercept is not penalised."""
+    a_mean = A.mean(axis=1, keepdims=True)
+    b_mean = B.mean(axis=1, keepdims=True)
+    Ac = A - a_mean
+    G = Ac @ Ac.T
+    G[np.diag_indices_from(G)] += ridge * A.shape[1] + 1e-12 * max(1.0, float(np.trace(G)))
+    W = np.linalg.solve(G, Ac @ (B - b_mean).T).T
+    return W, (b_mean - W @ a_mean).ravel()
+
+
+@register_kind
+class WienerFilter(Decoder):
+    """Lagged ridge regression (the classic BCI Wiener filter), causal and online-steppable."""
+
+    kind = "wiener"
+
+    def __init__(
+        self,
+        n_lags: int = 10,
+        ridge: float = 1e-3,
+        sqrt: bool = False,
+        smooth: int = 1,
+        zscore: bool = True,
+        pca: int | None = None,
+    ):
+        if int(n_lags) < 1:
+            raise InvalidParameterError(f"n_lags must be at least 1, got {n_lags}")
+        if float(ridge) < 0:
+            raise InvalidParameterError(f"ridge must be >= 0, got {ridge}")
+        self.n_lags = int(n_lags)
+        self.ridge = float(ridge)
+        self.features = FeatureTransform(sqrt, smooth, zscore, pca)
+
+    def params(self) -> dict[str, Any]:
+        return {"n_lags": self.n_lags, "ridge": self.ridge, **self.features.params()}
+
+    def _fit(self, X: np.ndarray, Y: np.ndarray) -> None:
+        check_enough_bins(X.shape[1], self.n_lags, "a Wiener filter")
+        Z = self.features.fit(X).transform(X)
+        lagged = lag_stack(Z, self.n_lags)[:, self.n_lags - 1 :]
+        self.W, self.b = ridge_solve(lagged, Y[:, self.n_lags - 1 :], self.ridge)
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        return self.W @ lag_stack(self.features.transform(X), self.n_lags) + self.b[:, None]
+
+    def _reset(self) -> None:
+        self.features.reset()
+        self._hist = np.zeros((self.n_lags, self.features.n_outputs))
+
+    def _step(self, x: np.ndarray) -> np.ndarray:
+        z = self.features.step(x)
+        self._hist[1:] = self._hist[:-1]
+        self._hist[0] = z
+        return self.W @ self._hist.ravel() + self.b
+
+    def mask_channels(self, channels: np.ndarray | list[int]) -> None:
+        """Hold ``channels`` at their training mean (dead or missing electrodes)."""
+        self.features.mask_channels(channels)
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {"W": self.W, "b": self.b, **self.features.arrays()}
+
+    def _restore(self, arrays: dict[str, np.ndarray], extra: dict[str, Any]) -> None:
+        self.features = FeatureTransform.from_arrays(self.features.params(), arrays)
+        self.W = np.asarray(arrays["W"], dtype=np.float64)
+        self.b = np.asarray(arrays["b"], dtype=np.float64)
+        if (
+            self.W.shape != (self.n_outputs_, self.n_lags * self.features.n_outputs)
+            or self.b.shape != (self.n_outputs_,)
+            or self.features.n_inputs != self.n_features_
+        ):
+            raise ValueError("weight shapes do not match the stored sizes")
