@@ -64,7 +64,7 @@ class GraphPlan:
 
     def sinks(self) -> list[str]:
         """Nicknames of nodes whose outputs no node reads through a driving input."""
-        driven = {s for n in self.nodes for s in n.inputs.values()}
+        driven = {s.name for n in self.nodes for s in n.inputs.values()}
         return [n.nickname for n in self.nodes if not any(s.name in driven for s in n.outputs.values())]
 
 

@@ -52,7 +52,10 @@ def load_located(text: str, source: str = "<graph>") -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}" if mark else source
-        raise GraphError(f"{where}: not valid YAML: {exc.problem or exc}") from None
+        context = ""
+        if exc.context and exc.context_mark is not None:
+            context = f" ({exc.context} on line {exc.context_mark.line + 1})"
+        raise GraphError(f"{where}: not valid YAML: {exc.problem or exc}{context}") from None
     except yaml.YAMLError as exc:
         raise GraphError(f"{source}: not valid YAML: {exc}") from None
     finally:

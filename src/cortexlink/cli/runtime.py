@@ -1,0 +1,141 @@
+"""``cortexlink run`` (the main job: run a graph of nodes) and ``cortexlink graph validate``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from cortexlink.core.errors import InvalidParameterError
+
+
+def register(subparsers: Any) -> None:
+    run = subparsers.add_parser(
+        "run", help="run a graph of nodes in real time (the default closed-loop graph with no GRAPH)",
+        description="Start the transport and one process per node, supervise them, and print the "
+                    "per-node latency table at the end. Ctrl-C stops cleanly.")
+    run.add_argument("graph", nargs="?", help="graph YAML file (default: the built-in closed-loop graph)")
+    run.add_argument("--transport", choices=("shm", "redis"), default="shm",
+                     help="shm: shared-memory rings, no service (default); redis: Redis Streams")
+    run.add_argument("--redis-url", default=None,
+                     help="redis://host:port of a running server (default: start a private redis-server)")
+    run.add_argument("--duration", type=float, default=None,
+                     help="seconds to run (default: the graph's metadata duration_s, else until Ctrl-C)")
+    run.add_argument("--ring-slots", type=int, default=256,
+                     help="chunks each stream holds for slow readers before they overrun (default 256)")
+    run.set_defaults(func=_run)
+
+    graph = subparsers.add_parser("graph", help="work with graph files")
+    sub = graph.add_subparsers(dest="graph_command", metavar="ACTION")
+    validate = sub.add_parser("validate", help="check a graph file without running it",
+                              description="Check node kinds, ports, parameters, streams and cycles; "
+                                          "every problem names its line.")
+    validate.add_argument("file", help="graph YAML file")
+    validate.set_defaults(func=_validate)
+    graph.set_defaults(func=lambda args: (graph.print_help(), 2)[1])
+
+
+def _registry() -> dict[str, str]:
+    from cortexlink.nodes import BUILTIN_NODES
+
+    return dict(BUILTIN_NODES)
+
+
+def _default_graph() -> Path:
+    from cortexlink.nodes import DEFAULT_GRAPH
+
+    return Path(DEFAULT_GRAPH)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from cortexlink.graph.plan import load_plan
+    from cortexlink.graph.report import plan_table
+
+    plan = load_plan(args.file, _registry())
+    console = Console()
+    console.print(plan_table(plan))
+    console.print(f"ok: {args.file} is a valid graph")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from cortexlink.graph.plan import load_plan
+    from cortexlink.graph.report import result_table, status_table, summary_lines
+    from cortexlink.graph.supervisor import Supervisor, check_plan_runnable
+
+    if args.duration is not None and not args.duration > 0:
+        raise InvalidParameterError(f"--duration must be a positive number of seconds, got {args.duration}")
+    if args.ring_slots < 4:
+        raise InvalidParameterError(f"--ring-slots must be at least 4, got {args.ring_slots}")
+    path = Path(args.graph) if args.graph else _default_graph()
+    plan = load_plan(path, _registry())
+    check_plan_runnable(plan)
+    duration = args.duration
+    if duration is None and isinstance(plan.metadata.get("duration_s"), (int, float)):
+        duration = float(plan.metadata["duration_s"])
+
+    console = Console() if sys.stdout.isatty() else Console(width=160)
+    err = Console(stderr=True)
+    transport, server = _open_transport(args)
+    live = None
+    try:
+        if sys.stdout.isatty():
+            from rich.live import Live
+
+            live = Live(console=console, refresh_per_second=4, transient=True)
+            live.start()
+
+        def on_event(nick: str, state: str, message: str) -> None:
+            if state in ("NODE_READY", "NODE_STARTED", "NODE_SHUTDOWN"):
+                return
+            line = f"[{nick}] {state}: {message}" if message else f"[{nick}] {state}"
+            (live.console if live else err).print(line, markup=False, highlight=False)
+
+        def on_tick(nodes: list, elapsed: float) -> None:
+            if live is not None:
+                live.update(status_table(nodes, elapsed))
+
+        where = f" for {duration:g} s" if duration else " until Ctrl-C"
+        err.print(f"running {path} over {transport.kind}{where}", markup=False, highlight=False)
+        supervisor = Supervisor(plan, transport, slots=args.ring_slots, on_event=on_event, on_tick=on_tick)
+        result = supervisor.run(duration)
+    finally:
+        if live is not None:
+            live.stop()
+        transport.destroy()
+        if server is not None:
+            server.stop()
+    console.print(result_table(result))
+    for line in summary_lines(result):
+        console.print(line, markup=False, highlight=False)
+    console.print(f"stopped: {result.reason}", markup=False, highlight=False)
+    return 1 if result.failed else 0
+
+
+def _open_transport(args: argparse.Namespace) -> tuple[Any, Any]:
+    if args.transport == "shm":
+        if args.redis_url:
+            raise InvalidParameterError("--redis-url goes with --transport redis")
+        from cortexlink.graph.shm import ShmTransport
+
+        return ShmTransport(), None
+    from cortexlink.graph.redis_transport import RedisTransport
+
+    if args.redis_url:
+        if not args.redis_url.startswith(("redis://", "unix://", "rediss://")):
+            raise InvalidParameterError(f"--redis-url must look like redis://host:port, "
+                                        f"got {args.redis_url!r}")
+        return RedisTransport(args.redis_url), None
+    from cortexlink.graph.redis_server import RedisServer
+
+    server = RedisServer()
+    try:
+        return RedisTransport(server.url), server
+    except Exception:
+        server.stop()
+        raise

@@ -1,0 +1,384 @@
+"""The supervisor: starts the transport and one process per node, watches them, stops them cleanly.
+
+Processes come from a ``forkserver``: the server imports the runtime once and forks each node from
+that clean process, so nodes start (and restart) fast like ``fork`` yet inherit nothing from the
+supervisor (no threads, locks or open connections) like ``spawn``. Each node talks to the
+supervisor over its own pipe, so a node that dies mid-message can't corrupt another's channel.
+A dead node is noticed at once through its process sentinel; a node whose heartbeats stop for
+longer than its ``heartbeat_timeout`` is killed. Either way its ``restart`` policy applies:
+``restart`` starts it again (at most ``max_restarts`` times a minute), ``stop`` stops the graph.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from typing import Any
+
+from cortexlink.core.errors import NodeError
+from cortexlink.graph.plan import GraphPlan, NodePlan
+from cortexlink.graph.runner import NODE_FATAL_ERROR, NODE_READY, NODE_SHUTDOWN, NODE_STARTED, run_node
+from cortexlink.graph.stats import LatencyHistogram
+from cortexlink.graph.transport import Transport
+
+__all__ = ["Supervisor", "NodeStatus", "RunResult", "run_graph"]
+
+STOP_GRACE_S = 5.0
+RESTART_WINDOW_S = 60.0
+
+
+@dataclass
+class NodeStatus:
+    """What the supervisor knows of one node, across restarts."""
+
+    plan: NodePlan
+    state: str = "PENDING"
+    pid: int | None = None
+    restarts: int = 0
+    exit_code: int | None = None
+    last_beat: float = 0.0
+    calls: int = 0
+    chunks_out: int = 0
+    chunks_in: dict[str, int] = field(default_factory=dict)
+    overruns: dict[str, int] = field(default_factory=dict)
+    hist: dict[str, LatencyHistogram] = field(default_factory=dict)
+    reports: dict[str, Any] = field(default_factory=dict)
+    last_message: str = ""
+    clean_exit: bool = False
+    # totals of earlier incarnations (a restarted node counts from zero again)
+    _base: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def nickname(self) -> str:
+        return self.plan.nickname
+
+    def histogram(self, name: str) -> LatencyHistogram:
+        h = self.hist.get(name, LatencyHistogram())
+        base = self._base.get(name)
+        return h.merge(base) if base is not None else h
+
+    def total_overruns(self) -> int:
+        return sum(self.overruns.values()) + int(self._base.get("overruns", 0))
+
+    def total_out(self) -> int:
+        return self.chunks_out + int(self._base.get("out", 0))
+
+    def total_in(self) -> int:
+        return sum(v for k, v in self.chunks_in.items() if not k.startswith("feedback:")) + \
+            int(self._base.get("in", 0))
+
+    def fold(self) -> None:
+        """Keep this incarnation's counts before a restart."""
+        for name in ("transit", "proc", "e2e"):
+            self._base[name] = self.histogram(name)
+        self._base["overruns"] = self.total_overruns()
+        self._base["out"] = self.total_out()
+        self._base["in"] = self.total_in()
+        self.hist, self.overruns, self.chunks_in, self.chunks_out = {}, {}, {}, 0
+
+
+@dataclass
+class RunResult:
+    """How a run went: per-node status, why it stopped, how long it ran."""
+
+    nodes: list[NodeStatus]
+    reason: str
+    failed: bool
+    duration_s: float
+    sinks: list[str]
+    events: list[tuple[float, str, str, str]]
+
+
+class _Proc:
+    def __init__(self, process: Any, conn: Any) -> None:
+        self.process, self.conn = process, conn
+        self.shutdown_sent = False
+
+
+class Supervisor:
+    """Runs a ``GraphPlan`` over a ``Transport`` until ``duration`` passes, it is stopped or it ends."""
+
+    def __init__(self, plan: GraphPlan, transport: Transport, *, slots: int = 256,
+                 on_event: Callable[[str, str, str], None] | None = None,
+                 on_tick: Callable[[list[NodeStatus], float], None] | None = None,
+                 max_restarts: int = 5, setup_timeout: float = 120.0) -> None:
+        self.plan = plan
+        self.transport = transport
+        self.slots = slots
+        self.on_event = on_event
+        self.on_tick = on_tick
+        self.max_restarts = max_restarts
+        self.setup_timeout = setup_timeout
+        self.status = {n.nickname: NodeStatus(n) for n in plan.nodes}
+        self.procs: dict[str, _Proc] = {}
+        self.events: list[tuple[float, str, str, str]] = []
+        self.restart_times: dict[str, list[float]] = {n.nickname: [] for n in plan.nodes}
+        self._stop_reason = ""
+        self._failed = False
+        self._t0 = time.monotonic()
+        self._ctx = _context()
+
+    # -- public ----------------------------------------------------------------------------------
+    def run(self, duration: float | None = None) -> RunResult:
+        """Start everything, supervise, stop; always returns a result (and cleans up processes)."""
+        old_int = signal.getsignal(signal.SIGINT)
+        in_main = _in_main_thread()
+        if in_main:
+            signal.signal(signal.SIGINT, lambda *_: self.request_stop("interrupted (Ctrl-C)"))
+        started = time.monotonic()
+        try:
+            for spec in self.plan.streams.values():
+                self.transport.create(spec, self.slots)
+            self.transport.publish_graph(_describe(self.plan))
+            self._start_all()
+            started = time.monotonic()
+            deadline = None if duration is None else started + duration
+            self._supervise(deadline)
+        finally:
+            self._stop_all()
+            if in_main:
+                signal.signal(signal.SIGINT, old_int)
+        return RunResult(list(self.status.values()), self._stop_reason or "finished", self._failed,
+                         time.monotonic() - started, self.plan.sinks(), self.events)
+
+    def request_stop(self, reason: str, failed: bool = False) -> None:
+        if not self._stop_reason:
+            self._stop_reason = reason
+        self._failed = self._failed or failed
+
+    # -- starting ----------------------------------------------------------------------------------
+    def _start(self, nick: str) -> None:
+        st = self.status[nick]
+        parent, child = self._ctx.Pipe(duplex=False)
+        proc = self._ctx.Process(target=run_node, name=f"cortexlink:{nick}",
+                                 args=(st.plan, self.transport.address, child, dict(self.plan.metadata)),
+                                 daemon=False)
+        proc.start()
+        child.close()
+        self.procs[nick] = _Proc(proc, parent)
+        st.pid, st.state, st.exit_code, st.clean_exit = proc.pid, "STARTING", None, False
+        st.last_beat = time.monotonic()
+
+    def _start_all(self) -> None:
+        """Readers first: every non-source node is READY (attached) before any source writes."""
+        consumers = [n.nickname for n in self.plan.nodes if not n.is_source]
+        sources = [n.nickname for n in self.plan.nodes if n.is_source]
+        for nick in consumers:
+            self._start(nick)
+        deadline = time.monotonic() + self.setup_timeout
+        while not self._stop_reason and any(
+                self.status[n].state not in (NODE_READY, "DONE") for n in consumers):
+            if time.monotonic() > deadline:
+                slow = [n for n in consumers if self.status[n].state != NODE_READY]
+                self.request_stop(f"nodes not ready after {self.setup_timeout:.0f} s: {', '.join(slow)}",
+                                  failed=True)
+                return
+            self._poll(0.05)
+        if not self._stop_reason:
+            for nick in sources:
+                self._start(nick)
+
+    # -- watching ----------------------------------------------------------------------------------
+    def _supervise(self, deadline: float | None) -> None:
+        next_tick = 0.0
+        while not self._stop_reason:
+            self._poll(0.05)
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                self.request_stop("duration reached")
+            for cmd in self.transport.poll_commands():
+                if cmd.strip().lower() in ("stopgraph", "stop"):
+                    self.request_stop(f"'{cmd}' received on supervisor_ipstream")
+            if all(st.state == "DONE" for st in self.status.values()):
+                self.request_stop("all nodes finished")
+            self._check_heartbeats(now)
+            if self.on_tick is not None and now >= next_tick:
+                next_tick = now + 0.25
+                self.on_tick(list(self.status.values()), now - self._t0)
+
+    def _poll(self, timeout: float) -> None:
+        by_conn = {p.conn: n for n, p in self.procs.items() if p.conn is not None}
+        by_sentinel = {p.process.sentinel: n for n, p in self.procs.items() if p.process is not None}
+        ready = wait(list(by_conn) + list(by_sentinel), timeout)
+        for obj in ready:
+            if obj in by_conn:
+                self._drain(by_conn[obj])
+        for obj in ready:
+            if obj in by_sentinel:
+                self._exited(by_sentinel[obj])
+
+    def _drain(self, nick: str) -> None:
+        proc = self.procs[nick]
+        try:
+            while proc.conn is not None and proc.conn.poll():
+                kind, payload = proc.conn.recv()
+                self._message(nick, kind, payload)
+        except (EOFError, OSError):
+            proc.conn.close()
+            proc.conn = None
+
+    def _message(self, nick: str, kind: str, payload: Any) -> None:
+        st = self.status[nick]
+        st.last_beat = time.monotonic()
+        if kind == "hb":
+            st.calls, st.chunks_out = payload["calls"], payload["out"]
+            st.chunks_in, st.overruns = payload["in"], payload["overruns"]
+            st.hist = {k: LatencyHistogram.from_sparse(payload[k]) for k in ("transit", "proc", "e2e")}
+        elif kind == "state":
+            state, message = payload
+            if state in (NODE_STARTED, NODE_READY, NODE_SHUTDOWN, NODE_FATAL_ERROR):
+                st.state = state
+            if state == NODE_SHUTDOWN:
+                st.clean_exit = True
+            if message:
+                st.last_message = message
+            self._event(nick, state, message)
+        elif kind == "report":
+            st.reports.update(payload)
+        elif kind in ("info", "warning"):
+            st.last_message = str(payload)
+            self._event(nick, "NODE_INFO" if kind == "info" else "NODE_WARNING", str(payload))
+
+    def _event(self, nick: str, state: str, message: str) -> None:
+        self.events.append((time.monotonic() - self._t0, nick, state, message))
+        if self.on_event is not None:
+            self.on_event(nick, state, message)
+
+    def _exited(self, nick: str) -> None:
+        proc = self.procs[nick]
+        if proc.process is None:
+            return
+        proc.process.join(0.5)
+        self._drain(nick)
+        code = proc.process.exitcode
+        proc.process = None
+        if proc.conn is not None:
+            proc.conn.close()
+            proc.conn = None
+        st = self.status[nick]
+        st.exit_code = code
+        if code == 0 and st.clean_exit:
+            st.state = "DONE"
+            return
+        why = f"exit code {code}" if code is None or code >= 0 else f"killed by signal {-code}"
+        self._failure(nick, f"died ({why})")
+
+    def _failure(self, nick: str, why: str) -> None:
+        st = self.status[nick]
+        st.state = "DEAD"
+        self._event(nick, "NODE_DIED", why)
+        if self._stop_reason:
+            return
+        if st.plan.restart == "restart":
+            now = time.monotonic()
+            recent = [t for t in self.restart_times[nick] if now - t < RESTART_WINDOW_S]
+            if len(recent) >= self.max_restarts:
+                self.request_stop(f"node {nick!r} {why} and was restarted {len(recent)} times in a minute; "
+                                  "graph stopped", failed=True)
+                return
+            self.restart_times[nick] = recent + [now]
+            st.fold()
+            st.restarts += 1
+            self._event(nick, "NODE_RESTART", f"restart #{st.restarts}")
+            self._start(nick)
+        else:
+            self.request_stop(f"node {nick!r} {why}; its policy is 'stop', so the graph was stopped",
+                              failed=True)
+
+    def _check_heartbeats(self, now: float) -> None:
+        for nick, st in self.status.items():
+            proc = self.procs.get(nick)
+            if proc is None or proc.process is None or st.state != NODE_READY:
+                continue
+            if now - st.last_beat > st.plan.heartbeat_timeout:
+                proc.process.kill()  # hung: the sentinel reports it and the policy applies
+                self._event(nick, "NODE_WARNING", f"no heartbeat for {now - st.last_beat:.1f} s; killed")
+
+    # -- stopping ----------------------------------------------------------------------------------
+    def _stop_all(self) -> None:
+        """Stop sources first so the rest drain what they wrote and end on their own; SIGTERM what
+        is left; SIGKILL what is still there after the grace time."""
+        sources = [n.nickname for n in self.plan.nodes if n.is_source]
+        others = [n.nickname for n in self.plan.nodes if not n.is_source]
+        self._terminate(sources, 1.0)
+        self._wait_exit(others, 0.5)
+        self._terminate(others, STOP_GRACE_S)
+        for nick, p in self.procs.items():
+            if p.process is not None:
+                p.process.kill()
+                p.process.join(2)
+                self.status[nick].state = "KILLED"
+                self._event(nick, "NODE_WARNING", f"did not stop within {STOP_GRACE_S:.0f} s; killed")
+                p.process = None
+            if p.conn is not None:
+                p.conn.close()
+                p.conn = None
+
+    def _terminate(self, nicks: list[str], grace: float) -> None:
+        for nick in nicks:
+            p = self.procs.get(nick)
+            if p is not None and p.process is not None and not p.shutdown_sent:
+                p.shutdown_sent = True
+                _signal(p.process, signal.SIGTERM)
+        self._wait_exit(nicks, grace)
+
+    def _wait_exit(self, nicks: list[str], timeout: float) -> None:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and any(
+                self.procs[n].process is not None for n in nicks if n in self.procs):
+            self._poll(0.05)
+
+
+def run_graph(plan: GraphPlan, transport: Transport, duration: float | None = None,
+              **kwargs: Any) -> RunResult:
+    """Run ``plan`` over ``transport`` (see ``Supervisor``)."""
+    return Supervisor(plan, transport, **kwargs).run(duration)
+
+
+def _context() -> Any:
+    if sys.platform.startswith("linux"):
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["cortexlink.graph.runner"])
+        return ctx
+    return mp.get_context("spawn")
+
+
+def _signal(process: Any, sig: int) -> None:
+    try:
+        if process.pid is not None:
+            import os
+
+            os.kill(process.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _describe(plan: GraphPlan) -> dict[str, Any]:
+    return {
+        "metadata": plan.metadata,
+        "nodes": [{"nickname": n.nickname, "name": n.kind, "parameters": n.parameters,
+                   "inputs": {p: s.name for p, s in n.inputs.items()},
+                   "outputs": {p: s.name for p, s in n.outputs.items()}} for n in plan.nodes],
+    }
+
+
+def check_plan_runnable(plan: GraphPlan) -> None:
+    """Refuse what this supervisor can't run (nodes placed on another machine)."""
+    import socket
+
+    here = {socket.gethostname(), "localhost", "127.0.0.1"}
+    away = [n.nickname for n in plan.nodes if n.machine and n.machine not in here]
+    if away:
+        raise NodeError(f"nodes {', '.join(away)} are placed on another machine; this supervisor runs "
+                        "every node locally, so remove 'machine:' or set it to this host")

@@ -1,0 +1,134 @@
+"""Nodes run as processes: a killed node is noticed and restarted or stops the graph, per policy."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from cortexlink.graph.graphfile import parse_graph
+from cortexlink.graph.plan import plan_graph
+from cortexlink.graph.shm import ShmTransport
+from cortexlink.graph.supervisor import Supervisor
+
+NODES = Path(__file__).parent / "user_nodes" / "tiny_nodes.py"
+
+
+def graph(tmp_path: Path, neg_policy: str = "restart", middle: str = "Negate", source_chunks: int = 0):
+    text = f"""\
+nodes:
+  - {{name: Counter, module: {NODES}, nickname: src, parameters: {{rate: 2000.0, n_chunks: {source_chunks}}}}}
+  - {{name: {middle}, module: {NODES}, nickname: mid, inputs: {{in: src}}, restart: {neg_policy}}}
+  - {{name: Tally, module: {NODES}, nickname: sink, inputs: {{in: mid}},
+     parameters: {{path: {tmp_path}/tally}}}}
+"""
+    return plan_graph(parse_graph(text, "g.yaml"), {})
+
+
+class Killer:
+    """Kills node ``nick`` with SIGKILL once the graph has run ``after`` seconds; records events."""
+
+    def __init__(self, nick: str, after: float = 1.0) -> None:
+        self.nick, self.after = nick, after
+        self.killed_at: float | None = None
+        self.events: list[tuple[float, str, str, str]] = []
+
+    def tick(self, nodes, elapsed):
+        if self.killed_at is None and elapsed > self.after:
+            st = next(s for s in nodes if s.nickname == self.nick)
+            if st.state == "NODE_READY":
+                os.kill(st.pid, signal.SIGKILL)
+                self.killed_at = time.monotonic()
+
+    def event(self, nick, state, message):
+        self.events.append((time.monotonic(), nick, state, message))
+
+
+def run(plan, duration, killer=None):
+    transport = ShmTransport()
+    try:
+        sup = Supervisor(plan, transport, on_tick=killer.tick if killer else None,
+                         on_event=killer.event if killer else None)
+        return sup.run(duration)
+    finally:
+        transport.destroy()
+        assert not transport.dir.exists()
+
+
+def test_clean_run_passes_every_chunk_and_reports(tmp_path):
+    result = run(graph(tmp_path, source_chunks=100), duration=30)
+    assert result.reason == "all nodes finished" and not result.failed
+    by = {st.nickname: st for st in result.nodes}
+    assert [by[n].state for n in ("src", "mid", "sink")] == ["DONE"] * 3
+    assert by["sink"].reports["samples"] == 1000  # readers attach before the source starts: nothing lost
+    assert by["mid"].total_in() == by["mid"].total_out() == 100 and by["mid"].total_overruns() == 0
+    assert by["sink"].histogram("e2e").count == 100
+    assert (tmp_path / "tally.done").read_text() == "1000"  # shutdown() ran
+    lines = (tmp_path / "tally").read_text().split()
+    assert [int(x) for x in lines[::2]] == list(range(0, 1000, 10))
+
+
+def test_sigkilled_node_is_detected_and_restarted(tmp_path):
+    killer = Killer("mid")
+    result = run(graph(tmp_path, "restart"), duration=3.0, killer=killer)
+    assert killer.killed_at is not None
+    died = [e for e in killer.events if e[1] == "mid" and e[2] == "NODE_DIED"]
+    assert died and "killed by signal 9" in died[0][3]
+    detect_s = died[0][0] - killer.killed_at
+    print(f"SIGKILL noticed after {detect_s * 1e3:.1f} ms")
+    assert detect_s < 1.0
+    states = [e[2] for e in killer.events if e[1] == "mid"]
+    assert states[states.index("NODE_DIED"):][:2] == ["NODE_DIED", "NODE_RESTART"]
+    by = {st.nickname: st for st in result.nodes}
+    assert by["mid"].restarts == 1 and not result.failed and result.reason == "duration reached"
+    assert by["sink"].reports["samples"] > 0
+    # the others kept running: the source never restarted and the sink got data after the restart
+    assert by["src"].restarts == 0 and by["sink"].restarts == 0
+    ready_again = [e[0] for e in killer.events if e[1] == "mid" and e[2] == "NODE_READY"][-1]
+    assert ready_again > killer.killed_at
+
+
+def test_sigkilled_node_with_stop_policy_stops_the_graph_cleanly(tmp_path):
+    killer = Killer("mid")
+    result = run(graph(tmp_path, "stop"), duration=20.0, killer=killer)
+    assert result.failed and "'mid' died (killed by signal 9)" in result.reason
+    by = {st.nickname: st for st in result.nodes}
+    assert by["mid"].state == "DEAD"
+    assert by["src"].state == "DONE" and by["sink"].state == "DONE"  # the others shut down cleanly
+    assert (tmp_path / "tally.done").exists()
+    assert result.duration_s < 20.0
+
+
+def test_exception_in_a_node_is_published_as_fatal_error(tmp_path):
+    killer = Killer("none", after=1e9)
+    result = run(graph(tmp_path, "stop", middle="Explode"), duration=20.0, killer=killer)
+    fatal = [e for e in killer.events if e[2] == "NODE_FATAL_ERROR"]
+    assert fatal and fatal[0][1] == "mid" and "RuntimeError: boom on purpose" in fatal[0][3]
+    assert "tiny_nodes.py" in fatal[0][3]
+    assert result.failed and "exit code 1" in result.reason
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_node_stops_cleanly_on_sigint_and_sigterm(tmp_path, sig):
+    """SIGINT (Ctrl-C reaches every process of the terminal) ends a node through shutdown()."""
+    killer = Killer("none", after=1e9)
+    sent = {}
+
+    def tick(nodes, elapsed):
+        st = next(s for s in nodes if s.nickname == "sink")
+        if not sent and elapsed > 1.0 and st.state == "NODE_READY":
+            os.kill(st.pid, sig)
+            sent["t"] = 1
+
+    transport = ShmTransport()
+    try:
+        result = Supervisor(graph(tmp_path, "stop"), transport, on_tick=tick, on_event=killer.event).run(3.0)
+    finally:
+        transport.destroy()
+    by = {st.nickname: st for st in result.nodes}
+    assert by["sink"].state == "DONE" and by["sink"].exit_code == 0
+    assert (tmp_path / "tally.done").exists()
+    assert ("sink", "NODE_SHUTDOWN") in [(e[1], e[2]) for e in killer.events]
