@@ -1,0 +1,64 @@
+"""``cortexlink run`` and ``cortexlink graph validate`` from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cortexlink.cli import main
+from cortexlink.graph.redis_server import redis_server_available
+
+NODES = Path(__file__).resolve().parents[1] / "graph" / "user_nodes" / "tiny_nodes.py"
+
+
+def write_graph(tmp_path: Path, extra: str = "") -> Path:
+    path = tmp_path / "g.yaml"
+    path.write_text(f"""\
+metadata: {{graph_name: cli-test}}
+nodes:
+  - {{name: Counter, module: {NODES}, nickname: src, parameters: {{rate: 1000.0, n_chunks: 50}}}}
+  - {{name: Negate, module: {NODES}, nickname: neg, inputs: {{in: src}}}}
+  - {{name: Tally, module: {NODES}, nickname: sink, inputs: {{in: neg}}{extra}}}
+""")
+    return path
+
+
+def test_validate_accepts_a_good_graph(tmp_path, capsys):
+    assert main(["graph", "validate", str(write_graph(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    assert "valid graph" in out and "neg" in out
+
+
+def test_validate_rejects_a_bad_graph_with_one_line_naming_the_line(tmp_path, capsys):
+    path = write_graph(tmp_path, extra=", parameters: {pth: x}")
+    assert main(["graph", "validate", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert f"{path}:5:" in err and "unknown parameter 'pth'" in err
+
+
+def test_validate_and_run_of_a_missing_file_exit_2(tmp_path, capsys):
+    assert main(["graph", "validate", str(tmp_path / "nope.yaml")]) == 2
+    assert main(["run", str(tmp_path / "nope.yaml")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_run_rejects_bad_options_in_one_line(tmp_path, capsys):
+    path = write_graph(tmp_path)
+    assert main(["run", str(path), "--duration", "-1"]) == 2
+    assert main(["run", str(path), "--redis-url", "redis://localhost:1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "--duration" in err[0] and "--transport redis" in err[1]
+
+
+@pytest.mark.parametrize("transport", ["shm", "redis"])
+def test_run_prints_the_latency_table(tmp_path, capsys, transport):
+    if transport == "redis" and not redis_server_available():
+        pytest.skip("redis-server is not installed (apt install redis-server)")
+    assert main(["run", str(write_graph(tmp_path)), "--transport", transport, "--duration", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "per-node latency" in out and "e2e p50/p99/max" in out
+    assert "sink: samples = 500" in out
+    assert "end-to-end latency at sink" in out
+    assert "stopped: all nodes finished" in out
