@@ -13,11 +13,11 @@ import struct
 
 import numpy as np
 
-from cortexlink.codec import engine_fast, lattice
+from cortexlink.codec import engine_fast, engine_max, lattice
 from cortexlink.core.errors import CorruptDataError, InvalidDataError, InvalidParameterError
 
 LEVELS = ("fast", "max")
-_KERNELS = {"fast": engine_fast, "max": engine_fast}
+_KERNELS = {"fast": engine_fast, "max": engine_max}
 _LATTICE = struct.Struct("<dddHH")
 _IDENTITY_TOP = 65535
 _MAX_SAMPLES_PER_BYTE = 1 << 15  # no payload codes more densely; bounds allocation on damaged input
@@ -65,7 +65,7 @@ def encode_block(data: np.ndarray, level: str = "max") -> bytes:
             head.append(1)
             head += _LATTICE.pack(step, offsets[0], offsets[1], split, top[c])
     out = _out_buffer(n_ch * n)
-    size = kern.encode(codes, top, *kern.new_state(n_ch), out)
+    size = kern.encode(codes, top, *kern.new_state(n_ch, top), out)
     if len(head) + size >= len(raw) or size > len(out):
         return raw
     return bytes(head) + out[:size].tobytes()
@@ -115,7 +115,7 @@ def decode_block(payload: bytes, n_channels: int, n_samples: int, level: str) ->
     tables, top, pos = _tables(payload, n_channels)
     codes = np.empty((n_channels, n_samples), np.int32)
     buf = np.frombuffer(payload, np.uint8)
-    if not kern.decode(buf, pos, top, *kern.new_state(n_channels), codes):
+    if not kern.decode(buf, pos, top, *kern.new_state(n_channels, top), codes):
         raise CorruptDataError("codec payload does not decode; the block is damaged")
     out = np.empty((n_channels, n_samples), np.int16)
     for c, t in enumerate(tables):
@@ -131,8 +131,8 @@ class StreamEncoder:
         if n_channels < 1:
             raise InvalidParameterError(f"a stream needs at least one channel, got {n_channels}")
         self.n_channels = n_channels
-        self._state = self._kern.new_state(n_channels)
         self._top = np.full(n_channels, _IDENTITY_TOP, np.int64)
+        self._state = self._kern.new_state(n_channels, self._top)
         self._out = _out_buffer(0)
 
     def encode(self, chunk: np.ndarray) -> bytes:
@@ -156,8 +156,8 @@ class StreamDecoder:
         if n_channels < 1:
             raise InvalidParameterError(f"a stream needs at least one channel, got {n_channels}")
         self.n_channels = n_channels
-        self._state = self._kern.new_state(n_channels)
         self._top = np.full(n_channels, _IDENTITY_TOP, np.int64)
+        self._state = self._kern.new_state(n_channels, self._top)
 
     def decode(self, payload: bytes, n_samples: int) -> np.ndarray:
         """Samples ``(n_channels, n_samples)`` of the next chunk."""

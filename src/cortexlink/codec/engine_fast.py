@@ -13,7 +13,7 @@ from numba import njit
 
 from cortexlink.codec import rangecoder as rc
 
-ORDER = 16
+ORDER = 4
 SHIFT = 10
 NSYM = 42
 NCTX = 12
@@ -22,7 +22,7 @@ LIMIT = 1 << 16
 H, W, PREV, AVG, NSTATE = 0, ORDER, 2 * ORDER, 2 * ORDER + 1, 2 * ORDER + 2
 
 
-def new_state(n_channels: int) -> tuple[np.ndarray, np.ndarray]:
+def new_state(n_channels: int, top: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Fresh (int64 predictor state, int64 symbol counts with the total last) per channel."""
     counts = np.ones((n_channels, NCTX, NSYM + 1), np.int64)
     counts[:, :, NSYM] = NSYM
@@ -76,6 +76,41 @@ def _count(f, sym):
 
 
 @njit(cache=True)
+def put_u(e, out, f, u):
+    """Code ``u >= 0`` with the adaptive symbol counts ``f``."""
+    if u < 16:
+        sym, nx = u, 0
+    else:
+        nb = 0
+        while (u >> nb) > 0:
+            nb += 1
+        sym, nx = 16 + 2 * (nb - 5) + ((u >> (nb - 2)) & 1), nb - 2
+    cum = 0
+    for j in range(sym):
+        cum += f[j]
+    rc.enc(e, out, cum, f[sym], f[NSYM])
+    if nx > 0:
+        rc.enc_bits(e, out, u & ((1 << nx) - 1), nx)
+    _count(f, sym)
+
+
+@njit(cache=True)
+def get_u(d, buf, f):
+    """Inverse of ``put_u``."""
+    v = rc.dec_target(d, f[NSYM])
+    sym, cum = 0, 0
+    while cum + f[sym] <= v:
+        cum += f[sym]
+        sym += 1
+    rc.dec_update(d, buf, cum, f[sym])
+    _count(f, sym)
+    if sym < 16:
+        return sym
+    nx = (sym - 16) // 2 + 3
+    return ((2 | ((sym - 16) & 1)) << nx) | rc.dec_bits(d, buf, nx)
+
+
+@njit(cache=True)
 def encode(k, top, st, counts, out):
     """Code int32 codes ``k`` (C, N) with per-channel maxima ``top``; returns bytes written to ``out``."""
     e = rc.enc_init()
@@ -84,22 +119,7 @@ def encode(k, top, st, counts, out):
         for i in range(k.shape[1]):
             x = np.int64(k[c, i])
             r = x - _predict(s, top[c])
-            f = counts[c, _ctx(s)]
-            u = 2 * r if r >= 0 else -2 * r - 1
-            if u < 16:
-                sym, nx = u, 0
-            else:
-                nb = 0
-                while (u >> nb) > 0:
-                    nb += 1
-                sym, nx = 16 + 2 * (nb - 5) + ((u >> (nb - 2)) & 1), nb - 2
-            cum = 0
-            for j in range(sym):
-                cum += f[j]
-            rc.enc(e, out, cum, f[sym], f[NSYM])
-            if nx > 0:
-                rc.enc_bits(e, out, u & ((1 << nx) - 1), nx)
-            _count(f, sym)
+            put_u(e, out, counts[c, _ctx(s)], 2 * r if r >= 0 else -2 * r - 1)
             _update(s, x, r)
     return rc.enc_flush(e, out)
 
@@ -112,23 +132,11 @@ def decode(buf, start, top, st, counts, k):
         s = st[c]
         for i in range(k.shape[1]):
             p = _predict(s, top[c])
-            f = counts[c, _ctx(s)]
-            v = rc.dec_target(d, f[NSYM])
-            sym, cum = 0, 0
-            while cum + f[sym] <= v:
-                cum += f[sym]
-                sym += 1
-            rc.dec_update(d, buf, cum, f[sym])
-            if sym < 16:
-                u = sym
-            else:
-                nx = (sym - 16) // 2 + 3
-                u = ((2 | ((sym - 16) & 1)) << nx) | rc.dec_bits(d, buf, nx)
+            u = get_u(d, buf, counts[c, _ctx(s)])
             r = u >> 1 if (u & 1) == 0 else -((u + 1) >> 1)
             x = p + r
             if x < 0 or x > top[c] or d[3]:
                 return False
             k[c, i] = x
-            _count(f, sym)
             _update(s, x, r)
     return True

@@ -1,0 +1,178 @@
+"""The ``max`` kernel: codes each lattice code directly with a distribution built for it.
+
+The probability of code ``x`` is a learned residual shape around the prediction (chosen by the
+recent residual magnitude and the prediction's fraction) times a learned weight of ``x`` itself:
+real ADCs have codes of unequal width (differential non-linearity), so some codes are hit far
+more often than their neighbours. The weight is the code's count over its neighbourhood's.
+Residuals beyond the window are escaped to the ``fast`` symbol coder.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from cortexlink.codec import engine_fast as ef
+from cortexlink.codec import rangecoder as rc
+
+ORDER = 16
+SHIFT = 10
+FRAC = 4
+M = 32
+ESC = 2 * M + 1
+NR = 2 * M + 2
+NMAG = 6
+NCTX = NMAG
+INC = 32
+LIMIT = 1 << 18
+TABLE = 4096
+PRIOR = 2
+NLIM = 1 << 20
+H, W, PREV, AVG, NSTATE = 0, ORDER, 2 * ORDER, 2 * ORDER + 1, 2 * ORDER + 2
+
+
+def new_state(n_channels: int, top: np.ndarray | None = None):
+    """Fresh per-channel state: predictor, residual shapes, code counts and weights, escape counts."""
+    small = np.asarray(top if top is not None else [])
+    small = small[small < TABLE]
+    size = int(small.max()) + 5 if len(small) else 1
+    shapes = np.ones((n_channels, NCTX, NR + 1), np.int64)
+    shapes[:, :, NR] = NR
+    _, esc = ef.new_state(n_channels)
+    return (np.zeros((n_channels, NSTATE), np.int64), shapes, np.zeros((n_channels, size), np.int64),
+            np.full((n_channels, size), 256, np.int64), esc[:, 0].copy())
+
+
+@njit(cache=True, inline="always")
+def _predict(st, top):
+    acc = np.int64(1 << (SHIFT - FRAC - 1))
+    for j in range(ORDER):
+        acc += st[W + j] * st[H + j]
+    p = (st[PREV] << FRAC) + (acc >> (SHIFT - FRAC))
+    return min(max(p, 0), top << FRAC)
+
+
+@njit(cache=True, inline="always")
+def _update(st, x, e):
+    if e != 0:
+        for j in range(ORDER):
+            h = st[H + j]
+            if h != 0:
+                st[W + j] += 1 if (e > 0) == (h > 0) else -1
+    for j in range(ORDER - 1, 0, -1):
+        st[H + j] = st[H + j - 1]
+    st[H] = x - st[PREV]
+    st[PREV] = x
+    st[AVG] += abs(e) * 64 - (st[AVG] >> 3)
+
+
+@njit(cache=True, inline="always")
+def _ctx(st, p):
+    a = st[AVG] >> 9
+    c = 0
+    while a > 0 and c < NMAG - 1:
+        a >>= 1
+        c += 1
+    return c
+
+
+@njit(cache=True)
+def _weights(n, w, x):
+    """Recompute the weights of the codes whose neighbourhood holds ``x`` (tables padded by 2)."""
+    for y in range(max(x - 2, 2), min(x + 3, n.shape[0] - 2)):
+        s = n[y - 2] + n[y - 1] + n[y] + n[y + 1] + n[y + 2]
+        w[y] = ((5 * n[y] + PRIOR) << 8) // (s + PRIOR)
+
+
+@njit(cache=True)
+def _learn(r, n, w, x, j, dnl):
+    r[j] += INC
+    r[NR] += INC
+    if r[NR] > LIMIT:
+        t = 0
+        for i in range(NR):
+            r[i] = (r[i] + 1) >> 1
+            t += r[i]
+        r[NR] = t
+    if dnl:
+        n[x + 2] += 1
+        if n[x + 2] > NLIM:
+            for i in range(n.shape[0]):
+                n[i] >>= 1
+            for i in range(2, n.shape[0] - 2):
+                _weights(n, w, i)
+        _weights(n, w, x + 2)
+
+
+@njit(cache=True)
+def _freqs(r, w, base, top, dnl, fr):
+    """Frequencies of the candidate codes ``base - M .. base + M`` into ``fr``; returns their sum."""
+    tot = 0
+    for j in range(2 * M + 1):
+        y = base - M + j
+        if y < 0 or y > top:
+            fr[j] = 0
+        else:
+            fr[j] = max((r[j] * w[y + 2]) >> 10, 1) if dnl else r[j]
+        tot += fr[j]
+    return tot
+
+
+@njit(cache=True)
+def encode(k, top, st, shapes, n, w, esc, out):
+    """Code int32 codes ``k`` (C, N) with per-channel maxima ``top``; returns bytes written to ``out``."""
+    e = rc.enc_init()
+    fr = np.empty(2 * M + 1, np.int64)
+    for c in range(k.shape[0]):
+        s, dnl = st[c], top[c] < n.shape[1] - 4
+        for i in range(k.shape[1]):
+            x = np.int64(k[c, i])
+            p = _predict(s, top[c])
+            base = (p + (1 << (FRAC - 1))) >> FRAC
+            r = shapes[c, _ctx(s, p)]
+            tot = _freqs(r, w[c], base, top[c], dnl, fr)
+            j = x - base + M
+            if 0 <= j <= 2 * M:
+                cum = 0
+                for q in range(j):
+                    cum += fr[q]
+                rc.enc(e, out, cum, fr[j], tot + r[ESC])
+            else:
+                j = ESC
+                rc.enc(e, out, tot, r[ESC], tot + r[ESC])
+                ef.put_u(e, out, esc[c], 2 * (x - base) if x > base else 2 * (base - x) - 1)
+            _learn(r, n[c], w[c], x, j, dnl)
+            _update(s, x, x - base)
+    return rc.enc_flush(e, out)
+
+
+@njit(cache=True)
+def decode(buf, start, top, st, shapes, n, w, esc, k):
+    """Inverse of ``encode`` into ``k`` (C, N); returns False when the payload is damaged."""
+    d = rc.dec_init(buf, start)
+    fr = np.empty(2 * M + 1, np.int64)
+    for c in range(k.shape[0]):
+        s, dnl = st[c], top[c] < n.shape[1] - 4
+        for i in range(k.shape[1]):
+            p = _predict(s, top[c])
+            base = (p + (1 << (FRAC - 1))) >> FRAC
+            r = shapes[c, _ctx(s, p)]
+            tot = _freqs(r, w[c], base, top[c], dnl, fr)
+            v = rc.dec_target(d, tot + r[ESC])
+            if v >= tot:
+                rc.dec_update(d, buf, tot, r[ESC])
+                u = ef.get_u(d, buf, esc[c])
+                x, j = base + (u >> 1 if (u & 1) == 0 else -((u + 1) >> 1)), ESC
+            else:
+                j, cum = 0, 0
+                while cum + fr[j] <= v:
+                    cum += fr[j]
+                    j += 1
+                rc.dec_update(d, buf, cum, fr[j])
+                x = base - M + j
+            if x < 0 or x > top[c] or d[3]:
+                return False
+            k[c, i] = x
+            _learn(r, n[c], w[c], x, j, dnl)
+            _update(s, x, x - base)
+    return True

@@ -1,0 +1,136 @@
+"""The compression engine: exact round trips, streams, damaged payloads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from cortexlink.codec import engine
+from cortexlink.core.errors import CorruptDataError, InvalidDataError, InvalidParameterError
+from cortexlink.io.wav import read_wav
+
+
+def _neuralink(data_dir):
+    files = sorted((data_dir / "neuralink").glob("*.wav"))
+    assert len(files) >= 100
+    return files
+
+
+def _roundtrip(data: np.ndarray, level: str) -> bytes:
+    payload = engine.encode_block(data, level)
+    back = engine.decode_block(payload, data.shape[0], data.shape[1], level)
+    assert back.dtype == np.int16 and back.shape == data.shape
+    np.testing.assert_array_equal(back, data)
+    return payload
+
+
+def _lattice_signal(rng, n_ch: int, n: int) -> np.ndarray:
+    """Random walk plus spikes, quantised like a 10-bit ADC written as int16 (step 65535/1023)."""
+    walk = np.cumsum(rng.normal(0, 3, (n_ch, n)), axis=1)
+    spikes = (rng.random((n_ch, n)) < 0.002) * rng.normal(-60, 20, (n_ch, n))
+    codes = np.clip(np.rint(512 + walk - walk.mean(axis=1, keepdims=True) + spikes), 0, 1023)
+    scaled = (codes - 511.5) * (65535 / 1023)
+    return np.trunc(scaled).astype(np.int16)
+
+
+def test_every_neuralink_file_round_trips_fast_and_a_spread_at_max(data_dir):
+    raw = coded = 0
+    for i, path in enumerate(_neuralink(data_dir)):
+        data = read_wav(path).data
+        payload = _roundtrip(data, "fast")
+        raw, coded = raw + data.nbytes, coded + len(payload)
+        if i % 10 == 0:
+            assert len(_roundtrip(data, "max")) < len(payload)
+    assert raw / coded > 3.3
+
+
+@pytest.mark.parametrize("level", engine.LEVELS)
+def test_multichannel_lattice_signal_round_trips_and_compresses(level):
+    data = _lattice_signal(np.random.default_rng(1), 6, 3000)
+    assert len(_roundtrip(data, level)) < data.nbytes / 2
+
+
+@pytest.mark.parametrize("level", engine.LEVELS)
+@pytest.mark.parametrize(
+    "data",
+    [
+        np.random.default_rng(2).integers(-32768, 32768, (3, 2000)).astype(np.int16),
+        np.full((2, 500), -7, np.int16),
+        np.tile(np.array([-32768, 32767], np.int16), (2, 300)),
+        np.array([[32767, -32768, 32767, 0, -32768]], np.int16),
+        np.zeros((4, 0), np.int16),
+        np.array([[5], [-32768], [32767]], np.int16),
+        np.cumsum(np.random.default_rng(3).integers(-300, 300, (2, 4000)), axis=1).astype(np.int16),
+    ],
+    ids=["noise", "constant", "full-scale", "extremes", "empty", "one-sample", "wide-walk"],
+)
+def test_awkward_blocks_round_trip_never_larger_than_raw_plus_one(data, level):
+    assert len(_roundtrip(data, level)) <= data.nbytes + 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(np.int16, st.tuples(st.integers(1, 3), st.integers(0, 70))),
+    st.sampled_from(engine.LEVELS),
+)
+def test_arbitrary_int16_arrays_round_trip(data, level):
+    _roundtrip(data, level)
+
+
+@pytest.mark.parametrize("level", engine.LEVELS)
+def test_stream_chunks_decode_to_the_block_data(level):
+    rng = np.random.default_rng(4)
+    data = np.concatenate([_lattice_signal(rng, 5, 700), rng.integers(-900, 900, (1, 700)).astype(np.int16)])
+    enc, dec = engine.StreamEncoder(6, level), engine.StreamDecoder(6, level)
+    cuts = [0, 1, 21, 41, 41, 300, 700]
+    parts = [dec.decode(enc.encode(data[:, a:b]), b - a) for a, b in zip(cuts, cuts[1:], strict=False)]
+    np.testing.assert_array_equal(np.concatenate(parts, axis=1), data)
+
+
+def _damaged(payload: bytes, rng) -> list[bytes]:
+    out = [payload[:n] for n in sorted({0, 1, 2, len(payload) // 2, len(payload) - 1})]
+    for pos in rng.choice(len(payload) * 8, 60, replace=False):
+        b = bytearray(payload)
+        b[pos // 8] ^= 1 << (pos % 8)
+        out.append(bytes(b))
+    return out
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("level", engine.LEVELS)
+def test_damaged_payloads_raise_corrupt_data_or_decode_to_something_never_crash(level):
+    rng = np.random.default_rng(5)
+    data = _lattice_signal(rng, 2, 1500)
+    payload = engine.encode_block(data, level)
+    wrong = 0
+    for bad in _damaged(payload, rng):
+        try:
+            out = engine.decode_block(bad, 2, 1500, level)
+        except CorruptDataError:
+            continue
+        assert out.shape == data.shape and out.dtype == np.int16
+        wrong += not np.array_equal(out, data)
+    stream = engine.StreamEncoder(2, level).encode(data)
+    for bad in _damaged(stream, rng):
+        try:
+            engine.StreamDecoder(2, level).decode(bad, 1500)
+        except CorruptDataError:
+            pass
+    assert wrong < 30  # most damage is detected by the engine itself
+
+
+def test_absurd_sizes_and_bad_arguments_are_rejected():
+    payload = engine.encode_block(np.zeros((1, 10), np.int16), "max")
+    with pytest.raises(CorruptDataError):
+        engine.decode_block(payload, 1, 10**12, "max")
+    with pytest.raises(CorruptDataError):
+        engine.StreamDecoder(1).decode(payload, 10**12)
+    with pytest.raises(InvalidParameterError):
+        engine.encode_block(np.zeros((1, 10), np.int16), "best")
+    with pytest.raises(InvalidDataError):
+        engine.encode_block(np.zeros((1, 10), np.float32))
+    with pytest.raises(InvalidDataError):
+        engine.StreamEncoder(2).encode(np.zeros((3, 10), np.int16))
