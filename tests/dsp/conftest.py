@@ -30,18 +30,24 @@ def feed() -> Callable[..., list[Chunk]]:
 def assert_chunk_invariant() -> Callable[..., None]:
     def check(block, x: np.ndarray, cuts: list[int]) -> None:
         whole = block.apply(x)
-        outs = _feed(block, x, cuts)
-        streamed = np.concatenate([o.data for o in outs], axis=1)
-        assert streamed.dtype == whole.dtype
-        np.testing.assert_array_equal(streamed, whole)
-        # origin_ns carried, positions contiguous, rates declared
-        expected_start = outs[0].start_sample
-        for i, o in enumerate(outs):
-            assert o.origin_ns == 1000 + i
-            assert o.sample_rate == block.output_rate
-            assert o.start_sample == expected_start
-            expected_start += o.n_samples
+        one_ms = list(range(30, x.shape[1], 30))  # the runtime's 1 ms chunks at 30 kHz
+        for chunking in (cuts, one_ms):
+            _check_one(block, x, chunking, whole)
     return check
+
+
+def _check_one(block, x: np.ndarray, cuts: list[int], whole: np.ndarray) -> None:
+    outs = _feed(block, x, cuts)
+    streamed = np.concatenate([o.data for o in outs], axis=1)
+    assert streamed.dtype == whole.dtype
+    np.testing.assert_array_equal(streamed, whole)
+    # origin_ns carried, positions contiguous, rates declared
+    expected_start = outs[0].start_sample
+    for i, o in enumerate(outs):
+        assert o.origin_ns == 1000 + i
+        assert o.sample_rate == block.output_rate
+        assert o.start_sample == expected_start
+        expected_start += o.n_samples
 
 
 @pytest.fixture(scope="session")
