@@ -1,0 +1,77 @@
+"""cortexlink compress / decompress / codec-eval, and the ./encode ./decode executables."""
+
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from cortexlink.cli import main
+from cortexlink.core.recording import Recording
+from cortexlink.io import open_recording, save_recording
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def wav_file(data_dir):
+    return sorted((data_dir / "neuralink").glob("*.wav"))[5]
+
+
+def test_wav_in_gives_the_identical_wav_out(wav_file, tmp_path, capsys):
+    packed, restored = tmp_path / "a.cxl", tmp_path / "a.wav"
+    assert main(["compress", str(wav_file), str(packed), "--level", "fast"]) == 0
+    assert "ratio" in capsys.readouterr().out
+    assert packed.stat().st_size < wav_file.stat().st_size / 2
+    assert main(["decompress", str(packed), str(restored)]) == 0
+    assert restored.read_bytes() == wav_file.read_bytes()
+
+
+def test_other_formats_go_through_recordings(wav_file, tmp_path):
+    packed, npz = tmp_path / "a.cxl", tmp_path / "a.npz"
+    assert main(["compress", str(wav_file), str(packed), "--level", "fast"]) == 0
+    assert main(["decompress", str(packed), str(npz)]) == 0
+    rec = open_recording(npz)
+    np.testing.assert_array_equal(rec.data, open_recording(wav_file).data)
+    data = np.arange(-3000, 3000, dtype=np.int16).reshape(3, 2000)
+    save_recording(Recording(data, 1000.0, gain_uv=0.5), tmp_path / "b.npz")
+    assert main(["compress", str(tmp_path / "b.npz"), str(tmp_path / "b.cxl"), "--block-seconds", "0.5"]) == 0
+    assert main(["decompress", str(tmp_path / "b.cxl"), str(tmp_path / "c.npz")]) == 0
+    back = open_recording(tmp_path / "c.npz")
+    np.testing.assert_array_equal(back.data, data)
+    assert (back.sample_rate, back.gain_uv) == (1000.0, 0.5)
+
+
+def test_codec_eval_scores_a_folder_and_plots(data_dir, tmp_path, capsys):
+    folder = tmp_path / "wavs"
+    folder.mkdir()
+    for path in sorted((data_dir / "neuralink").glob("*.wav"))[:3]:
+        shutil.copy(path, folder / path.name)
+    png = tmp_path / "hist.png"
+    assert main(["codec-eval", str(folder), "--level", "fast", "--plot", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "3 (3 byte-exact)" in out and "M samples/s" in out and "program bytes" in out
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_damaged_input_is_one_line_and_exit_2(wav_file, tmp_path, capsys):
+    packed = tmp_path / "a.cxl"
+    main(["compress", str(wav_file), str(packed), "--level", "fast"])
+    data = bytearray(packed.read_bytes())
+    data[len(data) // 2] ^= 4
+    packed.write_bytes(bytes(data))
+    assert main(["decompress", str(packed), str(tmp_path / "out.wav")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("cortexlink: error:") and "CRC32" in err and "\n" not in err
+    assert main(["codec-eval", str(tmp_path / "nothing")]) == 2
+
+
+def test_root_encode_and_decode_executables_round_trip(wav_file, tmp_path):
+    packed, restored = tmp_path / "x.bin", tmp_path / "x.wav"
+    for cmd in (["./encode", str(wav_file), str(packed)], ["./decode", str(packed), str(restored)]):
+        subprocess.run(cmd, cwd=ROOT, check=True, timeout=120)
+    assert restored.read_bytes() == wav_file.read_bytes()
+    bad = subprocess.run([sys.executable, "decode", str(wav_file), str(restored)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "magic" in bad.stderr and "Traceback" not in bad.stderr
