@@ -90,8 +90,9 @@ class CursorTaskNode(Node):
     @classmethod
     def describe_outputs(cls, settings: Any, input_specs: dict[str, StreamSpec]) -> dict[str, StreamSpec]:
         (spec,) = input_specs.values()
-        return {"intended": StreamSpec("intended", 2, spec.sample_rate, "float32", 1),
-                "state": StreamSpec("state", len(STATE_ROWS), spec.sample_rate, "float32", 1)}
+        n = spec.chunk_samples
+        return {"intended": StreamSpec("intended", 2, spec.sample_rate, "float32", n),
+                "state": StreamSpec("state", len(STATE_ROWS), spec.sample_rate, "float32", n)}
 
     def setup(self) -> None:
         self.task = CursorTask(self.settings.task_config(), seed=self.settings.seed)

@@ -34,6 +34,7 @@ DECODER_CLASSES = {
 }
 N_OUTPUTS = 2
 LIVE_ROW = 2
+WARM_UP_KINDS = ("kalman", "wiener")  # cheap to fit: fitted once on noise to compile their kernels
 
 
 def make_decoder(kind: str, params: dict[str, Any]) -> Any:
@@ -108,6 +109,8 @@ class DecoderNode(Node):
                                 f"features but its input stream has {n_features}; connect the same features "
                                 "it was trained on")
             return
+        if self.settings.decoder in WARM_UP_KINDS:
+            _warm_up(make_decoder(self.settings.decoder, self.settings.params), n_features)
         n_bins = max(2, int(round(self.settings.calibration_s * bin_rate)))
         self._X = np.zeros((n_features, n_bins))
         self._Y = np.zeros((N_OUTPUTS, n_bins))
@@ -177,6 +180,21 @@ class DecoderNode(Node):
     def shutdown(self) -> None:
         if self._fit_thread is not None:
             self._fit_thread.join(timeout=5.0)
+
+
+def _warm_up(model: Any, n_features: int) -> None:
+    """Fit, predict and step a throwaway decoder on noise, so that the compiled kernels the real
+    one needs are loaded before the first real bin instead of stalling it."""
+    rng = np.random.default_rng(0)
+    n_bins = 64
+    X = rng.poisson(3.0, size=(n_features, n_bins)).astype(np.float64)
+    Y = rng.normal(size=(N_OUTPUTS, n_bins))
+    try:
+        model.fit(X, Y)
+        model.predict(X)
+        model.step(X[:, 0])
+    except CortexlinkError:
+        pass  # a decoder that cannot fit noise this small is simply not warmed up
 
 
 def _in_sample_r2(model: Any, X: np.ndarray, Y: np.ndarray) -> float:

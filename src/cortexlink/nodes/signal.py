@@ -1,0 +1,217 @@
+"""Signal nodes: ``filter``, ``car``, ``threshold_crossings``, ``spike_band_power``.
+
+Each wraps a streaming block of ``cortexlink.dsp`` built for its input's sample rate in
+``setup()``; state crosses chunk edges inside the block, so the output equals offline processing
+of the whole stream. Threshold crossings and spike band power are emitted as per-channel
+features at ``bin_ms`` (1 kHz by default), the rate BRAND's feature nodes use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from cortexlink.core.chunk import Chunk
+from cortexlink.core.errors import InvalidParameterError, NodeError
+from cortexlink.core.streamspec import StreamSpec
+from cortexlink.dsp import (
+    Binner,
+    ButterworthFilter,
+    CommonAverageReference,
+    SpikeBandPower,
+    ThresholdCrossings,
+)
+from cortexlink.graph.node import Node
+from cortexlink.nodes._gaps import GridAligned
+from cortexlink.nodes._specs import only_input, resampled
+
+
+def _rate(node: Node) -> float:
+    spec = node.context.input_specs.get("in")
+    if spec is None:
+        raise NodeError(f"node {node.context.nickname!r} needs the spec of its input stream")
+    return spec.sample_rate
+
+
+def _emit(out: Chunk | None) -> dict[str, Chunk] | None:
+    """Nothing when a block completed no output sample this time (e.g. a partial bin)."""
+    return {"out": out} if out is not None and out.data.shape[1] else None
+
+
+def warm_up(block: Any, spec: StreamSpec, n_samples: int | None = None) -> None:
+    """Run ``block`` once on zeros shaped like ``spec`` so its compiled kernels are ready before
+    the first real chunk (numba compiles or loads them on first use, which takes a while)."""
+    n = n_samples or spec.chunk_samples
+    block.process(Chunk(np.zeros((spec.n_channels, n), dtype=spec.dtype), 0, spec.sample_rate))
+
+
+class Filter(Node):
+    """Butterworth band-pass (or high/low-pass) with state carried across chunks; float32 out."""
+
+    kind = "filter"
+
+    @dataclass
+    class Settings:
+        low: float | None = 250.0      # Hz; None: low-pass only
+        high: float | None = 5000.0    # Hz; None: high-pass only
+        order: int = 4
+
+    @classmethod
+    def describe_outputs(cls, settings: Any, input_specs: dict[str, StreamSpec]) -> dict[str, StreamSpec]:
+        spec = only_input(cls.kind, input_specs)
+        ButterworthFilter(spec.sample_rate, settings.low, settings.high, settings.order)  # checks the edges
+        return {"out": resampled(spec, spec.sample_rate)}
+
+    def setup(self) -> None:
+        s = self.settings
+        rate = _rate(self)
+        warm_up(ButterworthFilter(rate, s.low, s.high, s.order), self.context.input_specs["in"])
+        self.block = ButterworthFilter(rate, s.low, s.high, s.order)
+
+    def process(self, inputs: dict[str, Chunk]) -> dict[str, Chunk] | None:
+        return _emit(self.block.process(inputs["in"]))
+
+
+class CommonAverage(Node):
+    """Common average reference, computed separately for each of ``groups`` equal channel groups
+    (one per array when several arrays share a stream)."""
+
+    kind = "car"
+
+    @dataclass
+    class Settings:
+        mode: Literal["mean", "median"] = "mean"
+        groups: int = 1
+        exclude: list[int] = field(default_factory=list)   # bad channels (stream indices)
+
+        def __post_init__(self) -> None:
+            if self.groups < 1:
+                raise InvalidParameterError(f"groups must be at least 1, got {self.groups}")
+
+    @classmethod
+    def describe_outputs(cls, settings: Any, input_specs: dict[str, StreamSpec]) -> dict[str, StreamSpec]:
+        spec = only_input(cls.kind, input_specs)
+        if spec.n_channels % settings.groups:
+            raise NodeError(f"car: {spec.n_channels} channels do not split into {settings.groups} "
+                            "equal groups")
+        return {"out": resampled(spec, spec.sample_rate)}
+
+    def setup(self) -> None:
+        s = self.settings
+        rate = _rate(self)
+        n = self.context.input_specs["in"].n_channels
+        size = n // s.groups
+        excluded = np.asarray(s.exclude, dtype=np.int64)
+        self.groups = []
+        for g in range(s.groups):
+            lo, hi = g * size, (g + 1) * size
+            mine = excluded[(excluded >= lo) & (excluded < hi)] - lo
+            self.groups.append((lo, hi, CommonAverageReference(rate, s.mode, mine if mine.size else None)))
+        warm_up(CommonAverageReference(rate, s.mode), self.context.input_specs["in"])
+
+    def process(self, inputs: dict[str, Chunk]) -> dict[str, Chunk]:
+        chunk = inputs["in"]
+        if len(self.groups) == 1:
+            return {"out": self.groups[0][2].process(chunk)}
+        out = np.empty(chunk.data.shape, dtype=np.float32)
+        for lo, hi, block in self.groups:
+            out[lo:hi] = block.process(chunk.derive(chunk.data[lo:hi])).data
+        return {"out": chunk.derive(out)}
+
+
+class ThresholdCrossingsNode(Node):
+    """Crossings of ``k`` x RMS, counted per ``bin_ms`` (None: per-sample events, uint8).
+
+    The RMS of each channel is measured on the first ``rms_s`` seconds (zero counts are emitted
+    meanwhile), then the thresholds stay fixed, as in BRAND's threshold node.
+    """
+
+    kind = "threshold_crossings"
+
+    @dataclass
+    class Settings:
+        k: float = -4.5
+        lockout_ms: float = 1.0
+        rms_s: float = 1.0
+        bin_ms: float | None = 1.0
+
+        def __post_init__(self) -> None:
+            if not self.rms_s > 0:
+                raise InvalidParameterError(f"rms_s must be positive, got {self.rms_s}")
+
+    @classmethod
+    def describe_outputs(cls, settings: Any, input_specs: dict[str, StreamSpec]) -> dict[str, StreamSpec]:
+        spec = only_input(cls.kind, input_specs)
+        if settings.bin_ms is None:
+            return {"out": resampled(spec, spec.sample_rate, "uint8")}
+        return {"out": resampled(spec, Binner(spec.sample_rate, settings.bin_ms).output_rate)}
+
+    def setup(self) -> None:
+        s = self.settings
+        rate = _rate(self)
+        n = self.context.input_specs["in"].n_channels
+        spec = self.context.input_specs["in"]
+        self.block = ThresholdCrossings(rate, k=s.k, lockout_ms=s.lockout_ms)
+        warm_up(ThresholdCrossings(rate, k=s.k, lockout_ms=s.lockout_ms, rms=np.ones(n)), spec)
+        self.binner = None
+        if s.bin_ms is not None:
+            binner = Binner(rate, s.bin_ms, "sum")
+            warm_up(Binner(rate, s.bin_ms, "sum"), replace(spec, dtype="uint8"), binner.bin_samples)
+            self.binner = GridAligned(binner, binner.bin_samples)
+        self._rms_buf = np.empty((n, max(1, int(round(s.rms_s * rate)))), dtype=np.float32)
+        self._rms_fill = 0
+
+    @property
+    def calibrated(self) -> bool:
+        return self.block.rms is not None
+
+    def process(self, inputs: dict[str, Chunk]) -> dict[str, Chunk] | None:
+        chunk = inputs["in"]
+        if self.calibrated:
+            events = self.block.process(chunk)
+        else:
+            self._take_rms_samples(chunk.data)
+            events = chunk.derive(np.zeros(chunk.data.shape, dtype=np.uint8))
+        return _emit(events if self.binner is None else self.binner.process(events))
+
+    def _take_rms_samples(self, data: np.ndarray) -> None:
+        buf = self._rms_buf
+        take = min(data.shape[1], buf.shape[1] - self._rms_fill)
+        buf[:, self._rms_fill:self._rms_fill + take] = data[:, :take]
+        self._rms_fill += take
+        if self._rms_fill == buf.shape[1]:
+            rms = self.block.calibrate(buf)
+            self.context.info(f"thresholds set: median RMS {float(np.median(rms)):.1f}, "
+                              f"k = {self.settings.k}")
+
+
+class SpikeBandPowerNode(Node):
+    """Mean power per ``bin_ms`` (1 kHz by default); ``band: null`` when the input is already
+    band-passed (the default graph filters first), else the band is filtered here."""
+
+    kind = "spike_band_power"
+
+    @dataclass
+    class Settings:
+        band: tuple[float, float] | None = (250.0, 5000.0)
+        bin_ms: float = 1.0
+        order: int = 2
+
+    @classmethod
+    def describe_outputs(cls, settings: Any, input_specs: dict[str, StreamSpec]) -> dict[str, StreamSpec]:
+        spec = only_input(cls.kind, input_specs)
+        block = SpikeBandPower(spec.sample_rate, settings.band, settings.bin_ms, settings.order)
+        return {"out": resampled(spec, block.output_rate)}
+
+    def setup(self) -> None:
+        s = self.settings
+        rate = _rate(self)
+        block = SpikeBandPower(rate, s.band, s.bin_ms, s.order)
+        warm_up(SpikeBandPower(rate, s.band, s.bin_ms, s.order), self.context.input_specs["in"],
+                block.bin_samples)
+        self.block = GridAligned(block, block.bin_samples)
+
+    def process(self, inputs: dict[str, Chunk]) -> dict[str, Chunk] | None:
+        return _emit(self.block.process(inputs["in"]))

@@ -1,0 +1,123 @@
+"""``sim_source``: a simulated monkey with one or more implanted arrays, paced in real time.
+
+Each array is a ``MotorSimulator`` (96 channels at 30 kHz by default, two arrays as in BRAND's
+Fig. 3 setup); their channels are stacked into one int16 stream. The behaviour that drives the
+units comes from the feedback input ``velocity`` (the cursor task's intended velocity, which
+closes the loop), read once per ``generate_ms`` block; without feedback the simulator's own
+``task`` drives them (or nothing, with ``task: null``). Chunks of ``chunk_ms`` are released
+when their last sample is due and stamped ``origin_ns`` then, as an acquisition system would.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from cortexlink.core.chunk import Chunk
+from cortexlink.core.errors import InvalidParameterError
+from cortexlink.core.streamspec import StreamSpec
+from cortexlink.graph.node import SourceNode
+from cortexlink.nodes.pacing import Pacer
+
+ARRAY_SEED_STRIDE = 7919
+
+
+class SimSource(SourceNode):
+    """Simulated multi-array recording with the closed-loop hook on feedback port ``velocity``."""
+
+    kind = "sim_source"
+    feedback_inputs = ("velocity",)
+
+    @dataclass
+    class Settings:
+        n_arrays: int = 2
+        channels_per_array: int = 96
+        sample_rate: float = 30000.0
+        chunk_ms: float = 1.0               # chunk released to the graph
+        generate_ms: float = 10.0           # behaviour updated and signal made this often
+        seed: int = 0
+        task: Literal["center_out", "pursuit"] | None = None   # behaviour without feedback
+        realtime: bool = True
+        duration_s: float | None = None     # stop after this much signal (None: until stopped)
+
+        def __post_init__(self) -> None:
+            if self.n_arrays < 1 or self.channels_per_array < 1:
+                raise InvalidParameterError("n_arrays and channels_per_array must be at least 1")
+            if not self.sample_rate > 0:
+                raise InvalidParameterError(f"sample_rate must be positive, got {self.sample_rate}")
+            if self.chunk_samples < 1:
+                raise InvalidParameterError(f"chunk_ms={self.chunk_ms} is less than one sample")
+            ratio = self.generate_ms / self.chunk_ms
+            if ratio < 1 or abs(ratio - round(ratio)) > 1e-9:
+                raise InvalidParameterError(
+                    f"generate_ms ({self.generate_ms}) must be a whole multiple of chunk_ms ({self.chunk_ms})"
+                )
+            if self.seed < 0:
+                raise InvalidParameterError(f"seed must be >= 0, got {self.seed}")
+            if self.duration_s is not None and not self.duration_s > 0:
+                raise InvalidParameterError(f"duration_s must be positive or null, got {self.duration_s}")
+
+        @property
+        def chunk_samples(self) -> int:
+            return int(round(self.chunk_ms * 1e-3 * self.sample_rate))
+
+        @property
+        def chunks_per_block(self) -> int:
+            return int(round(self.generate_ms / self.chunk_ms))
+
+    @classmethod
+    def describe_outputs(cls, settings: Any, input_specs: dict[str, StreamSpec]) -> dict[str, StreamSpec]:
+        n = settings.n_arrays * settings.channels_per_array
+        return {"out": StreamSpec("out", n, settings.sample_rate, "int16", settings.chunk_samples)}
+
+    def setup(self) -> None:
+        from cortexlink.sim import MotorSimulator, PopulationConfig
+
+        s = self.settings
+        config = PopulationConfig(n_channels=s.channels_per_array, sample_rate=s.sample_rate)
+        self.arrays = [MotorSimulator(config, seed=s.seed + ARRAY_SEED_STRIDE * a, task=s.task,
+                                      task_seed=s.seed, truth_window_s=1.0) for a in range(s.n_arrays)]
+        self.pacer = Pacer(s.chunk_ms * 1e-3, s.realtime, on_late=self._late)
+        self.velocity_updates = 0
+
+    def _late(self, seconds: float) -> None:
+        self.context.warning(f"simulator is {seconds * 1e3:.0f} ms behind real time; the machine is too busy "
+                             "for this many channels (try a larger generate_ms or fewer arrays)")
+
+    def _apply_feedback(self) -> None:
+        fb = self.context.latest("velocity")
+        if fb is None or fb.data.shape[0] < 2 or fb.data.shape[1] < 1:
+            return
+        v = (float(fb.data[0, -1]), float(fb.data[1, -1]))
+        if math.isfinite(v[0]) and math.isfinite(v[1]):
+            for sim in self.arrays:
+                sim.set_intended_velocity(v)
+            self.velocity_updates += 1
+
+    def _block(self) -> np.ndarray:
+        """The next ``generate_ms`` of every array as ``(chunks, channels, chunk_samples)``."""
+        s = self.settings
+        n, c = s.chunk_samples, s.chunks_per_block
+        block = np.empty((c, s.n_arrays * s.channels_per_array, n), dtype=np.int16)
+        for a, sim in enumerate(self.arrays):
+            rows = slice(a * s.channels_per_array, (a + 1) * s.channels_per_array)
+            block[:, rows, :] = sim.read(n * c).reshape(s.channels_per_array, c, n).transpose(1, 0, 2)
+        return block
+
+    def generate(self) -> Iterator[dict[str, Chunk]]:
+        s = self.settings
+        n = s.chunk_samples
+        total = None if s.duration_s is None else int(round(s.duration_s * 1e3 / s.chunk_ms))
+        i = 0
+        while (total is None or i < total) and not self.context.stop_requested():
+            self._apply_feedback()
+            for chunk_data in self._block():
+                if total is not None and i >= total:
+                    break
+                self.pacer.wait(i)
+                yield {"out": Chunk(chunk_data, i * n, s.sample_rate, self.context.now_ns())}
+                i += 1
