@@ -44,9 +44,10 @@ def save_nwb(recording: Recording, path: str | Path, series_name: str = SERIES_N
         identifier=str(uuid.uuid4()),
         session_start_time=datetime.now(UTC),
     )
-    device = nwbfile.create_device(name=f"implant_{recording.site}")
+    site = recording.site.replace("/", "_").replace(":", "_")  # NWB names cannot hold these
+    device = nwbfile.create_device(name=f"implant_{site}")
     group = nwbfile.create_electrode_group(
-        name=f"site_{recording.site}", description=f"electrodes of site {recording.site}",
+        name=f"site_{site}", description=f"electrodes of site {recording.site}",
         location="unknown", device=device,
     )
     nwbfile.add_electrode_column(name="channel_id", description="cortexlink channel id")
