@@ -26,7 +26,7 @@ def test_round_trip_keeps_every_field(tmp_path_factory, recordings, same_bits, d
     fields = ("sample_rate", "gain_uv", "t0", "site")
     assert [getattr(back, f) for f in fields] == [getattr(rec, f) for f in fields]
     assert np.array_equal(back.channel_ids, rec.channel_ids)
-    assert back.metadata == rec.metadata
+    assert back.metadata == {**rec.metadata, "format": "npz"}
 
 
 def test_string_channel_ids_and_numpy_metadata(tmp_path):
@@ -35,7 +35,7 @@ def test_string_channel_ids_and_numpy_metadata(tmp_path):
     save_npz(rec, tmp_path / "s.npz")
     back = load_npz(tmp_path / "s.npz")
     assert back.channel_ids.tolist() == ["a1", "b2"]
-    assert back.metadata == {"arr": [0, 1, 2], "scalar": 0.5, "tags": ["x", "y"]}
+    assert back.metadata == {"arr": [0, 1, 2], "scalar": 0.5, "tags": ["x", "y"], "format": "npz"}
 
 
 def test_any_file_name_is_kept(tmp_path):

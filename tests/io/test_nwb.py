@@ -28,7 +28,7 @@ def test_round_trip_is_bit_exact(tmp_path_factory, recordings, same_bits, data):
     fields = ("sample_rate", "gain_uv", "t0", "site")
     assert [getattr(back, f) for f in fields] == [getattr(rec, f) for f in fields]
     assert np.array_equal(back.channel_ids, rec.channel_ids)
-    assert back.metadata["task"] == "reach" and back.metadata["trial"] == 7
+    assert (back.metadata["task"], back.metadata["trial"], back.metadata["format"]) == ("reach", 7, "nwb")
 
 
 def test_file_is_standard_nwb(tmp_path):
@@ -110,3 +110,17 @@ def test_damaged_files_are_corrupt(tmp_path):
     for name in ("cut.nwb", "junk.nwb"):
         with pytest.raises(CorruptDataError, match="NWB"):
             load_nwb(tmp_path / name)
+
+
+def test_dataset_declaring_more_than_the_file_stores_is_refused_before_reading(tmp_path):
+    import h5py
+
+    save_nwb(Recording(np.zeros((2, 10), np.int16), 100), tmp_path / "h.nwb")
+    with h5py.File(tmp_path / "h.nwb", "r+") as f:
+        group = f["acquisition/ElectricalSeries"]
+        attrs = dict(group["data"].attrs)
+        del group["data"]
+        data = group.create_dataset("data", shape=(10**9, 2), dtype="<i2")  # 4 GB declared, nothing stored
+        data.attrs.update(attrs)
+    with pytest.raises(CorruptDataError, match="declares shape .1000000000, 2. .4000000000 bytes"):
+        load_nwb(tmp_path / "h.nwb")

@@ -57,6 +57,7 @@ def load_npz(path: str | Path) -> Recording:
         raise CorruptDataError(f"{p}: 'metadata' is not valid JSON ({one_line(exc)})") from None
     if not isinstance(metadata, dict):
         raise CorruptDataError(f"{p}: 'metadata' must be a JSON object, got {type(metadata).__name__}")
+    metadata["format"] = "npz"  # the format it was read from, like every reader says
     return Recording(
         arrays["data"],
         _scalar(arrays["sample_rate"], "sample_rate", p),

@@ -114,6 +114,7 @@ def _pick(found: list, series_name: str | None, path: Path) -> Any:
 
 
 def _recording(series: Any, path: Path) -> Recording:
+    check_declared_size(series.data, path)
     data = np.asarray(series.data[()])
     if data.ndim == 1:
         data = data[:, None]
@@ -126,8 +127,8 @@ def _recording(series: Any, path: Path) -> Recording:
     per_channel = series.channel_conversion
     scale = np.ones(data.shape[1]) if per_channel is None else np.asarray(per_channel[()], dtype=float)
     extra = _comments(series)
-    metadata = {"format": "nwb", "series_name": series.name, "unit": series.unit}
-    metadata.update(extra.get("metadata", {}))
+    metadata = dict(extra.get("metadata", {}))
+    metadata.update(format="nwb", series_name=series.name, unit=series.unit)
     uniform = offset == 0.0 and bool(np.all(scale == scale[0]))
     volts_per_unit = conversion * float(scale[0])
     if uniform and data.dtype == np.int16:
@@ -142,6 +143,24 @@ def _recording(series: Any, path: Path) -> Recording:
         channel_ids=_channel_ids(series, extra), site=str(extra.get("site", _site(series))),
         metadata=metadata,
     )
+
+
+# deflate, the usual HDF5 filter, cannot compress better than about 1032:1
+_MAX_COMPRESSION = 1032
+
+
+def check_declared_size(dataset: Any, path: Path) -> None:
+    """Refuse an HDF5 dataset whose declared shape needs far more bytes than the file stores for it."""
+    if not hasattr(dataset, "id") or not hasattr(dataset.id, "get_storage_size"):
+        return  # not an h5py dataset (already in memory)
+    declared = int(np.prod(dataset.shape, dtype=np.int64)) * dataset.dtype.itemsize
+    stored = int(dataset.id.get_storage_size())
+    filtered = dataset.compression is not None or dataset.scaleoffset is not None
+    if declared > (stored * _MAX_COMPRESSION if filtered else stored):
+        raise CorruptDataError(
+            f"{path}: dataset {dataset.name} declares shape {dataset.shape} ({declared} bytes) but the file "
+            f"stores {stored} bytes for it; the file is damaged or hostile"
+        )
 
 
 def _timing(series: Any, path: Path) -> tuple[float, float]:
