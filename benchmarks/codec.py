@@ -1,0 +1,195 @@
+"""Lossless codec benchmark on the shared Neuralink files: cortexlink per level against the peers.
+
+Every codec gets the same WAV files in the same run. ``ratio`` is the challenge's formula, total
+original bytes / (total compressed bytes + program bytes); the program is cortexlink's own codec
+source files (``cortexlink.codec.evaluate.program_size``) and 0 for every peer, which favours the
+peers. ``exact`` counts files whose decoded WAV equals the original byte for byte. Throughput is
+M samples/s on one process, timed in-process except FLAC (one ``flac`` run over all files).
+
+    python benchmarks/codec.py [--data DIR] [--brainwire-files N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT / ".." / "shared" / "data" / "neuralink"
+
+
+@dataclass
+class Row:
+    name: str
+    files: int = 0
+    original: int = 0
+    compressed: int = 0
+    samples: int = 0
+    encode_s: float = 0.0
+    decode_s: float = 0.0
+    exact: int = 0
+    program: int = 0
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.original / max(1, self.compressed + self.program)
+
+
+def _samples(raw: bytes) -> int:
+    return (len(raw) - 44) // 2
+
+
+def run_inprocess(name: str, raws: list[bytes], encode: Callable[[bytes], bytes],
+                  decode: Callable[[bytes], bytes], program: int = 0, note: str = "") -> Row:
+    """Time ``encode``/``decode`` of whole WAV files in this process; count byte-exact restores."""
+    decode(encode(raws[0]))  # warm-up (JIT, imports), not timed
+    row = Row(name, program=program, note=note)
+    for raw in raws:
+        t0 = time.perf_counter()
+        packed = encode(raw)
+        t1 = time.perf_counter()
+        restored = decode(packed)
+        t2 = time.perf_counter()
+        row.files += 1
+        row.original += len(raw)
+        row.compressed += len(packed)
+        row.samples += _samples(raw)
+        row.encode_s += t1 - t0
+        row.decode_s += t2 - t1
+        row.exact += restored == raw
+    return row
+
+
+def cortexlink_rows(raws: list[bytes]) -> list[Row]:
+    from cortexlink.codec.api import compress_wav_bytes, decompress_wav_bytes
+    from cortexlink.codec.evaluate import program_size
+
+    program = program_size()
+    return [run_inprocess(f"cortexlink {level}", raws, lambda r, lv=level: compress_wav_bytes(r, lv),
+                          decompress_wav_bytes, program, f"program = {program} B of codec source")
+            for level in ("fast", "max")]
+
+
+def general_purpose_rows(raws: list[bytes]) -> list[Row]:
+    import bz2
+    import lzma
+
+    rows = [
+        run_inprocess("bzip2 -9", raws, lambda r: bz2.compress(r, 9), bz2.decompress),
+        run_inprocess("xz -9e", raws, lambda r: lzma.compress(r, preset=9 | lzma.PRESET_EXTREME),
+                      lzma.decompress),
+    ]
+    try:
+        import zstandard
+    except ImportError as exc:
+        return [*rows, Row("zstd -19", note=f"not run: {exc}")]
+    cctx, dctx = zstandard.ZstdCompressor(level=19), zstandard.ZstdDecompressor()
+    return [*rows, run_inprocess("zstd -19", raws, cctx.compress, dctx.decompress)]
+
+
+def wavpack_row(raws: list[bytes]) -> Row:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from wavpack_numcodecs.wavpack import WavPack
+    except ImportError as exc:
+        return Row("WavPack", note=f"not run: {exc} (pip install wavpack-numcodecs, needs libwavpack-dev)")
+    codec = WavPack(level=4, num_decoding_threads=1)
+
+    def encode(raw: bytes) -> bytes:  # samples only; the 44-byte header is kept raw and counted
+        return raw[:44] + bytes(codec.encode(np.frombuffer(raw, "<i2", offset=44)))
+
+    def decode(data: bytes) -> bytes:
+        return data[:44] + np.frombuffer(codec.decode(data[44:]), np.int16).astype("<i2").tobytes()
+
+    return run_inprocess("WavPack level 4", raws, encode, decode, note="wavpack-numcodecs")
+
+
+def flac_row(paths: list[Path]) -> Row:
+    row = Row("FLAC -8", note="flac CLI, one run over all files, start-up included")
+    with tempfile.TemporaryDirectory() as tmp:
+        enc_dir, dec_dir = Path(tmp) / "enc", Path(tmp) / "dec"
+        enc_dir.mkdir()
+        dec_dir.mkdir()
+        common = ["--silent", "--force", "--no-padding"]
+        try:
+            t0 = time.perf_counter()
+            subprocess.run(["flac", "-8", *common, f"--output-prefix={enc_dir}/", *map(str, paths)],
+                           check=True)
+            t1 = time.perf_counter()
+            subprocess.run(["flac", "-d", *common, f"--output-prefix={dec_dir}/",
+                            *sorted(map(str, enc_dir.glob("*.flac")))], check=True)
+            t2 = time.perf_counter()
+        except (OSError, subprocess.CalledProcessError) as exc:
+            row.note = f"not run: {exc} (apt-get install flac)"
+            return row
+        for path in paths:
+            raw = path.read_bytes()
+            row.files += 1
+            row.original += len(raw)
+            row.compressed += (enc_dir / f"{path.stem}.flac").stat().st_size
+            row.samples += _samples(raw)
+            row.exact += (dec_dir / f"{path.stem}.wav").read_bytes() == raw
+        row.encode_s, row.decode_s = t1 - t0, t2 - t1
+    return row
+
+
+def brainwire_row(paths: list[Path]) -> Row:
+    try:
+        from brainwire import decode as bw_decode
+        from brainwire import encode as bw_encode
+    except ImportError as exc:
+        return Row("brainwire", note=f"not run: {exc} (pip install brainwire bitstring)")
+    from cortexlink.io.wav import wav_bytes
+
+    def decode(data: bytes) -> bytes:  # back to a WAV file, to compare byte for byte
+        rate, samples = bw_decode.decompress(data)
+        return wav_bytes(np.asarray(samples, np.int16).reshape(1, -1), rate)
+
+    by_bytes = {p.read_bytes(): p for p in paths}
+    row = run_inprocess("brainwire", list(by_bytes), lambda raw: bw_encode.compress(file=str(by_bytes[raw])),
+                        decode, note=f"PyPI brainwire 0.1.x, first {len(paths)} files")
+    return row
+
+
+def print_table(rows: list[Row]) -> None:
+    print(f"{'codec':<24}{'files':>6}{'exact':>7}{'ratio':>9}{'encode MS/s':>13}{'decode MS/s':>13}  note")
+    for r in rows:
+        if not r.files:
+            print(f"{r.name:<24}{'-':>6}{'-':>7}{'-':>9}{'-':>13}{'-':>13}  {r.note}")
+            continue
+        enc = r.samples / max(r.encode_s, 1e-12) / 1e6
+        dec = r.samples / max(r.decode_s, 1e-12) / 1e6
+        print(f"{r.name:<24}{r.files:>6}{r.exact:>7}{r.ratio:>9.4f}{enc:>13.2f}{dec:>13.2f}  {r.note}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of WAV files")
+    parser.add_argument("--brainwire-files", type=int, default=5, metavar="N",
+                        help="files to give brainwire, which takes ~10 s per file to decode (0: all)")
+    args = parser.parse_args(argv)
+    paths = sorted(args.data.glob("*.wav"))
+    if not paths:
+        raise SystemExit(f"no .wav files in {args.data}")
+    raws = [p.read_bytes() for p in paths]
+    n_bw = args.brainwire_files or len(paths)
+    print(f"{len(paths)} files, {sum(map(len, raws))} bytes, {sum(map(_samples, raws))} samples "
+          f"from {args.data}")
+    rows = [*cortexlink_rows(raws), *general_purpose_rows(raws), flac_row(paths), wavpack_row(raws),
+            brainwire_row(paths[:n_bw])]
+    print_table(rows)
+    print("ratio = original / (compressed + program); program counted for cortexlink only (peers: 0).")
+
+
+if __name__ == "__main__":
+    main()
