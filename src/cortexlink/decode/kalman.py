@@ -125,6 +125,8 @@ class KalmanFilter(Decoder):
         self.P0 = S @ S.T / S.shape[1] + 1e-12 * np.eye(d)
         self.M, self.K = self._steady_gain()
         self.kc = self.K @ self.c
+        for k in self._ARRAYS:  # same memory layout as after load: bit-identical outputs
+            setattr(self, k, np.ascontiguousarray(getattr(self, k)))
 
     def _steady_gain(self) -> tuple[np.ndarray, np.ndarray]:
         """Iterate the Riccati recursion to its fixed point; returns (M, K)."""

@@ -59,7 +59,8 @@ class WienerFilter(Decoder):
         check_enough_bins(X.shape[1], self.n_lags, "a Wiener filter")
         Z = self.features.fit(X).transform(X)
         lagged = lag_stack(Z, self.n_lags)[:, self.n_lags - 1 :]
-        self.W, self.b = ridge_solve(lagged, Y[:, self.n_lags - 1 :], self.ridge)
+        W, self.b = ridge_solve(lagged, Y[:, self.n_lags - 1 :], self.ridge)
+        self.W = np.ascontiguousarray(W)  # same memory layout as after load: bit-identical outputs
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
         return self.W @ lag_stack(self.features.transform(X), self.n_lags) + self.b[:, None]
@@ -83,7 +84,7 @@ class WienerFilter(Decoder):
 
     def _restore(self, arrays: dict[str, np.ndarray], extra: dict[str, Any]) -> None:
         self.features = FeatureTransform.from_arrays(self.features.params(), arrays)
-        self.W = np.asarray(arrays["W"], dtype=np.float64)
+        self.W = np.ascontiguousarray(arrays["W"], dtype=np.float64)
         self.b = np.asarray(arrays["b"], dtype=np.float64)
         if (
             self.W.shape != (self.n_outputs_, self.n_lags * self.features.n_outputs)
