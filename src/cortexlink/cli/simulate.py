@@ -40,6 +40,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     task = None if args.task == "none" else args.task
     if args.sites < 1:
         raise InvalidParameterError(f"--sites must be at least 1, got {args.sites}")
+    if args.out:
+        _check_writable_format(args.out)
     show = not args.quiet
 
     def bar(site: str, sizes: list[int]):
@@ -62,6 +64,20 @@ def run_simulate(args: argparse.Namespace) -> int:
         _write_truth(results, args.truth)
     _print_summary(results, written, scene_truth, args.truth)
     return 0
+
+
+def _check_writable_format(out: Path) -> None:
+    """Refuse an output extension we cannot write before spending time simulating."""
+    from cortexlink.core.errors import UnsupportedFormatError
+    from cortexlink.io import WRITERS, format_of
+
+    try:
+        fmt = format_of(out, sniff=False)
+    except UnsupportedFormatError:
+        fmt = None
+    if fmt not in WRITERS:
+        raise UnsupportedFormatError(
+            f"cannot write a recording to {out}: use one of the extensions .npz .wav .nwb .bin")
 
 
 def _site_path(out: Path, site: str, n_sites: int) -> Path:

@@ -77,6 +77,7 @@ def build_population(config: PopulationConfig, rng: np.random.Generator) -> Popu
     fs = config.sample_rate
     templates = random_waveforms(rng, n_units, fs, config.amplitude_range_uv,
                                  config.waveform_width_ms_range, config.triphasic_fraction)
+    _separate_shared_electrodes(templates, unit_channels, rng, config)
     baseline = rng.uniform(*config.baseline_rate_range, size=n_units)
     directions = rng.uniform(-np.pi, np.pi, size=n_units)
     depths = rng.uniform(*config.modulation_depth_range, size=n_units)
@@ -106,6 +107,27 @@ def build_population(config: PopulationConfig, rng: np.random.Generator) -> Popu
         trough_index=trough_index(fs),
         mua_templates_uv=mua,
     )
+
+
+#: units sharing an electrode differ by at least this fraction of the larger template's norm
+MIN_RELATIVE_DISTANCE = 0.25
+
+
+def _separate_shared_electrodes(templates: np.ndarray, unit_channels: np.ndarray, rng: np.random.Generator,
+                                config: PopulationConfig, tries: int = 50) -> None:
+    """Redraw a unit whose template is too close to another on its electrode, so that units
+    recorded together can be told apart (as a sorter would need)."""
+    for u in range(1, templates.shape[0]):
+        same = np.flatnonzero(unit_channels[:u] == unit_channels[u])
+        for _ in range(tries):
+            if all(_relative_distance(templates[u], templates[v]) >= MIN_RELATIVE_DISTANCE for v in same):
+                break
+            templates[u] = random_waveforms(rng, 1, config.sample_rate, config.amplitude_range_uv,
+                                            config.waveform_width_ms_range, config.triphasic_fraction)[0]
+
+
+def _relative_distance(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b), 1e-12))
 
 
 def tuned_rates(pop: Population, velocity: np.ndarray, max_speed: float) -> np.ndarray:
