@@ -21,7 +21,11 @@ from cortexlink.dsp.block import Block, samples_for_ms
 @njit(cache=True, boundscheck=False, error_model="numpy")
 def bin_chunk(x, acc, fill, bin_samples, square, mean, out):
     """Accumulate ``x`` (optionally squared) into bins; ``acc`` holds each channel's partial bin
-    of ``fill`` samples. Writes completed bins to ``out`` and returns the new fill."""
+    of ``fill`` samples. Writes completed bins to ``out`` and returns the new fill.
+
+    Each channel's sum runs strictly in time order, so a bin split across chunks sums exactly as
+    it would whole.
+    """
     n_ch, n_s = x.shape
     new_fill = fill
     for c in range(n_ch):
@@ -30,9 +34,7 @@ def bin_chunk(x, acc, fill, bin_samples, square, mean, out):
         k = 0
         for t in range(n_s):
             v = np.float64(x[c, t])
-            if square:
-                v = v * v
-            a += v
+            a += v * v if square else v
             f += 1
             if f == bin_samples:
                 out[c, k] = a / bin_samples if mean else a

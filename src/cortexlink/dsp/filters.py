@@ -41,14 +41,24 @@ def sosfilt_chunk(sos: np.ndarray, state: np.ndarray, x: np.ndarray, y: np.ndarr
                     work[t, c] = x[c, t0 + t]
         for t in range(nt):
             row = work[t]
-            for s in range(n_sec):
-                b0 = sos[s, 0]
-                b1 = sos[s, 1]
-                b2 = sos[s, 2]
-                a1 = sos[s, 4]
-                a2 = sos[s, 5]
-                z0 = state[s, 0]
-                z1 = state[s, 1]
+            s = 0
+            while s + 1 < n_sec:  # two sections per sweep: half the loads/stores of the sample row
+                b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
+                d0, d1, d2, e1, e2 = sos[s + 1, 0], sos[s + 1, 1], sos[s + 1, 2], sos[s + 1, 4], sos[s + 1, 5]
+                z0, z1, w0, w1 = state[s, 0], state[s, 1], state[s + 1, 0], state[s + 1, 1]
+                for c in range(n_ch):
+                    v = row[c]
+                    out = b0 * v + z0[c]
+                    z0[c] = b1 * v - a1 * out + z1[c]
+                    z1[c] = b2 * v - a2 * out
+                    out2 = d0 * out + w0[c]
+                    w0[c] = d1 * out - e1 * out2 + w1[c]
+                    w1[c] = d2 * out - e2 * out2
+                    row[c] = out2
+                s += 2
+            if s < n_sec:
+                b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
+                z0, z1 = state[s, 0], state[s, 1]
                 for c in range(n_ch):
                     v = row[c]
                     out = b0 * v + z0[c]

@@ -33,6 +33,18 @@ def _crossings(x, thr, sign, prev, lock_left, lockout, out):
         p = prev[c]
         left = lock_left[c]
         th = sign * thr[c]
+        if n_s == 0:
+            continue
+        # most channels do not cross in a short chunk: a branch-free scan finds those first
+        found = (sign * np.float64(x[c, 0]) > th) and p <= th
+        for t in range(1, n_s):
+            found |= (sign * np.float64(x[c, t]) > th) & (sign * np.float64(x[c, t - 1]) <= th)
+        if not found:
+            for t in range(n_s):
+                out[c, t] = 0
+            prev[c] = sign * np.float64(x[c, n_s - 1])
+            lock_left[c] = max(left - n_s, 0)
+            continue
         for t in range(n_s):
             v = sign * np.float64(x[c, t])
             hit = 0
