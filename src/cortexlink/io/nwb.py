@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from cortexlink.core.errors import CorruptDataError, UnsupportedFormatError
+from cortexlink.core.errors import CorruptDataError, InvalidDataError, UnsupportedFormatError
 from cortexlink.core.recording import Recording
 from cortexlink.io._paths import existing_file, one_line, writable_target, write_failed
 from cortexlink.io.npz import metadata_json
@@ -121,13 +121,20 @@ def _recording(series: Any, path: Path) -> Recording:
     if data.ndim != 2:
         raise UnsupportedFormatError(f"{path}: ElectricalSeries {series.name!r} has shape {data.shape}; "
                                      "cortexlink reads (time, channels) series")
+    if data.shape[1] == 0:
+        raise InvalidDataError(f"{path}: ElectricalSeries {series.name!r} has zero channels")
     rate, t0 = _timing(series, path)
     conversion = float(series.conversion)
     offset = float(getattr(series, "offset", 0.0) or 0.0)
     per_channel = series.channel_conversion
     scale = np.ones(data.shape[1]) if per_channel is None else np.asarray(per_channel[()], dtype=float)
+    if scale.shape != (data.shape[1],):
+        raise CorruptDataError(
+            f"{path}: channel_conversion has {scale.size} values for {data.shape[1]} channels"
+        )
     extra = _comments(series)
-    metadata = dict(extra.get("metadata", {}))
+    stored = extra.get("metadata")
+    metadata = dict(stored) if isinstance(stored, dict) else {}
     metadata.update(format="nwb", series_name=series.name, unit=series.unit)
     uniform = offset == 0.0 and bool(np.all(scale == scale[0]))
     volts_per_unit = conversion * float(scale[0])
