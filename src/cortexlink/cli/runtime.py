@@ -22,8 +22,9 @@ def register(subparsers: Any) -> None:
                      help="redis://host:port of a running server (default: start a private redis-server)")
     run.add_argument("--duration", type=float, default=None,
                      help="seconds to run (default: the graph's metadata duration_s, else until Ctrl-C)")
-    run.add_argument("--ring-slots", type=int, default=256,
-                     help="chunks each stream holds for slow readers before they overrun (default 256)")
+    run.add_argument("--buffer", type=float, default=2.0, metavar="SECONDS",
+                     help="seconds of data each stream holds for a slow reader before it overruns "
+                          "(default 2; at most 64 MiB per stream)")
     run.set_defaults(func=_run)
 
     graph = subparsers.add_parser("graph", help="work with graph files")
@@ -55,7 +56,7 @@ def _validate(args: argparse.Namespace) -> int:
     from cortexlink.graph.report import plan_table
 
     plan = load_plan(args.file, _registry())
-    console = Console()
+    console = Console() if sys.stdout.isatty() else Console(width=160)
     console.print(plan_table(plan))
     console.print(f"ok: {args.file} is a valid graph")
     return 0
@@ -70,8 +71,8 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.duration is not None and not args.duration > 0:
         raise InvalidParameterError(f"--duration must be a positive number of seconds, got {args.duration}")
-    if args.ring_slots < 4:
-        raise InvalidParameterError(f"--ring-slots must be at least 4, got {args.ring_slots}")
+    if not 0 < args.buffer <= 600:
+        raise InvalidParameterError(f"--buffer must be between 0 and 600 seconds, got {args.buffer}")
     path = Path(args.graph) if args.graph else _default_graph()
     plan = load_plan(path, _registry())
     check_plan_runnable(plan)
@@ -102,7 +103,7 @@ def _run(args: argparse.Namespace) -> int:
 
         where = f" for {duration:g} s" if duration else " until Ctrl-C"
         err.print(f"running {path} over {transport.kind}{where}", markup=False, highlight=False)
-        supervisor = Supervisor(plan, transport, slots=args.ring_slots, on_event=on_event, on_tick=on_tick)
+        supervisor = Supervisor(plan, transport, buffer_s=args.buffer, on_event=on_event, on_tick=on_tick)
         result = supervisor.run(duration)
     finally:
         if live is not None:

@@ -21,6 +21,7 @@ from multiprocessing.connection import wait
 from typing import Any
 
 from cortexlink.core.errors import NodeError
+from cortexlink.core.streamspec import StreamSpec
 from cortexlink.graph.plan import GraphPlan, NodePlan
 from cortexlink.graph.runner import NODE_FATAL_ERROR, NODE_READY, NODE_SHUTDOWN, NODE_STARTED, run_node
 from cortexlink.graph.stats import LatencyHistogram
@@ -29,6 +30,7 @@ from cortexlink.graph.transport import Transport
 __all__ = ["Supervisor", "NodeStatus", "RunResult", "run_graph"]
 
 STOP_GRACE_S = 5.0
+RING_BYTES_MAX = 64 << 20
 RESTART_WINDOW_S = 60.0
 
 
@@ -103,13 +105,13 @@ class _Proc:
 class Supervisor:
     """Runs a ``GraphPlan`` over a ``Transport`` until ``duration`` passes, it is stopped or it ends."""
 
-    def __init__(self, plan: GraphPlan, transport: Transport, *, slots: int = 256,
+    def __init__(self, plan: GraphPlan, transport: Transport, *, buffer_s: float = 2.0,
                  on_event: Callable[[str, str, str], None] | None = None,
                  on_tick: Callable[[list[NodeStatus], float], None] | None = None,
                  max_restarts: int = 5, setup_timeout: float = 120.0) -> None:
         self.plan = plan
         self.transport = transport
-        self.slots = slots
+        self.buffer_s = buffer_s
         self.on_event = on_event
         self.on_tick = on_tick
         self.max_restarts = max_restarts
@@ -121,7 +123,7 @@ class Supervisor:
         self._stop_reason = ""
         self._failed = False
         self._t0 = time.monotonic()
-        self._ctx = _context()
+        self._ctx = _context(_dotted_modules(plan))
 
     # -- public ----------------------------------------------------------------------------------
     def run(self, duration: float | None = None) -> RunResult:
@@ -133,7 +135,7 @@ class Supervisor:
         started = time.monotonic()
         try:
             for spec in self.plan.streams.values():
-                self.transport.create(spec, self.slots)
+                self.transport.create(spec, ring_slots(spec, self.buffer_s))
             self.transport.publish_graph(_describe(self.plan))
             self._start_all()
             started = time.monotonic()
@@ -340,12 +342,26 @@ def run_graph(plan: GraphPlan, transport: Transport, duration: float | None = No
     return Supervisor(plan, transport, **kwargs).run(duration)
 
 
-def _context() -> Any:
+def ring_slots(spec: StreamSpec, seconds: float) -> int:
+    """Slots holding ``seconds`` of a stream (at least 64), within ``RING_BYTES_MAX`` per stream."""
+    per_second = spec.sample_rate / spec.chunk_samples
+    wanted = max(64, int(seconds * per_second + 0.999))
+    return max(16, min(wanted, RING_BYTES_MAX // max(1, spec.chunk_bytes)))
+
+
+def _context(preload: list[str]) -> Any:
+    """The forkserver (spawn where there is none); it imports the runtime and the built-in node
+    modules once, so every node and every restart starts from an already-imported process."""
     if sys.platform.startswith("linux"):
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["cortexlink.graph.runner"])
+        ctx.set_forkserver_preload(["cortexlink.graph.runner", *preload])
         return ctx
     return mp.get_context("spawn")
+
+
+def _dotted_modules(plan: GraphPlan) -> list[str]:
+    refs = (n.class_ref.rpartition(":")[0] for n in plan.nodes)
+    return sorted({m for m in refs if m and not m.endswith(".py")})
 
 
 def _signal(process: Any, sig: int) -> None:
