@@ -63,3 +63,15 @@ def test_bad_parameters():
         BandPower(FS, method="multitaper")
     with pytest.raises(InvalidParameterError, match="at least one band"):
         BandPower(FS, bands={})
+
+
+def test_real_scalp_eeg_any_chunking_equals_whole(data_dir, assert_chunk_invariant):
+    from cortexlink.io.formats import open_recording
+
+    # one channel of the 8-channel scalp recording (100 Hz): the default bands all fit below 50 Hz
+    rec = open_recording(data_dir / "seizure" / "ombao_wang2018_8ch" / "c3.txt", sample_rate=100.0)
+    bp = BandPower(rec.sample_rate)
+    rng = np.random.default_rng(0)
+    x = rec.data[:, :6000]
+    for _ in range(3):
+        assert_chunk_invariant(bp, x, sorted(rng.integers(0, x.shape[1], 15).tolist()))

@@ -43,3 +43,30 @@ def test_bad_parameters():
         LineLength(FS, window_s=0.001)  # one sample: no difference to take
     with pytest.raises(InvalidParameterError, match="hop_s"):
         LineLength(FS, hop_s=-1)
+
+
+def _bonn_line_length(data_dir, folder: str, n_files: int = 10) -> np.ndarray:
+    from cortexlink.io.formats import open_recording
+
+    files = sorted((data_dir / "seizure" / "bonn" / folder).iterdir())[:n_files]
+    values = []
+    for f in files:
+        rec = open_recording(f)
+        values.append(LineLength(rec.sample_rate, window_s=2.0, hop_s=1.0).apply(rec).data.mean())
+    return np.array(values)
+
+
+def test_line_length_separates_seizure_from_healthy_eeg(data_dir):
+    healthy = _bonn_line_length(data_dir, "A_Z")
+    seizure = _bonn_line_length(data_dir, "E_S")
+    assert np.median(seizure) > 3 * np.median(healthy)
+
+
+def test_real_eeg_any_chunking_equals_whole(data_dir, assert_chunk_invariant):
+    from cortexlink.io.formats import open_recording
+
+    rec = open_recording(data_dir / "seizure" / "bonn" / "E_S" / "S001.txt")
+    ll = LineLength(rec.sample_rate, window_s=1.0, hop_s=0.25)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        assert_chunk_invariant(ll, rec.data, sorted(rng.integers(0, rec.n_samples, 20).tolist()))
