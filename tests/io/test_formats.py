@@ -135,3 +135,17 @@ def test_readback_options():
     assert readback_options(INT16, "raw") == "--dtype int16 --channels 3 --sample-rate 30000 --gain 0.195"
     assert readback_options(INT16, "wav") == "--gain 0.195"
     assert readback_options(INT16, "npz") == ""
+
+
+def test_unreadable_file_is_a_cortexlink_error(tmp_path, monkeypatch):
+    save_recording(INT16, tmp_path / "r.npz")
+    save_recording(INT16, tmp_path / "r.wav")
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("zipfile.ZipFile", refuse)
+    monkeypatch.setattr("pathlib.Path.read_bytes", refuse)
+    for name in ("r.npz", "r.wav"):
+        with pytest.raises(CortexlinkError, match="cannot read .*Permission denied"):
+            open_recording(tmp_path / name)

@@ -120,6 +120,10 @@ def test_invalid_values_inside_a_valid_archive_raise_the_recording_error(tmp_pat
         load_npz(_rewrite(tmp_path, {"sample_rate.npy": _npy(np.float64(-5.0))}))
     with pytest.raises(InvalidDataError, match="NaN"):
         load_npz(_rewrite(tmp_path, {"data.npy": _npy(np.full((4, 100), np.nan, np.float32))}))
+    with pytest.raises(InvalidDataError, match="must be 2-D"):
+        load_npz(_rewrite(tmp_path, {"data.npy": _npy(np.zeros(100, np.int16))}))
+    with pytest.raises(InvalidDataError, match="one id per channel"):
+        load_npz(_rewrite(tmp_path, {"channel_ids.npy": _npy(np.arange(3))}))
     with pytest.raises(InvalidDataError, match="zero channels"):
         load_npz(_rewrite(tmp_path, {"data.npy": _npy(np.zeros((0, 100), np.int16)),
                                      "channel_ids.npy": _npy(np.zeros(0, np.int64))}))

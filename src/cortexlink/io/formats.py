@@ -11,9 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cortexlink.core.errors import InvalidDataError, InvalidParameterError, UnsupportedFormatError
+from cortexlink.core.errors import (
+    CortexlinkError,
+    InvalidDataError,
+    InvalidParameterError,
+    UnsupportedFormatError,
+)
 from cortexlink.core.recording import Recording
-from cortexlink.io._paths import existing_file
+from cortexlink.io._paths import existing_file, one_line
 from cortexlink.io.edf import BDF_MAGIC, load_edf
 from cortexlink.io.npz import load_npz, save_npz
 from cortexlink.io.nwb import load_nwb, save_nwb
@@ -76,6 +81,11 @@ def open_recording(path: str | Path, format: str | None = None, **options: Any) 
         if str(p) in str(exc):
             raise
         raise InvalidDataError(f"{p}: {exc}") from None
+    except OSError as exc:
+        if isinstance(exc, CortexlinkError):
+            raise
+        reason = one_line(exc.strerror or exc)
+        raise CortexlinkError(f"cannot read {p}: {reason}; check that it is readable") from None
 
 
 def save_recording(recording: Recording, path: str | Path, format: str | None = None, **options: Any) -> str:

@@ -48,6 +48,8 @@ def load_npz(path: str | Path) -> Recording:
     try:
         with zipfile.ZipFile(p) as archive:
             arrays = {key: _read_member(archive, key, p) for key in REQUIRED_KEYS}
+    except PermissionError:
+        raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as exc:
         raise CorruptDataError(f"{p} is not a readable NPZ archive ({one_line(exc)}); "
                                "the file is damaged or of another type") from None
