@@ -1,10 +1,19 @@
 """Shared vocabulary: Recording, Chunk, StreamSpec and the errors. Depends on numpy only."""
 
 from cortexlink.core.chunk import Chunk
-from cortexlink.core.errors import (CortexlinkError, CorruptDataError, GraphError,
-                                    InvalidDataError, InvalidParameterError, ModelFileError,
-                                    NodeError, NotFittedError, RecordingNotFoundError,
-                                    TransportError, UnsupportedFormatError)
+from cortexlink.core.errors import (
+                                    CorruptDataError,
+                                    CortexlinkError,
+                                    GraphError,
+                                    InvalidDataError,
+                                    InvalidParameterError,
+                                    ModelFileError,
+                                    NodeError,
+                                    NotFittedError,
+                                    RecordingNotFoundError,
+                                    TransportError,
+                                    UnsupportedFormatError,
+)
 from cortexlink.core.recording import Recording
 from cortexlink.core.streamspec import StreamSpec
 
