@@ -136,3 +136,14 @@ def test_calibration_estimators():
     np.testing.assert_allclose(tc.calibrate(x), 10.0, rtol=0.05)
     np.testing.assert_allclose(tc.calibrate(x, estimator="rms"), np.sqrt((x ** 2).mean(axis=1)))
     np.testing.assert_allclose(tc.thresholds, -4.5 * tc.rms)
+
+
+def test_recalibrating_mid_stream_changes_thresholds_from_the_next_chunk():
+    x = np.zeros((1, 60), np.float32)
+    x[0, 45] = -10.0
+    tc = ThresholdCrossings(FS, rms=np.ones(1))
+    assert tc.process(Chunk(x[:, :30], 0, FS)).data.sum() == 0
+    tc.calibrate(np.full((1, 100), 5.0))  # rms 5: threshold -22.5, the -10 dip no longer counts
+    assert tc.process(Chunk(x[:, 30:], 30, FS)).data.sum() == 0
+    with pytest.raises(InvalidParameterError, match="stream has 1 channels"):
+        tc.calibrate(np.ones((2, 100)))

@@ -70,3 +70,11 @@ def test_real_eeg_any_chunking_equals_whole(data_dir, assert_chunk_invariant):
     rng = np.random.default_rng(0)
     for _ in range(5):
         assert_chunk_invariant(ll, rec.data, sorted(rng.integers(0, rec.n_samples, 20).tolist()))
+
+
+def test_long_inputs_are_evaluated_in_batches_with_the_same_result(spiky, monkeypatch):
+    from cortexlink.dsp import window
+
+    whole = LineLength(FS, window_s=0.1, hop_s=0.01).apply(spiky)
+    monkeypatch.setattr(window, "_BATCH_VALUES", 1000)  # a few windows per batch
+    np.testing.assert_array_equal(LineLength(FS, window_s=0.1, hop_s=0.01).apply(spiky), whole)

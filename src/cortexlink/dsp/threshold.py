@@ -116,6 +116,8 @@ class ThresholdCrossings(Block):
                   estimator: Literal["robust", "rms"] = "robust") -> np.ndarray:
         """Set the per-channel noise RMS from a calibration segment (same units as the stream).
 
+        May be called mid-stream; the new thresholds hold from the next chunk.
+
         ``"robust"``: ``median(|x|) / 0.6745`` (the RMS of Gaussian noise, unmoved by spikes);
         ``"rms"``: ``sqrt(mean(x**2))``. Returns the estimate.
         """
@@ -134,6 +136,10 @@ class ThresholdCrossings(Block):
         else:
             est = np.sqrt(np.mean(x * x, axis=1))
         self.rms = self._checked_rms(est)
+        if self._n_channels is not None:  # recalibrated mid-stream: new thresholds from the next chunk
+            self._thr = self.k * self.rms
+            self._mean_sq = self.rms ** 2
+            self._n_seen = max(self._n_seen, self._warmup)
         return self.rms
 
     @property

@@ -13,6 +13,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from cortexlink.core.chunk import Chunk
 from cortexlink.dsp.block import Block, samples_for
 
+_BATCH_VALUES = 1 << 22  # window samples handed to ``_features`` at once (32 MiB of float64)
+
 
 class SlidingWindowBlock(Block):
     """Base of the windowed features; subclasses implement ``_features(windows)``."""
@@ -53,16 +55,17 @@ class SlidingWindowBlock(Block):
         n_total = 0 if self._seen < self.window else (self._seen - self.window) // self.hop + 1
         js = np.arange(self._emitted, n_total)
         start = self._first_sample // self.hop + self._emitted
-        if js.size:
-            views = sliding_window_view(buf, self.window, axis=1)[:, js * self.hop - buf_start]
-            out = self._features(views).astype(np.float32)
-        else:
-            out = np.empty((self._n_rows(data.shape[0]), 0), dtype=np.float32)
+        out = np.empty((self._n_rows(data.shape[0]), js.size), dtype=np.float32)
+        batch = max(1, _BATCH_VALUES // (data.shape[0] * self.window))  # bounds memory offline
+        all_windows = sliding_window_view(buf, self.window, axis=1) if js.size else buf
+        for b in range(0, js.size, batch):
+            sel = js[b:b + batch]
+            out[:, b:b + sel.size] = self._features(all_windows[:, sel * self.hop - buf_start])
         self._emitted = n_total
         # keep what a future window can still need: from the next window's start, at most window-1
         keep_from = max(n_total * self.hop, self._seen - (self.window - 1))
         self._tail = buf[:, max(0, keep_from - buf_start):]
-        return Chunk(np.ascontiguousarray(out), start, self.output_rate, chunk.origin_ns)
+        return Chunk(out, start, self.output_rate, chunk.origin_ns)
 
 
 class LineLength(SlidingWindowBlock):
