@@ -76,7 +76,7 @@ def _loadmat(path: Path) -> dict[str, np.ndarray]:
         raise UnsupportedFormatError(
             f"{path} is a MATLAB v7.3 (HDF5) file; only the v5 motor sets are supported"
         ) from None
-    except (ValueError, OSError, TypeError) as exc:
+    except (ValueError, OSError, TypeError, scipy.io.matlab.MatReadError) as exc:
         raise UnsupportedFormatError(f"{path} is not a readable MATLAB file ({exc})") from None
     out = {}
     for k, v in raw.items():
@@ -121,11 +121,11 @@ def _dad(path: Path, mat: dict[str, np.ndarray], part: str) -> MotorData:
     X = _finite(neural.T, "Y" + sfx)
     bin_width = None
     nz = X[X > 0]
-    if nz.size and not np.allclose(nz, np.round(nz)):
-        quantum = float(nz.min())
-        if np.allclose(nz / quantum, np.round(nz / quantum), atol=1e-6):
+    quantum = float(nz.min()) if nz.size else 1.0
+    if nz.size and np.allclose(nz / quantum, np.round(nz / quantum), rtol=0, atol=1e-6):
+        if quantum > 1.5:  # rates in Hz: every value a multiple of 1 / bin width
             bin_width = 1.0 / quantum
-            X = np.round(X * bin_width)
+        X = np.round(X / quantum) if quantum > 1.5 else np.round(X)
     labels = mat.get("T" + sfx)
     return MotorData(
         X=X,

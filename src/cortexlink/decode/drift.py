@@ -1,10 +1,12 @@
 """Noticing that the neural features have drifted, and refitting a decoder on recent data.
 
 ``DriftDetector`` learns each channel's mean rate and how much a ``window``-bin average of it
-varies during calibration. Online, it keeps the last ``window`` bins; when a channel's recent
-mean moves more than ``threshold`` of those SDs (default 2) on at least ``min_channels``
-channels, it records a ``DriftEvent`` (once per excursion, not every bin). ``recalibrate`` fits
-a fresh copy of a decoder on recent data.
+varies during calibration. Online it keeps the last ``window`` bins; a channel has drifted when
+its recent mean stays more than ``threshold`` of those SDs (default 2) from the calibration mean
+for ``hold`` consecutive bins (default ``2 * window``). Behaviour moves every channel's rate
+for a few seconds at a time, and 2-SD excursions of single windows are common; a sustained
+shift is not. When at least ``min_channels`` channels have drifted a ``DriftEvent`` is recorded,
+once per excursion. ``recalibrate`` fits a fresh copy of a decoder on recent data.
 """
 
 from __future__ import annotations
@@ -29,10 +31,16 @@ class DriftEvent:
 class DriftDetector:
     """Firing-rate shift detector over a sliding window of bins (time on the last axis)."""
 
-    def __init__(self, window: int = 200, threshold: float = 2.0, min_channels: int = 1):
-        if int(window) < 2 or float(threshold) <= 0 or int(min_channels) < 1:
-            raise InvalidParameterError("need window >= 2 bins, threshold > 0 and min_channels >= 1")
-        self.window, self.threshold, self.min_channels = int(window), float(threshold), int(min_channels)
+    def __init__(
+        self, window: int = 200, threshold: float = 2.0, hold: int | None = None, min_channels: int = 1
+    ):
+        hold = 2 * int(window) if hold is None else int(hold)
+        if int(window) < 2 or float(threshold) <= 0 or hold < 1 or int(min_channels) < 1:
+            raise InvalidParameterError(
+                "need window >= 2 bins, threshold > 0, hold >= 1 and min_channels >= 1"
+            )
+        self.window, self.threshold, self.hold = int(window), float(threshold), hold
+        self.min_channels = int(min_channels)
         self.mean: np.ndarray | None = None
         self.events: list[DriftEvent] = []
 
@@ -59,6 +67,7 @@ class DriftDetector:
         self._buf = np.zeros((self.mean.shape[0], self.window))
         self._sum = np.zeros(self.mean.shape[0])
         self._n = 0
+        self._run = np.zeros(self.mean.shape[0], dtype=np.int64)
         self._active = False
         self.events = []
 
@@ -71,10 +80,20 @@ class DriftDetector:
         return (X.mean(axis=1) - self.mean) / sd
 
     def check(self, X_recent: np.ndarray) -> DriftEvent | None:
-        """A ``DriftEvent`` if ``X_recent`` has drifted, else ``None`` (stateless)."""
-        s = self.scores(X_recent)
-        bad = np.flatnonzero(np.abs(s) > self.threshold)
-        return DriftEvent(X_recent.shape[1] - 1, bad, s) if bad.size >= self.min_channels else None
+        """Stateless: a ``DriftEvent`` if every window ending in the last ``hold`` bins of
+        ``X_recent`` is shifted on at least ``min_channels`` channels, else ``None``."""
+        if self.mean is None:
+            raise NotFittedError("fit the drift detector on calibration data first")
+        X = as_features(X_recent, "X_recent", n_features=self.mean.shape[0])
+        need = self.window + self.hold - 1
+        if X.shape[1] < need:
+            raise InvalidDataError(f"check needs at least window + hold - 1 = {need} bins, got {X.shape[1]}")
+        c = np.cumsum(X[:, -need:], axis=1)
+        c = np.concatenate([np.zeros((X.shape[0], 1)), c], axis=1)
+        means = (c[:, self.window :] - c[:, : -self.window]) / self.window
+        s = (means - self.mean[:, None]) / self.sd[:, None]
+        bad = np.flatnonzero(np.all(np.abs(s) > self.threshold, axis=1))
+        return DriftEvent(X.shape[1] - 1, bad, s[:, -1]) if bad.size >= self.min_channels else None
 
     def update(self, x_t: np.ndarray) -> DriftEvent | None:
         """Feed one bin ``(n_channels,)``; returns a new ``DriftEvent`` when a drift starts."""
@@ -85,7 +104,8 @@ class DriftDetector:
         if self._n < self.window:
             return None
         s = (self._sum / self.window - self.mean) / self.sd
-        bad = np.flatnonzero(np.abs(s) > self.threshold)
+        self._run = np.where(np.abs(s) > self.threshold, self._run + 1, 0)
+        bad = np.flatnonzero(self._run >= self.hold)
         drifting = bad.size >= self.min_channels
         event = None
         if drifting and not self._active:
