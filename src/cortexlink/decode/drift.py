@@ -5,8 +5,9 @@ varies during calibration. Online it keeps the last ``window`` bins; a channel h
 its recent mean stays more than ``threshold`` of those SDs (default 2) from the calibration mean
 for ``hold`` consecutive bins (default ``2 * window``). Behaviour moves every channel's rate
 for a few seconds at a time, and 2-SD excursions of single windows are common; a sustained
-shift is not. When at least ``min_channels`` channels have drifted a ``DriftEvent`` is recorded,
-once per excursion. ``recalibrate`` fits a fresh copy of a decoder on recent data.
+shift is not (a run survives dips to half the threshold). When at least ``min_channels``
+channels have drifted a ``DriftEvent`` is recorded, once until every channel has recovered.
+``recalibrate`` fits a fresh copy of a decoder on recent data.
 """
 
 from __future__ import annotations
@@ -104,14 +105,18 @@ class DriftDetector:
         if self._n < self.window:
             return None
         s = (self._sum / self.window - self.mean) / self.sd
-        self._run = np.where(np.abs(s) > self.threshold, self._run + 1, 0)
+        a = np.abs(s)
+        # hysteresis: a run survives dips into (threshold/2, threshold], ends below threshold/2
+        keep = np.where(a > self.threshold / 2, self._run, 0)
+        self._run = np.where(a > self.threshold, self._run + 1, keep)
         bad = np.flatnonzero(self._run >= self.hold)
-        drifting = bad.size >= self.min_channels
         event = None
-        if drifting and not self._active:
+        if bad.size >= self.min_channels and not self._active:
             event = DriftEvent(self._n - 1, bad, s)
             self.events.append(event)
-        self._active = drifting
+            self._active = True
+        elif bad.size == 0:
+            self._active = False
         return event
 
 
