@@ -32,13 +32,17 @@ DECODER_CLASSES = {
     "gru": "cortexlink.decode.recurrent:GRUDecoder",
     "lstm": "cortexlink.decode.recurrent:LSTMDecoder",
 }
+# closed-loop defaults under the graph's `params`: estimated from a short calibration block, the
+# Kalman filter's full feature-noise covariance is over-trusted; shrinking it halfway to its
+# diagonal (q_ridge 1) generalises far better to closed-loop control
+DECODER_DEFAULTS: dict[str, dict[str, Any]] = {"kalman": {"q_ridge": 1.0}}
 N_OUTPUTS = 2
 LIVE_ROW = 2
 WARM_UP_KINDS = ("kalman", "wiener")  # cheap to fit: fitted once on noise to compile their kernels
 
 
 def make_decoder(kind: str, params: dict[str, Any]) -> Any:
-    """An unfitted decoder of ``kind`` built with ``params``."""
+    """An unfitted decoder of ``kind`` built with ``params`` (over the node's defaults for it)."""
     if kind not in DECODER_CLASSES:
         raise InvalidParameterError(f"unknown decoder {kind!r}; choose one of {', '.join(DECODER_CLASSES)}")
     module, _, name = DECODER_CLASSES[kind].partition(":")
@@ -48,7 +52,7 @@ def make_decoder(kind: str, params: dict[str, Any]) -> Any:
         raise NodeError(f"decoder {kind!r} is not available here ({exc}); for gru/lstm install "
                         "cortexlink[torch]") from None
     try:
-        return cls(**params)
+        return cls(**{**DECODER_DEFAULTS.get(kind, {}), **params})
     except TypeError as exc:
         raise InvalidParameterError(f"bad parameters for a {kind!r} decoder: {exc}") from None
 

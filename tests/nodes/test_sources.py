@@ -1,0 +1,106 @@
+"""sim_source and file_source: chunk shapes and numbering, feedback, pacing, replay."""
+
+import itertools
+import time
+
+import numpy as np
+import pytest
+
+from cortexlink.core.chunk import Chunk
+from cortexlink.core.errors import GraphError
+from cortexlink.core.recording import Recording
+from cortexlink.io import save_recording
+from cortexlink.nodes.file_source import FileSource
+from cortexlink.nodes.pacing import Pacer
+from cortexlink.nodes.sim_source import SimSource
+from cortexlink.sim import MotorSimulator, PopulationConfig
+
+from .helpers import make_node
+
+SMALL = {"n_arrays": 2, "channels_per_array": 8, "chunk_ms": 1.0, "generate_ms": 5.0, "realtime": False}
+
+
+def test_sim_source_stacks_arrays_in_numbered_chunks():
+    node = make_node(SimSource, {**SMALL, "duration_s": 0.012})
+    spec = SimSource.describe_outputs(node.settings, {})["out"]
+    assert (spec.n_channels, spec.sample_rate, spec.dtype, spec.chunk_samples) == (16, 30000.0, "int16", 30)
+    chunks = [o["out"] for o in node.generate()]
+    assert len(chunks) == 12
+    assert [c.start_sample for c in chunks] == [30 * i for i in range(12)]
+    assert all(c.data.shape == (16, 30) and c.data.dtype == np.int16 and c.data.flags.c_contiguous
+               for c in chunks)
+    assert all(b.origin_ns >= a.origin_ns > 0 for a, b in itertools.pairwise(chunks))
+    # array 0 is exactly the simulator with the node's seed; array 1 is another implant
+    ref = MotorSimulator(PopulationConfig(n_channels=8), seed=0, task=None, task_seed=0).read(360)
+    got = np.concatenate([c.data for c in chunks], axis=1)
+    np.testing.assert_array_equal(got[:8], ref)
+    assert not np.array_equal(got[8:], ref)
+
+
+def test_feedback_velocity_drives_every_array_from_the_next_block():
+    node = make_node(SimSource, SMALL)
+    gen = node.generate()
+    next(gen)
+    assert node.velocity_updates == 1 - 1  # no feedback yet
+    node.context.set_latest("velocity", Chunk(np.array([[12.0], [-3.0]], np.float32), 0, 100.0))
+    for _ in range(5):
+        next(gen)
+    assert node.velocity_updates == 1
+    for sim in node.arrays:
+        np.testing.assert_allclose(sim.current_velocity, [12.0, -3.0])
+    node.context.set_latest("velocity", Chunk(np.array([[np.nan], [1.0]], np.float32), 1, 100.0))
+    for _ in range(5):
+        next(gen)
+    assert node.velocity_updates == 1  # a non-finite velocity is ignored
+
+
+def test_realtime_source_never_releases_a_chunk_early():
+    node = make_node(SimSource, {**SMALL, "realtime": True, "duration_s": 0.05})
+    t0 = time.monotonic_ns()
+    stamps = [o["out"].origin_ns for o in node.generate()]
+    assert len(stamps) == 50
+    # chunk i is due (i + 1) ms after pacing began; on a busy machine it may be late, never early
+    start = node.pacer.start_ns
+    assert start >= t0
+    assert all(stamp >= start + (i + 1) * 1_000_000 for i, stamp in enumerate(stamps))
+
+
+def test_pacer_reports_falling_behind_once():
+    late = []
+    pacer = Pacer(0.001, on_late=late.append, late_warning_s=0.01)
+    pacer.wait(0)
+    time.sleep(0.03)
+    pacer.wait(1)
+    pacer.wait(2)
+    assert len(late) == 1 and late[0] >= 0.01
+    assert Pacer(0.001, realtime=False).wait(5) == 0.0
+
+
+def test_sim_source_settings_are_checked():
+    with pytest.raises(GraphError, match="whole multiple"):
+        SimSource.make_settings({"chunk_ms": 3.0, "generate_ms": 10.0})
+    with pytest.raises(GraphError, match="task"):
+        SimSource.make_settings({"task": "juggling"})
+
+
+def test_file_source_replays_a_recording_exactly_and_loops(tmp_path):
+    data = np.arange(3 * 1000, dtype=np.int16).reshape(3, 1000)
+    path = tmp_path / "rec.npz"
+    save_recording(Recording(data, 10000.0), path)
+    node = make_node(FileSource, {"path": str(path), "chunk_ms": 3.0, "realtime": False})
+    spec = FileSource.describe_outputs(node.settings, {})["out"]
+    assert (spec.n_channels, spec.sample_rate, spec.chunk_samples, spec.dtype) == (3, 10000.0, 30, "int16")
+    chunks = [o["out"] for o in node.generate()]
+    np.testing.assert_array_equal(np.concatenate([c.data for c in chunks], axis=1), data)
+    assert chunks[-1].data.shape[1] == 1000 - 33 * 30
+    looping = make_node(FileSource, {"path": str(path), "chunk_ms": 3.0, "realtime": False, "loop": True})
+    first = [o["out"] for o in itertools.islice(looping.generate(), 70)]
+    assert first[33].data.shape[1] == 30   # wrapped around the end
+    np.testing.assert_array_equal(first[33].data, np.concatenate([data[:, 990:], data[:, :20]], axis=1))
+    assert first[69].start_sample == 69 * 30
+
+
+def test_file_source_missing_file_is_a_clear_error(tmp_path):
+    settings = FileSource.make_settings({"path": str(tmp_path / "nope.npz")})
+    with pytest.raises(Exception, match="nope.npz"):
+        FileSource.describe_outputs(settings, {})
