@@ -62,9 +62,9 @@ class SlidingWindowBlock(Block):
             sel = js[b:b + batch]
             out[:, b:b + sel.size] = self._features(all_windows[:, sel * self.hop - buf_start])
         self._emitted = n_total
-        # keep what a future window can still need: from the next window's start, at most window-1
-        keep_from = max(n_total * self.hop, self._seen - (self.window - 1))
-        self._tail = buf[:, max(0, keep_from - buf_start):]
+        # keep what a future window can still need: everything from the next window's start
+        # (fewer than ``window`` samples, since that window is not complete yet)
+        self._tail = buf[:, max(0, n_total * self.hop - buf_start):].copy()
         return Chunk(out, start, self.output_rate, chunk.origin_ns)
 
 
