@@ -65,7 +65,7 @@ def test_calibrates_then_decodes(kind, tmp_path):
     assert (tmp_path / "model.npz").exists()
     # the saved model loads into a fresh node that is live at once and decodes the same way
     loaded = make_node(DecoderNode, {"model_path": str(tmp_path / "model.npz")}, SPEC)
-    dec2, want2, live2 = _run(loaded, Monkey(1), 200)
+    dec2, want2, live2 = _run(loaded, monkey, 200)  # the same monkey, later on
     assert live2.all() and min(np.corrcoef(dec2[i], want2[i])[0, 1] for i in range(2)) > 0.8
 
 
