@@ -14,9 +14,10 @@ CUTS = st.lists(st.integers(0, 3000), max_size=12)
 
 
 @settings(max_examples=25, deadline=None)
-@given(cuts=CUTS)
-def test_bandpass_any_chunking_equals_whole(spiky, assert_chunk_invariant, cuts):
-    assert_chunk_invariant(ButterworthFilter(FS, 250, 5000), spiky, cuts)
+@given(cuts=CUTS, dtype=st.sampled_from([np.int16, np.float32, np.float64]), order=st.sampled_from([1, 2, 3]))
+def test_bandpass_any_chunking_equals_whole(spiky, assert_chunk_invariant, cuts, dtype, order):
+    # order 3 gives an odd section count, exercising the single-section sweep after the pairs
+    assert_chunk_invariant(ButterworthFilter(FS, 250, 5000, order=order), spiky.astype(dtype), cuts)
 
 
 @settings(max_examples=25, deadline=None)

@@ -37,6 +37,16 @@ def test_finds_the_planted_spikes(spiky):
         assert np.count_nonzero(channels == c) == 12
 
 
+def test_recording_in_gives_a_recording_of_events(spiky):
+    from cortexlink.core.recording import Recording
+
+    tc = ThresholdCrossings(FS)
+    tc.calibrate(spiky)
+    out = tc.apply(Recording(spiky, FS, gain_uv=0.25, site="m1"))
+    assert isinstance(out, Recording) and out.site == "m1" and out.gain_uv == 1.0
+    assert set(np.unique(out.data)) == {0, 1}
+
+
 def test_lockout_spans_chunk_edges():
     x = np.zeros((1, 200), np.float32)
     x[0, [50, 70, 120]] = -10.0  # 70 is 20 samples after 50: inside the 1 ms (30 sample) lockout
