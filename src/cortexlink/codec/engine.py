@@ -50,7 +50,6 @@ def encode_block(data: np.ndarray, level: str = "max") -> bytes:
     n_ch, n = data.shape
     if n == 0 or n_ch == 0:
         return b""
-    raw = b"\x00" + data.astype("<i2").tobytes()
     codes = np.empty((n_ch, n), np.int32)
     top = np.full(n_ch, _IDENTITY_TOP, np.int64)
     head = bytearray(b"\x01")
@@ -66,8 +65,8 @@ def encode_block(data: np.ndarray, level: str = "max") -> bytes:
             head += _LATTICE.pack(step, offsets[0], offsets[1], split, top[c])
     out = _out_buffer(n_ch * n)
     size = kern.encode(codes, top, *kern.new_state(n_ch, top), out)
-    if len(head) + size >= len(raw) or size > len(out):
-        return raw
+    if len(head) + size > 2 * data.size or size > len(out):
+        return b"\x00" + data.astype("<i2").tobytes()
     return bytes(head) + out[:size].tobytes()
 
 
@@ -85,7 +84,7 @@ def _tables(payload: bytes, n_ch: int) -> tuple[list[np.ndarray | None], np.ndar
             raise CorruptDataError("codec payload: lattice map is truncated")
         step, off0, off1, split, top[c] = _LATTICE.unpack_from(payload, pos)
         pos += _LATTICE.size
-        if not (np.isfinite([step, off0, off1]).all() and 0 < step < 65536 and abs(off0) + abs(off1) < 1e6):
+        if not (np.isfinite([step, off0, off1]).all() and 0 < step < 1e6 and abs(off0) + abs(off1) < 1e6):
             raise CorruptDataError("codec payload: lattice map holds impossible numbers")
         t = lattice.table(step, (off0, off1), split, int(top[c]) + 1)
         if t.min() < -32768 or t.max() > 32767:

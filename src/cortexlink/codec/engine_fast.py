@@ -1,9 +1,10 @@
-"""The ``fast`` kernel: sign-sign LMS prediction and an adaptive multi-symbol residual model.
+"""The ``fast`` kernel: sign-sign LMS prediction and adaptive binary coding of residuals.
 
-Each channel carries its state (LMS history and weights, magnitude context, symbol counts) in
-arrays, so a stream of chunks codes exactly as one block. A residual ``e`` is zig-zagged to ``u``;
-``u < 16`` is its own symbol, larger ``u`` is a symbol for (bit length, next bit) plus raw low bits.
-The symbol counts are chosen by a context of recent residual magnitudes.
+Each channel carries its state (LMS history and weights, magnitude context, bit probabilities) in
+arrays, so a stream of chunks codes exactly as one block. A residual is zig-zagged to ``u``;
+``min(u, 31)`` is coded as five bits down a binary tree of adaptive probabilities chosen by a
+context of recent residual magnitudes, and ``u >= 31`` continues as an adaptive Elias-gamma code.
+No division anywhere, so both directions run at tens of millions of samples per second.
 """
 
 from __future__ import annotations
@@ -15,18 +16,14 @@ from cortexlink.codec import rangecoder as rc
 
 ORDER = 4
 SHIFT = 10
-NSYM = 42
 NCTX = 12
-INC = 24
-LIMIT = 1 << 16
+_LOG = np.minimum(np.ceil(np.log2(np.arange(2048) + 1)), NCTX - 1).astype(np.int64)  # bit length
 H, W, PREV, AVG, NSTATE = 0, ORDER, 2 * ORDER, 2 * ORDER + 1, 2 * ORDER + 2
 
 
 def new_state(n_channels: int, top: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Fresh (int64 predictor state, int64 symbol counts with the total last) per channel."""
-    counts = np.ones((n_channels, NCTX, NSYM + 1), np.int64)
-    counts[:, :, NSYM] = NSYM
-    return np.zeros((n_channels, NSTATE), np.int64), counts
+    """Fresh (predictor state, bit probabilities) per channel."""
+    return np.zeros((n_channels, NSTATE), np.int64), np.full(n_channels * NCTX * 64, 2048, np.int64)
 
 
 @njit(cache=True, inline="always")
@@ -40,102 +37,130 @@ def _predict(st, hi):
 
 @njit(cache=True, inline="always")
 def _update(st, x, e):
-    if e != 0:
-        for j in range(ORDER):
-            h = st[H + j]
-            if h != 0:
-                st[W + j] += 1 if (e > 0) == (h > 0) else -1
+    sg = (e > 0) - np.int64(e < 0)
+    for j in range(ORDER):
+        h = st[H + j]
+        st[W + j] += sg * ((h > 0) - np.int64(h < 0))
     for j in range(ORDER - 1, 0, -1):
         st[H + j] = st[H + j - 1]
     st[H] = x - st[PREV]
     st[PREV] = x
-    u = 2 * e if e >= 0 else -2 * e - 1
-    st[AVG] += u * 16 - (st[AVG] >> 3)
+    st[AVG] += abs(e) * 32 - (st[AVG] >> 3)
 
 
 @njit(cache=True, inline="always")
-def _ctx(st):
-    a = st[AVG] >> 7
-    c = 0
-    while a > 0 and c < NCTX - 1:
-        a >>= 1
-        c += 1
-    return c
-
-
-@njit(cache=True, inline="always")
-def _count(f, sym):
-    f[sym] += INC
-    f[NSYM] += INC
-    if f[NSYM] > LIMIT:
-        t = 0
-        for i in range(NSYM):
-            f[i] = (f[i] + 1) >> 1
-            t += f[i]
-        f[NSYM] = t
+def _ctx(st, c):
+    return (c * NCTX + _LOG[min(st[AVG] >> 7, 2047)]) * 64
 
 
 @njit(cache=True)
-def put_u(e, out, f, u):
-    """Code ``u >= 0`` with the adaptive symbol counts ``f``."""
-    if u < 16:
-        sym, nx = u, 0
-    else:
+def put_u(e, out, p, row, u):
+    """Code ``u >= 0`` with the 64 adaptive probabilities ``p[row:row + 64]``."""
+    sym = min(u, 31)
+    node = 1
+    for b in range(4, -1, -1):
+        bit = (sym >> b) & 1
+        rc.enc_bit(e, out, p, row + node, bit)
+        node = 2 * node + bit
+    if sym == 31:
+        v = u - 30
         nb = 0
-        while (u >> nb) > 0:
+        while (v >> nb) > 1:
+            rc.enc_bit(e, out, p, row + 32 + nb, 1)
             nb += 1
-        sym, nx = 16 + 2 * (nb - 5) + ((u >> (nb - 2)) & 1), nb - 2
-    cum = 0
-    for j in range(sym):
-        cum += f[j]
-    rc.enc(e, out, cum, f[sym], f[NSYM])
-    if nx > 0:
-        rc.enc_bits(e, out, u & ((1 << nx) - 1), nx)
-    _count(f, sym)
+        rc.enc_bit(e, out, p, row + 32 + nb, 0)
+        rc.enc_bits(e, out, v, nb)
 
 
 @njit(cache=True)
-def get_u(d, buf, f):
-    """Inverse of ``put_u``."""
-    v = rc.dec_target(d, f[NSYM])
-    sym, cum = 0, 0
-    while cum + f[sym] <= v:
-        cum += f[sym]
-        sym += 1
-    rc.dec_update(d, buf, cum, f[sym])
-    _count(f, sym)
-    if sym < 16:
-        return sym
-    nx = (sym - 16) // 2 + 3
-    return ((2 | ((sym - 16) & 1)) << nx) | rc.dec_bits(d, buf, nx)
+def get_u(d, buf, p, row):
+    """Inverse of ``put_u`` after its five tree bits said 31 (damage sets the error flag)."""
+    nb = 0
+    while rc.dec_bit(d, buf, p, row + 32 + nb):
+        nb += 1
+        if nb > 20:
+            d[3] = 1
+            return 0
+    return ((1 << nb) | rc.dec_bits(d, buf, nb)) + 30
 
 
 @njit(cache=True)
-def encode(k, top, st, counts, out):
+def get_tree(d, buf, p, row):
+    """Full inverse of ``put_u`` (the slow path, for rare escapes)."""
+    node = 1
+    for _ in range(5):
+        node = 2 * node + rc.dec_bit(d, buf, p, row + node)
+    return get_u(d, buf, p, row) if node == 63 else node - 32
+
+
+@njit(cache=True)
+def encode(k, top, st, p, out):
     """Code int32 codes ``k`` (C, N) with per-channel maxima ``top``; returns bytes written to ``out``."""
     e = rc.enc_init()
+    low, rng = e[0], e[1]  # kept in registers; ``e`` is synced around the rare calls
     for c in range(k.shape[0]):
         s = st[c]
         for i in range(k.shape[1]):
             x = np.int64(k[c, i])
             r = x - _predict(s, top[c])
-            put_u(e, out, counts[c, _ctx(s)], 2 * r if r >= 0 else -2 * r - 1)
+            u = 2 * r if r >= 0 else -2 * r - 1
+            row = _ctx(s, c)
+            if u >= 31:
+                e[0], e[1] = low, rng
+                put_u(e, out, p, row, u)
+                low, rng = e[0], e[1]
+            else:
+                node = 1
+                for b in range(4, -1, -1):  # the tree coded inline: no calls in the hot path
+                    bit = (u >> b) & 1
+                    m = -bit
+                    q = p[row + node]
+                    bound = (rng >> 12) * q
+                    low += bound & m
+                    rng = bound + ((rng - 2 * bound) & m)
+                    p[row + node] = q + (((4096 - q) >> rc.RATE) & ~m) - ((q >> rc.RATE) & m)
+                    if rng < rc.TOP:
+                        e[0], rng = low, rng << 8
+                        rc.shift_low(e, out)
+                        low = e[0]
+                    node = 2 * node + bit
             _update(s, x, r)
+    e[0], e[1] = low, rng
     return rc.enc_flush(e, out)
 
 
 @njit(cache=True)
-def decode(buf, start, top, st, counts, k):
+def decode(buf, start, top, st, p, k):
     """Inverse of ``encode`` into ``k`` (C, N); returns False when the payload is damaged."""
     d = rc.dec_init(buf, start)
+    code, rng, pos, n = d[0], d[1], d[2], buf.shape[0]
     for c in range(k.shape[0]):
         s = st[c]
         for i in range(k.shape[1]):
-            p = _predict(s, top[c])
-            u = get_u(d, buf, counts[c, _ctx(s)])
+            pr = _predict(s, top[c])
+            row = _ctx(s, c)
+            node = 1
+            for _ in range(5):
+                q = p[row + node]
+                bound = (rng >> 12) * q
+                bit = np.int64(code >= bound)
+                m = -bit
+                code -= bound & m
+                rng = bound + ((rng - 2 * bound) & m)
+                p[row + node] = q + (((4096 - q) >> rc.RATE) & ~m) - ((q >> rc.RATE) & m)
+                if rng < rc.TOP:
+                    rng <<= 8
+                    code = ((code << 8) | (buf[pos] if pos < n else 0)) & rc.MASK32
+                    pos += 1
+                node = 2 * node + bit
+            u = node - 32
+            if u == 31:
+                d[0], d[1], d[2] = code, rng, pos
+                u = get_u(d, buf, p, row)
+                code, rng, pos = d[0], d[1], d[2]
             r = u >> 1 if (u & 1) == 0 else -((u + 1) >> 1)
-            x = p + r
-            if x < 0 or x > top[c] or d[3]:
+            x = pr + r
+            if x < 0 or x > top[c] or d[3] or pos > n:
                 return False
             k[c, i] = x
             _update(s, x, r)

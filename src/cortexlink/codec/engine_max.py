@@ -4,7 +4,7 @@ The probability of code ``x`` is a learned residual shape around the prediction 
 recent residual magnitude and the prediction's fraction) times a learned weight of ``x`` itself:
 real ADCs have codes of unequal width (differential non-linearity), so some codes are hit far
 more often than their neighbours. The weight is the code's count over its neighbourhood's.
-Residuals beyond the window are escaped to the ``fast`` symbol coder.
+Residuals beyond the window are escaped to the ``fast`` residual coder.
 """
 
 from __future__ import annotations
@@ -38,9 +38,8 @@ def new_state(n_channels: int, top: np.ndarray | None = None):
     size = int(small.max()) + 5 if len(small) else 1
     shapes = np.ones((n_channels, NCTX, NR + 1), np.int64)
     shapes[:, :, NR] = NR
-    _, esc = ef.new_state(n_channels)
     return (np.zeros((n_channels, NSTATE), np.int64), shapes, np.zeros((n_channels, size), np.int64),
-            np.full((n_channels, size), 256, np.int64), esc[:, 0].copy())
+            np.full((n_channels, size), 256, np.int64), np.full(n_channels * 64, 2048, np.int64))
 
 
 @njit(cache=True, inline="always")
@@ -140,7 +139,7 @@ def encode(k, top, st, shapes, n, w, esc, out):
             else:
                 j = ESC
                 rc.enc(e, out, tot, r[ESC], tot + r[ESC])
-                ef.put_u(e, out, esc[c], 2 * (x - base) if x > base else 2 * (base - x) - 1)
+                ef.put_u(e, out, esc, c * 64, 2 * (x - base) if x > base else 2 * (base - x) - 1)
             _learn(r, n[c], w[c], x, j, dnl)
             _update(s, x, x - base)
     return rc.enc_flush(e, out)
@@ -161,7 +160,7 @@ def decode(buf, start, top, st, shapes, n, w, esc, k):
             v = rc.dec_target(d, tot + r[ESC])
             if v >= tot:
                 rc.dec_update(d, buf, tot, r[ESC])
-                u = ef.get_u(d, buf, esc[c])
+                u = ef.get_tree(d, buf, esc, c * 64)
                 x, j = base + (u >> 1 if (u & 1) == 0 else -((u + 1) >> 1)), ESC
             else:
                 j, cum = 0, 0

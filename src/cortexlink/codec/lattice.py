@@ -33,17 +33,19 @@ def table(step: float, offsets: tuple[float, float], split: int, n_codes: int) -
 
 def learn(v: np.ndarray) -> tuple[float, tuple[float, float], int, np.ndarray] | None:
     """Return ``(step, offsets, split, codes)`` that map ``v`` exactly, or None if it is on no lattice."""
-    u, inv = np.unique(v, return_inverse=True)
+    lut = np.bincount(v.astype(np.int64) + 32768, minlength=65536)
+    u = np.flatnonzero(lut)
     d = np.diff(u)
     if len(u) < 2 or int(d.min()) < 3:
         return None
     g = int(d.min())
-    u = u.astype(np.float64)
+    ui = u
+    u = u - 32768.0
     k = np.concatenate(([0.0], np.cumsum(np.rint(d / g))))
     neg = u < 0
     halves = ((u[neg], k[neg]), (u[~neg], k[~neg]))
     lo, hi = g - 0.5, g + 1.5
-    for _ in range(60):  # the larger gap of the two halves is convex in the step: ternary search
+    for _ in range(40):  # the larger gap of the two halves is convex in the step: ternary search
         a, b = lo + (hi - lo) / 3, hi - (hi - lo) / 3
         if max(_gap(*h, a) for h in halves) < max(_gap(*h, b) for h in halves):
             hi = b
@@ -55,4 +57,5 @@ def learn(v: np.ndarray) -> tuple[float, tuple[float, float], int, np.ndarray] |
     ki = k.astype(np.int64)
     if not np.array_equal(table(s, offsets, split, int(k[-1]) + 1)[ki], u):
         return None
-    return s, offsets, split, ki.astype(np.int32)[inv.reshape(v.shape)]
+    lut[ui] = ki
+    return s, offsets, split, lut.astype(np.int32)[v.astype(np.int64) + 32768]

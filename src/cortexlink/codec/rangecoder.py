@@ -1,7 +1,8 @@
 """Byte-wise range coder (carry-propagating, 32-bit range) for numba kernels.
 
-Coder state lives in small int64 arrays so kernels can carry it: encoder ``[low, range, cache,
-pending, pos]``, decoder ``[code, range, pos, error]``. Reads past the payload end give zero bytes
+Symbols are coded either as intervals of a count total (multi-symbol, one division) or as bits
+with adaptive 12-bit probabilities (no division). Coder state lives in small int64 arrays so
+kernels can carry it: encoder ``[low, range, cache, cache size, pos]``, decoder ``[code, range, pos, error]``. Reads past the payload end give zero bytes
 and set the error flag, so a damaged payload can never make a loop read out of bounds.
 """
 
@@ -12,10 +13,11 @@ from numba import njit
 
 TOP = 1 << 24
 MASK32 = (1 << 32) - 1
+RATE = 5
 
 
 @njit(cache=True, inline="always")
-def _shift_low(e, out):
+def shift_low(e, out):
     low = e[0]
     if low < 0xFF000000 or low > MASK32:
         carry = low >> 32
@@ -52,24 +54,41 @@ def enc(e, out, cum, freq, total):
     e[1] = r * freq
     while e[1] < TOP:
         e[1] <<= 8
-        _shift_low(e, out)
+        shift_low(e, out)
 
 
 @njit(cache=True, inline="always")
 def enc_bits(e, out, value, n):
-    """Code ``n`` (<= 16) raw bits of ``value``."""
-    e[1] >>= n
-    e[0] += e[1] * value
-    while e[1] < TOP:
+    """Code the ``n`` low bits of ``value`` at probability one half each."""
+    for b in range(n - 1, -1, -1):
+        e[1] >>= 1
+        e[0] += e[1] * ((value >> b) & 1)
+        if e[1] < TOP:
+            e[1] <<= 8
+            shift_low(e, out)
+
+
+@njit(cache=True, inline="always")
+def enc_bit(e, out, p, i, bit):
+    """Code ``bit`` with the adaptive probability ``p[i]`` (12-bit, of a zero) and update it."""
+    bound = (e[1] >> 12) * p[i]
+    if bit:
+        e[0] += bound
+        e[1] -= bound
+        p[i] -= p[i] >> RATE
+    else:
+        e[1] = bound
+        p[i] += (4096 - p[i]) >> RATE
+    if e[1] < TOP:
         e[1] <<= 8
-        _shift_low(e, out)
+        shift_low(e, out)
 
 
 @njit(cache=True)
 def enc_flush(e, out):
     """Write the last bytes; returns the payload length."""
     for _ in range(5):
-        _shift_low(e, out)
+        shift_low(e, out)
     return e[4]
 
 
@@ -117,7 +136,33 @@ def dec_update(d, buf, cum, freq):
 
 @njit(cache=True, inline="always")
 def dec_bits(d, buf, n):
-    """Read ``n`` raw bits."""
-    v = dec_target(d, np.int64(1) << n)
-    dec_update(d, buf, v, 1)
+    """Read ``n`` bits coded by ``enc_bits``."""
+    v = 0
+    for _ in range(n):
+        d[1] >>= 1
+        b = 1 if d[0] >= d[1] else 0
+        d[0] -= d[1] * b
+        v = (v << 1) | b
+        if d[1] < TOP:
+            d[1] <<= 8
+            d[0] = ((d[0] << 8) | _byte(d, buf)) & MASK32
     return v
+
+
+@njit(cache=True, inline="always")
+def dec_bit(d, buf, p, i):
+    """Read a bit coded by ``enc_bit``."""
+    bound = (d[1] >> 12) * p[i]
+    if d[0] < bound:
+        d[1] = bound
+        p[i] += (4096 - p[i]) >> RATE
+        bit = 0
+    else:
+        d[0] -= bound
+        d[1] -= bound
+        p[i] -= p[i] >> RATE
+        bit = 1
+    if d[1] < TOP:
+        d[1] <<= 8
+        d[0] = ((d[0] << 8) | _byte(d, buf)) & MASK32
+    return bit
