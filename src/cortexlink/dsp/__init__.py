@@ -1,6 +1,14 @@
 """Stateful streaming signal processing: every block has ``process(chunk) -> chunk``, ``reset()``
 and ``apply(recording_or_array)``, and any chunking of a stream gives the same output as the
-whole stream at once."""
+whole stream at once.
+
+    chain = Pipeline(ButterworthFilter(30000, 250, 5000), CommonAverageReference(30000),
+                     ThresholdCrossings(30000), Binner(30000, bin_ms=20))
+    chain.calibrate(calibration_recording)      # thresholds from a quiet segment
+    for chunk in recording.chunks(30):          # online: 1 ms at a time ...
+        counts = chain.process(chunk)           # ... 20 ms spike counts when a bin completes
+    counts_offline = chain.apply(recording)     # offline: the same numbers in one call
+"""
 
 from cortexlink.dsp.band_power import EEG_BANDS, BandPower
 from cortexlink.dsp.binning import Binner
