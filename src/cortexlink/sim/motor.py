@@ -28,6 +28,7 @@ from cortexlink.sim.background import (
     lfp_weights,
 )
 from cortexlink.sim.config import PopulationConfig
+from cortexlink.sim.logs import SpikeLog, VelocityLog
 from cortexlink.sim.population import build_population, tuned_rates
 from cortexlink.sim.rng import GAUSS, channel_keys, stream_key
 from cortexlink.sim.tasks import make_task
@@ -60,7 +61,8 @@ class MotorSimulator:
     ``set_intended_velocity(v)`` overrides the task's velocity from the next control period that
     has not been generated yet (with ``chunk_ms`` a whole number of control periods, that is the
     next chunk). ``truth()`` describes everything read so far; ``truth_window_s`` bounds how many
-    seconds of spikes are remembered (None: all).
+    seconds of spikes are remembered (None: all; older ones are dropped every quarter window,
+    so up to 1.25 windows may remain).
     """
 
     def __init__(self, config: PopulationConfig | None = None, seed: int = 0, task: str | None = "center_out",
@@ -117,8 +119,9 @@ class MotorSimulator:
         self._emitted = 0            # samples handed out
         self._pending: list[np.ndarray] = []
         self._pending_len = 0
-        self._spike_blocks: list[tuple[np.ndarray, np.ndarray]] = []
-        self._velocity_blocks: list[np.ndarray] = []
+        self._spike_log = SpikeLog()
+        self._velocity_log = VelocityLog()
+        self._forgotten_at = 0
 
     # -- closed loop -----------------------------------------------------------------------
     def set_intended_velocity(self, velocity: np.ndarray | tuple[float, float] | None) -> None:
@@ -189,22 +192,18 @@ class MotorSimulator:
     # -- ground truth ----------------------------------------------------------------------
     def spikes_since(self, sample: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Spike (trough) samples and units in ``[sample, samples read)``."""
-        samples, units = self._spikes()
-        sel = (samples >= sample) & (samples < self._emitted)
-        return samples[sel], units[sel]
+        return self._spike_log.since(int(sample), self._emitted)
 
     def truth(self) -> GroundTruth:
         """Ground truth of everything read so far."""
         pop, cfg = self.population, self.config
-        samples, units = self._spikes()
-        keep = samples < self._emitted
+        samples, units = self._spike_log.since(0, self._emitted)
         n_periods = -(-self._emitted // self.period_samples)
-        velocity = (np.concatenate(self._velocity_blocks, axis=1) if self._velocity_blocks
-                    else np.zeros((2, 0)))[:, :n_periods]
+        velocity = self._velocity_log.first(n_periods)
         events = [(p, x, y) for p, x, y in self.task.target_events if p < n_periods]
         return GroundTruth(
             sample_rate=cfg.sample_rate,
-            spike_samples=samples[keep], spike_units=units[keep],
+            spike_samples=samples, spike_units=units,
             unit_channels=pop.unit_channels.copy(), templates_uv=pop.templates_uv.copy(),
             trough_index=pop.trough_index, footprint_units=pop.footprint_units.copy(),
             footprint_channels=pop.footprint_channels.copy(), footprint_scales=pop.footprint_scales.copy(),
@@ -218,14 +217,6 @@ class MotorSimulator:
             noise_rms_uv=self._noise_rms.copy(), spike_band_noise_rms_uv=self._band_rms.copy(),
             n_samples=self._emitted,
         )
-
-    def _spikes(self) -> tuple[np.ndarray, np.ndarray]:
-        if not self._spike_blocks:
-            return np.zeros(0, np.int64), np.zeros(0, np.int32)
-        if len(self._spike_blocks) > 1:
-            self._spike_blocks = [(np.concatenate([b[0] for b in self._spike_blocks]),
-                                   np.concatenate([b[1] for b in self._spike_blocks]))]
-        return self._spike_blocks[0]
 
     # -- generation ------------------------------------------------------------------------
     def _generate(self, n_periods: int) -> np.ndarray:
@@ -276,8 +267,8 @@ class MotorSimulator:
         kernels.quantize(signal_uv, 1.0 / cfg.gain_uv, out)
 
         order = np.lexsort((units, onsets))
-        self._spike_blocks.append((onsets[order] + pop.trough_index, units[order]))
-        self._velocity_blocks.append(velocity)
+        self._spike_log.append(onsets[order] + pop.trough_index, units[order])
+        self._velocity_log.append(velocity)
         self._generated += n
         self._forget_old_truth()
         return out
@@ -295,8 +286,7 @@ class MotorSimulator:
     def _forget_old_truth(self) -> None:
         if self.truth_window_s is None:
             return
-        horizon = self._generated - int(self.truth_window_s * self.sample_rate)
-        samples, units = self._spikes()
-        if samples.size and samples[0] < horizon:
-            keep = samples >= horizon
-            self._spike_blocks = [(samples[keep], units[keep])]
+        window = int(self.truth_window_s * self.sample_rate)
+        if self._generated - self._forgotten_at >= max(1, window // 4):
+            self._spike_log.forget_before(self._generated - window)
+            self._forgotten_at = self._generated
