@@ -57,6 +57,11 @@ def test_background_level_matches_truth():
     np.testing.assert_allclose(measured, result.truth.noise_rms_uv, rtol=0.1)
 
 
+def test_recording_too_large_for_memory_is_refused_before_work():
+    with pytest.raises(InvalidParameterError, match="do not fit in memory.*stream"):
+        simulate(1024, 3600.0 * 24 * 30)
+
+
 def test_config_object_accepted():
     cfg = PopulationConfig(n_channels=5, sample_rate=20000.0)
     result = simulate(config=cfg, seconds=0.1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 
 import numpy as np
@@ -36,7 +37,16 @@ def record(sim: MotorSimulator, n_samples: int, site: str = "0",
            blocks: Iterable[int] | None = None) -> SimResult:
     """Read ``n_samples`` from ``sim`` into a SimResult, in ``blocks`` (sizes summing to
     ``n_samples``; default ``block_sizes``; wrap them in a progress bar to show progress)."""
-    data = np.empty((sim.n_channels, n_samples), dtype=np.int16)
+    n_bytes = sim.n_channels * n_samples * 2
+    try:
+        if n_bytes > _physical_memory():
+            raise MemoryError
+        data = np.empty((sim.n_channels, n_samples), dtype=np.int16)
+    except MemoryError:
+        raise InvalidParameterError(
+            f"{sim.n_channels} channels x {n_samples} samples ({n_bytes / 2**30:.1f} GiB) do not fit in "
+            "memory; simulate fewer seconds or channels, or read MotorSimulator.stream() chunk by chunk"
+        ) from None
     done = 0
     for k in block_sizes(sim, n_samples) if blocks is None else blocks:
         data[:, done:done + k] = sim.read(k)
@@ -47,6 +57,13 @@ def record(sim: MotorSimulator, n_samples: int, site: str = "0",
     recording = Recording(data, cfg.sample_rate, gain_uv=cfg.gain_uv, site=site,
                           metadata={"simulated": True, "seed": sim.seed, "task": sim.task_name})
     return SimResult(recording, sim.truth())
+
+
+def _physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 1 << 62
 
 
 def simulate(n_channels: int = 96, seconds: float = 10.0, sample_rate: float = 30000.0, seed: int = 0,
