@@ -5,6 +5,7 @@ original bytes / (total compressed bytes + program bytes); the program is cortex
 source files (``cortexlink.codec.evaluate.program_size``) and 0 for every peer, which favours the
 peers. ``exact`` counts files whose decoded WAV equals the original byte for byte. Throughput is
 M samples/s on one process, timed in-process except FLAC (one ``flac`` run over all files).
+Then the streaming encoder's per-chunk latency on 1 ms chunks of 1024 channels.
 
     python benchmarks/codec.py [--data DIR] [--brainwire-files N]
 """
@@ -161,6 +162,40 @@ def brainwire_row(paths: list[Path]) -> Row:
     return row
 
 
+def stream_latency(raws: list[bytes], n_channels: int = 1024, chunk: int = 20, seconds: float = 1.0) -> None:
+    """Per-chunk latency of the streaming encoder/decoder on 1 ms chunks of an N1-sized implant
+    (the shared files tiled over ``n_channels`` electrodes at different offsets)."""
+    from cortexlink.codec.stream import Decoder, Encoder
+
+    n = int(seconds * 20000)
+    data = np.empty((n_channels, n), np.int16)
+    for c in range(n_channels):
+        samples = np.frombuffer(raws[c % len(raws)], "<i2", offset=44)
+        start = (c // len(raws)) * n % max(1, len(samples) - n)
+        data[c] = samples[start:start + n]
+    for level in ("fast", "max"):
+        warm = Encoder(n_channels, 20000.0, level)
+        Decoder.from_header(warm.header())[0].decode(warm.encode(data[:, :chunk]))  # JIT warm-up
+        enc = Encoder(n_channels, 20000.0, level)
+        dec, _ = Decoder.from_header(enc.header())
+        enc_ns, dec_ns, size = [], [], 0
+        for a in range(0, n, chunk):
+            t0 = time.perf_counter_ns()
+            frame = enc.encode(data[:, a:a + chunk])
+            t1 = time.perf_counter_ns()
+            out = dec.decode(frame)
+            t2 = time.perf_counter_ns()
+            enc_ns.append(t1 - t0)
+            dec_ns.append(t2 - t1)
+            size += len(frame)
+            assert np.array_equal(out, data[:, a:a + chunk])
+        e50, e99 = np.percentile(enc_ns, [50, 99]) / 1e6
+        d50, d99 = np.percentile(dec_ns, [50, 99]) / 1e6
+        print(f"stream {level:<5} {n_channels} ch x {chunk} samples/chunk, {len(enc_ns)} chunks: "
+              f"encode p50 {e50:.3f} ms p99 {e99:.3f} ms, decode p50 {d50:.3f} ms p99 {d99:.3f} ms, "
+              f"ratio {data.nbytes / size:.3f}")
+
+
 def print_table(rows: list[Row]) -> None:
     print(f"{'codec':<24}{'files':>6}{'exact':>7}{'ratio':>9}{'encode MS/s':>13}{'decode MS/s':>13}  note")
     for r in rows:
@@ -189,6 +224,7 @@ def main(argv: list[str] | None = None) -> None:
             brainwire_row(paths[:n_bw])]
     print_table(rows)
     print("ratio = original / (compressed + program); program counted for cortexlink only (peers: 0).")
+    stream_latency(raws)
 
 
 if __name__ == "__main__":
