@@ -103,7 +103,7 @@ def encode(k, top, st, p, out):
         for i in range(k.shape[1]):
             x = np.int64(k[c, i])
             r = x - _predict(s, top[c])
-            u = 2 * r if r >= 0 else -2 * r - 1
+            u = (r << 1) ^ (r >> 63)
             row = _ctx(s, c)
             if u >= 31:
                 e[0], e[1] = low, rng
@@ -120,9 +120,20 @@ def encode(k, top, st, p, out):
                     rng = bound + ((rng - 2 * bound) & m)
                     p[row + node] = q + (((4096 - q) >> rc.RATE) & ~m) - ((q >> rc.RATE) & m)
                     if rng < rc.TOP:
-                        e[0], rng = low, rng << 8
-                        rc.shift_low(e, out)
-                        low = e[0]
+                        rng <<= 8
+                        if low < 0xFF000000 or low > rc.MASK32:
+                            carry, temp = low >> 32, e[2]
+                            while True:
+                                if e[4] < out.shape[0]:
+                                    out[e[4]] = (temp + carry) & 0xFF
+                                e[4] += 1
+                                temp = 0xFF
+                                e[3] -= 1
+                                if e[3] == 0:
+                                    break
+                            e[2] = (low >> 24) & 0xFF
+                        e[3] += 1
+                        low = (low & 0xFFFFFF) << 8
                     node = 2 * node + bit
             _update(s, x, r)
     e[0], e[1] = low, rng
@@ -158,7 +169,7 @@ def decode(buf, start, top, st, p, k):
                 d[0], d[1], d[2] = code, rng, pos
                 u = get_u(d, buf, p, row)
                 code, rng, pos = d[0], d[1], d[2]
-            r = u >> 1 if (u & 1) == 0 else -((u + 1) >> 1)
+            r = (u >> 1) ^ -(u & 1)
             x = pr + r
             if x < 0 or x > top[c] or d[3] or pos > n:
                 return False

@@ -10,14 +10,21 @@ per channel from the values present and verified exactly. Data on no lattice kee
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 
-def _gap(u: np.ndarray, k: np.ndarray, s: float) -> float:
-    """Width by which no offset gives ``u <= offset + s*k < u + 1`` (<= 0: one offset fits all)."""
-    if len(u) == 0:
-        return -1.0
-    r = u - s * k
-    return float(r.max() - r.min() - 1.0)
+@njit(cache=True)
+def _gap(u, k, j, s):
+    """Larger width, of the two halves split at ``j``, by which no offset gives ``u <= off + s*k < u + 1``."""
+    gap = -1.0
+    for a, b in ((0, j), (j, len(u))):
+        if b > a:
+            lo = hi = u[a] - s * k[a]
+            for i in range(a, b):
+                r = u[i] - s * k[i]
+                lo, hi = min(lo, r), max(hi, r)
+            gap = max(gap, hi - lo - 1.0)
+    return gap
 
 
 def _offset(u: np.ndarray, k: np.ndarray, s: float) -> float:
@@ -42,18 +49,17 @@ def learn(v: np.ndarray) -> tuple[float, tuple[float, float], int, np.ndarray] |
     ui = u
     u = u - 32768.0
     k = np.concatenate(([0.0], np.cumsum(np.rint(d / g))))
-    neg = u < 0
-    halves = ((u[neg], k[neg]), (u[~neg], k[~neg]))
+    j = int(np.searchsorted(u, 0))
     lo, hi = g - 0.5, g + 1.5
-    for _ in range(40):  # the larger gap of the two halves is convex in the step: ternary search
+    for _ in range(32):  # the larger gap of the two halves is convex in the step: ternary search
         a, b = lo + (hi - lo) / 3, hi - (hi - lo) / 3
-        if max(_gap(*h, a) for h in halves) < max(_gap(*h, b) for h in halves):
+        if _gap(u, k, j, a) < _gap(u, k, j, b):
             hi = b
         else:
             lo = a
     s = (lo + hi) / 2
-    offsets = (_offset(*halves[0], s), _offset(*halves[1], s))
-    split = int(k[~neg][0]) if (~neg).any() else int(k[-1]) + 1
+    offsets = (_offset(u[:j], k[:j], s), _offset(u[j:], k[j:], s))
+    split = int(k[j]) if j < len(k) else int(k[-1]) + 1
     ki = k.astype(np.int64)
     if not np.array_equal(table(s, offsets, split, int(k[-1]) + 1)[ki], u):
         return None

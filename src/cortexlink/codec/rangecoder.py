@@ -1,9 +1,9 @@
 """Byte-wise range coder (carry-propagating, 32-bit range) for numba kernels.
 
-Symbols are coded either as intervals of a count total (multi-symbol, one division) or as bits
-with adaptive 12-bit probabilities (no division). Coder state lives in small int64 arrays so
-kernels can carry it: encoder ``[low, range, cache, cache size, pos]``, decoder ``[code, range, pos, error]``. Reads past the payload end give zero bytes
-and set the error flag, so a damaged payload can never make a loop read out of bounds.
+Symbols are coded as intervals of a count total (one division) or as bits with adaptive 12-bit
+probabilities (no division). State lives in small int64 arrays so kernels can carry it: encoder
+``[low, range, cache, cache size, pos]``, decoder ``[code, range, pos, error]``. Reads past the
+payload end give zero bytes and set the error flag: damage never makes a loop leave the buffer.
 """
 
 from __future__ import annotations
