@@ -62,3 +62,40 @@ def test_run_prints_the_latency_table(tmp_path, capsys, transport):
     assert "sink: samples = 500" in out
     assert "end-to-end latency at sink" in out
     assert "stopped: all nodes finished" in out
+
+
+def test_ctrl_c_stops_every_process_cleanly(tmp_path):
+    """SIGINT to the whole process group, as a terminal's Ctrl-C does: table printed, exit 0."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "g.yaml"
+    path.write_text(f"""\
+nodes:
+  - {{name: Counter, module: {NODES}, nickname: src}}
+  - {{name: Negate, module: {NODES}, nickname: neg, inputs: {{in: src}}}}
+  - {{name: Tally, module: {NODES}, nickname: sink, inputs: {{in: neg}}, parameters: {{path: {tmp_path}/t}}}}
+""")
+    src = Path(__file__).resolve().parents[2] / "src"
+    env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    proc = subprocess.Popen([sys.executable, "-m", "cortexlink", "run", str(path)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "t").exists() or not (tmp_path / "t").read_text():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, err
+    assert "stopped: interrupted (Ctrl-C)" in out
+    for nick in ("src", "neg", "sink"):
+        assert f"│ {nick}" in out and "DONE" in out
+    assert "KILLED" not in out and "DEAD" not in out
+    assert (tmp_path / "t.done").exists()

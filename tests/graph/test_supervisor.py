@@ -132,3 +132,30 @@ def test_a_node_stops_cleanly_on_sigint_and_sigterm(tmp_path, sig):
     assert by["sink"].state == "DONE" and by["sink"].exit_code == 0
     assert (tmp_path / "tally.done").exists()
     assert ("sink", "NODE_SHUTDOWN") in [(e[1], e[2]) for e in killer.events]
+
+
+def test_redis_run_follows_brand_conventions(tmp_path, redis_url):
+    """States in <nickname>_state, the graph in supergraph_stream, stopGraph on supervisor_ipstream."""
+    from cortexlink.graph.redis_transport import RedisTransport
+
+    transport = RedisTransport(redis_url)
+    transport.client.flushall()
+    sent = {}
+
+    def tick(nodes, elapsed):
+        if not sent and all(s.state == "NODE_READY" for s in nodes) and elapsed > 0.5:
+            transport.client.xadd("supervisor_ipstream", {"commands": "stopGraph"})
+            sent["t"] = 1
+
+    try:
+        result = Supervisor(graph(tmp_path, "stop"), transport, on_tick=tick).run(20.0)
+        assert sent and "stopGraph" in result.reason and not result.failed
+        states = [f[b"status"].decode() for _, f in transport.client.xrange("mid_state")]
+        assert states[:2] == ["NODE_STARTED", "NODE_STARTED"] or states[0] == "NODE_STARTED"
+        assert "NODE_READY" in states and states[-1] == "NODE_SHUTDOWN"
+        graph_entry = transport.client.xrevrange("supergraph_stream", count=1)[0][1][b"data"]
+        assert b'"nickname": "mid"' in graph_entry
+        by = {st.nickname: st for st in result.nodes}
+        assert by["sink"].reports["samples"] > 0
+    finally:
+        transport.destroy()

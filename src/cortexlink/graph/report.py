@@ -38,14 +38,14 @@ def status_table(nodes: list[NodeStatus], elapsed: float) -> Table:
 def result_table(result: RunResult) -> Table:
     table = Table(title=f"per-node latency in us ({result.duration_s:.1f} s run)", title_justify="left")
     cols = ("node", "kind", "state", "restarts", "chunks in", "out", "dropped", "transit p50/p99",
-            "process p50/p99/max", "e2e p50/p99/max")
+            "process p50/p99/max", "e2e p50/p99/max", "CPU%")
     for col in cols:
         table.add_column(col, justify="left" if col in ("node", "kind", "state") else "right")
     for st in result.nodes:
         table.add_row(
             st.nickname, st.plan.kind, st.state, str(st.restarts), str(st.total_in()), str(st.total_out()),
             str(st.total_overruns()), _us(st.histogram("transit"), False), _us(st.histogram("proc")),
-            _us(st.histogram("e2e")),
+            _us(st.histogram("e2e")), "-" if math.isnan(st.cpu_percent) else f"{st.cpu_percent:.1f}",
         )
     return table
 

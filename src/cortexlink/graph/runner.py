@@ -84,6 +84,7 @@ class _Loop:
         overruns = {p: r.overruns for p, r in self.readers.items()}
         self.control.send("hb", {
             "pid": os.getpid(), "calls": self.calls, "out": self.chunks_out,
+            "cpu": time.process_time(), "wall": now / 1e9,
             "in": {p: r.chunks for p, r in self.readers.items()}, "overruns": overruns,
             "transit": self.transit.sparse(), "proc": self.proc.sparse(), "e2e": self.e2e.sparse(),
         })

@@ -52,6 +52,8 @@ class NodeStatus:
     reports: dict[str, Any] = field(default_factory=dict)
     last_message: str = ""
     clean_exit: bool = False
+    cpu_first: tuple[float, float] | None = None   # (process CPU s, wall s) at the first heartbeat
+    cpu_last: tuple[float, float] | None = None
     # totals of earlier incarnations (a restarted node counts from zero again)
     _base: dict[str, Any] = field(default_factory=dict)
 
@@ -63,6 +65,13 @@ class NodeStatus:
         h = self.hist.get(name, LatencyHistogram())
         base = self._base.get(name)
         return h.merge(base) if base is not None else h
+
+    @property
+    def cpu_percent(self) -> float:
+        """CPU use of the node's process (its current incarnation) while it ran its loop."""
+        if self.cpu_first is None or self.cpu_last is None or self.cpu_last[1] <= self.cpu_first[1]:
+            return float("nan")
+        return 100.0 * (self.cpu_last[0] - self.cpu_first[0]) / (self.cpu_last[1] - self.cpu_first[1])
 
     def total_overruns(self) -> int:
         return sum(self.overruns.values()) + int(self._base.get("overruns", 0))
@@ -82,6 +91,7 @@ class NodeStatus:
         self._base["out"] = self.total_out()
         self._base["in"] = self.total_in()
         self.hist, self.overruns, self.chunks_in, self.chunks_out = {}, {}, {}, 0
+        self.cpu_first = self.cpu_last = None
 
 
 @dataclass
@@ -231,6 +241,9 @@ class Supervisor:
             st.calls, st.chunks_out = payload["calls"], payload["out"]
             st.chunks_in, st.overruns = payload["in"], payload["overruns"]
             st.hist = {k: LatencyHistogram.from_sparse(payload[k]) for k in ("transit", "proc", "e2e")}
+            st.cpu_last = (payload["cpu"], payload["wall"])
+            if st.cpu_first is None:
+                st.cpu_first = st.cpu_last
         elif kind == "state":
             state, message = payload
             if state in (NODE_STARTED, NODE_READY, NODE_SHUTDOWN, NODE_FATAL_ERROR):
