@@ -36,6 +36,7 @@ NODE_INFO = "NODE_INFO"
 HEARTBEAT_NS = 100_000_000
 IDLE_WAIT_S = 0.1        # longest sleep on an input before looking at heartbeats and stop requests
 YOUNG_GC_EVERY_NS = 1_000_000_000
+OVERRUN_WARNING_NS = 5_000_000_000
 
 
 class _Control:
@@ -76,6 +77,7 @@ class _Loop:
         self.next_beat = 0
         self.last_gc = time.monotonic_ns()
         self.warned_overruns: dict[str, int] = {}
+        self.next_overrun_warning = 0
 
     def beat(self, now: int, force: bool = False) -> None:
         if now < self.next_beat and not force:
@@ -88,10 +90,12 @@ class _Loop:
             "in": {p: r.chunks for p, r in self.readers.items()}, "overruns": overruns,
             "transit": self.transit.sparse(), "proc": self.proc.sparse(), "e2e": self.e2e.sparse(),
         })
-        for port, n in overruns.items():
-            if n > self.warned_overruns.get(port, 0):
-                self.control.send("warning", f"input {port!r} lost {n} chunks so far (reader overrun)")
-                self.warned_overruns[port] = n
+        if now >= self.next_overrun_warning:  # counted in every heartbeat, warned at most every 5 s
+            for port, n in overruns.items():
+                if n > self.warned_overruns.get(port, 0):
+                    self.control.send("warning", f"input {port!r} lost {n} chunks so far (reader overrun)")
+                    self.warned_overruns[port] = n
+                    self.next_overrun_warning = now + OVERRUN_WARNING_NS
 
     def idle(self, now: int, long: bool) -> None:
         """Collect garbage while nothing waits: everything after a quiet spell, the young often."""
