@@ -81,6 +81,9 @@ class SimSource(SourceNode):
         config = PopulationConfig(n_channels=s.channels_per_array, sample_rate=s.sample_rate)
         self.arrays = [MotorSimulator(config, seed=s.seed + ARRAY_SEED_STRIDE * a, task=s.task,
                                       task_seed=s.seed, truth_window_s=1.0) for a in range(s.n_arrays)]
+        # load the simulator's compiled kernels now, not while the first chunks are due
+        MotorSimulator(PopulationConfig(n_channels=4, sample_rate=s.sample_rate), seed=s.seed,
+                       task=s.task).read(s.chunk_samples * s.chunks_per_block)
         self.pacer = Pacer(s.chunk_ms * 1e-3, s.realtime, on_late=self._late)
         self.velocity_updates = 0
 

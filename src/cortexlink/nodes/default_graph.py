@@ -1,0 +1,50 @@
+"""The default closed-loop graph, and variants of it for tests and benchmarks.
+
+``default_graph_text(decoder="gru", calibration_s=5, duration_s=10)`` returns the YAML of the
+default graph with those parameters changed, ready for ``cortexlink.graph.graphfile.parse_graph``
+or to be written to a file for ``cortexlink run``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from cortexlink.core.errors import InvalidParameterError
+from cortexlink.nodes import DEFAULT_GRAPH
+
+
+def default_graph_text(*, decoder: str | None = None, decoder_params: dict[str, Any] | None = None,
+                       model_path: str | None = None, calibration_s: float | None = None,
+                       duration_s: float | None = None, chunk_ms: float | None = None,
+                       rms_s: float | None = None, seed: int | None = None,
+                       n_arrays: int | None = None) -> str:
+    """The default graph's YAML with the given parameters replaced (None keeps the default).
+
+    ``chunk_ms`` also sets the simulator's ``generate_ms`` when it is larger than 10 ms.
+    """
+    graph = yaml.safe_load(DEFAULT_GRAPH.read_text())
+    nodes = {n["nickname"]: n for n in graph["nodes"]}
+
+    def put(nick: str, key: str, value: Any) -> None:
+        if value is not None:
+            nodes[nick].setdefault("parameters", {})[key] = value
+
+    if duration_s is not None:
+        if not duration_s > 0:
+            raise InvalidParameterError(f"duration_s must be positive, got {duration_s}")
+        graph["metadata"]["duration_s"] = float(duration_s)
+    put("decoder", "decoder", decoder)
+    put("decoder", "params", decoder_params)
+    put("decoder", "model_path", model_path)
+    put("decoder", "calibration_s", None if calibration_s is None else float(calibration_s))
+    put("crossings", "rms_s", None if rms_s is None else float(rms_s))
+    put("monkey", "seed", seed)
+    put("monkey", "n_arrays", n_arrays)
+    put("reref", "groups", n_arrays)
+    put("task", "seed", seed)
+    if chunk_ms is not None:
+        put("monkey", "chunk_ms", float(chunk_ms))
+        put("monkey", "generate_ms", max(float(chunk_ms), nodes["monkey"]["parameters"]["generate_ms"]))
+    return yaml.safe_dump(graph, sort_keys=False)
