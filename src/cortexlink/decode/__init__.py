@@ -39,15 +39,20 @@ REGRESSION_DECODERS = ("wiener", "kalman", "kalman-ss", "gru", "lstm")
 CLASSIFIERS = ("lda", "svm")
 
 
-def make_decoder(name: str, **params: Any) -> Decoder:
-    """A decoder by name (see ``DECODERS``) with its defaults overridden by ``params``."""
+def decoder_class(name: str) -> type[Decoder]:
+    """The class behind a decoder name (see ``DECODERS``)."""
     import importlib
 
     if name not in DECODERS:
         raise InvalidParameterError(f"unknown decoder {name!r}; choose one of {', '.join(DECODERS)}")
-    path, defaults = DECODERS[name]
-    module, cls = path.rsplit(".", 1)
-    klass = getattr(importlib.import_module(f"cortexlink.decode.{module}"), cls)
+    module, cls = DECODERS[name][0].rsplit(".", 1)
+    return getattr(importlib.import_module(f"cortexlink.decode.{module}"), cls)
+
+
+def make_decoder(name: str, **params: Any) -> Decoder:
+    """A decoder by name (see ``DECODERS``) with its defaults overridden by ``params``."""
+    klass = decoder_class(name)
+    defaults = DECODERS[name][1]
     try:
         return klass(**{**defaults, **params})
     except TypeError as exc:

@@ -9,6 +9,8 @@ State ``s_t`` = kinematics minus their training mean; observation ``z_t`` = prep
 ``P = (P_prior^-1 + H' Q^-1 H)^-1`` so each step inverts only a state-sized matrix. With
 ``steady_state=True`` the gain is the fixed point of the Riccati recursion, computed once at fit
 time: each step is then ``s = M s + K z - K c`` (Dethier et al. 2013, Malik et al. 2011).
+``q_ridge`` shrinks ``Q`` towards its mean variance (needed when ``n_lags`` stacks many
+features); ``"auto"`` picks it on a contiguous holdout at the end of the training data.
 """
 
 from __future__ import annotations
@@ -67,6 +69,9 @@ def _lstsq(B: np.ndarray, A: np.ndarray) -> np.ndarray:
     return np.linalg.solve(G, A @ B.T).T
 
 
+Q_GRID = (1e-3, 1e-2, 1e-1, 1.0, 10.0)
+
+
 @register_kind
 class KalmanFilter(Decoder):
     """Kalman filter decoder (Wu et al. 2006); ``steady_state=True`` uses a fixed gain."""
@@ -77,7 +82,7 @@ class KalmanFilter(Decoder):
         self,
         steady_state: bool = False,
         n_lags: int = 5,
-        q_ridge: float = 1e-3,
+        q_ridge: float | str = "auto",
         sqrt: bool = False,
         smooth: int = 1,
         zscore: bool = True,
@@ -85,11 +90,12 @@ class KalmanFilter(Decoder):
     ):
         if int(n_lags) < 1:
             raise InvalidParameterError(f"n_lags must be at least 1, got {n_lags}")
-        if float(q_ridge) < 0:
-            raise InvalidParameterError(f"q_ridge must be >= 0, got {q_ridge}")
+        if q_ridge != "auto" and (not isinstance(q_ridge, int | float) or float(q_ridge) < 0):
+            raise InvalidParameterError(f"q_ridge must be 'auto' or a number >= 0, got {q_ridge!r}")
         self.steady_state = bool(steady_state)
         self.n_lags = int(n_lags)
-        self.q_ridge = float(q_ridge)
+        self.q_ridge = q_ridge if q_ridge == "auto" else float(q_ridge)
+        self.q_ridge_ = None if q_ridge == "auto" else float(q_ridge)
         self.features = FeatureTransform(sqrt, smooth, zscore, pca)
 
     def params(self) -> dict[str, Any]:
@@ -106,6 +112,25 @@ class KalmanFilter(Decoder):
         L = self.n_lags
         Z = lag_stack(self.features.fit(X).transform(X), L)[:, L - 1 :]
         Y = Y[:, L - 1 :]
+        if self.q_ridge == "auto":
+            self.q_ridge_ = self._select_q_ridge(Z, Y)
+        self._fit_model(Z, Y, self.q_ridge_)
+
+    def _select_q_ridge(self, Z: np.ndarray, Y: np.ndarray, holdout: float = 0.2) -> float:
+        """The ``Q_GRID`` value whose filter best decodes the last ``holdout`` of the training bins
+        (a contiguous block: neighbouring bins are correlated)."""
+        n_val = max(self.n_lags + 2, int(Z.shape[1] * holdout))
+        errors = []
+        for q in Q_GRID:
+            self._fit_model(Z[:, :-n_val], Y[:, :-n_val], q)
+            Zt = np.ascontiguousarray(Z[:, -n_val:].T)
+            pred = (
+                _steady_sequence(Zt, np.zeros(Y.shape[0]), self.M, self.K, self.kc).T + self.y_mean[:, None]
+            )
+            errors.append(float(np.mean((pred - Y[:, -n_val:]) ** 2)))
+        return float(Q_GRID[int(np.argmin(errors))])
+
+    def _fit_model(self, Z: np.ndarray, Y: np.ndarray, q_ridge: float) -> None:
         self.y_mean = Y.mean(axis=1)
         S = Y - self.y_mean[:, None]
         d, m = S.shape[0], Z.shape[0]
@@ -117,7 +142,7 @@ class KalmanFilter(Decoder):
         H = _lstsq(Zc, S)
         E = Zc - H @ S
         Q = E @ E.T / E.shape[1]
-        Q[np.diag_indices(m)] += self.q_ridge * max(float(np.trace(Q)) / m, 1e-12)
+        Q[np.diag_indices(m)] += q_ridge * max(float(np.trace(Q)) / m, 1e-12)
         Qinv = np.linalg.inv(Q)
         self.HtQinv = np.ascontiguousarray(H.T @ Qinv)
         self.HtQinvH = self.HtQinv @ H
@@ -177,12 +202,17 @@ class KalmanFilter(Decoder):
     _ARRAYS = ("y_mean", "A", "Wn", "c", "HtQinv", "HtQinvH", "hc", "P0", "M", "K", "kc")
 
     def _state(self) -> dict[str, np.ndarray]:
-        return {**{k: getattr(self, k) for k in self._ARRAYS}, **self.features.arrays()}
+        return {
+            **{k: getattr(self, k) for k in self._ARRAYS},
+            "q_ridge": np.array([self.q_ridge_]),
+            **self.features.arrays(),
+        }
 
     def _restore(self, arrays: dict[str, np.ndarray], extra: dict[str, Any]) -> None:
         self.features = FeatureTransform.from_arrays(self.features.params(), arrays)
         for k in self._ARRAYS:
             setattr(self, k, np.ascontiguousarray(arrays[k], dtype=np.float64))
+        self.q_ridge_ = float(np.asarray(arrays["q_ridge"]).ravel()[0])
         d, m = self.n_outputs_, self.n_lags * self.features.n_outputs
         shapes = {
             "y_mean": (d,),

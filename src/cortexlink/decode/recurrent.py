@@ -68,7 +68,7 @@ class RecurrentDecoder(Decoder):
         self,
         hidden: int = 64,
         layers: int = 1,
-        epochs: int = 20,
+        epochs: int = 15,
         lr: float = 3e-3,
         batch_size: int = 32,
         window: int = 100,
@@ -167,6 +167,8 @@ class RecurrentDecoder(Decoder):
         z_train, t_train = torch.from_numpy(Z[:n_train]), torch.from_numpy(T[:n_train])
         z_val, t_val = torch.from_numpy(Z[None, n_train:]), torch.from_numpy(T[None, n_train:])
         best, best_state, stale = np.inf, None, 0
+        # windows overlap on short recordings so every epoch still has ~4 batches or more
+        stride = max(1, min(self.window, (n_train - self.window) // (4 * self.batch_size)))
         self.history = []
         for _ in progress(
             range(self.epochs),
@@ -175,7 +177,7 @@ class RecurrentDecoder(Decoder):
             enabled=self.show_progress,
         ):
             net.train()
-            starts = np.arange(int(rng.integers(self.window)), n_train - self.window + 1, self.window)
+            starts = np.arange(int(rng.integers(stride)), n_train - self.window + 1, stride)
             rng.shuffle(starts)
             losses = []
             for b in range(0, len(starts), self.batch_size):

@@ -1,5 +1,8 @@
 """Wiener filter: ridge regression of kinematics on the last ``n_lags`` bins of features.
 
+``ridge="auto"`` (default) picks the penalty on a contiguous holdout at the end of the training
+data; the chosen value is ``ridge_``.
+
 ``y_t = b + sum_{l < n_lags} W_l z_{t-l}`` where ``z`` are the preprocessed features
 (``FeatureTransform``). Before ``n_lags`` bins have been seen the missing history is zeros
 (the training mean), offline and online alike.
@@ -29,6 +32,31 @@ def ridge_solve(A: np.ndarray, B: np.ndarray, ridge: float) -> tuple[np.ndarray,
     return W, (b_mean - W @ a_mean).ravel()
 
 
+RIDGE_GRID = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
+
+
+def select_ridge(
+    A: np.ndarray, B: np.ndarray, grid: tuple[float, ...] = RIDGE_GRID, holdout: float = 0.2
+) -> float:
+    """The ridge of ``grid`` that best predicts the last ``holdout`` of the bins from the rest.
+
+    A contiguous holdout, not shuffled bins: neighbouring bins are correlated, and a shuffled
+    split would pick too little regularisation. One eigendecomposition serves the whole grid.
+    """
+    n_val = max(1, int(A.shape[1] * holdout))
+    At, Bt, Av, Bv = A[:, :-n_val], B[:, :-n_val], A[:, -n_val:], B[:, -n_val:]
+    a_mean, b_mean = At.mean(axis=1, keepdims=True), Bt.mean(axis=1, keepdims=True)
+    Ac = At - a_mean
+    evals, evecs = np.linalg.eigh(Ac @ Ac.T)
+    proj = evecs.T @ (Ac @ (Bt - b_mean).T)
+    errors = []
+    for ridge in grid:
+        W = (evecs @ (proj / (evals + ridge * At.shape[1] + 1e-12 * max(1.0, evals.sum()))[:, None])).T
+        pred = W @ (Av - a_mean) + b_mean
+        errors.append(float(np.mean((pred - Bv) ** 2)))
+    return float(grid[int(np.argmin(errors))])
+
+
 @register_kind
 class WienerFilter(Decoder):
     """Lagged ridge regression (the classic BCI Wiener filter), causal and online-steppable."""
@@ -38,7 +66,7 @@ class WienerFilter(Decoder):
     def __init__(
         self,
         n_lags: int = 10,
-        ridge: float = 1e-3,
+        ridge: float | str = "auto",
         sqrt: bool = False,
         smooth: int = 1,
         zscore: bool = True,
@@ -46,10 +74,11 @@ class WienerFilter(Decoder):
     ):
         if int(n_lags) < 1:
             raise InvalidParameterError(f"n_lags must be at least 1, got {n_lags}")
-        if float(ridge) < 0:
-            raise InvalidParameterError(f"ridge must be >= 0, got {ridge}")
+        if ridge != "auto" and (not isinstance(ridge, int | float) or float(ridge) < 0):
+            raise InvalidParameterError(f"ridge must be 'auto' or a number >= 0, got {ridge!r}")
         self.n_lags = int(n_lags)
-        self.ridge = float(ridge)
+        self.ridge = ridge if ridge == "auto" else float(ridge)
+        self.ridge_ = None if ridge == "auto" else float(ridge)
         self.features = FeatureTransform(sqrt, smooth, zscore, pca)
 
     def params(self) -> dict[str, Any]:
@@ -59,7 +88,9 @@ class WienerFilter(Decoder):
         check_enough_bins(X.shape[1], self.n_lags, "a Wiener filter")
         Z = self.features.fit(X).transform(X)
         lagged = lag_stack(Z, self.n_lags)[:, self.n_lags - 1 :]
-        W, self.b = ridge_solve(lagged, Y[:, self.n_lags - 1 :], self.ridge)
+        target = Y[:, self.n_lags - 1 :]
+        self.ridge_ = select_ridge(lagged, target) if self.ridge == "auto" else self.ridge
+        W, self.b = ridge_solve(lagged, target, self.ridge_)
         self.W = np.ascontiguousarray(W)  # same memory layout as after load: bit-identical outputs
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
@@ -80,12 +111,13 @@ class WienerFilter(Decoder):
         self.features.mask_channels(channels)
 
     def _state(self) -> dict[str, np.ndarray]:
-        return {"W": self.W, "b": self.b, **self.features.arrays()}
+        return {"W": self.W, "b": self.b, "ridge": np.array([self.ridge_]), **self.features.arrays()}
 
     def _restore(self, arrays: dict[str, np.ndarray], extra: dict[str, Any]) -> None:
         self.features = FeatureTransform.from_arrays(self.features.params(), arrays)
         self.W = np.ascontiguousarray(arrays["W"], dtype=np.float64)
         self.b = np.asarray(arrays["b"], dtype=np.float64)
+        self.ridge_ = float(np.asarray(arrays["ridge"]).ravel()[0])
         if (
             self.W.shape != (self.n_outputs_, self.n_lags * self.features.n_outputs)
             or self.b.shape != (self.n_outputs_,)
