@@ -65,6 +65,8 @@ def test_damaged_input_is_one_line_and_exit_2(wav_file, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("cortexlink: error:") and "CRC32" in err and "\n" not in err
     assert main(["codec-eval", str(tmp_path / "nothing")]) == 2
+    assert main(["compress", str(tmp_path / "missing.wav"), str(tmp_path / "m.cxl")]) == 2
+    assert "missing.wav" in capsys.readouterr().err
 
 
 def test_root_encode_and_decode_executables_round_trip(wav_file, tmp_path):
