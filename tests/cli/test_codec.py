@@ -42,6 +42,9 @@ def test_other_formats_go_through_recordings(wav_file, tmp_path):
     back = open_recording(tmp_path / "c.npz")
     np.testing.assert_array_equal(back.data, data)
     assert (back.sample_rate, back.gain_uv) == (1000.0, 0.5)
+    assert main(["decompress", str(tmp_path / "b.cxl"), str(tmp_path / "d.npz"), "--start", "0.7",
+                 "--stop", "1.25"]) == 0
+    np.testing.assert_array_equal(open_recording(tmp_path / "d.npz").data, data[:, 700:1250])
 
 
 def test_codec_eval_scores_a_folder_and_plots(data_dir, tmp_path, capsys):

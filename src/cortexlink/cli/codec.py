@@ -26,6 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "as .wav; any other extension is written as a recording in that format.")
     dec.add_argument("input", type=Path, metavar="IN", help="compressed file")
     dec.add_argument("output", type=Path, metavar="OUT", help="recording to write (.wav, .npz, ...)")
+    dec.add_argument("--start", type=float, metavar="S", help="first second to restore (decodes only the "
+                                                             "blocks needed)")
+    dec.add_argument("--stop", type=float, metavar="S", help="second to stop at")
     dec.set_defaults(func=run_decompress)
 
     ev = subparsers.add_parser(
@@ -62,14 +65,16 @@ def run_decompress(args: argparse.Namespace) -> int:
     from cortexlink.codec.api import CompressedReader
 
     reader = CompressedReader(args.input.read_bytes())
-    if reader.header.wav_header is not None and args.output.suffix.lower() == ".wav":
+    whole = args.start is None and args.stop is None
+    if whole and reader.header.wav_header is not None and args.output.suffix.lower() == ".wav":
         args.output.write_bytes(reader.wav_bytes())
-        kind = "original WAV file"
+        n, kind = reader.n_samples, "original WAV file"
     else:
         from cortexlink.io import save_recording
 
-        kind = f"{save_recording(reader.recording(), args.output)} recording"
-    print(f"{args.input} -> {args.output}: {reader.n_channels} ch x {reader.n_samples} samples ({kind})")
+        rec = reader.recording(args.start, args.stop)
+        n, kind = rec.n_samples, f"{save_recording(rec, args.output)} recording"
+    print(f"{args.input} -> {args.output}: {reader.n_channels} ch x {n} samples ({kind})")
     return 0
 
 
