@@ -41,6 +41,13 @@ def test_simulate_sites_write_one_file_each(tmp_path, capsys):
     assert text.count("fault:") == 3
 
 
+def test_simulate_plot(tmp_path, capsys):
+    png = tmp_path / "sim.png"
+    assert main(["simulate", "--channels", "4", "--seconds", "0.3", "--plot", str(png), "--quiet"]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert str(png) in capsys.readouterr().out
+
+
 def test_simulate_without_out_prints_summary(capsys):
     assert main(["simulate", "--channels", "2", "--seconds", "0.1", "--task", "none", "--quiet"]) == 0
     assert "no file written" in capsys.readouterr().out

@@ -27,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--task", choices=["center_out", "pursuit", "none"], default="center_out",
                    help="behaviour that drives the units (default center_out)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0); same seed, same data")
+    p.add_argument("--plot", type=Path, metavar="PNG",
+                   help="draw traces with their true spikes, a raster and the velocity (first site)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_simulate)
 
@@ -63,6 +65,10 @@ def run_simulate(args: argparse.Namespace) -> int:
     if args.truth:
         _write_truth(results, args.truth)
     _print_summary(results, written, scene_truth, args.truth)
+    if args.plot:
+        from cortexlink.sim.plots import plot_simulation
+
+        print(f"plot written to {plot_simulation(next(iter(results.values())), args.plot)}")
     return 0
 
 
