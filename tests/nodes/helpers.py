@@ -9,12 +9,16 @@ from cortexlink.graph.node import NodeContext
 
 
 def make_node(cls: type, parameters: dict[str, Any] | None = None,
-              input_specs: dict[str, StreamSpec] | None = None, setup: bool = True) -> Any:
-    """An instance of node ``cls`` with checked settings, its output specs filled, set up."""
+              input_specs: dict[str, StreamSpec] | None = None, setup: bool = True,
+              connect_feedback: bool = True) -> Any:
+    """An instance of node ``cls`` with checked settings, its output specs filled, set up;
+    feedback ports are connected unless ``connect_feedback`` is False."""
     settings = cls.make_settings(parameters or {})
     inputs = input_specs or {}
     outputs = cls.describe_outputs(settings, inputs) if inputs or not cls.inputs else {}
-    node = cls(settings, NodeContext.standalone("test", inputs, outputs))
+    ports = cls.feedback_inputs if connect_feedback else ()
+    feedback = {port: StreamSpec(port, 2, 100.0, "float32") for port in ports}
+    node = cls(settings, NodeContext.standalone("test", inputs, outputs, feedback))
     if setup:
         node.setup()
     return node

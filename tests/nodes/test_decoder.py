@@ -93,3 +93,8 @@ def test_bad_settings():
         DecoderNode.make_settings({"decoder": "magic"})
     with pytest.raises(GraphError, match="calibration_s"):
         DecoderNode.make_settings({"calibration_s": 0})
+
+
+def test_calibrating_without_labels_is_refused_at_setup():
+    with pytest.raises(NodeError, match="intended"):
+        make_node(DecoderNode, {}, SPEC, connect_feedback=False)

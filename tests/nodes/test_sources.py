@@ -104,3 +104,8 @@ def test_file_source_missing_file_is_a_clear_error(tmp_path):
     settings = FileSource.make_settings({"path": str(tmp_path / "nope.npz")})
     with pytest.raises(Exception, match="nope.npz"):
         FileSource.describe_outputs(settings, {})
+
+
+def test_sim_source_runs_open_loop_without_its_feedback_port():
+    node = make_node(SimSource, {**SMALL, "task": "center_out", "duration_s": 0.01}, connect_feedback=False)
+    assert len([o for o in node.generate()]) == 10 and node.velocity_updates == 0

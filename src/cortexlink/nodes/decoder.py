@@ -100,6 +100,10 @@ class DecoderNode(Node):
             self.live = True
             self.context.info(f"loaded {type(self.model).__name__} from {s.model_path}")
         else:
+            if "intended" not in self.context.feedback_specs:
+                raise NodeError(f"decoder {self.context.nickname!r} has no calibration labels: connect its "
+                                "'intended' feedback input (e.g. to the cursor task's intended velocity) "
+                                "or load a trained decoder with model_path")
             self.model = make_decoder(s.decoder, s.params)
         spec = self.context.input_specs.get("in")
         if spec is not None:

@@ -160,7 +160,8 @@ class ThresholdCrossingsNode(Node):
             binner = Binner(rate, s.bin_ms, "sum")
             warm_up(Binner(rate, s.bin_ms, "sum"), replace(spec, dtype="uint8"), binner.bin_samples)
             self.binner = GridAligned(binner, binner.bin_samples)
-        self._rms_buf = np.empty((n, max(1, int(round(s.rms_s * rate)))), dtype=np.float32)
+        self._rms_target = max(1, int(round(s.rms_s * rate)))
+        self._sum_sq = np.zeros(n)
         self._rms_fill = 0
 
     @property
@@ -177,14 +178,15 @@ class ThresholdCrossingsNode(Node):
         return _emit(events if self.binner is None else self.binner.process(events))
 
     def _take_rms_samples(self, data: np.ndarray) -> None:
-        buf = self._rms_buf
-        take = min(data.shape[1], buf.shape[1] - self._rms_fill)
-        buf[:, self._rms_fill:self._rms_fill + take] = data[:, :take]
-        self._rms_fill += take
-        if self._rms_fill == buf.shape[1]:
-            rms = self.block.calibrate(buf)
-            self.context.info(f"thresholds set: median RMS {float(np.median(rms)):.1f}, "
-                              f"k = {self.settings.k}")
+        """Accumulate the sum of squares chunk by chunk (no big buffer, no one-off stall)."""
+        part = data[:, :self._rms_target - self._rms_fill].astype(np.float64)
+        self._sum_sq += np.einsum("ij,ij->i", part, part)
+        self._rms_fill += part.shape[1]
+        if self._rms_fill == self._rms_target:
+            s = self.settings
+            rms = np.sqrt(self._sum_sq / self._rms_fill)
+            self.block = ThresholdCrossings(self.block.sample_rate, k=s.k, lockout_ms=s.lockout_ms, rms=rms)
+            self.context.info(f"thresholds set: median RMS {float(np.median(rms)):.1f}, k = {s.k}")
 
 
 class SpikeBandPowerNode(Node):

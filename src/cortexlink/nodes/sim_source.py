@@ -86,12 +86,15 @@ class SimSource(SourceNode):
                        task=s.task).read(s.chunk_samples * s.chunks_per_block)
         self.pacer = Pacer(s.chunk_ms * 1e-3, s.realtime, on_late=self._late)
         self.velocity_updates = 0
+        self._closed_loop = "velocity" in self.context.feedback_specs  # the port is optional
 
     def _late(self, seconds: float) -> None:
         self.context.warning(f"simulator is {seconds * 1e3:.0f} ms behind real time; the machine is too busy "
                              "for this many channels (try a larger generate_ms or fewer arrays)")
 
     def _apply_feedback(self) -> None:
+        if not self._closed_loop:
+            return
         fb = self.context.latest("velocity")
         if fb is None or fb.data.shape[0] < 2 or fb.data.shape[1] < 1:
             return
