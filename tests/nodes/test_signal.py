@@ -71,8 +71,8 @@ def test_threshold_crossings_node_counts_per_ms_after_measuring_rms():
     assert counts.shape == (8, 500) and outs[-1].start_sample == 499
     n_cal = int(0.1 * FS)
     assert not counts[:, :n_cal // 30].any()   # nothing counted while the RMS is measured
-    ref = ThresholdCrossings(FS)
-    ref.calibrate(x[:, :n_cal])
+    np.testing.assert_allclose(node.block.rms, ThresholdCrossings(FS).calibrate(x[:, :n_cal]), rtol=1e-9)
+    ref = ThresholdCrossings(FS, rms=node.block.rms)
     want = ref.apply(x[:, n_cal:]).reshape(8, -1, 30).sum(axis=2)  # thresholds hold from there on
     np.testing.assert_array_equal(counts[:, n_cal // 30:], want)
     assert counts.sum() > 50
