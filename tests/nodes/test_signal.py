@@ -71,7 +71,8 @@ def test_threshold_crossings_node_counts_per_ms_after_measuring_rms():
     assert counts.shape == (8, 500) and outs[-1].start_sample == 499
     n_cal = int(0.1 * FS)
     assert not counts[:, :n_cal // 30].any()   # nothing counted while the RMS is measured
-    np.testing.assert_allclose(node.block.rms, ThresholdCrossings(FS).calibrate(x[:, :n_cal]), rtol=1e-9)
+    rms = ThresholdCrossings(FS).calibrate(x[:, :n_cal], estimator="rms")
+    np.testing.assert_allclose(node.block.rms, rms, rtol=1e-9)
     ref = ThresholdCrossings(FS, rms=node.block.rms)
     want = ref.apply(x[:, n_cal:]).reshape(8, -1, 30).sum(axis=2)  # thresholds hold from there on
     np.testing.assert_array_equal(counts[:, n_cal // 30:], want)
@@ -102,3 +103,12 @@ def test_spike_band_power_restarts_on_its_grid_after_a_lost_chunk():
             np.testing.assert_allclose(o.data[:, k], want[:, o.start_sample + k], rtol=1e-4)
     bins = [o.start_sample + k for o in outs for k in range(o.data.shape[1])]
     assert 14 in bins and 15 not in bins and 16 not in bins and 17 in bins  # 15, 16 touch the hole
+
+
+def test_threshold_crossings_robust_noise_estimate():
+    x = _signal(seconds=0.3)
+    node = make_node(ThresholdCrossingsNode, {"rms_s": 0.1, "estimator": "robust"}, _spec(x))
+    _feed(node, x)
+    want = ThresholdCrossings(FS).calibrate(x[:, :3000], estimator="robust")
+    np.testing.assert_allclose(node.block.rms, want)
+    assert (node.block.rms < np.sqrt((x[:, :3000].astype(float) ** 2).mean(axis=1))).all()  # spikes ignored

@@ -124,8 +124,10 @@ class CommonAverage(Node):
 class ThresholdCrossingsNode(Node):
     """Crossings of ``k`` x RMS, counted per ``bin_ms`` (None: per-sample events, uint8).
 
-    The RMS of each channel is measured on the first ``rms_s`` seconds (zero counts are emitted
-    meanwhile), then the thresholds stay fixed, as in BRAND's threshold node.
+    The noise level of each channel is measured on the first ``rms_s`` seconds (zero counts are
+    emitted meanwhile), then the thresholds stay fixed, as in BRAND's threshold node. ``estimator``
+    ``rms`` (BRAND's ``k`` x RMS) is accumulated chunk by chunk; ``robust`` (median |x| / 0.6745,
+    unmoved by spikes) keeps the segment and computes it once at the end.
     """
 
     kind = "threshold_crossings"
@@ -136,6 +138,7 @@ class ThresholdCrossingsNode(Node):
         lockout_ms: float = 1.0
         rms_s: float = 1.0
         bin_ms: float | None = 1.0
+        estimator: Literal["rms", "robust"] = "rms"
 
         def __post_init__(self) -> None:
             if not self.rms_s > 0:
@@ -162,6 +165,7 @@ class ThresholdCrossingsNode(Node):
             self.binner = GridAligned(binner, binner.bin_samples)
         self._rms_target = max(1, int(round(s.rms_s * rate)))
         self._sum_sq = np.zeros(n)
+        self._segment = np.empty((n, self._rms_target), np.float32) if s.estimator == "robust" else None
         self._rms_fill = 0
 
     @property
@@ -179,14 +183,23 @@ class ThresholdCrossingsNode(Node):
 
     def _take_rms_samples(self, data: np.ndarray) -> None:
         """Accumulate the sum of squares chunk by chunk (no big buffer, no one-off stall)."""
-        part = data[:, :self._rms_target - self._rms_fill].astype(np.float64)
-        self._sum_sq += np.einsum("ij,ij->i", part, part)
+        part = data[:, :self._rms_target - self._rms_fill]
+        if self._segment is not None:
+            self._segment[:, self._rms_fill:self._rms_fill + part.shape[1]] = part
+        else:
+            p64 = part.astype(np.float64)
+            self._sum_sq += np.einsum("ij,ij->i", p64, p64)
         self._rms_fill += part.shape[1]
         if self._rms_fill == self._rms_target:
             s = self.settings
-            rms = np.sqrt(self._sum_sq / self._rms_fill)
-            self.block = ThresholdCrossings(self.block.sample_rate, k=s.k, lockout_ms=s.lockout_ms, rms=rms)
-            self.context.info(f"thresholds set: median RMS {float(np.median(rms)):.1f}, k = {s.k}")
+            if self._segment is not None:
+                rms = self.block.calibrate(self._segment, estimator="robust")
+                self._segment = None
+            else:
+                rms = np.sqrt(self._sum_sq / self._rms_fill)
+                rate = self.block.sample_rate
+                self.block = ThresholdCrossings(rate, k=s.k, lockout_ms=s.lockout_ms, rms=rms)
+            self.context.info(f"thresholds set: median noise RMS {float(np.median(rms)):.1f}, k = {s.k}")
 
 
 class SpikeBandPowerNode(Node):
