@@ -16,8 +16,8 @@ from cortexlink.codec import rangecoder as rc
 
 ORDER = 4
 SHIFT = 10
-NCTX = 12
-_LOG = np.minimum(np.ceil(np.log2(np.arange(2048) + 1)), NCTX - 1).astype(np.int64)  # bit length
+NCTX = 20
+_LOG = np.ceil(np.log2(np.arange(2048) + 1)).astype(np.int64)  # bit length
 H, W, PREV, AVG, NSTATE = 0, ORDER, 2 * ORDER, 2 * ORDER + 1, 2 * ORDER + 2
 
 
@@ -50,7 +50,10 @@ def _update(st, x, e):
 
 @njit(cache=True, inline="always")
 def _ctx(st, c):
-    return (c * NCTX + _LOG[min(st[AVG] >> 7, 2047)]) * 64
+    """Probability row and raw low-bit count from the recent residual magnitude (scale free)."""
+    a = min(st[AVG] >> 7, (1 << 22) - 1)
+    b = _LOG[a] if a < 2048 else 11 + _LOG[a >> 11]
+    return (c * NCTX + b) * 64, max(b - 3, 0)
 
 
 @njit(cache=True)
@@ -104,37 +107,41 @@ def encode(k, top, st, p, out):
             x = np.int64(k[c, i])
             r = x - _predict(s, top[c])
             u = (r << 1) ^ (r >> 63)
-            row = _ctx(s, c)
-            if u >= 31:
+            row, sh = _ctx(s, c)
+            t = u >> sh
+            if t >= 31:
                 e[0], e[1] = low, rng
-                put_u(e, out, p, row, u)
+                put_u(e, out, p, row, t)
                 low, rng = e[0], e[1]
-            else:
-                node = 1
-                for b in range(4, -1, -1):  # the tree coded inline: no calls in the hot path
-                    bit = (u >> b) & 1
+            node = 1
+            for b in range(4 if t < 31 else -1, -2, -1):  # five tree bits, then sh raw bits, inline
+                if b >= 0:
+                    bit = (t >> b) & 1
                     m = -bit
                     q = p[row + node]
                     bound = (rng >> 12) * q
                     low += bound & m
                     rng = bound + ((rng - 2 * bound) & m)
                     p[row + node] = q + (((4096 - q) >> rc.RATE) & ~m) - ((q >> rc.RATE) & m)
-                    if rng < rc.TOP:
-                        rng <<= 8
-                        if low < 0xFF000000 or low > rc.MASK32:
-                            carry, temp = low >> 32, e[2]
-                            while True:
-                                if e[4] < out.shape[0]:
-                                    out[e[4]] = (temp + carry) & 0xFF
-                                e[4] += 1
-                                temp = 0xFF
-                                e[3] -= 1
-                                if e[3] == 0:
-                                    break
-                            e[2] = (low >> 24) & 0xFF
-                        e[3] += 1
-                        low = (low & 0xFFFFFF) << 8
                     node = 2 * node + bit
+                elif sh:
+                    rng >>= sh
+                    low += rng * (u & ((1 << sh) - 1))
+                while rng < rc.TOP:
+                    rng <<= 8
+                    if low < 0xFF000000 or low > rc.MASK32:
+                        carry, temp = low >> 32, e[2]
+                        while True:
+                            if e[4] < out.shape[0]:
+                                out[e[4]] = (temp + carry) & 0xFF
+                            e[4] += 1
+                            temp = 0xFF
+                            e[3] -= 1
+                            if e[3] == 0:
+                                break
+                        e[2] = (low >> 24) & 0xFF
+                    e[3] += 1
+                    low = (low & 0xFFFFFF) << 8
             _update(s, x, r)
     e[0], e[1] = low, rng
     return rc.enc_flush(e, out)
@@ -149,7 +156,7 @@ def decode(buf, start, top, st, p, k):
         s = st[c]
         for i in range(k.shape[1]):
             pr = _predict(s, top[c])
-            row = _ctx(s, c)
+            row, sh = _ctx(s, c)
             node = 1
             for _ in range(5):
                 q = p[row + node]
@@ -169,6 +176,15 @@ def decode(buf, start, top, st, p, k):
                 d[0], d[1], d[2] = code, rng, pos
                 u = get_u(d, buf, p, row)
                 code, rng, pos = d[0], d[1], d[2]
+            if sh:
+                rng >>= sh
+                v = min(code // rng, (1 << sh) - 1)
+                code -= v * rng
+                u = (u << sh) | v
+                while rng < rc.TOP:
+                    rng <<= 8
+                    code = ((code << 8) | (buf[pos] if pos < n else 0)) & rc.MASK32
+                    pos += 1
             r = (u >> 1) ^ -(u & 1)
             x = pr + r
             if x < 0 or x > top[c] or d[3] or pos > n:
