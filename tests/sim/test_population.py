@@ -30,6 +30,14 @@ def test_units_sharing_an_electrode_are_distinct():
     assert shared > 20
 
 
+def test_hash_direction_is_its_units_mean_direction():
+    pop = build_population(PopulationConfig(n_channels=64), np.random.default_rng(4))
+    for ch in np.unique(pop.unit_channels):
+        mean = np.angle(np.exp(1j * pop.preferred_directions[pop.unit_channels == ch]).sum())
+        assert abs(np.angle(np.exp(1j * (pop.mua_preferred_directions[ch] - mean)))) < 1e-6
+    assert np.all((pop.mua_modulation_depths >= 0.15) & (pop.mua_modulation_depths <= 0.3))
+
+
 def test_unit_parameters_within_configured_ranges():
     cfg = PopulationConfig(n_channels=64, baseline_rate_range=(5, 50), modulation_depth_range=(0.2, 0.9))
     pop = build_population(cfg, np.random.default_rng(1))
@@ -84,3 +92,25 @@ def test_untuned_units_do_not_follow_velocity():
         counts = np.histogram(tr.spikes_of(unit) - tr.trough_index, edges)[0]
         beta, *_ = np.linalg.lstsq(design, counts, rcond=None)
         assert 1 - (counts - design @ beta).var() / counts.var() < 0.2
+
+
+def test_hash_follows_the_electrodes_units():
+    """Spike-band power of the hash alone rises with velocity along the electrode's direction."""
+    from scipy import signal
+
+    result = simulate(4, 20.0, seed=3, task="pursuit", unit_count_probs=(1.0,), mua_rate_hz=1000.0,
+                      mua_modulation_depth=1.0, lfp=False, thermal_noise_uv=1.0, pink_noise_uv=0.0)
+    truth = result.truth
+    sos = signal.butter(4, [300, 5000], btype="band", fs=30000.0, output="sos")
+    power = signal.sosfilt(sos, result.recording.microvolts(), axis=1) ** 2
+    per_bin = 250   # ms
+    n_bins = power.shape[1] // (30 * per_bin)
+    power = power[:, :n_bins * 30 * per_bin].reshape(4, n_bins, -1).mean(axis=2)
+    velocity = truth.velocity[:, :n_bins * per_bin].reshape(2, n_bins, per_bin).mean(axis=2)
+    design = np.column_stack([np.ones(n_bins), velocity.T])
+    for ch in range(4):
+        beta, *_ = np.linalg.lstsq(design, power[ch], rcond=None)
+        r2 = 1 - (power[ch] - design @ beta).var() / power[ch].var()
+        assert r2 > 0.5, (ch, r2)
+        error = np.angle(np.exp(1j * (np.arctan2(beta[2], beta[1]) - truth.mua_preferred_directions[ch])))
+        assert abs(np.degrees(error)) < 20

@@ -18,6 +18,8 @@ class PopulationConfig:
     Velocities are in workspace units per second (cm/s); ``max_speed`` is the speed at which a
     unit's cosine tuning reaches its full ``modulation_depth`` (a fraction of its baseline).
     ``unit_count_probs[k]`` is the probability that an electrode records exactly ``k`` units.
+    Each electrode's multi-unit hash (``mua_*``: small spikes of distant neurons) is tuned too,
+    towards the mean preferred direction of its units, up to ``mua_modulation_depth``.
     """
 
     n_channels: int = 96
@@ -40,6 +42,7 @@ class PopulationConfig:
     pink_noise_uv: float = 6.0
     mua_rate_hz: float = 300.0
     mua_amplitude_uv: float = 12.0
+    mua_modulation_depth: float = 0.3
     lfp: bool = True
     lfp_amplitude_uv: float = 40.0
     # behaviour sampling
@@ -59,7 +62,7 @@ class PopulationConfig:
         for name in ("refractory_ms", "thermal_noise_uv", "pink_noise_uv", "mua_rate_hz",
                      "mua_amplitude_uv", "lfp_amplitude_uv"):
             _non_negative(self, name)
-        for name in ("triphasic_fraction", "spread_fraction", "noise_spread"):
+        for name in ("triphasic_fraction", "spread_fraction", "noise_spread", "mua_modulation_depth"):
             value = _non_negative(self, name)
             if value > 1:
                 raise InvalidParameterError(f"{name} must lie in [0, 1], got {value!r}")

@@ -78,15 +78,6 @@ def exponential_draws(key, n, index):
 
 
 @njit(cache=True)
-def first_intervals(key, n, mean_interval):
-    """Each channel's first hash event: interval draw number 0, counted from sample 0."""
-    out = np.empty(n, dtype=np.int64)
-    for c in range(n):
-        out[c] = next_interval(key, c, 0, mean_interval) - 1
-    return out
-
-
-@njit(cache=True)
 def place_templates(acc, block_start, onsets, units, n, fp_offsets, fp_channels, fp_templates):
     """Add each spike's fixed-point footprint to ``acc`` (channels x block+template samples)."""
     length = fp_templates.shape[1]
@@ -101,39 +92,20 @@ def place_templates(acc, block_start, onsets, units, n, fp_offsets, fp_channels,
 
 
 @njit(cache=True)
-def mua_events(acc, block_start, n_block, key, next_event, counter, mean_interval, amplitude_uv,
-               templates_uv, fixed_point):
-    """Multi-unit 'hash': small spikes of distant neurons at ``1 / mean_interval`` per sample per
-    channel, random shape (from a small bank) and amplitude 0.5-1.5 x ``amplitude_uv``."""
-    n_ch = acc.shape[0]
+def place_mua(acc, block_start, onsets, channels, n, key, amplitude_uv, templates_uv, fixed_point):
+    """Multi-unit 'hash': at each event a small spike of a distant neuron, its shape (from a
+    small bank) and amplitude (0.5-1.5 x ``amplitude_uv``) drawn from a hash of (channel, sample)."""
     n_tpl, length = templates_uv.shape
-    end = block_start + n_block
-    for c in range(n_ch):
-        s = next_event[c]
-        k = counter[c]
-        while s < end:
-            h = hash2(key, c, k)
-            tpl = templates_uv[np.int64(h & np.uint64(0xFFFF)) % n_tpl]
-            amp = amplitude_uv * (0.5 + ((h >> np.uint64(16)) & np.uint64(0xFFFF)) / 65536.0) * fixed_point
-            off = s - block_start
-            row = acc[c]
-            for j in range(length):
-                row[off + j] += np.int32(math.floor(amp * tpl[j] + 0.5))
-            k += 1
-            s += next_interval(key, c, k, mean_interval)
-        next_event[c] = s
-        counter[c] = k
-
-
-@njit(cache=True)
-def next_interval(key, c, k, mean_interval):
-    """Samples to the next hash event: an exponential interval, at least one sample."""
-    step = -math.log(uniform_open(hash2(key, c, k))) * mean_interval
-    if step > 1e15:          # no hash at all (rate 0): beyond any recording
-        return 1 << 50
-    if step <= 1.0:
-        return 1
-    return int(math.ceil(step))
+    for i in range(n):
+        c = channels[i]
+        s = onsets[i]
+        h = hash2(key, c, s)
+        tpl = templates_uv[np.int64(h & np.uint64(0xFFFF)) % n_tpl]
+        amp = amplitude_uv * (0.5 + ((h >> np.uint64(16)) & np.uint64(0xFFFF)) / 65536.0) * fixed_point
+        row = acc[c]
+        off = s - block_start
+        for j in range(length):
+            row[off + j] += np.int32(math.floor(amp * tpl[j] + 0.5))
 
 
 @njit(cache=True)

@@ -29,11 +29,14 @@ from cortexlink.sim.background import (
 )
 from cortexlink.sim.config import PopulationConfig
 from cortexlink.sim.logs import SpikeLog, VelocityLog
-from cortexlink.sim.population import build_population, tuned_rates
+from cortexlink.sim.population import build_population, hash_rates, tuned_rates
 from cortexlink.sim.rng import GAUSS, channel_keys, stream_key
+from cortexlink.sim.spiking import DeadTimePoisson
 from cortexlink.sim.tasks import make_task
 from cortexlink.sim.truth import GroundTruth
 from cortexlink.sim.waveforms import FIXED_POINT
+
+HASH_DEAD_MS = 0.5
 
 
 class SignalSource(Protocol):
@@ -92,17 +95,14 @@ class MotorSimulator:
         n_ch, n_units, fs = config.n_channels, pop.n_units, config.sample_rate
         self._keys = {name: stream_key(s) for name, s in
                       (("spk", ss_spk), ("mua", ss_mua), ("noise", ss_noise), ("lfp", ss_lfp))}
-        # spike state (see kernels.unit_spike_onsets)
-        self._hazard = np.zeros(n_units)
-        self._threshold = kernels.exponential_draws(self._keys["spk"], n_units, 0)
-        self._resume = np.zeros(n_units, dtype=np.int64)
-        self._spike_counter = np.zeros(n_units, dtype=np.int64)
+        self._units = DeadTimePoisson(n_units, self._keys["spk"], fs, config.refractory_samples)
         self._fp_offsets = pop.footprint_offsets()
         self._fp_templates = pop.footprint_fixed_point()
-        # hash state
-        self._mua_mean = fs / config.mua_rate_hz if config.mua_rate_hz > 0 else np.inf
-        self._mua_counter = np.ones(n_ch, dtype=np.int64)
-        self._mua_next = kernels.first_intervals(self._keys["mua"], n_ch, self._mua_mean)
+        # the hash: many distant neurons, so only a short dead time that keeps rate x dead < 0.2
+        peak_hash_rate = max(config.mua_rate_hz * (1 + config.mua_modulation_depth), 1e-9)
+        hash_dead = int(min(HASH_DEAD_MS * 1e-3 * fs, 0.2 * fs / peak_hash_rate))
+        self._hash = DeadTimePoisson(n_ch, self._keys["mua"], fs, hash_dead)
+        self._hash_shape_key = self._keys["mua"] ^ np.uint64(0xD1B54A32D192ED03)
         # background state
         self._pink = design_pink(fs)
         self._pink_gain = self._pink_uv / self._pink.unit_rms
@@ -215,43 +215,37 @@ class MotorSimulator:
             target_times=np.array([p * self.period_samples / cfg.sample_rate for p, _, _ in events]),
             target_positions=np.array([(x, y) for _, x, y in events]).reshape(-1, 2),
             noise_rms_uv=self._noise_rms.copy(), spike_band_noise_rms_uv=self._band_rms.copy(),
-            n_samples=self._emitted,
+            n_samples=self._emitted, mua_rate_hz=cfg.mua_rate_hz,
+            mua_preferred_directions=pop.mua_preferred_directions.copy(),
+            mua_modulation_depths=pop.mua_modulation_depths.copy(),
         )
 
     # -- generation ------------------------------------------------------------------------
     def _generate(self, n_periods: int) -> np.ndarray:
         cfg, pop = self.config, self.population
-        fs, ps = cfg.sample_rate, self.period_samples
+        ps = self.period_samples
         start = self._generated
         n = n_periods * ps
         first_period = start // ps
 
         velocity = self._velocity(n_periods)
         rates = tuned_rates(pop, velocity, cfg.max_speed)
+        hash_rates_hz = hash_rates(pop, velocity, cfg.max_speed, cfg.mua_rate_hz)
         for src in self.sources:
             gain = src.rate_gain(first_period, n_periods)
             if gain is not None:
                 rates *= gain[None, :]
-        # hazard per sample such that the mean ISI with the dead time is 1 / rate
-        dead = cfg.refractory_samples - 0.5
-        rates = np.minimum(rates, 0.95 * fs / max(dead, 1.0))
-        hazard = rates / np.maximum(fs - rates * dead, 1e-9)
-
-        cap = pop.n_units * (n // cfg.refractory_samples + 2)
-        onsets = np.empty(cap, dtype=np.int64)
-        units = np.empty(cap, dtype=np.int32)
-        m = kernels.unit_spike_onsets(hazard, ps, start, self._keys["spk"], self._hazard, self._threshold,
-                                      self._resume, self._spike_counter, cfg.refractory_samples,
-                                      onsets, units)
-        onsets, units = onsets[:m], units[:m]
+                hash_rates_hz *= gain[None, :]
+        onsets, units = self._units.onsets(rates, ps, start)
+        hash_onsets, hash_channels = self._hash.onsets(hash_rates_hz, ps, start)
 
         length = pop.template_length
         acc = np.zeros((cfg.n_channels, n + length), dtype=np.int32)
         acc[:, :length] = self._carry
-        kernels.place_templates(acc, start, onsets, units, m, self._fp_offsets, pop.footprint_channels,
-                                self._fp_templates)
-        kernels.mua_events(acc, start, n, self._keys["mua"], self._mua_next, self._mua_counter,
-                           self._mua_mean, cfg.mua_amplitude_uv, pop.mua_templates_uv, FIXED_POINT)
+        kernels.place_templates(acc, start, onsets, units, onsets.size, self._fp_offsets,
+                                pop.footprint_channels, self._fp_templates)
+        kernels.place_mua(acc, start, hash_onsets, hash_channels, hash_onsets.size, self._hash_shape_key,
+                          cfg.mua_amplitude_uv, pop.mua_templates_uv, FIXED_POINT)
         self._carry = acc[:, n:].copy()
 
         lfp = np.zeros((len(self._lfp_coef), n))
@@ -266,8 +260,7 @@ class MotorSimulator:
         out = np.empty((cfg.n_channels, n), dtype=np.int16)
         kernels.quantize(signal_uv, 1.0 / cfg.gain_uv, out)
 
-        order = np.lexsort((units, onsets))
-        self._spike_log.append(onsets[order] + pop.trough_index, units[order])
+        self._spike_log.append(onsets + pop.trough_index, units)
         self._velocity_log.append(velocity)
         self._generated += n
         self._forget_old_truth()

@@ -31,6 +31,8 @@ class Population:
     footprint_scales: np.ndarray       # (n_fp,) float64
     trough_index: int                  # template sample of the trough (= the spike time)
     mua_templates_uv: np.ndarray       # (N_MUA_TEMPLATES, L) unit-amplitude hash shapes
+    mua_preferred_directions: np.ndarray   # (n_channels,) radians
+    mua_modulation_depths: np.ndarray      # (n_channels,)
 
     @property
     def n_units(self) -> int:
@@ -95,6 +97,12 @@ def build_population(config: PopulationConfig, rng: np.random.Generator) -> Popu
                 fp_scales.append(float(rng.uniform(0.2, 0.5)))
 
     mua = random_waveforms(rng, N_MUA_TEMPLATES, fs, (1.0, 1.0), config.waveform_width_ms_range, 0.3)
+    # the hash comes from the same neighbourhood: tuned towards the electrode's units, if any
+    mua_dirs = rng.uniform(-np.pi, np.pi, size=n_ch)
+    for ch in np.unique(unit_channels):
+        mine = directions[unit_channels == ch]
+        mua_dirs[ch] = float(np.angle(np.exp(1j * mine).sum() + 1e-9 * np.exp(1j * mua_dirs[ch])))
+    mua_depths = config.mua_modulation_depth * rng.uniform(0.5, 1.0, size=n_ch)
     return Population(
         unit_channels=unit_channels,
         templates_uv=templates,
@@ -106,6 +114,8 @@ def build_population(config: PopulationConfig, rng: np.random.Generator) -> Popu
         footprint_scales=np.asarray(fp_scales, dtype=np.float64),
         trough_index=trough_index(fs),
         mua_templates_uv=mua,
+        mua_preferred_directions=mua_dirs,
+        mua_modulation_depths=mua_depths,
     )
 
 
@@ -130,14 +140,27 @@ def _relative_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b), 1e-12))
 
 
-def tuned_rates(pop: Population, velocity: np.ndarray, max_speed: float) -> np.ndarray:
-    """Cosine-tuned rates ``(n_units, n_periods)`` in Hz for velocities ``(2, n_periods)``.
+def cosine_rates(baseline_hz: np.ndarray, directions: np.ndarray, depths: np.ndarray, velocity: np.ndarray,
+                 max_speed: float) -> np.ndarray:
+    """Cosine-tuned rates ``(n, n_periods)`` in Hz for velocities ``(2, n_periods)``.
 
     rate = baseline * (1 + depth * (v . d) / max_speed), floored at zero; at zero velocity every
-    unit fires at its baseline, and over directions that average out the mean is the baseline.
+    process runs at its baseline, and over directions that average out the mean is the baseline.
     """
-    dx = np.cos(pop.preferred_directions)[:, None]
-    dy = np.sin(pop.preferred_directions)[:, None]
+    dx = np.cos(directions)[:, None]
+    dy = np.sin(directions)[:, None]
     proj = (dx * velocity[0][None, :] + dy * velocity[1][None, :]) / max_speed
-    rates = pop.baseline_rates_hz[:, None] * (1.0 + pop.modulation_depths[:, None] * proj)
+    rates = np.asarray(baseline_hz, dtype=np.float64).reshape(-1, 1) * (1.0 + depths[:, None] * proj)
     return np.maximum(rates, 0.0)
+
+
+def tuned_rates(pop: Population, velocity: np.ndarray, max_speed: float) -> np.ndarray:
+    """The units' rates ``(n_units, n_periods)`` for velocities ``(2, n_periods)``."""
+    return cosine_rates(pop.baseline_rates_hz, pop.preferred_directions, pop.modulation_depths, velocity,
+                        max_speed)
+
+
+def hash_rates(pop: Population, velocity: np.ndarray, max_speed: float, rate_hz: float) -> np.ndarray:
+    """Each electrode's hash event rate ``(n_channels, n_periods)``."""
+    base = np.full(pop.mua_preferred_directions.shape[0], float(rate_hz))
+    return cosine_rates(base, pop.mua_preferred_directions, pop.mua_modulation_depths, velocity, max_speed)

@@ -43,6 +43,9 @@ class GroundTruth:
     noise_rms_uv: np.ndarray             # (n_channels,)
     spike_band_noise_rms_uv: np.ndarray  # (n_channels,)
     n_samples: int = 0
+    mua_rate_hz: float = 0.0                                  # the hash: events per second per
+    mua_preferred_directions: np.ndarray | None = None        # electrode, its tuning (radians)
+    mua_modulation_depths: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
 
     @property
