@@ -237,7 +237,7 @@ class MotorSimulator:
                 rates *= gain[None, :]
                 hash_rates_hz *= gain[None, :]
         onsets, units = self._units.onsets(rates, ps, start)
-        hash_onsets, hash_channels = self._hash.onsets(hash_rates_hz, ps, start)
+        hash_onsets, hash_channels = self._hash.onsets(hash_rates_hz, ps, start, sort=False)
 
         length = pop.template_length
         acc = np.zeros((cfg.n_channels, n + length), dtype=np.int32)

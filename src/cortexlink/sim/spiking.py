@@ -34,9 +34,10 @@ class DeadTimePoisson:
         rates = np.minimum(rates_hz, 0.95 * fs / max(dead, 1.0))
         return rates / np.maximum(fs - rates * dead, 1e-9)
 
-    def onsets(self, rates_hz: np.ndarray, period_samples: int, start: int) -> tuple[np.ndarray, np.ndarray]:
+    def onsets(self, rates_hz: np.ndarray, period_samples: int, start: int,
+               sort: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Event samples and process ids for rates ``(n, n_periods)`` from sample ``start``
-        (a period boundary), sorted by time then id."""
+        (a period boundary), sorted by time then id (or by id then time if not ``sort``)."""
         n_periods = rates_hz.shape[1]
         cap = self.n * (n_periods * period_samples // self.dead_samples + 2)
         onsets = np.empty(cap, dtype=np.int64)
@@ -45,5 +46,7 @@ class DeadTimePoisson:
                                       self._hazard, self._threshold, self._resume, self._counter,
                                       self.dead_samples, onsets, ids)
         onsets, ids = onsets[:m], ids[:m]
+        if not sort:
+            return onsets, ids
         order = np.lexsort((ids, onsets))
         return onsets[order], ids[order]
