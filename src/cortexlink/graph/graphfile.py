@@ -19,7 +19,7 @@ __all__ = ["GraphFile", "NodeEntry", "read_graph_file", "parse_graph", "RESTART_
 
 RESTART_POLICIES = ("stop", "restart")
 NODE_KEYS = ("name", "nickname", "module", "parameters", "inputs", "outputs", "feedback", "machine",
-             "cpu_affinity", "run_priority", "restart", "heartbeat_timeout")
+             "cpu_affinity", "run_priority", "restart", "heartbeat_timeout", "threads")
 TOP_KEYS = ("metadata", "nodes")
 _NICKNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
 MAX_FILE_BYTES = 1 << 20
@@ -42,6 +42,7 @@ class NodeEntry:
     run_priority: int | None = None
     restart: str = "stop"
     heartbeat_timeout: float = 10.0
+    threads: int = 1
     lines: dict[str, int] = field(default_factory=dict)
 
     def line_of(self, key: str, sub: str | None = None) -> int:
@@ -200,6 +201,12 @@ def _parse_node(raw: Any, line: int, source: str, bad: Any) -> NodeEntry | None:
         ok = False
     else:
         entry.heartbeat_timeout = float(hb)
+    threads = raw.get("threads", 1)
+    if not isinstance(threads, int) or isinstance(threads, bool) or not 1 <= threads <= 256:
+        bad(entry.line_of("threads"), f"node {entry.nickname!r}: 'threads' must be an integer 1..256")
+        ok = False
+    else:
+        entry.threads = threads
     return entry if ok else None
 
 

@@ -40,6 +40,7 @@ class NodePlan:
     is_source: bool
     restart: str = "stop"
     heartbeat_timeout: float = 10.0
+    threads: int = 1
     cpu_affinity: tuple[int, ...] | None = None
     run_priority: int | None = None
     machine: str | None = None
@@ -143,7 +144,7 @@ def plan_graph(graph: GraphFile, registry: dict[str, str]) -> GraphPlan:
         plans[nick] = NodePlan(
             nickname=nick, kind=entry.name, class_ref=refs[nick], parameters=dict(entry.parameters),
             inputs=in_specs, feedback={}, outputs=out_specs, is_source=issubclass(cls, SourceNode),
-            restart=entry.restart, heartbeat_timeout=entry.heartbeat_timeout,
+            restart=entry.restart, heartbeat_timeout=entry.heartbeat_timeout, threads=entry.threads,
             cpu_affinity=tuple(entry.cpu_affinity) if entry.cpu_affinity else None,
             run_priority=entry.run_priority, machine=entry.machine, line=entry.line,
         )

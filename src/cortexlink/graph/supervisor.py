@@ -12,6 +12,7 @@ longer than its ``heartbeat_timeout`` is killed. Either way its ``restart`` poli
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import signal
 import sys
 import time
@@ -31,6 +32,7 @@ __all__ = ["Supervisor", "NodeStatus", "RunResult", "run_graph"]
 
 STOP_GRACE_S = 5.0
 RING_BYTES_MAX = 64 << 20
+THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 RESTART_WINDOW_S = 60.0
 
 
@@ -365,6 +367,8 @@ def ring_slots(spec: StreamSpec, seconds: float) -> int:
 def _context(preload: list[str]) -> Any:
     """The forkserver (spawn where there is none); it imports the runtime and the built-in node
     modules once, so every node and every restart starts from an already-imported process."""
+    for var in THREAD_ENV:  # one intra-op thread per node unless the node asks for more
+        os.environ.setdefault(var, "1")
     if sys.platform.startswith("linux"):
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(["cortexlink.graph.runner", *preload])
@@ -380,8 +384,6 @@ def _dotted_modules(plan: GraphPlan) -> list[str]:
 def _signal(process: Any, sig: int) -> None:
     try:
         if process.pid is not None:
-            import os
-
             os.kill(process.pid, sig)
     except ProcessLookupError:
         pass
