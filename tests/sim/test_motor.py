@@ -143,6 +143,11 @@ def test_bad_seed_refused(bad):
         MotorSimulator(PopulationConfig(n_channels=2), seed=bad)
 
 
+def test_config_must_be_a_population_config():
+    with pytest.raises(InvalidParameterError, match="PopulationConfig"):
+        MotorSimulator({"n_channels": 4})
+
+
 def test_bad_chunk_and_task_refused():
     sim = MotorSimulator(PopulationConfig(n_channels=2), seed=0)
     with pytest.raises(InvalidParameterError, match="chunk_ms"):

@@ -104,6 +104,13 @@ def test_scene_streams_equal_recorded_scene():
         np.testing.assert_array_equal(np.concatenate(chunks, axis=1), recorded.recordings[name].data)
 
 
+def test_scene_closed_loop_reaches_every_site():
+    scene = SceneSimulator(3, 2, seed=1, seconds=1.0)
+    scene.set_intended_velocity((5.0, -5.0))
+    for sim in scene.simulators.values():
+        np.testing.assert_array_equal(sim.current_velocity, [5.0, -5.0])
+
+
 @pytest.mark.parametrize("kwargs, words", [
     ({"n_sites": 0}, "n_sites"),
     ({"channels_per_site": 0}, "n_channels"),

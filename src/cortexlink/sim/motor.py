@@ -70,7 +70,11 @@ class MotorSimulator:
 
     def __init__(self, config: PopulationConfig | None = None, seed: int = 0, task: str | None = "center_out",
                  *, task_seed: int | None = None, truth_window_s: float | None = None, **overrides) -> None:
-        config = config or PopulationConfig()
+        config = PopulationConfig() if config is None else config
+        if not isinstance(config, PopulationConfig):
+            raise InvalidParameterError(
+                f"config must be a PopulationConfig, got {type(config).__name__}; "
+                "pass single settings as keyword arguments instead")
         if overrides:
             config = config.with_changes(**overrides)
         self.config = config

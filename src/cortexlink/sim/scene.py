@@ -89,6 +89,11 @@ class SceneSimulator:
             self.simulators[fault.site].add_source(FaultSource(fault, config.sample_rate, config.gain_uv))
             self.truth.faults.append(fault)
 
+    def set_intended_velocity(self, velocity) -> None:
+        """Closed loop for the whole subject: every site's units follow this velocity (None: the task)."""
+        for sim in self.simulators.values():
+            sim.set_intended_velocity(velocity)
+
     def record(self, blocks: Callable[[str, list[int]], Iterable[int]] | None = None) -> SceneResult:
         """Read ``n_samples`` from every site; ``blocks(site, sizes)`` may wrap the block sizes
         (in a progress bar, say)."""
