@@ -132,5 +132,8 @@ def test_yaml_syntax_errors_and_duplicate_keys_name_the_line():
 def test_bad_scheduling_fields_are_rejected():
     with pytest.raises(GraphError, match=r"g.yaml:2: .*'restart' must be one of stop, restart"):
         plan_of("nodes:\n  - {name: counter, nickname: a, restart: sometimes}\n")
+    with pytest.raises(GraphError, match=r"g.yaml:2: .*'threads' must be an integer"):
+        plan_of("nodes:\n  - {name: counter, nickname: a, threads: 0}\n")
+    assert plan_of("nodes:\n  - {name: counter, nickname: a, threads: 2}\n").node("a").threads == 2
     with pytest.raises(GraphError, match="cpu_affinity"):
         plan_of("nodes:\n  - {name: counter, nickname: a, cpu_affinity: [-1]}\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import time
 
 import numpy as np
@@ -129,3 +130,18 @@ def test_a_reader_in_another_process_is_woken_for_every_chunk(transport):
         proc.join(5)
         if proc.is_alive():
             proc.kill()
+
+
+def test_run_directories_of_dead_supervisors_are_removed(tmp_path, monkeypatch):
+    from cortexlink.graph import shm
+
+    monkeypatch.setattr(shm, "_shm_root", lambda: tmp_path)
+    dead = tmp_path / "cortexlink-999999999-abc"
+    dead.mkdir()
+    alive = tmp_path / f"cortexlink-{os.getpid()}-abc"
+    alive.mkdir()
+    t = shm.ShmTransport()
+    try:
+        assert not dead.exists() and alive.exists() and t.dir.parent == tmp_path
+    finally:
+        t.destroy()

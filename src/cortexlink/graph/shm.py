@@ -48,6 +48,21 @@ def _shm_root() -> Path:
     return root if root.is_dir() and os.access(root, os.W_OK) else Path(tempfile.gettempdir())
 
 
+def _remove_stale_runs(root: Path) -> None:
+    """Delete run directories left by supervisors that died without cleaning up (SIGKILL)."""
+    for path in root.glob("cortexlink-*-*"):
+        try:
+            pid = int(path.name.split("-")[1])
+        except (IndexError, ValueError):
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:  # someone else's live process
+            pass
+
+
 class _Ring:
     """A mapped ring file: numpy views of the header, the slot headers and the slot data."""
 
@@ -235,6 +250,7 @@ class ShmTransport(Transport):
 
     def __init__(self, directory: str | Path | None = None, create_dir: bool = True) -> None:
         if directory is None:
+            _remove_stale_runs(_shm_root())
             directory = tempfile.mkdtemp(prefix=f"cortexlink-{os.getpid()}-", dir=_shm_root())
         self.dir = Path(directory)
         if create_dir:
