@@ -3,7 +3,8 @@
 Each array is a ``MotorSimulator`` (96 channels at 30 kHz by default, two arrays as in BRAND's
 Fig. 3 setup); their channels are stacked into one int16 stream. The behaviour that drives the
 units comes from the feedback input ``velocity`` (the cursor task's intended velocity, which
-closes the loop), read once per ``generate_ms`` block; without feedback the simulator's own
+closes the loop), read once per ``generate_ms`` block (when the block is made, half a block
+before it starts); without feedback the simulator's own
 ``task`` drives them (or nothing, with ``task: null``). Chunks of ``chunk_ms`` are released
 when their last sample is due and stamped ``origin_ns`` then, as an acquisition system would.
 """
@@ -115,15 +116,24 @@ class SimSource(SourceNode):
         return block
 
     def generate(self) -> Iterator[dict[str, Chunk]]:
+        """The next block is made half-way through the current one, so the burst of work it takes
+        never delays the chunk that completes a bin (bins end with blocks in the default graph)."""
         s = self.settings
         n = s.chunk_samples
         total = None if s.duration_s is None else int(round(s.duration_s * 1e3 / s.chunk_ms))
+        half = s.chunks_per_block // 2
+        self._apply_feedback()
+        block = self._block()
         i = 0
         while (total is None or i < total) and not self.context.stop_requested():
-            self._apply_feedback()
-            for chunk_data in self._block():
+            upcoming = None
+            for j, chunk_data in enumerate(block):
                 if total is not None and i >= total:
-                    break
+                    return
                 self.pacer.wait(i)
                 yield {"out": Chunk(chunk_data, i * n, s.sample_rate, self.context.now_ns())}
                 i += 1
+                if j == half:
+                    self._apply_feedback()
+                    upcoming = self._block()
+            block = upcoming
