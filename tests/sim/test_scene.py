@@ -121,6 +121,8 @@ def test_scene_closed_loop_reaches_every_site():
     ({"faults": [Fault("dead", "site7", 0)]}, "site7"),
     ({"faults": [{"kind": "melted", "site": 0, "channel": 0}]}, "unknown fault kind"),
     ({"faults": [Fault("dead", "site0", 99)]}, "out of range"),
+    ({"faults": [{"kind": "dead", "channel": 0}]}, "needs kind, site and channel"),
+    ({"faults": ["dead"]}, "a fault is a Fault or a dict"),
 ])
 def test_bad_scene_parameters(kwargs, words):
     with pytest.raises(InvalidParameterError, match=words):

@@ -162,7 +162,7 @@ class SceneSimulator:
             return out
         out = []
         for f in faults:
-            fault = f if isinstance(f, Fault) else Fault(**f)
+            fault = f if isinstance(f, Fault) else _fault_from(f)
             if isinstance(fault.site, str) and fault.site.isdigit():
                 index = int(fault.site)
                 fault.site = self.site_names[index] if index < len(self.site_names) else fault.site
@@ -174,6 +174,17 @@ class SceneSimulator:
                     f"fault channel {fault.channel} is out of range: sites have {n_ch} channels")
             out.append(fault)
         return out
+
+
+def _fault_from(spec) -> Fault:
+    if not isinstance(spec, dict):
+        raise InvalidParameterError(f"a fault is a Fault or a dict of its fields, got {spec!r}")
+    try:
+        return Fault(**spec)
+    except TypeError:
+        raise InvalidParameterError(
+            f"fault {spec!r} needs kind, site and channel, and may give start_s, ramp_s, final_gain, "
+            "offset_uv") from None
 
 
 def simulate_scene(n_sites: int = 2, channels_per_site: int = 32, seconds: float = 10.0,
