@@ -8,7 +8,7 @@ from rich.table import Table
 
 from cortexlink.graph.plan import GraphPlan
 from cortexlink.graph.stats import LatencyHistogram
-from cortexlink.graph.supervisor import NodeStatus, RunResult
+from cortexlink.graph.status import NodeStatus, RunResult
 
 __all__ = ["status_table", "result_table", "summary_lines", "plan_table", "fmt_ns"]
 

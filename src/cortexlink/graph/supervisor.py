@@ -17,15 +17,15 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from typing import Any
 
 from cortexlink.core.errors import NodeError
 from cortexlink.core.streamspec import StreamSpec
-from cortexlink.graph.plan import GraphPlan, NodePlan
+from cortexlink.graph.plan import GraphPlan
 from cortexlink.graph.runner import NODE_FATAL_ERROR, NODE_READY, NODE_SHUTDOWN, NODE_STARTED, run_node
 from cortexlink.graph.stats import LatencyHistogram
+from cortexlink.graph.status import NodeStatus, RunResult
 from cortexlink.graph.transport import Transport
 
 __all__ = ["Supervisor", "NodeStatus", "RunResult", "run_graph"]
@@ -34,78 +34,6 @@ STOP_GRACE_S = 5.0
 RING_BYTES_MAX = 64 << 20
 THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 RESTART_WINDOW_S = 60.0
-
-
-@dataclass
-class NodeStatus:
-    """What the supervisor knows of one node, across restarts."""
-
-    plan: NodePlan
-    state: str = "PENDING"
-    pid: int | None = None
-    restarts: int = 0
-    exit_code: int | None = None
-    last_beat: float = 0.0
-    calls: int = 0
-    chunks_out: int = 0
-    chunks_in: dict[str, int] = field(default_factory=dict)
-    overruns: dict[str, int] = field(default_factory=dict)
-    hist: dict[str, LatencyHistogram] = field(default_factory=dict)
-    reports: dict[str, Any] = field(default_factory=dict)
-    last_message: str = ""
-    clean_exit: bool = False
-    cpu_first: tuple[float, float] | None = None   # (process CPU s, wall s) at the first heartbeat
-    cpu_last: tuple[float, float] | None = None
-    # totals of earlier incarnations (a restarted node counts from zero again)
-    _base: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def nickname(self) -> str:
-        return self.plan.nickname
-
-    def histogram(self, name: str) -> LatencyHistogram:
-        h = self.hist.get(name, LatencyHistogram())
-        base = self._base.get(name)
-        return h.merge(base) if base is not None else h
-
-    @property
-    def cpu_percent(self) -> float:
-        """CPU use of the node's process (its current incarnation) while it ran its loop."""
-        if self.cpu_first is None or self.cpu_last is None or self.cpu_last[1] <= self.cpu_first[1]:
-            return float("nan")
-        return 100.0 * (self.cpu_last[0] - self.cpu_first[0]) / (self.cpu_last[1] - self.cpu_first[1])
-
-    def total_overruns(self) -> int:
-        return sum(self.overruns.values()) + int(self._base.get("overruns", 0))
-
-    def total_out(self) -> int:
-        return self.chunks_out + int(self._base.get("out", 0))
-
-    def total_in(self) -> int:
-        return sum(v for k, v in self.chunks_in.items() if not k.startswith("feedback:")) + \
-            int(self._base.get("in", 0))
-
-    def fold(self) -> None:
-        """Keep this incarnation's counts before a restart."""
-        for name in ("transit", "proc", "e2e"):
-            self._base[name] = self.histogram(name)
-        self._base["overruns"] = self.total_overruns()
-        self._base["out"] = self.total_out()
-        self._base["in"] = self.total_in()
-        self.hist, self.overruns, self.chunks_in, self.chunks_out = {}, {}, {}, 0
-        self.cpu_first = self.cpu_last = None
-
-
-@dataclass
-class RunResult:
-    """How a run went: per-node status, why it stopped, how long it ran."""
-
-    nodes: list[NodeStatus]
-    reason: str
-    failed: bool
-    duration_s: float
-    sinks: list[str]
-    events: list[tuple[float, str, str, str]]
 
 
 class _Proc:
