@@ -161,6 +161,10 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.decoders is None and not _have_torch():
         names = [n for n in names if n not in ("gru", "lstm")]
         console.print("[yellow]torch is not installed: skipping gru and lstm (pip install cortexlink[torch])")
+    for name in names:  # bad --set values fail here, before any data is read
+        _build(name, args.set)
+    if args.folds < 2:
+        raise InvalidParameterError(f"--folds must be at least 2 folds, got {args.folds}")
     data = _load(args)
     rows = []
     for name in names:

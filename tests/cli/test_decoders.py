@@ -1,0 +1,132 @@
+"""``cortexlink decoder-train`` and ``decoder-eval`` on a real (small) motor set."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from cortexlink.cli import main
+from cortexlink.decode import load_decoder, load_motor
+
+MIHI = "motor/kordinglab_DAD/mihi_demo.mat"
+
+
+def run(argv: list[str], capsys) -> tuple[int, str, str]:
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_wiener_then_load(data_dir, tmp_path, capsys):
+    out = tmp_path / "w.npz"
+    code, stdout, _ = run(
+        [
+            "decoder-train",
+            "--data",
+            str(data_dir / MIHI),
+            "--decoder",
+            "wiener",
+            "--out",
+            str(out),
+            "--set",
+            "n_lags=2",
+        ],
+        capsys,
+    )
+    assert code == 0 and "trained wiener" in stdout and out.is_file()
+    dec = load_decoder(out)
+    assert dec.n_lags == 2
+    data = load_motor(data_dir / MIHI)
+    assert dec.predict(data.X).shape == data.Y.shape
+
+
+def test_train_gru_with_progress(data_dir, tmp_path, capsys):
+    pytest.importorskip("torch")
+    out = tmp_path / "g.safetensors"
+    code, _, err = run(
+        [
+            "decoder-train",
+            "--data",
+            str(data_dir / MIHI),
+            "--decoder",
+            "gru",
+            "--out",
+            str(out),
+            "--set",
+            "epochs=2",
+            "--set",
+            "hidden=8",
+            "--set",
+            "threads=1",
+        ],
+        capsys,
+    )
+    assert code == 0 and out.is_file()
+    assert load_decoder(out).hidden == 8
+
+
+def test_eval_table_plots_and_json(data_dir, tmp_path, capsys):
+    plots, js = tmp_path / "plots", tmp_path / "t.json"
+    code, stdout, _ = run(
+        [
+            "decoder-eval",
+            "--data",
+            str(data_dir / MIHI),
+            "--decoders",
+            "wiener",
+            "lda",
+            "--folds",
+            "3",
+            "--plot",
+            str(plots),
+            "--json",
+            str(js),
+        ],
+        capsys,
+    )
+    assert code == 0
+    assert "wiener" in stdout and "accuracy" in stdout and "R^2" in stdout
+    assert {p.name for p in plots.iterdir()} == {"decoded_wiener.png", "r2.png"}
+    rows = {r["decoder"]: r for r in json.loads(js.read_text())}
+    assert np.isfinite(rows["wiener"]["r2_mean"]) and rows["lda"]["accuracy"] > rows["lda"]["chance"]
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--decoders", "magic"], "unknown decoder"),
+        (["--decoders", "wiener", "--set", "noequals"], "KEY=VALUE"),
+        (["--decoders", "wiener", "--set", "wiener.nope=1"], "has no parameter 'nope'"),
+        (["--decoders", "wiener", "--folds", "1"], "at least 2 folds"),
+    ],
+)
+def test_eval_bad_arguments(data_dir, capsys, argv, message):
+    code, _, err = run(["decoder-eval", "--data", str(data_dir / MIHI), *argv], capsys)
+    assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_missing_file_and_missing_labels(data_dir, tmp_path, capsys):
+    code, _, err = run(
+        [
+            "decoder-train",
+            "--data",
+            str(tmp_path / "none.mat"),
+            "--decoder",
+            "wiener",
+            "--out",
+            str(tmp_path / "m.npz"),
+        ],
+        capsys,
+    )
+    assert code == 2 and "no data file" in err
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"junk")
+    code, _, err = run(
+        ["decoder-train", "--data", str(bad), "--decoder", "wiener", "--out", str(tmp_path / "m.npz")], capsys
+    )
+    assert code == 2 and "cortexlink: error" in err
