@@ -23,11 +23,10 @@ ESC = 2 * M + 1
 NR = 2 * M + 2
 NMAG = 6
 NCTX = NMAG
-INC = 32
-LIMIT = 1 << 18
+INC = 4
+LIMIT = 1 << 16
 TABLE = 4096
-PRIOR = 2
-NLIM = 1 << 20
+PRIOR = 4.0
 H, W, PREV, AVG, NSTATE = 0, ORDER, 2 * ORDER, 2 * ORDER + 1, 2 * ORDER + 2
 
 
@@ -35,11 +34,11 @@ def new_state(n_channels: int, top: np.ndarray | None = None):
     """Fresh per-channel state: predictor, residual shapes, code counts and weights, escape counts."""
     small = np.asarray(top if top is not None else [])
     small = small[small < TABLE]
-    size = int(small.max()) + 5 if len(small) else 1
+    size = int(small.max()) + 1 if len(small) else 1
     shapes = np.ones((n_channels, NCTX, NR + 1), np.int64)
     shapes[:, :, NR] = NR
-    return (np.zeros((n_channels, NSTATE), np.int64), shapes, np.zeros((n_channels, size), np.int64),
-            np.full((n_channels, size), 256, np.int64), np.full(n_channels * 64, 2048, np.int64))
+    return (np.zeros((n_channels, NSTATE), np.int64), shapes, np.zeros((n_channels, size)),
+            np.zeros((n_channels, size)), np.full(n_channels * 64, 2048, np.int64))
 
 
 @njit(cache=True, inline="always")
@@ -62,7 +61,7 @@ def _update(st, x, e):
         st[H + j] = st[H + j - 1]
     st[H] = x - st[PREV]
     st[PREV] = x
-    st[AVG] += abs(e) * 64 - (st[AVG] >> 3)
+    st[AVG] += abs(e) * 32 - (st[AVG] >> 4)
 
 
 @njit(cache=True, inline="always")
@@ -76,15 +75,9 @@ def _ctx(st, p):
 
 
 @njit(cache=True)
-def _weights(n, w, x):
-    """Recompute the weights of the codes whose neighbourhood holds ``x`` (tables padded by 2)."""
-    for y in range(max(x - 2, 2), min(x + 3, n.shape[0] - 2)):
-        s = n[y - 2] + n[y - 1] + n[y] + n[y + 1] + n[y + 2]
-        w[y] = ((5 * n[y] + PRIOR) << 8) // (s + PRIOR)
-
-
-@njit(cache=True)
-def _learn(r, n, w, x, j, dnl):
+def _learn(r, n, en, fr, x, j, base, dnl, z):
+    """Count the coded residual; for the code weights add the observed code and the model's
+    expectation of every code before weighting (weight = observed / expected)."""
     r[j] += INC
     r[NR] += INC
     if r[NR] > LIMIT:
@@ -93,28 +86,33 @@ def _learn(r, n, w, x, j, dnl):
             r[i] = (r[i] + 1) >> 1
             t += r[i]
         r[NR] = t
-    if dnl:
-        n[x + 2] += 1
-        if n[x + 2] > NLIM:
-            for i in range(n.shape[0]):
-                n[i] >>= 1
-            for i in range(2, n.shape[0] - 2):
-                _weights(n, w, i)
-        _weights(n, w, x + 2)
+    if dnl and j != ESC:
+        n[x] += 1.0
+        for q in range(2 * M + 1):
+            if fr[q]:
+                en[base - M + q] += r[q] / z
 
 
 @njit(cache=True)
-def _freqs(r, w, base, top, dnl, fr):
-    """Frequencies of the candidate codes ``base - M .. base + M`` into ``fr``; returns their sum."""
-    tot = 0
+def _freqs(r, n, en, base, top, dnl, fr):
+    """Frequencies of the candidate codes ``base - M .. base + M`` into ``fr``: the residual shape
+    times the code weight, rescaled to the shape's mass. Returns (their sum, the weighted mass)."""
+    zr, zw = 0, 0.0
     for j in range(2 * M + 1):
         y = base - M + j
-        if y < 0 or y > top:
-            fr[j] = 0
-        else:
-            fr[j] = max((r[j] * w[y + 2]) >> 10, 1) if dnl else r[j]
-        tot += fr[j]
-    return tot
+        fr[j] = 0 if y < 0 or y > top else r[j]
+        zr += fr[j]
+        if dnl and fr[j]:
+            zw += r[j] * ((n[y] + PRIOR) / (en[y] + PRIOR))
+    if not dnl:
+        return zr, 1.0
+    tot, k = 0, zr / zw
+    for j in range(2 * M + 1):
+        if fr[j]:
+            y = base - M + j
+            fr[j] = max(np.int64(r[j] * ((n[y] + PRIOR) / (en[y] + PRIOR)) * k), 1)
+            tot += fr[j]
+    return tot, zw
 
 
 @njit(cache=True)
@@ -123,13 +121,13 @@ def encode(k, top, st, shapes, n, w, esc, out):
     e = rc.enc_init()
     fr = np.empty(2 * M + 1, np.int64)
     for c in range(k.shape[0]):
-        s, dnl = st[c], top[c] < n.shape[1] - 4
+        s, dnl = st[c], top[c] < n.shape[1]
         for i in range(k.shape[1]):
             x = np.int64(k[c, i])
             p = _predict(s, top[c])
             base = (p + (1 << (FRAC - 1))) >> FRAC
             r = shapes[c, _ctx(s, p)]
-            tot = _freqs(r, w[c], base, top[c], dnl, fr)
+            tot, z = _freqs(r, n[c], w[c], base, top[c], dnl, fr)
             j = x - base + M
             if 0 <= j <= 2 * M:
                 cum = 0
@@ -140,7 +138,7 @@ def encode(k, top, st, shapes, n, w, esc, out):
                 j = ESC
                 rc.enc(e, out, tot, r[ESC], tot + r[ESC])
                 ef.put_u(e, out, esc, c * 64, 2 * (x - base) if x > base else 2 * (base - x) - 1)
-            _learn(r, n[c], w[c], x, j, dnl)
+            _learn(r, n[c], w[c], fr, x, j, base, dnl, z)
             _update(s, x, x - base)
     return rc.enc_flush(e, out)
 
@@ -151,12 +149,12 @@ def decode(buf, start, top, st, shapes, n, w, esc, k):
     d = rc.dec_init(buf, start)
     fr = np.empty(2 * M + 1, np.int64)
     for c in range(k.shape[0]):
-        s, dnl = st[c], top[c] < n.shape[1] - 4
+        s, dnl = st[c], top[c] < n.shape[1]
         for i in range(k.shape[1]):
             p = _predict(s, top[c])
             base = (p + (1 << (FRAC - 1))) >> FRAC
             r = shapes[c, _ctx(s, p)]
-            tot = _freqs(r, w[c], base, top[c], dnl, fr)
+            tot, z = _freqs(r, n[c], w[c], base, top[c], dnl, fr)
             v = rc.dec_target(d, tot + r[ESC])
             if v >= tot:
                 rc.dec_update(d, buf, tot, r[ESC])
@@ -172,6 +170,6 @@ def decode(buf, start, top, st, shapes, n, w, esc, k):
             if x < 0 or x > top[c] or d[3]:
                 return False
             k[c, i] = x
-            _learn(r, n[c], w[c], x, j, dnl)
+            _learn(r, n[c], w[c], fr, x, j, base, dnl, z)
             _update(s, x, x - base)
     return True
