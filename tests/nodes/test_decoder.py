@@ -98,3 +98,14 @@ def test_bad_settings():
 def test_calibrating_without_labels_is_refused_at_setup():
     with pytest.raises(NodeError, match="intended"):
         make_node(DecoderNode, {}, SPEC, connect_feedback=False)
+
+
+def test_gru_is_a_parameter_away():
+    params = {"hidden": 16, "epochs": 3, "window": 40, "burn_in": 5, "batch_size": 8, "threads": 1}
+    node = make_node(DecoderNode, {"decoder": "gru", "params": params, "calibration_s": 4.0}, SPEC)
+    monkey = Monkey()
+    _run(node, monkey, 400)
+    _wait_live(node)
+    dec, want, live = _run(node, monkey, 100, start=400)
+    assert live.all() and type(node.model).__name__ == "GRUDecoder"
+    assert np.isfinite(dec).all() and dec.std(axis=1).min() > 0

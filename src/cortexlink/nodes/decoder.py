@@ -13,6 +13,7 @@ meanwhile, so nothing backs up), then decodes every bin with ``step``.
 from __future__ import annotations
 
 import importlib
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,6 +106,7 @@ class DecoderNode(Node):
                                 "'intended' feedback input (e.g. to the cursor task's intended velocity) "
                                 "or load a trained decoder with model_path")
             self.model = make_decoder(s.decoder, s.params)
+        _one_step_thread()
         spec = self.context.input_specs.get("in")
         if spec is not None:
             self._allocate(spec.n_channels, spec.sample_rate)
@@ -188,6 +190,15 @@ class DecoderNode(Node):
     def shutdown(self) -> None:
         if self._fit_thread is not None:
             self._fit_thread.join(timeout=5.0)
+
+
+def _one_step_thread() -> None:
+    """A recurrent decoder's per-bin step is tiny: on one intra-op thread it takes ~100 us, while
+    torch's default pool (one thread per core) makes it wait on the other nodes' cores. Fitting
+    uses the decoder's own ``threads`` parameter and restores this afterwards."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
 
 
 def _warm_up(model: Any, n_features: int) -> None:
