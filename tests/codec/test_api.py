@@ -198,3 +198,10 @@ def test_engine_failure_on_a_checksummed_block_is_corrupt_data(monkeypatch, smal
     monkeypatch.setattr(api._engine(), "decode_block", broken)
     with pytest.raises(CorruptDataError, match="IndexError"):
         decompress(packed)
+
+    def buggy(*args):  # a programming error is not reported as damaged data
+        raise AttributeError("no attribute 'table'")
+
+    monkeypatch.setattr(api._engine(), "decode_block", buggy)
+    with pytest.raises(AttributeError):
+        decompress(packed)

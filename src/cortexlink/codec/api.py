@@ -135,9 +135,7 @@ class CompressedReader:
             return np.frombuffer(payload, dtype="<i2").reshape(n_ch, n).astype(np.int16)
         try:
             out = _engine().decode_block(payload, n_ch, n, block.method)
-        except CorruptDataError:
-            raise
-        except Exception as exc:
+        except container.DATA_ERRORS as exc:
             raise CorruptDataError(f"compressed block {block.index} does not decode "
                                    f"({type(exc).__name__}: {exc}); the file is damaged") from exc
         if out.shape != (n_ch, n):

@@ -31,6 +31,8 @@ MAX_CHANNELS = 1 << 16
 MAX_BLOCK_VALUES = 1 << 26
 
 WAV, WAV_STD, TRAILER, RATE_F64, GAIN, T0 = (1 << i for i in range(6))
+# what a payload that passed its CRC but was never written by the engine can make a decoder raise
+DATA_ERRORS = (ValueError, IndexError, KeyError, OverflowError, ZeroDivisionError, EOFError, struct.error)
 
 
 @dataclass

@@ -13,7 +13,7 @@ import zlib
 
 import numpy as np
 
-from cortexlink.codec.container import MAX_BLOCK_VALUES, MAX_CHANNELS, ByteReader, varint_bytes
+from cortexlink.codec.container import DATA_ERRORS, MAX_BLOCK_VALUES, MAX_CHANNELS, ByteReader, varint_bytes
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import CorruptDataError, InvalidDataError, InvalidParameterError
 from cortexlink.core.recording import Recording
@@ -117,9 +117,7 @@ class Decoder:
             raise CorruptDataError(f"frame at byte {pos} fails its CRC32 check; the stream is damaged")
         try:
             out = self._engine.decode(payload, n)
-        except CorruptDataError:
-            raise
-        except Exception as exc:
+        except DATA_ERRORS as exc:
             raise CorruptDataError(f"frame at byte {pos} does not decode ({type(exc).__name__}: {exc}); "
                                    "the stream is damaged") from exc
         if out.shape != (self.n_channels, n):
