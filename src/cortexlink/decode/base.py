@@ -133,6 +133,7 @@ class Decoder(ABC):
 
     @classmethod
     def _from_file(cls, path: str | Path, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Decoder:
+        cls._check_requirements()
         try:
             dec = cls(**meta["params"])
             extra = meta["extra"]
@@ -145,6 +146,10 @@ class Decoder(ABC):
             ) from None
         dec.reset()
         return dec
+
+    @classmethod
+    def _check_requirements(cls) -> None:
+        """Raise a clear error if an optional dependency this kind needs is missing."""
 
     def clone(self) -> Decoder:
         """An unfitted decoder with the same parameters (used by cross-validation and recalibration)."""

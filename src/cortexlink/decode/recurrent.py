@@ -115,6 +115,10 @@ class RecurrentDecoder(Decoder):
         self.features = FeatureTransform(sqrt, smooth, zscore, pca)
         self.history: list[tuple[float, float]] = []
 
+    @classmethod
+    def _check_requirements(cls) -> None:
+        import_torch()
+
     def params(self) -> dict[str, Any]:
         return {
             "hidden": self.hidden,
