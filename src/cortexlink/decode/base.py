@@ -150,6 +150,7 @@ class Decoder(ABC):
     @classmethod
     def _check_requirements(cls) -> None:
         """Raise a clear error if an optional dependency this kind needs is missing."""
+        return None
 
     def clone(self) -> Decoder:
         """An unfitted decoder with the same parameters (used by cross-validation and recalibration)."""
