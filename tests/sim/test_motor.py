@@ -154,3 +154,20 @@ def test_bad_chunk_and_task_refused():
         next(sim.stream(chunk_ms=0.0))
     with pytest.raises(InvalidParameterError, match="unknown task"):
         MotorSimulator(PopulationConfig(n_channels=2), task="juggling")
+
+
+class _Nothing:
+    """A signal source that changes nothing."""
+
+    def rate_gain(self, start_period, n_periods):
+        return None
+
+    def render(self, start_sample, signal_uv):
+        return None
+
+
+def test_a_source_that_changes_nothing_leaves_the_data_alone():
+    plain = MotorSimulator(PopulationConfig(n_channels=5, gain_uv=0.2), seed=6)
+    with_source = MotorSimulator(PopulationConfig(n_channels=5, gain_uv=0.2), seed=6)
+    with_source.add_source(_Nothing())
+    np.testing.assert_array_equal(plain.read(9000), with_source.read(9000))
