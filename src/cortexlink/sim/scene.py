@@ -89,7 +89,7 @@ class SceneSimulator:
             self.simulators[fault.site].add_source(FaultSource(fault, config.sample_rate, config.gain_uv))
             self.truth.faults.append(fault)
 
-    def set_intended_velocity(self, velocity) -> None:
+    def set_intended_velocity(self, velocity: np.ndarray | tuple[float, float] | None) -> None:
         """Closed loop for the whole subject: every site's units follow this velocity (None: the task)."""
         for sim in self.simulators.values():
             sim.set_intended_velocity(velocity)
