@@ -11,7 +11,9 @@ def _check(v: np.ndarray) -> tuple:
     fit = lattice.learn(v)
     assert fit is not None
     step, offsets, split, codes = fit
-    np.testing.assert_array_equal(lattice.table(step, offsets, split, int(codes.max()) + 1)[codes], v)
+    np.testing.assert_array_equal(lattice.values(codes, step, *offsets, split), v)
+    k, ok = lattice.codes(v, step, *offsets, split)
+    assert ok.all() and np.array_equal(k, codes)
     return fit
 
 

@@ -1,10 +1,10 @@
 """Compression engine: int16 ``(n_channels, n_samples)`` blocks to compact payloads and back.
 
-A block payload starts with a method byte: 0 = raw little-endian int16 (used whenever coding would
-not pay), 1 = coded. A coded payload holds one lattice map per channel (see ``lattice``) and then
-one range-coded stream of the lattice codes of all channels, channel after channel, each starting
-from fresh adaptive state so that blocks decode independently. Streams carry the adaptive state
-across chunks instead and code the int16 values themselves.
+A block payload starts with a method byte: 0 = raw little-endian int16 (whenever coding would not
+pay), 1 = coded: one lattice map per channel (see ``lattice``), then one range-coded stream of the
+codes of all channels, channel after channel, from fresh adaptive state so blocks decode alone.
+A stream chunk starts with 0 (maps unchanged) or 1 (new maps follow; adaptive state restarts)
+and carries the adaptive state across chunks; its maps are learned from the values seen so far.
 """
 
 from __future__ import annotations
@@ -18,9 +18,12 @@ from cortexlink.core.errors import CorruptDataError, InvalidDataError, InvalidPa
 
 LEVELS = ("fast", "max")
 _KERNELS = {"fast": engine_fast, "max": engine_max}
-_LATTICE = struct.Struct("<dddHH")
-_IDENTITY_TOP = 65535
+_MAP = struct.Struct("<dddHH")  # step, offset below zero, offset from zero, split code, top code
+_IDENTITY = (1.0, -32768.0, -32768.0, 32768.0)
 _MAX_SAMPLES_PER_BYTE = 1 << 15  # no payload codes more densely; bounds allocation on damaged input
+_PROVISIONAL_CHUNKS = 64  # a stream relearns identity-mapped channels with few values this long
+_MIN_VALUES = 24  # distinct values a stream channel needs before its lattice is learned
+_COUNT = struct.Struct("<I")
 
 
 def _kernel(level: str):
@@ -29,18 +32,68 @@ def _kernel(level: str):
     return _KERNELS[level]
 
 
-def _check(data: np.ndarray) -> np.ndarray:
+def _check(data: np.ndarray, n_channels: int | None = None) -> np.ndarray:
     arr = np.asarray(data)
-    if arr.ndim != 2 or arr.dtype != np.int16:
+    if arr.ndim != 2 or arr.dtype != np.int16 or (n_channels is not None and arr.shape[0] != n_channels):
         raise InvalidDataError(
-            f"the codec takes int16 arrays of shape (n_channels, n_samples), got {arr.dtype} {arr.shape}; "
-            "convert the samples to int16 ADC counts first"
+            f"the codec takes int16 arrays of shape ({n_channels or 'n_channels'}, n_samples), got "
+            f"{arr.dtype} {arr.shape}; convert the samples to int16 ADC counts of every channel first"
         )
     return np.ascontiguousarray(arr)
 
 
-def _out_buffer(n: int) -> np.ndarray:
-    return np.empty(3 * n + 64, np.uint8)
+def _pack(maps: np.ndarray, top: np.ndarray) -> bytes:
+    out = bytearray()
+    for m, t in zip(maps, top, strict=True):
+        out += b"\x00" if tuple(m) == _IDENTITY else b"\x01" + _MAP.pack(*m[:3], int(m[3]), int(t))
+    return bytes(out)
+
+
+def _unpack(payload: bytes, pos: int, n_ch: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Per-channel maps ``(step, off0, off1, split)`` and top codes, and where the coded stream starts."""
+    maps, top = np.tile(_IDENTITY, (n_ch, 1)), np.full(n_ch, 65535, np.int64)
+    for c in range(n_ch):
+        if pos >= len(payload) or payload[pos] > 1:
+            raise CorruptDataError("codec payload: channel map is truncated or of unknown kind")
+        pos += 1
+        if payload[pos - 1]:
+            if pos + _MAP.size > len(payload):
+                raise CorruptDataError("codec payload: lattice map is truncated")
+            *maps[c], top[c] = _MAP.unpack_from(payload, pos)
+            pos += _MAP.size
+            if not (np.isfinite(maps[c]).all() and 0 < maps[c, 0] < 1e6 and np.abs(maps[c, 1:3]).max() < 1e6):
+                raise CorruptDataError("codec payload: lattice map holds impossible numbers")
+    return maps, top, pos
+
+
+def _reset(kern, state: list, top: np.ndarray, channels: list[int]) -> None:
+    """Fresh adaptive state for ``channels`` (all of them if the state's shape must change)."""
+    fresh = kern.new_state(len(channels), top[channels])
+    if any(a.size * len(channels) != f.size * len(top) for a, f in zip(state, fresh, strict=True)):
+        state[:] = kern.new_state(len(top), top)
+        return
+    for a, f in zip(state, fresh, strict=True):
+        a.reshape(len(top), -1)[channels] = f.reshape(len(channels), -1)
+
+
+def _values(codes: np.ndarray, maps: np.ndarray) -> np.ndarray:
+    v = lattice.values(codes, *(maps[:, i:i + 1] for i in range(4)))
+    return np.clip(v, -32768, 32767).astype(np.int16)
+
+
+def _run(kern, codes: np.ndarray, top: np.ndarray, state: tuple, per_sample: int = 3) -> bytes:
+    out = np.empty(per_sample * codes.size + 64, np.uint8)
+    size = kern.encode(codes, top, *state, out)
+    return out[:size].tobytes() if size <= len(out) else b"\xff" * len(out)
+
+
+def _decode(kern, payload: bytes, pos: int, top: np.ndarray, state: tuple, n_ch: int, n: int) -> np.ndarray:
+    if n_ch * n > _MAX_SAMPLES_PER_BYTE * len(payload):
+        raise CorruptDataError(f"codec payload of {len(payload)} bytes cannot hold {n_ch} x {n} samples")
+    codes = np.empty((n_ch, n), np.int32)
+    if not kern.decode(np.frombuffer(payload, np.uint8), pos, top, *state, codes):
+        raise CorruptDataError("codec payload does not decode; the data is damaged")
+    return codes
 
 
 def encode_block(data: np.ndarray, level: str = "max") -> bytes:
@@ -48,49 +101,17 @@ def encode_block(data: np.ndarray, level: str = "max") -> bytes:
     kern = _kernel(level)
     data = _check(data)
     n_ch, n = data.shape
-    if n == 0 or n_ch == 0:
+    if n == 0:
         return b""
-    codes = np.empty((n_ch, n), np.int32)
-    top = np.full(n_ch, _IDENTITY_TOP, np.int64)
-    head = bytearray(b"\x01")
+    codes = data.astype(np.int32) + 32768
+    maps, top = np.tile(_IDENTITY, (n_ch, 1)), np.full(n_ch, 65535, np.int64)
     for c in range(n_ch):
         fit = lattice.learn(data[c])
-        if fit is None:
-            head.append(0)
-            codes[c] = data[c].astype(np.int32) + 32768
-        else:
-            step, offsets, split, codes[c] = fit
-            top[c] = int(codes[c].max())
-            head.append(1)
-            head += _LATTICE.pack(step, offsets[0], offsets[1], split, top[c])
-    out = _out_buffer(n_ch * n)
-    size = kern.encode(codes, top, *kern.new_state(n_ch, top), out)
-    if len(head) + size > 2 * data.size or size > len(out):
-        return b"\x00" + data.astype("<i2").tobytes()
-    return bytes(head) + out[:size].tobytes()
-
-
-def _tables(payload: bytes, n_ch: int) -> tuple[list[np.ndarray | None], np.ndarray, int]:
-    """Parse the per-channel lattice maps: (value tables, code maxima, payload offset of the stream)."""
-    pos, tables, top = 1, [], np.full(n_ch, _IDENTITY_TOP, np.int64)
-    for c in range(n_ch):
-        if pos >= len(payload) or payload[pos] > 1:
-            raise CorruptDataError("codec payload: channel map is truncated or of unknown kind")
-        pos += 1
-        if payload[pos - 1] == 0:
-            tables.append(None)
-            continue
-        if pos + _LATTICE.size > len(payload):
-            raise CorruptDataError("codec payload: lattice map is truncated")
-        step, off0, off1, split, top[c] = _LATTICE.unpack_from(payload, pos)
-        pos += _LATTICE.size
-        if not (np.isfinite([step, off0, off1]).all() and 0 < step < 1e6 and abs(off0) + abs(off1) < 1e6):
-            raise CorruptDataError("codec payload: lattice map holds impossible numbers")
-        t = lattice.table(step, (off0, off1), split, int(top[c]) + 1)
-        if t.min() < -32768 or t.max() > 32767:
-            raise CorruptDataError("codec payload: lattice map leaves the int16 range")
-        tables.append(t.astype(np.int16))
-    return tables, top, pos
+        if fit is not None:
+            maps[c], codes[c] = (fit[0], *fit[1], fit[2]), fit[3]
+            top[c] = codes[c].max()
+    payload = b"\x01" + _pack(maps, top) + _run(kern, codes, top, kern.new_state(n_ch, top))
+    return payload if len(payload) <= 2 * data.size else b"\x00" + data.astype("<i2").tobytes()
 
 
 def decode_block(payload: bytes, n_channels: int, n_samples: int, level: str) -> np.ndarray:
@@ -98,74 +119,94 @@ def decode_block(payload: bytes, n_channels: int, n_samples: int, level: str) ->
     kern = _kernel(level)
     if n_channels < 0 or n_samples < 0:
         raise CorruptDataError(f"codec block declares {n_channels} channels x {n_samples} samples")
-    total = n_channels * n_samples
-    if total == 0:
+    if n_channels * n_samples == 0:
         if payload:
             raise CorruptDataError("codec payload holds bytes for an empty block")
         return np.zeros((n_channels, n_samples), np.int16)
     if not payload or payload[0] > 1:
         raise CorruptDataError("codec payload is empty or of unknown method; the block is damaged")
     if payload[0] == 0:
-        if len(payload) != 1 + 2 * total:
-            raise CorruptDataError(f"raw codec block has {len(payload) - 1} bytes, expected {2 * total}")
+        if len(payload) != 1 + 2 * n_channels * n_samples:
+            raise CorruptDataError(f"raw block of {len(payload) - 1} bytes is not {n_channels}x{n_samples}")
         return np.frombuffer(payload, "<i2", offset=1).reshape(n_channels, n_samples).astype(np.int16)
-    if total > _MAX_SAMPLES_PER_BYTE * len(payload):
-        raise CorruptDataError(f"codec payload of {len(payload)} bytes cannot hold {total} samples")
-    tables, top, pos = _tables(payload, n_channels)
-    codes = np.empty((n_channels, n_samples), np.int32)
-    buf = np.frombuffer(payload, np.uint8)
-    if not kern.decode(buf, pos, top, *kern.new_state(n_channels, top), codes):
-        raise CorruptDataError("codec payload does not decode; the block is damaged")
-    out = np.empty((n_channels, n_samples), np.int16)
-    for c, t in enumerate(tables):
-        out[c] = (codes[c] - 32768) if t is None else t[codes[c]]
-    return out
+    maps, top, pos = _unpack(payload, 1, n_channels)
+    codes = _decode(kern, payload, pos, top, kern.new_state(n_channels, top), n_channels, n_samples)
+    return _values(codes, maps)
 
 
-class StreamEncoder:
+class _Stream:
+    def __init__(self, n_channels: int, level: str = "fast"):
+        self._kern = _kernel(level)
+        if n_channels < 1:
+            raise InvalidParameterError(f"a stream needs at least one channel, got {n_channels}")
+        self.n_channels = n_channels
+        self._maps, self._top = np.tile(_IDENTITY, (n_channels, 1)), np.full(n_channels, 65535, np.int64)
+        self._state = list(self._kern.new_state(n_channels, self._top))
+
+
+class StreamEncoder(_Stream):
     """Codes successive chunks of a live stream; adaptive state is carried from chunk to chunk."""
 
     def __init__(self, n_channels: int, level: str = "fast"):
-        self._kern = _kernel(level)
-        if n_channels < 1:
-            raise InvalidParameterError(f"a stream needs at least one channel, got {n_channels}")
-        self.n_channels = n_channels
-        self._top = np.full(n_channels, _IDENTITY_TOP, np.int64)
-        self._state = self._kern.new_state(n_channels, self._top)
-        self._out = _out_buffer(0)
+        super().__init__(n_channels, level)
+        self._seen, self._n_seen = [np.zeros(0, np.int16)] * n_channels, np.zeros(n_channels, np.int64)
+        self._chunks = 0
+
+    def _relearn(self, chunk: np.ndarray, ok: np.ndarray) -> bytes:
+        """Relearn maps where values fell off them or young identity maps; b"\x01" + the changed maps."""
+        young = (self._maps[:, 0] == 1) & (self._n_seen < _MIN_VALUES) & (self._chunks < _PROVISIONAL_CHUNKS)
+        changed = []
+        for c in np.flatnonzero(~ok | young):
+            self._seen[c] = np.union1d(self._seen[c], chunk[c])
+            self._n_seen[c] = len(self._seen[c])
+            fit = lattice.learn(self._seen[c], anchored=True) if self._n_seen[c] >= _MIN_VALUES else None
+            new = _IDENTITY if fit is None else (fit[0], *fit[1], fit[2])
+            if new != tuple(self._maps[c]):
+                self._maps[c] = new
+                self._top[c] = 65535 if fit is None else (32768 - min(fit[1])) // fit[0]
+                changed.append(c)
+        if not changed:
+            return b"\x00"
+        _reset(self._kern, self._state, self._top, changed)
+        return b"\x01" + _COUNT.pack(len(changed)) + b"".join(
+            _COUNT.pack(c) + _pack(self._maps[c:c + 1], self._top[c:c + 1]) for c in changed)
 
     def encode(self, chunk: np.ndarray) -> bytes:
         """Bytes for one chunk ``(n_channels, k)`` of int16 samples."""
-        chunk = _check(chunk)
-        if chunk.shape[0] != self.n_channels:
-            raise InvalidDataError(f"chunk has {chunk.shape[0]} channels, the stream {self.n_channels}")
+        chunk = _check(chunk, self.n_channels)
         if chunk.shape[1] == 0:
             return b""
-        if len(self._out) < 3 * chunk.size + 64:
-            self._out = _out_buffer(chunk.size)
-        size = self._kern.encode(chunk.astype(np.int32) + 32768, self._top, *self._state, self._out)
-        return self._out[:size].tobytes()
+        codes, ok = lattice.codes(chunk, *(self._maps[:, i:i + 1] for i in range(4)))
+        head = self._relearn(chunk, ok.all(axis=1))
+        self._chunks += 1
+        if head != b"\x00":
+            codes, ok = lattice.codes(chunk, *(self._maps[:, i:i + 1] for i in range(4)))
+        if not ok.all():  # cannot happen: a map is learned from values including these
+            raise InvalidDataError("stream values fall off their learned lattice")
+        return head + _run(self._kern, codes.astype(np.int32), self._top, self._state, 32)  # worst case
 
 
-class StreamDecoder:
+class StreamDecoder(_Stream):
     """Inverse of ``StreamEncoder``: feed it the chunks' bytes in order with their sample counts."""
-
-    def __init__(self, n_channels: int, level: str = "fast"):
-        self._kern = _kernel(level)
-        if n_channels < 1:
-            raise InvalidParameterError(f"a stream needs at least one channel, got {n_channels}")
-        self.n_channels = n_channels
-        self._top = np.full(n_channels, _IDENTITY_TOP, np.int64)
-        self._state = self._kern.new_state(n_channels, self._top)
 
     def decode(self, payload: bytes, n_samples: int) -> np.ndarray:
         """Samples ``(n_channels, n_samples)`` of the next chunk."""
         if n_samples == 0:
             return np.zeros((self.n_channels, 0), np.int16)
-        if n_samples < 0 or self.n_channels * n_samples > _MAX_SAMPLES_PER_BYTE * max(len(payload), 1):
-            raise CorruptDataError(f"stream chunk of {len(payload)} bytes cannot hold {n_samples} samples")
-        codes = np.empty((self.n_channels, n_samples), np.int32)
-        buf = np.frombuffer(payload, np.uint8)
-        if not self._kern.decode(buf, 0, self._top, *self._state, codes):
-            raise CorruptDataError("stream chunk does not decode; the stream is damaged")
-        return (codes - 32768).astype(np.int16)
+        if n_samples < 0 or not payload or payload[0] > 1:
+            raise CorruptDataError("stream chunk is empty or of unknown kind; the stream is damaged")
+        pos = 1
+        if payload[0] == 1:
+            if len(payload) < 1 + _COUNT.size or _COUNT.unpack_from(payload, 1)[0] > self.n_channels:
+                raise CorruptDataError("stream chunk: map update is truncated or names too many channels")
+            changed, pos = [], 1 + _COUNT.size
+            for _ in range(_COUNT.unpack_from(payload, 1)[0]):
+                if pos + _COUNT.size > len(payload) or _COUNT.unpack_from(payload, pos)[0] >= self.n_channels:
+                    raise CorruptDataError("stream chunk: map update names an unknown channel")
+                c = _COUNT.unpack_from(payload, pos)[0]
+                maps, top, pos = _unpack(payload, pos + _COUNT.size, 1)
+                self._maps[c], self._top[c] = maps[0], top[0]
+                changed.append(c)
+            _reset(self._kern, self._state, self._top, changed)
+        codes = _decode(self._kern, payload, pos, self._top, self._state, self.n_channels, n_samples)
+        return _values(codes, self._maps)

@@ -23,7 +23,7 @@ H, W, PREV, AVG, NSTATE = 0, ORDER, 2 * ORDER, 2 * ORDER + 1, 2 * ORDER + 2
 
 def new_state(n_channels: int, top: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Fresh (predictor state, bit probabilities) per channel."""
-    return np.zeros((n_channels, NSTATE), np.int64), np.full(n_channels * NCTX * 64, 2048, np.int64)
+    return np.zeros((n_channels, NSTATE), np.int64), np.full(n_channels * NCTX * 64, 2048, np.int16)
 
 
 @njit(cache=True, inline="always")
@@ -118,7 +118,7 @@ def encode(k, top, st, p, out):
                 if b >= 0:
                     bit = (t >> b) & 1
                     m = -bit
-                    q = p[row + node]
+                    q = np.int64(p[row + node])
                     bound = (rng >> 12) * q
                     low += bound & m
                     rng = bound + ((rng - 2 * bound) & m)
@@ -159,7 +159,7 @@ def decode(buf, start, top, st, p, k):
             row, sh = _ctx(s, c)
             node = 1
             for _ in range(5):
-                q = p[row + node]
+                q = np.int64(p[row + node])
                 bound = (rng >> 12) * q
                 bit = np.int64(code >= bound)
                 m = -bit

@@ -32,13 +32,11 @@ H, W, PREV, AVG, NSTATE = 0, ORDER, 2 * ORDER, 2 * ORDER + 1, 2 * ORDER + 2
 
 def new_state(n_channels: int, top: np.ndarray | None = None):
     """Fresh per-channel state: predictor, residual shapes, code counts and weights, escape counts."""
-    small = np.asarray(top if top is not None else [])
-    small = small[small < TABLE]
-    size = int(small.max()) + 1 if len(small) else 1
+    size = TABLE if top is not None and (np.asarray(top) < TABLE).any() else 1
     shapes = np.ones((n_channels, NCTX, NR + 1), np.int64)
     shapes[:, :, NR] = NR
     return (np.zeros((n_channels, NSTATE), np.int64), shapes, np.zeros((n_channels, size)),
-            np.zeros((n_channels, size)), np.full(n_channels * 64, 2048, np.int64))
+            np.zeros((n_channels, size)), np.full(n_channels * 64, 2048, np.int16))
 
 
 @njit(cache=True, inline="always")

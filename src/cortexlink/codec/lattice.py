@@ -32,22 +32,30 @@ def _offset(u: np.ndarray, k: np.ndarray, s: float) -> float:
     return float(r.max() + r.min() + 1.0) / 2 if len(u) else 0.0
 
 
-def table(step: float, offsets: tuple[float, float], split: int, n_codes: int) -> np.ndarray:
-    """Value of every code ``0..n_codes-1`` (int64): the decoder's lookup table."""
-    k = np.arange(n_codes, dtype=np.float64)
-    return np.floor(np.where(k < split, offsets[0], offsets[1]) + step * k).astype(np.int64)
+def values(k: np.ndarray, step, off0, off1, split) -> np.ndarray:
+    """Values (float64) of codes ``k``; parameters may be ``(n_channels, 1)`` columns."""
+    return np.floor(np.where(k < split, off0, off1) + step * k)
 
 
-def learn(v: np.ndarray) -> tuple[float, tuple[float, float], int, np.ndarray] | None:
-    """Return ``(step, offsets, split, codes)`` that map ``v`` exactly, or None if it is on no lattice."""
-    lut = np.bincount(v.astype(np.int64) + 32768, minlength=65536)
-    u = np.flatnonzero(lut)
+def codes(v: np.ndarray, step, off0, off1, split) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of values ``v`` under a map, and a mask of the values that the map really holds."""
+    k = np.ceil((v - np.where(v < 0, off0, off1)) / step - 1e-9)
+    return k, (values(k, step, off0, off1, split) == v) & ((k < split) == (v < 0)) & (k >= 0)
+
+
+def learn(v: np.ndarray, anchored: bool = False) -> tuple[float, tuple[float, float], int, np.ndarray] | None:
+    """Return ``(step, offsets, split, codes)`` that map ``v`` exactly, or None if it is on no lattice.
+
+    Codes count from the smallest value, or (``anchored``) from -32768 so that a stream's codes stay
+    put when later values widen the range."""
+    v, small = v.astype(np.int64), v.size < 4096  # a histogram pays off only for long inputs
+    lut = None if small else np.bincount(v + 32768, minlength=65536)
+    u, inv = np.unique(v, return_inverse=True) if small else (np.flatnonzero(lut) - 32768, None)
     d = np.diff(u)
     if len(u) < 2 or int(d.min()) < 3:
         return None
     g = int(d.min())
-    ui = u
-    u = u - 32768.0
+    u = u.astype(np.float64)
     k = np.concatenate(([0.0], np.cumsum(np.rint(d / g))))
     j = int(np.searchsorted(u, 0))
     lo, hi = g - 0.5, g + 1.5
@@ -58,10 +66,14 @@ def learn(v: np.ndarray) -> tuple[float, tuple[float, float], int, np.ndarray] |
         else:
             lo = a
     s = (lo + hi) / 2
+    if anchored:
+        k += np.floor((u[0] + 32768) / s)
     offsets = (_offset(u[:j], k[:j], s), _offset(u[j:], k[j:], s))
     split = int(k[j]) if j < len(k) else int(k[-1]) + 1
     ki = k.astype(np.int64)
-    if not np.array_equal(table(s, offsets, split, int(k[-1]) + 1)[ki], u):
+    if not np.array_equal(values(ki, s, *offsets, split), u):
         return None
-    lut[ui] = ki
-    return s, offsets, split, lut.astype(np.int32)[v.astype(np.int64) + 32768]
+    if small:
+        return s, offsets, split, ki.astype(np.int32)[inv.reshape(v.shape)]
+    lut[u.astype(np.int64) + 32768] = ki
+    return s, offsets, split, lut.astype(np.int32)[v + 32768]

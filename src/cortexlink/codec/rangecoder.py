@@ -71,14 +71,15 @@ def enc_bits(e, out, value, n):
 @njit(cache=True, inline="always")
 def enc_bit(e, out, p, i, bit):
     """Code ``bit`` with the adaptive probability ``p[i]`` (12-bit, of a zero) and update it."""
-    bound = (e[1] >> 12) * p[i]
+    q = np.int64(p[i])
+    bound = (e[1] >> 12) * q
     if bit:
         e[0] += bound
         e[1] -= bound
-        p[i] -= p[i] >> RATE
+        p[i] = q - (q >> RATE)
     else:
         e[1] = bound
-        p[i] += (4096 - p[i]) >> RATE
+        p[i] = q + ((4096 - q) >> RATE)
     if e[1] < TOP:
         e[1] <<= 8
         shift_low(e, out)
@@ -152,15 +153,16 @@ def dec_bits(d, buf, n):
 @njit(cache=True, inline="always")
 def dec_bit(d, buf, p, i):
     """Read a bit coded by ``enc_bit``."""
-    bound = (d[1] >> 12) * p[i]
+    q = np.int64(p[i])
+    bound = (d[1] >> 12) * q
     if d[0] < bound:
         d[1] = bound
-        p[i] += (4096 - p[i]) >> RATE
+        p[i] = q + ((4096 - q) >> RATE)
         bit = 0
     else:
         d[0] -= bound
         d[1] -= bound
-        p[i] -= p[i] >> RATE
+        p[i] = q - (q >> RATE)
         bit = 1
     if d[1] < TOP:
         d[1] <<= 8
