@@ -9,7 +9,9 @@ def test_center_out_reaches_targets_at_max_speed():
     task = CenterOutTask(np.random.default_rng(0), dt=1e-3, max_speed=20.0, reach_distance=8.0)
     v = task.advance(40000)
     speed = np.hypot(*v)
-    assert abs(speed.max() - 20.0) < 0.5
+    assert 18.5 < speed.max() <= 20.05
+    peaks = [speed[a:b].max() for a, b in _moving_spans(speed)]
+    assert len(peaks) >= 16 and min(peaks) < 18.0 and min(peaks) > 20.0 / 1.35
     position = np.cumsum(v, axis=1) * 1e-3
     assert np.abs(position).max() < 8.5 and np.hypot(*position).max() > 7.5
     peripheral = [(x, y) for _, x, y in task.target_events if (x, y) != (0.0, 0.0)]
@@ -18,6 +20,12 @@ def test_center_out_reaches_targets_at_max_speed():
     angles = {round(np.degrees(np.arctan2(y, x))) % 360 for x, y in peripheral[:8]}
     assert angles == {0, 45, 90, 135, 180, 225, 270, 315}
     assert (speed == 0).mean() > 0.2   # holds and reaction times
+
+
+def _moving_spans(speed):
+    moving = np.concatenate([[0], (speed > 0).astype(int), [0]])
+    edges = np.flatnonzero(np.diff(moving))
+    return list(zip(edges[::2], edges[1::2], strict=True))
 
 
 def test_pursuit_moves_continuously_towards_new_targets():

@@ -34,12 +34,14 @@ class Task:
 
 
 class CenterOutTask(Task):
-    """Centre-out-and-back reaching to ``n_targets`` targets at ``reach_distance`` cm."""
+    """Centre-out-and-back reaching to ``n_targets`` targets at ``reach_distance`` cm; each reach
+    lasts ``slowdown`` (drawn per reach) times the fastest one, whose peak speed is max_speed."""
 
     def __init__(self, rng: np.random.Generator, dt: float, max_speed: float = 20.0,
                  reach_distance: float = 8.0, n_targets: int = 8,
                  reaction_s: tuple[float, float] = (0.2, 0.4),
-                 hold_s: tuple[float, float] = (0.3, 0.5)) -> None:
+                 hold_s: tuple[float, float] = (0.3, 0.5),
+                 slowdown: tuple[float, float] = (1.0, 1.3)) -> None:
         super().__init__(dt, max_speed)
         self._rng = rng
         self.reach_distance = float(reach_distance)
@@ -47,10 +49,9 @@ class CenterOutTask(Task):
         self._targets = self.reach_distance * np.stack([np.cos(angles), np.sin(angles)], axis=1)
         self._reaction = reaction_s
         self._hold = hold_s
-        # minimum-jerk reach whose peak speed is max_speed: peak = 1.875 * D / T
-        self._reach_periods = max(2, int(round(1.875 * self.reach_distance / self.max_speed / self.dt)))
-        s = (np.arange(self._reach_periods) + 0.5) / self._reach_periods
-        self._profile = 30.0 * s**2 * (1 - s) ** 2 / (self._reach_periods * self.dt)   # x D gives speed
+        # minimum-jerk reaches; the fastest (peak = 1.875 * D / T) reaches max_speed
+        self._fastest_s = 1.875 * self.reach_distance / self.max_speed
+        self._slowdown = slowdown
         self._buffer = np.zeros((2, 0))
         self._planned = 0          # periods planned (emitted + buffered)
         self._order: list[int] = []
@@ -77,11 +78,17 @@ class CenterOutTask(Task):
             react = self._periods(self._rng.uniform(*self._reaction))
             hold = self._periods(self._rng.uniform(*self._hold))
             direction = (end - start) / self.reach_distance
-            reach = direction[:, None] * (self.reach_distance * self._profile)[None, :]
+            reach = direction[:, None] * (self.reach_distance * self._profile())[None, :]
             piece = np.concatenate([np.zeros((2, react)), reach, np.zeros((2, hold))], axis=1)
             self._planned += piece.shape[1]
             parts.append(piece)
         return np.concatenate(parts, axis=1)
+
+    def _profile(self) -> np.ndarray:
+        """Speed over one reach per unit distance: minimum jerk, this reach's own duration."""
+        n = max(2, self._periods(self._fastest_s * self._rng.uniform(*self._slowdown)))
+        s = (np.arange(n) + 0.5) / n
+        return 30.0 * s**2 * (1 - s) ** 2 / (n * self.dt)
 
     def _periods(self, seconds: float) -> int:
         return max(1, int(round(seconds / self.dt)))
