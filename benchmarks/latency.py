@@ -6,8 +6,12 @@ Systems, each with one publisher process and 1, 2 or 4 subscriber processes:
   redis-py loop     - BRAND's Python pattern: XADD of the raw bytes / blocking XREAD, same redis-server
   ezmsg             - ezmsg (PyPI) low-level publisher/subscriber over its shared memory
 Latency is the subscriber's ``monotonic_ns()`` on receipt minus the publisher's just before it
-published; CPU% is process time over wall time of each process while messages flow. A second table
-compares wake-up primitives (what a waiting reader sleeps on) and the CPU of a waiting subscriber.
+published; CPU% is process time over wall time of each process while messages flow. A case that
+fails is tried once more and says so in its row.
+
+Then, in the same run: the default closed-loop graph with a GRU decoder (``latency_graph.py``:
+last sample of a bin -> decoded velocity, and every node's CPU%), and the wake-up primitives plus
+the CPU of a waiting subscriber (``latency_wake.py``). Each of those also runs on its own.
 
     python benchmarks/latency.py            # full run (a few minutes)
     python benchmarks/latency.py --quick    # short run
@@ -24,15 +28,16 @@ import sys
 import time
 from dataclasses import dataclass
 
+import latency_graph
+import latency_wake
 import numpy as np
-
-from cortexlink.graph import Node
 
 RATE = 30_000
 CHUNK = 30            # 1 ms at 30 kHz
 WARMUP = 50
 SYSTEMS = ("cortexlink shm", "cortexlink redis", "redis-py loop", "ezmsg")
 EZ_ADDR = ("127.0.0.1", 25979)
+RT_ENV = "CORTEXLINK_BENCH_RT"
 
 
 @dataclass
@@ -185,15 +190,58 @@ BODIES = {"cortexlink shm": (_cl_pub, _cl_sub), "cortexlink redis": (_cl_pub, _c
           "redis-py loop": (_rp_pub, _rp_sub), "ezmsg": (_ez_pub, _ez_sub)}
 
 
-def _quiet(target, *args):
-    """Run ``target`` with stderr silenced (peers print teardown noise)."""
-    sys.stderr = open(os.devnull, "w")  # noqa: SIM115
-    target(*args)
+def _logged(target, log_path, *args):
+    """Run ``target`` with stderr in ``log_path`` (peers print teardown noise; errors are kept)."""
+    sys.stderr = open(log_path, "w")  # noqa: SIM115
+    apply_rt_priority()
+    try:
+        target(*args)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        sys.stderr.flush()
+        raise
+
+
+def apply_rt_priority(pid: int = 0) -> None:
+    """SCHED_FIFO at the priority in $CORTEXLINK_BENCH_RT (set by --rt-priority), as BRAND runs."""
+    prio = int(os.environ.get(RT_ENV, "0"))
+    if prio:
+        os.sched_setscheduler(pid, os.SCHED_FIFO, os.sched_param(prio))
+
+
+def _last_error(paths: list[str]) -> str:
+    for path in paths:
+        try:
+            lines = [ln.strip() for ln in open(path).read().splitlines() if ln.strip()]
+        except OSError:
+            continue
+        errors = [ln for ln in lines if "Error" in ln or "Exception" in ln]
+        if errors:
+            return errors[-1][:60]
+    return ""
 
 
 # ---------------------------------------------------------------------------------------------- #
 def run_case(system: str, ch: int, n_subs: int, n: int, env: dict) -> Result:
+    """One publisher and ``n_subs`` subscribers of ``system``; tried twice if it fails."""
+    res = _run_case_once(system, ch, n_subs, n, env)
+    if res.error:
+        first = res.error
+        print(f"    failed ({first}); trying once more", flush=True)
+        again = _run_case_once(system, ch, n_subs, n, env)
+        if not again.error:
+            again.error = f"2nd try; 1st: {first}"[:90]
+            return again
+    return res
+
+
+def _run_case_once(system: str, ch: int, n_subs: int, n: int, env: dict) -> Result:
+    import tempfile
+
     res = Result(system, ch, n_subs)
+    logs = [tempfile.mktemp(prefix="cortexlink-bench-", suffix=".log") for _ in range(n_subs + 1)]
     ctx = mp.get_context("spawn")
     ready, out, go = ctx.Queue(), ctx.Queue(), ctx.Event()
     pub_body, sub_body = BODIES[system]
@@ -216,13 +264,16 @@ def run_case(system: str, ch: int, n_subs: int, n: int, env: dict) -> Result:
             import redis
 
             redis.Redis.from_url(address).delete("bench")
-    procs = [ctx.Process(target=_quiet, args=(sub_body, address, ch, n, ready, out)) for _ in range(n_subs)]
-    procs.append(ctx.Process(target=_quiet, args=(pub_body, address, ch, n, go, out)))
+    procs = [ctx.Process(target=_logged, args=(sub_body, logs[i], address, ch, n, ready, out))
+             for i in range(n_subs)]
+    procs.append(ctx.Process(target=_logged, args=(pub_body, logs[-1], address, ch, n, go, out)))
+    stage = "starting subscribers"
     try:
         for p in procs[:-1]:
             p.start()
         for _ in range(n_subs):
             ready.get(timeout=60)
+        stage = "publishing"
         procs[-1].start()
         time.sleep(0.5 if system != "ezmsg" else 1.5)  # let the publisher connect
         go.set()
@@ -239,7 +290,7 @@ def run_case(system: str, ch: int, n_subs: int, n: int, env: dict) -> Result:
         res.lat_ns = np.concatenate(lats)
         res.sub_cpu = float(np.mean(cpus))
     except Exception as exc:  # a peer that fails says so in its row
-        res.error = f"{type(exc).__name__}: {exc}"[:60] or "failed"
+        res.error = f"{type(exc).__name__} while {stage}"
     finally:
         for p in procs:
             p.join(3)
@@ -248,223 +299,13 @@ def run_case(system: str, ch: int, n_subs: int, n: int, env: dict) -> Result:
                 p.join()
         if transport is not None:
             transport.destroy()
+        if res.error:
+            codes = ",".join(str(p.exitcode) for p in procs)
+            res.error = f"{res.error} (exit codes {codes}) {_last_error(logs)}".strip()[:90]
+        for path in logs:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
     return res
-
-
-# ---------------------------------------------------------------------------------------------- #
-# wake-up primitives and the CPU of a waiting subscriber
-# ---------------------------------------------------------------------------------------------- #
-def _wake_waiter(kind, obj, n, ready, out):
-    from cortexlink.graph.futex import Futex
-
-    lat = []
-    if kind == "futex (cortexlink)":
-        import mmap
-
-        fd = os.open(obj, os.O_RDWR)
-        mm = mmap.mmap(fd, 64)
-        fx = Futex(mm, 0)
-        stamp = np.ndarray((1,), np.int64, buffer=mm, offset=8)
-        ready.put(1)
-        for _ in range(n):
-            seen = fx.value
-            while fx.value == seen:
-                fx.wait(seen, 1.0)
-            lat.append(time.monotonic_ns() - int(stamp[0]))
-    elif kind == "os.pipe + select":
-        import select
-
-        rfd = obj
-        ready.put(1)
-        for _ in range(n):
-            select.select([rfd], [], [])
-            lat.append(time.monotonic_ns() - int.from_bytes(os.read(rfd, 8), "little"))
-    else:  # multiprocessing primitives: obj = (primitive, shared stamp)
-        prim, stamp = obj
-        ready.put(1)
-        for _ in range(n):
-            if kind == "mp.Semaphore":
-                prim.acquire()
-            else:
-                prim.wait()
-                prim.clear()
-            lat.append(time.monotonic_ns() - stamp.value)
-    out.put(np.array(lat))
-
-
-def wake_latency(kind: str, n: int) -> np.ndarray:
-    ctx = mp.get_context("fork")
-    ready, out = ctx.Queue(), ctx.Queue()
-    if kind == "futex (cortexlink)":
-        import mmap
-
-        from cortexlink.graph.futex import Futex
-
-        path = f"/dev/shm/cortexlink-wake-{os.getpid()}"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        os.ftruncate(fd, 64)
-        mm = mmap.mmap(fd, 64)
-        fx, stamp = Futex(mm, 0), np.ndarray((1,), np.int64, buffer=mm, offset=8)
-        obj = path
-
-        def signal_one():
-            stamp[0] = time.monotonic_ns()
-            fx.bump()
-            fx.wake()
-    elif kind == "os.pipe + select":
-        rfd, wfd = os.pipe()
-        obj = rfd
-
-        def signal_one():
-            os.write(wfd, time.monotonic_ns().to_bytes(8, "little"))
-    else:
-        stamp = ctx.Value("q", 0, lock=False)
-        prim = ctx.Semaphore(0) if kind == "mp.Semaphore" else ctx.Event()
-        obj = (prim, stamp)
-
-        def signal_one():
-            stamp.value = time.monotonic_ns()
-            prim.release() if kind == "mp.Semaphore" else prim.set()
-    proc = ctx.Process(target=_wake_waiter, args=(kind, obj, n, ready, out))
-    proc.start()
-    ready.get(timeout=30)
-    for _ in range(n):
-        time.sleep(0.002)
-        signal_one()
-    lat = out.get(timeout=30)
-    proc.join()
-    if kind == "futex (cortexlink)":
-        os.unlink(path)
-    return lat[10:]
-
-
-def _idle_sub(address, ch, seconds, out):
-    from cortexlink.graph.transport import connect
-
-    r = connect(address).reader(_spec(ch))
-    c0, t0 = time.process_time(), time.monotonic()
-    got = 0
-    while time.monotonic() - t0 < seconds:
-        if r.read(0.1) is not None:
-            got += 1
-    out.put((100 * (time.process_time() - c0) / (time.monotonic() - t0), got))
-
-
-def waiting_cpu(transport_kind: str, env: dict, seconds: float, period_s: float | None) -> tuple[float, int]:
-    """CPU% of a subscriber waiting on a stream written every ``period_s`` (None: never)."""
-    from cortexlink.core import Chunk
-
-    if transport_kind == "shm":
-        from cortexlink.graph.shm import ShmTransport
-
-        t = ShmTransport()
-    else:
-        from cortexlink.graph.redis_transport import RedisTransport
-
-        t = RedisTransport(env["redis_url"])
-    t.create(_spec(96), 64)
-    ctx = mp.get_context("spawn")
-    out = ctx.Queue()
-    proc = ctx.Process(target=_idle_sub, args=(t.address, 96, seconds, out))
-    proc.start()
-    w = t.writer(_spec(96))
-    data = np.zeros((96, CHUNK), np.int16)
-    end = time.monotonic() + seconds + 3
-    while proc.is_alive() and time.monotonic() < end:
-        if period_s is not None:
-            w.write(Chunk(data, 0, RATE, time.monotonic_ns()))
-        time.sleep(period_s or 0.1)
-    cpu, got = out.get(timeout=30)
-    proc.join()
-    t.destroy()
-    return cpu, got
-
-
-# ---------------------------------------------------------------------------------------------- #
-# end to end in the default closed-loop graph with a GRU decoder
-# ---------------------------------------------------------------------------------------------- #
-class LiveLatencyProbe(Node):
-    """Latency of decoded bins once the decoder is live (row 2 of ``decoded`` is 1): the bin's
-    ``origin_ns`` (its last input sample's acquisition) to this node's receipt of the velocity."""
-
-    kind = "live_latency_probe"
-    outputs = ()
-
-    def setup(self) -> None:
-        self.live = np.zeros(1_000_000, np.int64)
-        self.n = 0
-
-    def process(self, inputs):
-        chunk = inputs["in"]
-        lat = time.monotonic_ns() - chunk.origin_ns
-        if chunk.data[2, -1] > 0.5 and self.n < self.live.size:
-            self.live[self.n] = lat
-            self.n += 1
-        return None
-
-    def shutdown(self) -> None:
-        if self.n:
-            p50, p99 = np.percentile(self.live[:self.n], [50, 99])
-            self.context.report({"live_bins": self.n, "p50_us": p50 / 1e3, "p99_us": p99 / 1e3,
-                                 "max_us": self.live[:self.n].max() / 1e3})
-        else:
-            self.context.report({"live_bins": 0})
-
-
-def default_graph_e2e(seconds: float, calibration_s: float, decoder: str = "gru"):
-    """Run the default graph with ``decoder`` over shm; returns the supervisor's RunResult."""
-    import tempfile
-    from pathlib import Path
-
-    import yaml
-
-    from cortexlink.graph.plan import load_plan
-    from cortexlink.graph.shm import ShmTransport
-    from cortexlink.graph.supervisor import Supervisor
-    from cortexlink.nodes import BUILTIN_NODES, DEFAULT_GRAPH
-
-    doc = yaml.safe_load(Path(DEFAULT_GRAPH).read_text())
-    for node in doc["nodes"]:
-        if node["name"] == "decoder":
-            # few epochs: the figure is the latency of decoding, not the quality of the fit
-            node["parameters"].update(decoder=decoder, calibration_s=calibration_s,
-                                      params={"epochs": 3, "patience": 1})
-            node["heartbeat_timeout"] = 120.0
-    doc["nodes"].append({"name": "LiveLatencyProbe", "module": str(Path(__file__).resolve()),
-                         "nickname": "live_probe", "inputs": {"in": "decoded"}})
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "default_gru.yaml"
-        path.write_text(yaml.safe_dump(doc, sort_keys=False))
-        plan = load_plan(path, BUILTIN_NODES)
-        transport = ShmTransport()
-        try:
-            return Supervisor(plan, transport).run(seconds)
-        finally:
-            transport.destroy()
-
-
-def print_graph_result(result, decoder: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"default graph, {decoder} decoder, shm: per-node e2e latency (us, all bins), CPU%",
-                  title_justify="left")
-    for col in ("node", "kind", "chunks in", "dropped", "e2e p50", "e2e p99", "e2e max", "CPU%"):
-        table.add_column(col, justify="left" if col in ("node", "kind") else "right")
-    for st in result.nodes:
-        h = st.histogram("e2e")
-        table.add_row(st.nickname, st.plan.kind, str(st.total_in()), str(st.total_overruns()),
-                      _fmt_us(h.percentile(50)), _fmt_us(h.percentile(99)),
-                      _fmt_us(h.max_ns if h.count else float("nan")), f"{st.cpu_percent:.1f}")
-    Console(width=160).print(table)
-    probe = next(st for st in result.nodes if st.nickname == "live_probe").reports
-    if probe.get("live_bins"):
-        print(f"last sample of a bin -> decoded velocity received downstream, {probe['live_bins']} live "
-              f"{decoder} bins: p50 {probe['p50_us']:.0f} us, p99 {probe['p99_us']:.0f} us, "
-              f"max {probe['max_us']:.0f} us (target p99 < 2000 us)")
-    else:
-        print(f"the {decoder} decoder never went live in this run ({result.reason}); no live-bin latency")
-    print(f"run stopped: {result.reason}")
 
 
 # ---------------------------------------------------------------------------------------------- #
@@ -503,7 +344,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--graph-seconds", type=float, default=None,
                         help="seconds to run the default graph with a GRU decoder (0: skip)")
     parser.add_argument("--only-graph", action="store_true", help="only the default-graph run")
+    parser.add_argument("--rt-priority", type=int, default=0, metavar="N",
+                        help="run every measured process (and redis-server) at SCHED_FIFO priority N, as "
+                             "BRAND does; needs CAP_SYS_NICE (default: normal scheduling)")
     args = parser.parse_args(argv)
+    if args.rt_priority:
+        os.environ[RT_ENV] = str(args.rt_priority)
     seconds = args.seconds or (0.6 if args.quick else 3.0)
     n = int(seconds * 1000) + WARMUP
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
@@ -516,7 +362,9 @@ def main(argv: list[str] | None = None) -> int:
     env: dict = {}
     stack = contextlib.ExitStack()
     if redis_server_available():
-        env["redis_url"] = stack.enter_context(RedisServer()).url
+        server = stack.enter_context(RedisServer())
+        apply_rt_priority(server.proc.pid)
+        env["redis_url"] = server.url
     ez_server = None
     if "ezmsg" in systems and not args.only_graph:
         try:
@@ -542,42 +390,18 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(run_case(system, ch, subs, n, env))
         if results:
             print_table(results)
+        if ez_server is not None:
+            with contextlib.suppress(Exception):  # its thread may already be gone
+                ez_server.stop()
         graph_s = args.graph_seconds if args.graph_seconds is not None else (40.0 if args.quick else 60.0)
         if graph_s > 0:
-            calib = 8.0 if args.quick else 10.0
-            print(f"  default graph with a GRU decoder: {graph_s:g} s, {calib:g} s calibration ...",
-                  flush=True)
-            print_graph_result(default_graph_e2e(graph_s, calib), "gru")
-        if args.only_graph:
-            return 0
+            latency_graph.main(["--seconds", str(graph_s), "--calibration", "8" if args.quick else "10",
+                                "--rt-priority", str(args.rt_priority)])
+        if not args.only_graph:
+            latency_wake.print_wake_tables(args.quick, env.get("redis_url"))
 
-        from rich.console import Console
-        from rich.table import Table
-
-        wake = Table(title="wake-up primitives: signal in one process -> waiter running in another (us)",
-                     title_justify="left")
-        for col in ("primitive", "p50", "p99", "max"):
-            wake.add_column(col, justify="left" if col == "primitive" else "right")
-        for kind in ("futex (cortexlink)", "os.pipe + select", "mp.Semaphore", "mp.Event"):
-            lat = wake_latency(kind, 200 if args.quick else 1000)
-            stats = (np.percentile(lat, 50), np.percentile(lat, 99), lat.max())
-            wake.add_row(kind, *(_fmt_us(v) for v in stats))
-        Console(width=160).print(wake)
-
-        idle = Table(title="CPU of a subscriber waiting for input (96 ch stream)", title_justify="left")
-        for col in ("transport", "input", "CPU%", "chunks read"):
-            idle.add_column(col, justify="left" if col in ("transport", "input") else "right")
-        secs = 2.0 if args.quick else 5.0
-        for kind in ("shm", "redis"):
-            if kind == "redis" and "redis_url" not in env:
-                continue
-            for label, period in (("none (idle)", None), ("every 10 ms (bins)", 0.01)):
-                cpu, got = waiting_cpu(kind, env, secs, period)
-                idle.add_row(kind, label, f"{cpu:.2f}", str(got))
-        Console(width=160).print(idle)
-    if ez_server is not None:
-        ez_server.stop()
-    print(f"cpu count {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}; "
+    sched = f"SCHED_FIFO {args.rt_priority}" if args.rt_priority else "normal scheduling"
+    print(f"{sched}; cpu count {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}; "
           f"{seconds:g} s of 1 kHz chunks per case after {WARMUP} warm-up chunks")
     return 0
 
