@@ -76,9 +76,18 @@ def _reset(kern, state: list, top: np.ndarray, channels: list[int]) -> None:
         a.reshape(len(top), -1)[channels] = f.reshape(len(channels), -1)
 
 
-def _values(codes: np.ndarray, maps: np.ndarray) -> np.ndarray:
-    v = lattice.values(codes, *(maps[:, i:i + 1] for i in range(4)))
-    return np.clip(v, -32768, 32767).astype(np.int16)
+def _values(codes: np.ndarray, maps: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """Samples of ``codes``: computed one by one for short chunks, looked up in a table for blocks."""
+    if codes.shape[1] < 4096:
+        v = lattice.values(codes, *(maps[:, i:i + 1] for i in range(4)))
+        return np.clip(v, -32768, 32767).astype(np.int16)
+    out = np.empty(codes.shape, np.int16)
+    for c in range(len(codes)):
+        if tuple(maps[c]) == _IDENTITY:
+            out[c] = codes[c] - 32768
+        else:
+            out[c] = np.clip(lattice.values(np.arange(top[c] + 1), *maps[c]), -32768, 32767)[codes[c]]
+    return out
 
 
 def _run(kern, codes: np.ndarray, top: np.ndarray, state: tuple, per_sample: int = 3) -> bytes:
@@ -131,7 +140,7 @@ def decode_block(payload: bytes, n_channels: int, n_samples: int, level: str) ->
         return np.frombuffer(payload, "<i2", offset=1).reshape(n_channels, n_samples).astype(np.int16)
     maps, top, pos = _unpack(payload, 1, n_channels)
     codes = _decode(kern, payload, pos, top, kern.new_state(n_channels, top), n_channels, n_samples)
-    return _values(codes, maps)
+    return _values(codes, maps, top)
 
 
 class _Stream:
@@ -209,4 +218,4 @@ class StreamDecoder(_Stream):
                 changed.append(c)
             _reset(self._kern, self._state, self._top, changed)
         codes = _decode(self._kern, payload, pos, self._top, self._state, self.n_channels, n_samples)
-        return _values(codes, self._maps)
+        return _values(codes, self._maps, self._top)
