@@ -90,6 +90,17 @@ def test_stream_chunks_decode_to_the_block_data(level):
     np.testing.assert_array_equal(np.concatenate(parts, axis=1), data)
 
 
+@pytest.mark.parametrize("level", engine.LEVELS)
+def test_stream_of_real_channels_learns_their_lattice(data_dir, level):
+    files = _neuralink(data_dir)[:8]
+    data = np.concatenate([read_wav(f).data[:, 5000:8000] for f in files])
+    enc, dec = engine.StreamEncoder(8, level), engine.StreamDecoder(8, level)
+    coded = [enc.encode(data[:, a:a + 20]) for a in range(0, 3000, 20)]
+    back = np.concatenate([dec.decode(p, 20) for p in coded], axis=1)
+    np.testing.assert_array_equal(back, data)
+    assert data.nbytes / sum(map(len, coded)) > 2.5
+
+
 def _damaged(payload: bytes, rng) -> list[bytes]:
     out = [payload[:n] for n in sorted({0, 1, 2, len(payload) // 2, len(payload) - 1})]
     for pos in rng.choice(len(payload) * 8, 60, replace=False):

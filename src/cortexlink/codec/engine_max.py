@@ -1,10 +1,10 @@
 """The ``max`` kernel: codes each lattice code directly with a distribution built for it.
 
-The probability of code ``x`` is a learned residual shape around the prediction (chosen by the
-recent residual magnitude and the prediction's fraction) times a learned weight of ``x`` itself:
-real ADCs have codes of unequal width (differential non-linearity), so some codes are hit far
-more often than their neighbours. The weight is the code's count over its neighbourhood's.
-Residuals beyond the window are escaped to the ``fast`` residual coder.
+The probability of code ``x`` is a learned residual shape around a sign-sign LMS prediction
+(chosen by the recent residual magnitude) times a learned weight of ``x`` itself: real ADCs have
+codes of unequal width (differential non-linearity), so some codes are hit far more often than
+their neighbours. The weight is the code's observed count over the count the model expected
+without weights. Residuals beyond the window are escaped to the ``fast`` residual coder.
 """
 
 from __future__ import annotations
