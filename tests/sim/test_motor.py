@@ -4,6 +4,8 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cortexlink.core import Chunk
 from cortexlink.core.errors import InvalidParameterError
@@ -52,6 +54,16 @@ def test_random_reads_equal_simulate(whole):
         parts.append(sim.read(k))
         n += k
     np.testing.assert_array_equal(np.concatenate(parts, axis=1), whole.recording.data)
+
+
+@settings(max_examples=15, deadline=None)
+@given(sizes=st.lists(st.integers(1, 2500), min_size=1, max_size=12),
+       task=st.sampled_from(["center_out", "pursuit", None]))
+def test_any_chunking_equals_whole_property(sizes, task):
+    total = sum(sizes)
+    whole = MotorSimulator(PopulationConfig(n_channels=3), seed=12, task=task).read(total)
+    sim = MotorSimulator(PopulationConfig(n_channels=3), seed=12, task=task)
+    np.testing.assert_array_equal(np.concatenate([sim.read(k) for k in sizes], axis=1), whole)
 
 
 def test_waveforms_straddling_chunk_edges_continue():
