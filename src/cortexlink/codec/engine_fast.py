@@ -1,10 +1,10 @@
 """The ``fast`` kernel: sign-sign LMS prediction and adaptive binary coding of residuals.
 
 Each channel carries its state (LMS history and weights, magnitude context, bit probabilities) in
-arrays, so a stream of chunks codes exactly as one block. A residual is zig-zagged to ``u``;
-``min(u, 31)`` is coded as five bits down a binary tree of adaptive probabilities chosen by a
-context of recent residual magnitudes, and ``u >= 31`` continues as an adaptive Elias-gamma code.
-No division anywhere, so both directions run at tens of millions of samples per second.
+arrays, so a stream of chunks codes exactly as one block. A residual's magnitude, less ``sh`` low
+bits chosen by a context of recent magnitudes, goes down a four-level binary tree of adaptive
+probabilities (15 and above continue as an adaptive Elias-gamma code); the low bits and the sign
+follow as plain bits. No division on the usual path and no calls in the hot loop.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from cortexlink.codec import rangecoder as rc
 ORDER = 4
 SHIFT = 10
 NCTX = 20
+TREE = 4
+ESC = (1 << TREE) - 1
 _LOG = np.ceil(np.log2(np.arange(2048) + 1)).astype(np.int64)  # bit length
 H, W, PREV, AVG, NSTATE = 0, ORDER, 2 * ORDER, 2 * ORDER + 1, 2 * ORDER + 2
 
@@ -59,14 +61,14 @@ def _ctx(st, c):
 @njit(cache=True)
 def put_u(e, out, p, row, u):
     """Code ``u >= 0`` with the 64 adaptive probabilities ``p[row:row + 64]``."""
-    sym = min(u, 31)
+    sym = min(u, ESC)
     node = 1
-    for b in range(4, -1, -1):
+    for b in range(TREE - 1, -1, -1):
         bit = (sym >> b) & 1
         rc.enc_bit(e, out, p, row + node, bit)
         node = 2 * node + bit
-    if sym == 31:
-        v = u - 30
+    if sym == ESC:
+        v = u - ESC + 1
         nb = 0
         while (v >> nb) > 1:
             rc.enc_bit(e, out, p, row + 32 + nb, 1)
@@ -77,23 +79,23 @@ def put_u(e, out, p, row, u):
 
 @njit(cache=True)
 def get_u(d, buf, p, row):
-    """Inverse of ``put_u`` after its five tree bits said 31 (damage sets the error flag)."""
+    """Inverse of ``put_u`` after its tree said ``ESC`` (damage sets the error flag)."""
     nb = 0
     while rc.dec_bit(d, buf, p, row + 32 + nb):
         nb += 1
         if nb > 20:
             d[3] = 1
             return 0
-    return ((1 << nb) | rc.dec_bits(d, buf, nb)) + 30
+    return ((1 << nb) | rc.dec_bits(d, buf, nb)) + ESC - 1
 
 
 @njit(cache=True)
 def get_tree(d, buf, p, row):
     """Full inverse of ``put_u`` (the slow path, for rare escapes)."""
     node = 1
-    for _ in range(5):
+    for _ in range(TREE):
         node = 2 * node + rc.dec_bit(d, buf, p, row + node)
-    return get_u(d, buf, p, row) if node == 63 else node - 32
+    return get_u(d, buf, p, row) if node == 2 * ESC + 1 else node - ESC - 1
 
 
 @njit(cache=True)
@@ -106,15 +108,15 @@ def encode(k, top, st, p, out):
         for i in range(k.shape[1]):
             x = np.int64(k[c, i])
             r = x - _predict(s, top[c])
-            u = (r << 1) ^ (r >> 63)
+            mag = abs(r)
             row, sh = _ctx(s, c)
-            t = u >> sh
-            if t >= 31:
+            t = mag >> sh
+            if t >= ESC:
                 e[0], e[1] = low, rng
                 put_u(e, out, p, row, t)
                 low, rng = e[0], e[1]
             node = 1
-            for b in range(4 if t < 31 else -1, -2, -1):  # five tree bits, then sh raw bits, inline
+            for b in range(TREE - 1 if t < ESC else -1, -3, -1):  # tree bits, low bits, sign: inline
                 if b >= 0:
                     bit = (t >> b) & 1
                     m = -bit
@@ -124,9 +126,12 @@ def encode(k, top, st, p, out):
                     rng = bound + ((rng - 2 * bound) & m)
                     p[row + node] = q + (((4096 - q) >> rc.RATE) & ~m) - ((q >> rc.RATE) & m)
                     node = 2 * node + bit
-                elif sh:
+                elif b == -1 and sh:
                     rng >>= sh
-                    low += rng * (u & ((1 << sh) - 1))
+                    low += rng * (mag & ((1 << sh) - 1))
+                elif b == -2 and mag:
+                    rng >>= 1
+                    low += rng if r < 0 else 0
                 while rng < rc.TOP:
                     rng <<= 8
                     if low < 0xFF000000 or low > rc.MASK32:
@@ -158,7 +163,7 @@ def decode(buf, start, top, st, p, k):
             pr = _predict(s, top[c])
             row, sh = _ctx(s, c)
             node = 1
-            for _ in range(5):
+            for _ in range(TREE):
                 q = np.int64(p[row + node])
                 bound = (rng >> 12) * q
                 bit = np.int64(code >= bound)
@@ -171,21 +176,27 @@ def decode(buf, start, top, st, p, k):
                     code = ((code << 8) | (buf[pos] if pos < n else 0)) & rc.MASK32
                     pos += 1
                 node = 2 * node + bit
-            u = node - 32
-            if u == 31:
+            mag = node - ESC - 1
+            if mag == ESC:
                 d[0], d[1], d[2] = code, rng, pos
-                u = get_u(d, buf, p, row)
+                mag = get_u(d, buf, p, row)
                 code, rng, pos = d[0], d[1], d[2]
-            if sh:
+            if sh:  # low bits (non-lattice data only)
                 rng >>= sh
                 v = min(code // rng, (1 << sh) - 1)
                 code -= v * rng
-                u = (u << sh) | v
+                mag = (mag << sh) | v
+            r = mag
+            for _ in range(2):
                 while rng < rc.TOP:
                     rng <<= 8
                     code = ((code << 8) | (buf[pos] if pos < n else 0)) & rc.MASK32
                     pos += 1
-            r = (u >> 1) ^ -(u & 1)
+                if mag:  # the sign
+                    rng >>= 1
+                    bit = np.int64(code >= rng)
+                    code -= rng & -bit
+                    r, mag = (mag ^ -bit) + bit, 0
             x = pr + r
             if x < 0 or x > top[c] or d[3] or pos > n:
                 return False
