@@ -35,6 +35,9 @@ def run_closed_loop(n_arrays: int, calibration_s: float, closed_loop_s: float, d
                                                    "params": params or {}}, {"in": bo["out"]})
     task, _ = chain(CursorTaskNode, {"seed": seed}, {"in": do["out"]})
     for out in src.generate():
+        if "behaviour" in out:  # what drove the simulator: the labels of the bins
+            dec.context.set_latest("intended", out["behaviour"])
+            task.context.set_latest("behaviour", out["behaviour"])
         x = {"in": car.process({"in": filt.process({"in": out["out"]})["out"]})["out"]}
         a, b = tc.process(x), sbp.process(x)
         feats = fb.process({"crossings": a["out"], "power": b["out"]}) if a and b else None
@@ -45,6 +48,5 @@ def run_closed_loop(n_arrays: int, calibration_s: float, closed_loop_s: float, d
             dec._fit_thread.join()  # without pacing the fit would otherwise outlast the run
         fed = task.process({"in": decoded["out"]})
         src.context.set_latest("velocity", fed["intended"])
-        dec.context.set_latest("intended", fed["intended"])
     task.shutdown()
     return task, dec

@@ -18,7 +18,7 @@ def _feed(node, vx, vy, live, k):
 
 
 def test_calibration_moves_on_the_ideal_path_then_decoded_velocity_drives():
-    node = make_node(CursorTaskNode, {"seed": 2, "report_every_s": 1000.0}, BINS)
+    node = make_node(CursorTaskNode, {"seed": 2, "report_every_s": 1000.0}, BINS, connect_feedback=False)
     specs = CursorTaskNode.describe_outputs(node.settings, BINS)
     assert specs["intended"].n_channels == 2 and specs["state"].n_channels == len(STATE_ROWS)
     for k in range(1000):  # 10 s of calibration: the ideal subject acquires targets
@@ -40,7 +40,7 @@ def test_calibration_moves_on_the_ideal_path_then_decoded_velocity_drives():
 
 
 def test_a_dead_decoder_acquires_nothing_and_scores_badly():
-    node = make_node(CursorTaskNode, {"seed": 0, "timeout_s": 1.0}, BINS)
+    node = make_node(CursorTaskNode, {"seed": 0, "timeout_s": 1.0}, BINS, connect_feedback=False)
     rng = np.random.default_rng(0)
     for k in range(500):
         _feed(node, *rng.normal(0, 5, 2), 1.0, k)
@@ -58,3 +58,22 @@ def test_several_bins_per_chunk_and_bad_input():
         node.process({"in": Chunk(np.zeros((2, 1), np.float32), 4, 100.0, 5)})
     with pytest.raises(GraphError, match="workspace"):
         CursorTaskNode.make_settings({"target_distance": 20.0})
+
+
+def test_decoded_velocity_is_scored_against_the_behaviour_that_drove_each_bin():
+    node = make_node(CursorTaskNode, {"seed": 1}, BINS)
+    rng = np.random.default_rng(0)
+    truth = rng.normal(0, 10, size=(2, 300)).astype(np.float32)
+    for k in range(300):
+        # the behaviour stream repeats recent blocks; here one block = one bin
+        lo = max(0, k - 7)
+        node.context.set_latest("behaviour", Chunk(truth[:, lo:k + 1], lo, 100.0))
+        if k % 50 == 0:
+            node.context.set_latest("behaviour", Chunk(truth[:, lo:k + 1], lo, 100.0))
+        _feed(node, truth[0, k], truth[1, k], 1.0, k)  # decoded == the velocity that drove the bin
+    s = node.summary()
+    assert s["velocity_r2"] == pytest.approx(1.0) and node.unlabelled == 0
+    node2 = make_node(CursorTaskNode, {"seed": 1}, BINS)
+    node2.context.set_latest("behaviour", Chunk(truth[:, 290:300], 290, 100.0))
+    _feed(node2, 1.0, 1.0, 1.0, 5)  # bin 5's label was never seen: not scored
+    assert node2.unlabelled == 1 and node2.pairs.n == 0

@@ -101,7 +101,7 @@ def test_calibrating_without_labels_is_refused_at_setup():
 
 
 def test_gru_is_a_parameter_away():
-    params = {"hidden": 16, "epochs": 3, "window": 40, "burn_in": 5, "batch_size": 8, "threads": 1}
+    params = {"hidden": 8, "epochs": 2, "window": 30, "burn_in": 5, "batch_size": 8, "threads": 1}
     node = make_node(DecoderNode, {"decoder": "gru", "params": params, "calibration_s": 4.0}, SPEC)
     monkey = Monkey()
     _run(node, monkey, 400)

@@ -20,18 +20,19 @@ def test_default_graph_is_valid_as_shipped():
 def test_default_graph_runs_and_decoded_velocity_follows_intention():
     # the default graph with a short calibration, 10 ms chunks and one array, light enough for a
     # busy test machine
-    text = default_graph_text(calibration_s=4.0, rms_s=0.5, chunk_ms=10.0, n_arrays=1)
+    text = default_graph_text(calibration_s=3.0, rms_s=0.3, chunk_ms=10.0, n_arrays=1)
     plan = plan_graph(parse_graph(text, "default-short.yaml"), BUILTIN_NODES)
     transport = ShmTransport()
     try:
-        result = Supervisor(plan, transport).run(12.0)
+        result = Supervisor(plan, transport).run(8.0)
     finally:
         transport.destroy()
     assert not result.failed, result.reason
     nodes = {s.nickname: s for s in result.nodes}
     task, decoder, probe = nodes["task"].reports, nodes["decoder"].reports, nodes["e2e"].reports
-    assert decoder["calibration_bins"] == 400
-    assert task["closed_loop_s"] > 2.0
+    chunks = nodes["monkey"].chunks_out
+    assert decoder.get("calibration_bins") == 300, f"never calibrated ({chunks} chunks simulated)"
+    assert task["closed_loop_s"] > 2.0, task
     assert task["velocity_corr"] > 0.5
     assert task["targets_acquired"] >= 1
-    assert probe["chunks"] > 500 and probe["p50_us"] > 0
+    assert probe["chunks"] > 400 and probe["p50_us"] > 0

@@ -24,7 +24,8 @@ def test_sim_source_stacks_arrays_in_numbered_chunks():
     node = make_node(SimSource, {**SMALL, "duration_s": 0.012})
     spec = SimSource.describe_outputs(node.settings, {})["out"]
     assert (spec.n_channels, spec.sample_rate, spec.dtype, spec.chunk_samples) == (16, 30000.0, "int16", 30)
-    chunks = [o["out"] for o in node.generate()]
+    outs = list(node.generate())
+    chunks = [o["out"] for o in outs]
     assert len(chunks) == 12
     assert [c.start_sample for c in chunks] == [30 * i for i in range(12)]
     assert all(c.data.shape == (16, 30) and c.data.dtype == np.int16 and c.data.flags.c_contiguous
@@ -35,6 +36,12 @@ def test_sim_source_stacks_arrays_in_numbered_chunks():
     got = np.concatenate([c.data for c in chunks], axis=1)
     np.testing.assert_array_equal(got[:8], ref)
     assert not np.array_equal(got[8:], ref)
+    # the behaviour stream: one column per 5 ms block, published with the block's first chunk
+    behaviour = [o["behaviour"] for o in outs if "behaviour" in o]
+    assert [i for i, o in enumerate(outs) if "behaviour" in o] == [0, 5, 10]
+    assert [(b.start_sample, b.data.shape, b.sample_rate) for b in behaviour] == [
+        (0, (2, 1), 200.0), (0, (2, 2), 200.0), (0, (2, 3), 200.0)]
+    assert not np.asarray([b.data for b in behaviour[-1:]]).any()  # nothing drives the units: still
 
 
 def test_feedback_velocity_drives_every_array_from_the_next_block():
@@ -43,13 +50,15 @@ def test_feedback_velocity_drives_every_array_from_the_next_block():
     next(gen)
     assert node.velocity_updates == 1 - 1  # no feedback yet
     node.context.set_latest("velocity", Chunk(np.array([[12.0], [-3.0]], np.float32), 0, 100.0))
-    for _ in range(5):
-        next(gen)
+    outs = [next(gen) for _ in range(5)]   # block 1 is made after chunk 2, with the feedback
     assert node.velocity_updates == 1
     for sim in node.arrays:
         np.testing.assert_allclose(sim.current_velocity, [12.0, -3.0])
+    behaviour = outs[-1]["behaviour"]       # published with block 1's first chunk
+    np.testing.assert_allclose(behaviour.data, [[0.0, 12.0], [0.0, -3.0]])
+    assert behaviour.start_sample == 0
     node.context.set_latest("velocity", Chunk(np.array([[np.nan], [1.0]], np.float32), 1, 100.0))
-    for _ in range(5):
+    for _ in range(4):
         next(gen)
     assert node.velocity_updates == 1  # a non-finite velocity is ignored
 

@@ -6,7 +6,10 @@ intended velocity; once the decoder is live the cursor integrates the decoded ve
 bin it writes the subject's intended velocity (towards the target) on ``intended``, which goes
 back to the simulator as its behaviour and to the decoder as calibration labels, and the task
 state on ``state``. It reports targets per minute, time to target and R^2 / correlation of
-decoded vs intended velocity over the closed-loop part.
+decoded vs intended velocity over the closed-loop part. The intended velocity each decoded bin
+is compared with is the one that drove the simulator while that bin was recorded, read from the
+optional feedback input ``behaviour`` (the simulator's behaviour stream); without it, the
+intention the task last sent out.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import InvalidDataError
 from cortexlink.core.streamspec import StreamSpec
 from cortexlink.graph.node import Node
+from cortexlink.nodes._labels import LabelHistory, bin_middle_s
 from cortexlink.sim.cursor_task import CursorTask, CursorTaskConfig, r_squared
 
 _D = CursorTaskConfig  # defaults come from the task's own config
@@ -65,6 +69,7 @@ class CursorTaskNode(Node):
     """Targets, acquisition and hold; integrates decoded velocity; feeds back intended velocity."""
 
     kind = "cursor_task"
+    feedback_inputs = ("behaviour",)
     outputs = ("intended", "state")
 
     @dataclass
@@ -97,6 +102,8 @@ class CursorTaskNode(Node):
     def setup(self) -> None:
         self.task = CursorTask(self.settings.task_config(), seed=self.settings.seed)
         self.pairs = VelocityPairs()
+        self._labels = LabelHistory() if "behaviour" in self.context.feedback_specs else None
+        self.unlabelled = 0
         self.live = False
         self.calibration_s = 0.0
         self._intended = self.task.intended_velocity()
@@ -114,6 +121,9 @@ class CursorTaskNode(Node):
         intended = np.empty((2, n), dtype=np.float32)
         state = np.empty((len(STATE_ROWS), n), dtype=np.float32)
         task = self.task
+        labels = self._labels
+        if labels is not None:
+            labels.add(self.context.latest("behaviour"))
         for k in range(n):
             dvx, dvy, live = float(data[0, k]), float(data[1, k]), data[2, k] > 0.5
             ivx, ivy = self._intended  # what the subject intended while this bin was recorded
@@ -123,7 +133,11 @@ class CursorTaskNode(Node):
                 task.reset_metrics()
                 self.context.info(f"closed-loop control from t = {task.time_s:.2f} s")
             if live:
-                self.pairs.add(dvx, dvy, ivx, ivy)
+                truth = (ivx, ivy) if labels is None else labels.at(bin_middle_s(chunk, k))
+                if truth is None:
+                    self.unlabelled += 1
+                else:
+                    self.pairs.add(dvx, dvy, truth[0], truth[1])
                 task.step(dvx, dvy, dt)
             else:
                 task.step(ivx, ivy, dt)

@@ -1,13 +1,15 @@
 """``decoder``: any cortexlink decoder, loaded from a file or calibrated on an open-loop block.
 
-Input: binned features ``(n_features, n_bins)`` per chunk. Feedback ``intended``: the subject's
-intended velocity (the cursor task's output), read as "latest value" and used as the labels of
-calibration. Output ``out``: rows ``vx, vy, live`` per bin; ``live`` is 0 while calibrating (the
-velocity rows are 0 then) and 1 once the decoder drives the cursor.
+Input: binned features ``(n_features, n_bins)`` per chunk. Feedback ``intended``: the intended
+velocity in force while each bin was recorded, on its own time base: the simulator's
+``behaviour`` stream (a column per block, indexed by time; see ``cortexlink.nodes._labels``).
+Each bin is labelled with the column covering its middle; a bin whose label was not seen is left
+out. Output ``out``: rows ``vx, vy, live`` per bin; ``live`` is 0 while calibrating (the velocity
+rows are 0 then) and 1 once the decoder drives the cursor.
 
-Calibration collects ``calibration_s`` seconds of features with the intended velocity at the
-time of each bin, fits the decoder on a background thread (the node keeps consuming its input
-meanwhile, so nothing backs up), then decodes every bin with ``step``.
+Calibration collects ``calibration_s`` seconds of labelled bins, fits the decoder on a background
+thread (the node keeps consuming its input meanwhile, so nothing backs up), then decodes every
+bin with ``step``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import CortexlinkError, InvalidParameterError, NodeError
 from cortexlink.core.streamspec import StreamSpec
 from cortexlink.graph.node import Node
+from cortexlink.nodes._labels import LabelHistory, bin_middle_s
 
 # kind -> "module:Class" of the decoders the node can calibrate (load_decoder reads any kind)
 DECODER_CLASSES = {
@@ -126,6 +129,7 @@ class DecoderNode(Node):
         self._Y = np.zeros((N_OUTPUTS, n_bins))
         self._n_collected = 0
         self._missing_labels = 0
+        self._labels = LabelHistory()
 
     def process(self, inputs: dict[str, Chunk]) -> dict[str, Chunk]:
         chunk = inputs["in"]
@@ -144,18 +148,20 @@ class DecoderNode(Node):
                 out[:N_OUTPUTS, k] = model.step(data[:, k])
             out[LIVE_ROW] = 1.0
         elif self._fit_thread is None:
-            self._collect(data)
+            self._collect(chunk)
         return {"out": chunk.derive(out)}
 
-    def _collect(self, data: np.ndarray) -> None:
-        label = self.context.latest("intended")
-        if label is None:  # the task has not spoken yet: bins without a label are not used
-            self._missing_labels += data.shape[1]
-            return
+    def _collect(self, chunk: Chunk) -> None:
+        self._labels.add(self.context.latest("intended"))
+        data = chunk.data
         for k in range(data.shape[1]):
+            label = self._labels.at(bin_middle_s(chunk, k))
+            if label is None:  # not seen (yet, or lost): the bin is not used
+                self._missing_labels += 1
+                continue
             i = self._n_collected
             self._X[:, i] = data[:, k]
-            self._Y[:, i] = label.data[:N_OUTPUTS, -1]
+            self._Y[0, i], self._Y[1, i] = label
             self._n_collected += 1
             if self._n_collected == self._X.shape[1]:
                 self._start_fit()
@@ -185,7 +191,8 @@ class DecoderNode(Node):
         self.model.reset()
         self.live = True
         self.context.info(f"decoder live (calibration R^2 {self.fit_r2:.3f})")
-        self.context.report({"calibration_bins": self._n_collected, "calibration_r2": round(self.fit_r2, 3)})
+        self.context.report({"calibration_bins": self._n_collected, "calibration_r2": round(self.fit_r2, 3),
+                             "unlabelled_bins": self._missing_labels})
 
     def shutdown(self) -> None:
         if self._fit_thread is not None:

@@ -1,5 +1,10 @@
 """``sim_source``: a simulated monkey with one or more implanted arrays, paced in real time.
 
+Output ``out``: the arrays' channels stacked into one int16 stream. Output ``behaviour``: the
+velocity (cm/s, rows vx, vy) that drove each ``generate_ms`` block, one column per block, each
+chunk repeating the last ``BEHAVIOUR_HISTORY`` blocks so a reader polling it as feedback misses
+none; it is the ground-truth label of every bin (see ``cortexlink.nodes._labels``).
+
 Each array is a ``MotorSimulator`` (96 channels at 30 kHz by default, two arrays as in BRAND's
 Fig. 3 setup); their channels are stacked into one int16 stream. The behaviour that drives the
 units comes from the feedback input ``velocity`` (the cursor task's intended velocity, which
@@ -25,6 +30,7 @@ from cortexlink.graph.node import SourceNode
 from cortexlink.nodes.pacing import Pacer
 
 ARRAY_SEED_STRIDE = 7919
+BEHAVIOUR_HISTORY = 8
 
 
 class SimSource(SourceNode):
@@ -32,6 +38,7 @@ class SimSource(SourceNode):
 
     kind = "sim_source"
     feedback_inputs = ("velocity",)
+    outputs = ("out", "behaviour")
 
     @dataclass
     class Settings:
@@ -73,7 +80,9 @@ class SimSource(SourceNode):
     @classmethod
     def describe_outputs(cls, settings: Any, input_specs: dict[str, StreamSpec]) -> dict[str, StreamSpec]:
         n = settings.n_arrays * settings.channels_per_array
-        return {"out": StreamSpec("out", n, settings.sample_rate, "int16", settings.chunk_samples)}
+        return {"out": StreamSpec("out", n, settings.sample_rate, "int16", settings.chunk_samples),
+                "behaviour": StreamSpec("behaviour", 2, 1000.0 / settings.generate_ms, "float32",
+                                        BEHAVIOUR_HISTORY)}
 
     def setup(self) -> None:
         from cortexlink.sim import MotorSimulator, PopulationConfig
@@ -87,6 +96,8 @@ class SimSource(SourceNode):
                        task=s.task).read(s.chunk_samples * s.chunks_per_block)
         self.pacer = Pacer(s.chunk_ms * 1e-3, s.realtime, on_late=self._late)
         self.velocity_updates = 0
+        self._history = np.zeros((2, BEHAVIOUR_HISTORY), dtype=np.float32)
+        self._blocks = 0
         self._closed_loop = "velocity" in self.context.feedback_specs  # the port is optional
 
     def _late(self, seconds: float) -> None:
@@ -105,15 +116,23 @@ class SimSource(SourceNode):
                 sim.set_intended_velocity(v)
             self.velocity_updates += 1
 
-    def _block(self) -> np.ndarray:
-        """The next ``generate_ms`` of every array as ``(chunks, channels, chunk_samples)``."""
+    def _block(self) -> tuple[np.ndarray, Chunk]:
+        """The next ``generate_ms`` of every array as ``(chunks, channels, chunk_samples)``, and
+        the behaviour chunk saying which velocity drove it."""
         s = self.settings
         n, c = s.chunk_samples, s.chunks_per_block
         block = np.empty((c, s.n_arrays * s.channels_per_array, n), dtype=np.int16)
         for a, sim in enumerate(self.arrays):
             rows = slice(a * s.channels_per_array, (a + 1) * s.channels_per_array)
             block[:, rows, :] = sim.read(n * c).reshape(s.channels_per_array, c, n).transpose(1, 0, 2)
-        return block
+        h = self._history
+        h[:, :-1] = h[:, 1:]
+        h[:, -1] = self.arrays[0].current_velocity
+        j = self._blocks
+        self._blocks += 1
+        kept = min(j + 1, BEHAVIOUR_HISTORY)
+        behaviour = Chunk(h[:, BEHAVIOUR_HISTORY - kept:].copy(), j + 1 - kept, 1000.0 / s.generate_ms)
+        return block, behaviour
 
     def generate(self) -> Iterator[dict[str, Chunk]]:
         """The next block is made half-way through the current one, so the burst of work it takes
@@ -123,7 +142,7 @@ class SimSource(SourceNode):
         total = None if s.duration_s is None else int(round(s.duration_s * 1e3 / s.chunk_ms))
         half = s.chunks_per_block // 2
         self._apply_feedback()
-        block = self._block()
+        block, behaviour = self._block()
         i = 0
         while (total is None or i < total) and not self.context.stop_requested():
             upcoming = None
@@ -131,9 +150,13 @@ class SimSource(SourceNode):
                 if total is not None and i >= total:
                     return
                 self.pacer.wait(i)
-                yield {"out": Chunk(chunk_data, i * n, s.sample_rate, self.context.now_ns())}
+                out = {"out": Chunk(chunk_data, i * n, s.sample_rate, self.context.now_ns())}
+                if j == 0:
+                    behaviour.origin_ns = out["out"].origin_ns
+                    out["behaviour"] = behaviour
+                yield out
                 i += 1
                 if j == half:
                     self._apply_feedback()
                     upcoming = self._block()
-            block = upcoming
+            block, behaviour = upcoming
