@@ -120,11 +120,11 @@ def encode(k, top, st, p, out):
                 if b >= 0:
                     bit = (t >> b) & 1
                     m = -bit
-                    q = np.int64(p[row + node])
+                    q = np.int64(p[np.uint64(row + node)])
                     bound = (rng >> 12) * q
                     low += bound & m
                     rng = bound + ((rng - 2 * bound) & m)
-                    p[row + node] = q + (((4096 - q) >> rc.RATE) & ~m) - ((q >> rc.RATE) & m)
+                    p[np.uint64(row + node)] = q + (((4096 - q) >> rc.RATE) & ~m) - ((q >> rc.RATE) & m)
                     node = 2 * node + bit
                 elif b == -1 and sh:
                     rng >>= sh
@@ -164,13 +164,13 @@ def decode(buf, start, top, st, p, k):
             row, sh = _ctx(s, c)
             node = 1
             for _ in range(TREE):
-                q = np.int64(p[row + node])
+                q = np.int64(p[np.uint64(row + node)])
                 bound = (rng >> 12) * q
                 bit = np.int64(code >= bound)
                 m = -bit
                 code -= bound & m
                 rng = bound + ((rng - 2 * bound) & m)
-                p[row + node] = q + (((4096 - q) >> rc.RATE) & ~m) - ((q >> rc.RATE) & m)
+                p[np.uint64(row + node)] = q + (((4096 - q) >> rc.RATE) & ~m) - ((q >> rc.RATE) & m)
                 if rng < rc.TOP:
                     rng <<= 8
                     code = ((code << 8) | (buf[pos] if pos < n else 0)) & rc.MASK32
