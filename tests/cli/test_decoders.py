@@ -86,6 +86,8 @@ def test_eval_table_plots_and_json(data_dir, tmp_path, capsys):
             str(plots),
             "--json",
             str(js),
+            "--set",
+            "n_lags=2",
         ],
         capsys,
     )
