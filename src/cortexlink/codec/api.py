@@ -31,6 +31,13 @@ def _engine():
     return engine
 
 
+def check_level(level: str) -> str:
+    """``level`` if it names a compression level, else a clear error."""
+    if level not in LEVELS:
+        raise InvalidParameterError(f"unknown compression level {level!r}; use one of {', '.join(LEVELS)}")
+    return level
+
+
 def compress(signal: Recording | np.ndarray, level: str = "max",
              block_seconds: float | None = DEFAULT_BLOCK_SECONDS, *,
              sample_rate: float | None = None) -> bytes:
@@ -52,8 +59,7 @@ def compress(signal: Recording | np.ndarray, level: str = "max",
 
 def _compress(rec: Recording, level: str, block_samples: int | None,
               wav_header: bytes | None = None, wav_trailer: bytes = b"") -> bytes:
-    if level not in LEVELS:
-        raise InvalidParameterError(f"unknown compression level {level!r}; use one of {', '.join(LEVELS)}")
+    check_level(level)
     if rec.data.dtype != np.int16:
         raise InvalidDataError(f"compression needs int16 ADC counts, got {rec.data.dtype}; "
                                "quantise the signal to int16 with a gain first")

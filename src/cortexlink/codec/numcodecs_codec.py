@@ -11,8 +11,8 @@ import numpy as np
 from numcodecs.abc import Codec
 from numcodecs.compat import ensure_contiguous_ndarray, ndarray_copy
 
-from cortexlink.codec.api import LEVELS, CompressedReader, compress
-from cortexlink.core.errors import InvalidDataError, InvalidParameterError
+from cortexlink.codec.api import CompressedReader, check_level, compress
+from cortexlink.core.errors import InvalidDataError
 
 
 class CortexlinkCodec(Codec):
@@ -21,9 +21,7 @@ class CortexlinkCodec(Codec):
     codec_id = "cortexlink"
 
     def __init__(self, level: str = "max") -> None:
-        if level not in LEVELS:
-            raise InvalidParameterError(f"unknown compression level {level!r}; use one of {LEVELS}")
-        self.level = level
+        self.level = check_level(level)
 
     def encode(self, buf) -> bytes:
         arr = np.asarray(buf)

@@ -13,6 +13,7 @@ import zlib
 
 import numpy as np
 
+from cortexlink.codec.api import LEVELS, _engine, check_level
 from cortexlink.codec.container import DATA_ERRORS, MAX_BLOCK_VALUES, MAX_CHANNELS, ByteReader, varint_bytes
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import CorruptDataError, InvalidDataError, InvalidParameterError
@@ -21,36 +22,29 @@ from cortexlink.core.validation import check_sample_rate
 
 STREAM_MAGIC = b"CXS"
 STREAM_VERSION = 1
-LEVELS = ("fast", "max")
 
 
-def _engine():
-    from cortexlink.codec import engine
+class _StreamEnd:
+    """What both ends of a stream know: channel count, sample rate, level."""
 
-    return engine
-
-
-def _check_level(level: str) -> int:
-    if level not in LEVELS:
-        raise InvalidParameterError(f"unknown compression level {level!r}; use one of {', '.join(LEVELS)}")
-    return LEVELS.index(level)
+    def __init__(self, n_channels: int, sample_rate: float, level: str) -> None:
+        if not 0 < int(n_channels) <= MAX_CHANNELS:
+            raise InvalidParameterError(f"n_channels must be 1..{MAX_CHANNELS}, got {n_channels}")
+        self.n_channels, self.level = int(n_channels), check_level(level)
+        self.sample_rate = check_sample_rate(sample_rate)
 
 
-class Encoder:
+class Encoder(_StreamEnd):
     """Compresses consecutive chunks of ``n_channels`` int16 channels into frames."""
 
     def __init__(self, n_channels: int, sample_rate: float, level: str = "fast") -> None:
-        if not 0 < int(n_channels) <= MAX_CHANNELS:
-            raise InvalidParameterError(f"n_channels must be 1..{MAX_CHANNELS}, got {n_channels}")
-        self.n_channels, self.level = int(n_channels), level
-        self.sample_rate = check_sample_rate(sample_rate)
-        self._level_code = _check_level(level)
+        super().__init__(n_channels, sample_rate, level)
         self._engine = _engine().StreamEncoder(self.n_channels, level)
 
     def header(self) -> bytes:
         """The bytes that open the stream; a ``Decoder`` is built from them."""
-        head = (STREAM_MAGIC + bytes([STREAM_VERSION, self._level_code]) + varint_bytes(self.n_channels)
-                + struct.pack("<d", self.sample_rate))
+        head = (STREAM_MAGIC + bytes([STREAM_VERSION, LEVELS.index(self.level)])
+                + varint_bytes(self.n_channels) + struct.pack("<d", self.sample_rate))
         return head + struct.pack("<I", zlib.crc32(head))
 
     def encode(self, chunk: np.ndarray | Chunk) -> bytes:
@@ -67,15 +61,11 @@ class Encoder:
         return sizes + struct.pack("<I", zlib.crc32(payload, zlib.crc32(sizes))) + payload
 
 
-class Decoder:
+class Decoder(_StreamEnd):
     """Decodes the frames of one stream in order; build it with ``Decoder.from_header``."""
 
     def __init__(self, n_channels: int, sample_rate: float, level: str = "fast") -> None:
-        if not 0 < int(n_channels) <= MAX_CHANNELS:
-            raise InvalidParameterError(f"n_channels must be 1..{MAX_CHANNELS}, got {n_channels}")
-        self.n_channels, self.level = int(n_channels), level
-        self.sample_rate = check_sample_rate(sample_rate)
-        _check_level(level)
+        super().__init__(n_channels, sample_rate, level)
         self._engine = _engine().StreamDecoder(self.n_channels, level)
         self.samples_decoded = 0
 
