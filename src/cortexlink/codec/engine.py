@@ -86,7 +86,8 @@ def _values(codes: np.ndarray, maps: np.ndarray, top: np.ndarray) -> np.ndarray:
         if tuple(maps[c]) == _IDENTITY:
             out[c] = codes[c] - 32768
         else:
-            out[c] = np.clip(lattice.values(np.arange(top[c] + 1), *maps[c]), -32768, 32767)[codes[c]]
+            table = np.clip(lattice.values(np.arange(top[c] + 1), *maps[c]), -32768, 32767)
+            out[c] = table.astype(np.int16)[codes[c]]
     return out
 
 
