@@ -98,6 +98,13 @@ class DriftDetector:
 
     def update(self, x_t: np.ndarray) -> DriftEvent | None:
         """Feed one bin ``(n_channels,)``; returns a new ``DriftEvent`` when a drift starts."""
+        if self.mean is None:
+            raise NotFittedError("fit the drift detector on calibration data first")
+        x_t = np.asarray(x_t, dtype=np.float64)
+        if x_t.shape != self.mean.shape or not np.isfinite(x_t).all():
+            raise InvalidDataError(
+                f"update expects one finite bin of shape {self.mean.shape}, got {x_t.shape}"
+            )
         pos = self._n % self.window
         self._sum += x_t - self._buf[:, pos]
         self._buf[:, pos] = x_t
