@@ -9,6 +9,7 @@ import pytest
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import GraphError
 from cortexlink.core.recording import Recording
+from cortexlink.dsp import ButterworthFilter
 from cortexlink.io import save_recording
 from cortexlink.nodes.file_source import FileSource
 from cortexlink.nodes.pacing import Pacer
@@ -118,3 +119,18 @@ def test_file_source_missing_file_is_a_clear_error(tmp_path):
 def test_sim_source_runs_open_loop_without_its_feedback_port():
     node = make_node(SimSource, {**SMALL, "task": "center_out", "duration_s": 0.01}, connect_feedback=False)
     assert len([o for o in node.generate()]) == 10 and node.velocity_updates == 0
+
+
+def test_file_source_replays_a_real_recording_through_a_filter(data_dir):
+    from cortexlink.io import open_recording
+    from cortexlink.nodes.signal import Filter
+
+    path = sorted((data_dir / "neuralink").glob("*.wav"))[0]
+    rec = open_recording(path)
+    src = make_node(FileSource, {"path": str(path), "chunk_ms": 1.0, "realtime": False})
+    spec = FileSource.describe_outputs(src.settings, {})
+    filt = make_node(Filter, {"low": 300.0, "high": 3000.0}, {"in": spec["out"]})
+    outs = [filt.process({"in": o["out"]})["out"] for o in src.generate()]
+    want = ButterworthFilter(rec.sample_rate, 300.0, 3000.0, order=4).apply(rec.data)  # the node default
+    np.testing.assert_allclose(np.concatenate([o.data for o in outs], axis=1), want, rtol=1e-4, atol=1e-2)
+    assert outs[-1].end_sample == rec.n_samples
