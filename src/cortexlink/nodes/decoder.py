@@ -106,7 +106,7 @@ class DecoderNode(Node):
         else:
             if "intended" not in self.context.feedback_specs:
                 raise NodeError(f"decoder {self.context.nickname!r} has no calibration labels: connect its "
-                                "'intended' feedback input (e.g. to the cursor task's intended velocity) "
+                                "'intended' feedback input (e.g. to the simulator's behaviour stream) "
                                 "or load a trained decoder with model_path")
             self.model = make_decoder(s.decoder, s.params)
         _one_step_thread()
