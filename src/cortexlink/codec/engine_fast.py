@@ -12,42 +12,20 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from cortexlink.codec import predict as lms
 from cortexlink.codec import rangecoder as rc
 
 ORDER = 4
-SHIFT = 10
 NCTX = 20
 TREE = 4
 ESC = (1 << TREE) - 1
 _LOG = np.ceil(np.log2(np.arange(2048) + 1)).astype(np.int64)  # bit length
-H, W, PREV, AVG, NSTATE = 0, ORDER, 2 * ORDER, 2 * ORDER + 1, 2 * ORDER + 2
+AVG, NSTATE = 2 * ORDER + 1, 2 * ORDER + 2  # after the predictor's fields
 
 
 def new_state(n_channels: int, top: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Fresh (predictor state, bit probabilities) per channel."""
     return np.zeros((n_channels, NSTATE), np.int64), np.full(n_channels * NCTX * 64, 2048, np.int16)
-
-
-@njit(cache=True, inline="always")
-def _predict(st, hi):
-    acc = np.int64(1 << (SHIFT - 1))
-    for j in range(ORDER):
-        acc += st[W + j] * st[H + j]
-    p = st[PREV] + (acc >> SHIFT)
-    return min(max(p, 0), hi)
-
-
-@njit(cache=True, inline="always")
-def _update(st, x, e):
-    sg = (e > 0) - np.int64(e < 0)
-    for j in range(ORDER):
-        h = st[H + j]
-        st[W + j] += sg * ((h > 0) - np.int64(h < 0))
-    for j in range(ORDER - 1, 0, -1):
-        st[H + j] = st[H + j - 1]
-    st[H] = x - st[PREV]
-    st[PREV] = x
-    st[AVG] += abs(e) * 32 - (st[AVG] >> 3)
 
 
 @njit(cache=True, inline="always")
@@ -107,7 +85,7 @@ def encode(k, top, st, p, out):
         s = st[c]
         for i in range(k.shape[1]):
             x = np.int64(k[c, i])
-            r = x - _predict(s, top[c])
+            r = x - lms.predict(s, ORDER, 0, top[c])
             mag = abs(r)
             row, sh = _ctx(s, c)
             t = mag >> sh
@@ -147,7 +125,8 @@ def encode(k, top, st, p, out):
                         e[2] = (low >> 24) & 0xFF
                     e[3] += 1
                     low = (low & 0xFFFFFF) << 8
-            _update(s, x, r)
+            lms.update(s, ORDER, x, r)
+            s[AVG] += abs(r) * 32 - (s[AVG] >> 3)
     e[0], e[1] = low, rng
     return rc.enc_flush(e, out)
 
@@ -160,7 +139,7 @@ def decode(buf, start, top, st, p, k):
     for c in range(k.shape[0]):
         s = st[c]
         for i in range(k.shape[1]):
-            pr = _predict(s, top[c])
+            pr = lms.predict(s, ORDER, 0, top[c])
             row, sh = _ctx(s, c)
             node = 1
             for _ in range(TREE):
@@ -201,5 +180,6 @@ def decode(buf, start, top, st, p, k):
             if x < 0 or x > top[c] or d[3] or pos > n:
                 return False
             k[c, i] = x
-            _update(s, x, r)
+            lms.update(s, ORDER, x, r)
+            s[AVG] += abs(r) * 32 - (s[AVG] >> 3)
     return True

@@ -13,10 +13,10 @@ import numpy as np
 from numba import njit
 
 from cortexlink.codec import engine_fast as ef
+from cortexlink.codec import predict as lms
 from cortexlink.codec import rangecoder as rc
 
 ORDER = 16
-SHIFT = 10
 FRAC = 4
 M = 32
 ESC = 2 * M + 1
@@ -27,7 +27,7 @@ INC = 4
 LIMIT = 1 << 16
 TABLE = 4096
 PRIOR = 4.0
-H, W, PREV, AVG, NSTATE = 0, ORDER, 2 * ORDER, 2 * ORDER + 1, 2 * ORDER + 2
+AVG, NSTATE = 2 * ORDER + 1, 2 * ORDER + 2  # after the predictor's fields
 
 
 def new_state(n_channels: int, top: np.ndarray | None = None):
@@ -37,29 +37,6 @@ def new_state(n_channels: int, top: np.ndarray | None = None):
     shapes[:, :, NR] = NR
     return (np.zeros((n_channels, NSTATE), np.int64), shapes, np.zeros((n_channels, size)),
             np.zeros((n_channels, size)), np.full(n_channels * 64, 2048, np.int16))
-
-
-@njit(cache=True, inline="always")
-def _predict(st, top):
-    acc = np.int64(1 << (SHIFT - FRAC - 1))
-    for j in range(ORDER):
-        acc += st[W + j] * st[H + j]
-    p = (st[PREV] << FRAC) + (acc >> (SHIFT - FRAC))
-    return min(max(p, 0), top << FRAC)
-
-
-@njit(cache=True, inline="always")
-def _update(st, x, e):
-    if e != 0:
-        for j in range(ORDER):
-            h = st[H + j]
-            if h != 0:
-                st[W + j] += 1 if (e > 0) == (h > 0) else -1
-    for j in range(ORDER - 1, 0, -1):
-        st[H + j] = st[H + j - 1]
-    st[H] = x - st[PREV]
-    st[PREV] = x
-    st[AVG] += abs(e) * 32 - (st[AVG] >> 4)
 
 
 @njit(cache=True, inline="always")
@@ -122,7 +99,7 @@ def encode(k, top, st, shapes, n, w, esc, out):
         s, dnl = st[c], top[c] < n.shape[1]
         for i in range(k.shape[1]):
             x = np.int64(k[c, i])
-            p = _predict(s, top[c])
+            p = lms.predict(s, ORDER, FRAC, top[c])
             base = (p + (1 << (FRAC - 1))) >> FRAC
             r = shapes[c, _ctx(s, p)]
             tot, z = _freqs(r, n[c], w[c], base, top[c], dnl, fr)
@@ -137,7 +114,8 @@ def encode(k, top, st, shapes, n, w, esc, out):
                 rc.enc(e, out, tot, r[ESC], tot + r[ESC])
                 ef.put_u(e, out, esc, c * 64, 2 * (x - base) if x > base else 2 * (base - x) - 1)
             _learn(r, n[c], w[c], fr, x, j, base, dnl, z)
-            _update(s, x, x - base)
+            lms.update(s, ORDER, x, x - base)
+            s[AVG] += abs(x - base) * 32 - (s[AVG] >> 4)
     return rc.enc_flush(e, out)
 
 
@@ -149,7 +127,7 @@ def decode(buf, start, top, st, shapes, n, w, esc, k):
     for c in range(k.shape[0]):
         s, dnl = st[c], top[c] < n.shape[1]
         for i in range(k.shape[1]):
-            p = _predict(s, top[c])
+            p = lms.predict(s, ORDER, FRAC, top[c])
             base = (p + (1 << (FRAC - 1))) >> FRAC
             r = shapes[c, _ctx(s, p)]
             tot, z = _freqs(r, n[c], w[c], base, top[c], dnl, fr)
@@ -169,5 +147,6 @@ def decode(buf, start, top, st, shapes, n, w, esc, k):
                 return False
             k[c, i] = x
             _learn(r, n[c], w[c], fr, x, j, base, dnl, z)
-            _update(s, x, x - base)
+            lms.update(s, ORDER, x, x - base)
+            s[AVG] += abs(x - base) * 32 - (s[AVG] >> 4)
     return True
