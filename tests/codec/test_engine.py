@@ -101,6 +101,16 @@ def test_stream_of_real_channels_learns_their_lattice(data_dir, level):
     assert data.nbytes / sum(map(len, coded)) > 2.5
 
 
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.integers(0, 400), max_size=6), st.sampled_from(engine.LEVELS))
+def test_any_chunking_of_a_stream_decodes_to_the_data(cuts, level):
+    data = _lattice_signal(np.random.default_rng(6), 3, 400)
+    bounds = [0, *sorted(cuts), 400]
+    enc, dec = engine.StreamEncoder(3, level), engine.StreamDecoder(3, level)
+    parts = [dec.decode(enc.encode(data[:, a:b]), b - a) for a, b in zip(bounds, bounds[1:], strict=False)]
+    np.testing.assert_array_equal(np.concatenate(parts, axis=1), data)
+
+
 def _damaged(payload: bytes, rng) -> list[bytes]:
     out = [payload[:n] for n in sorted({0, 1, 2, len(payload) // 2, len(payload) - 1})]
     for pos in rng.choice(len(payload) * 8, 60, replace=False):
@@ -137,6 +147,8 @@ def test_absurd_sizes_and_bad_arguments_are_rejected():
     payload = engine.encode_block(np.zeros((1, 10), np.int16), "max")
     with pytest.raises(CorruptDataError):
         engine.decode_block(payload, 1, 10**12, "max")
+    with pytest.raises(CorruptDataError):
+        engine.decode_block(payload, 10**9, 1, "max")
     with pytest.raises(CorruptDataError):
         engine.StreamDecoder(1).decode(payload, 10**12)
     with pytest.raises(InvalidParameterError):

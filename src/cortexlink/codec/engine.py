@@ -51,6 +51,8 @@ def _pack(maps: np.ndarray, top: np.ndarray) -> bytes:
 
 def _unpack(payload: bytes, pos: int, n_ch: int) -> tuple[np.ndarray, np.ndarray, int]:
     """Per-channel maps ``(step, off0, off1, split)`` and top codes, and where the coded stream starts."""
+    if n_ch > len(payload) - pos:
+        raise CorruptDataError(f"codec payload of {len(payload)} bytes cannot hold maps of {n_ch} channels")
     maps, top = np.tile(_IDENTITY, (n_ch, 1)), np.full(n_ch, 65535, np.int64)
     for c in range(n_ch):
         if pos >= len(payload) or payload[pos] > 1:
