@@ -3,7 +3,7 @@
 Systems, each with one publisher process and 1, 2 or 4 subscriber processes:
   cortexlink shm    - shared-memory rings, futex wake-up (cortexlink.graph.shm)
   cortexlink redis  - Redis Streams via cortexlink.graph.redis_transport (private redis-server, unix socket)
-  redis-py loop     - BRAND's Python pattern: XADD of the raw bytes / blocking XREAD, same redis-server
+  redis-py loop     - BRAND's Python pattern: XADD of the raw bytes / blocking XREAD COUNT 1, same server
   ezmsg             - ezmsg (PyPI) low-level publisher/subscriber over its shared memory
 Latency is the subscriber's ``monotonic_ns()`` on receipt minus the publisher's just before it
 published; CPU% is process time over wall time of each process while messages flow. A case that
@@ -129,7 +129,10 @@ def _rp_sub(url, ch, n, ready, out):
     ready.put(1)
 
     def recv():
-        reply = r.xread({"bench": last["id"]}, block=5000, count=1)
+        deadline = time.monotonic() + 5.0
+        reply = None
+        while not reply and time.monotonic() < deadline:
+            reply = r.xread({"bench": last["id"]}, block=500, count=1)
         if not reply:
             return None
         entry_id, fields = reply[0][1][0]
