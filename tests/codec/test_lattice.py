@@ -12,8 +12,9 @@ def _check(v: np.ndarray) -> tuple:
     assert fit is not None
     step, offsets, split, codes = fit
     np.testing.assert_array_equal(lattice.values(codes, step, *offsets, split), v)
-    k, ok = lattice.codes(v, step, *offsets, split)
-    assert ok.all() and np.array_equal(k, codes)
+    k = np.empty((1, len(v)), np.int32)
+    assert lattice.codes(v[None], np.array([[step, *offsets, split]]), k).all()
+    np.testing.assert_array_equal(k[0], codes)
     return fit
 
 

@@ -24,6 +24,7 @@ _MAX_SAMPLES_PER_BYTE = 1 << 15  # no payload codes more densely; bounds allocat
 _PROVISIONAL_CHUNKS = 64  # a stream relearns identity-mapped channels with few values this long
 _MIN_VALUES = 24  # distinct values a stream channel needs before its lattice is learned
 _COUNT = struct.Struct("<I")
+_KEEP = 1 << 31  # set in a map update's channel index: the channel keeps its adaptive state
 
 
 def _kernel(level: str):
@@ -70,6 +71,8 @@ def _unpack(payload: bytes, pos: int, n_ch: int) -> tuple[np.ndarray, np.ndarray
 
 def _reset(kern, state: list, top: np.ndarray, channels: list[int]) -> None:
     """Fresh adaptive state for ``channels`` (all of them if the state's shape must change)."""
+    if not channels:
+        return
     fresh = kern.new_state(len(channels), top[channels])
     if any(a.size * len(channels) != f.size * len(top) for a, f in zip(state, fresh, strict=True)):
         state[:] = kern.new_state(len(top), top)
@@ -93,8 +96,8 @@ def _values(codes: np.ndarray, maps: np.ndarray, top: np.ndarray) -> np.ndarray:
     return out
 
 
-def _run(kern, codes: np.ndarray, top: np.ndarray, state: tuple, per_sample: int = 3) -> bytes:
-    out = np.empty(per_sample * codes.size + 64, np.uint8)
+def _run(kern, codes: np.ndarray, top: np.ndarray, state: tuple, out: np.ndarray | None = None) -> bytes:
+    out = np.empty(3 * codes.size + 64, np.uint8) if out is None else out
     size = kern.encode(codes, top, *state, out)
     return out[:size].tobytes() if size <= len(out) else b"\xff" * len(out)
 
@@ -162,40 +165,46 @@ class StreamEncoder(_Stream):
     def __init__(self, n_channels: int, level: str = "fast"):
         super().__init__(n_channels, level)
         self._seen, self._n_seen = [np.zeros(0, np.int16)] * n_channels, np.zeros(n_channels, np.int64)
+        self._out = np.empty(0, np.uint8)
         self._chunks = 0
 
     def _relearn(self, chunk: np.ndarray, ok: np.ndarray) -> bytes:
-        """Relearn maps where values fell off them or young identity maps; b"\x01" + the changed maps."""
+        """Relearn maps where values fell off them (or young identity maps) and return b"\x01" and
+        the changed maps; a channel whose earlier values keep their codes keeps its adaptive state."""
         young = (self._maps[:, 0] == 1) & (self._n_seen < _MIN_VALUES) & (self._chunks < _PROVISIONAL_CHUNKS)
         changed = []
         for c in np.flatnonzero(~ok | young):
+            old, prev = self._maps[c:c + 1].copy(), self._seen[c][None]
             self._seen[c] = np.union1d(self._seen[c], chunk[c])
             self._n_seen[c] = len(self._seen[c])
             fit = lattice.learn(self._seen[c], anchored=True) if self._n_seen[c] >= _MIN_VALUES else None
             new = _IDENTITY if fit is None else (fit[0], *fit[1], fit[2])
-            if new != tuple(self._maps[c]):
+            if new != tuple(old[0]):
                 self._maps[c] = new
                 self._top[c] = 65535 if fit is None else (32768 - min(fit[1])) // fit[0]
-                changed.append(c)
+                ka, kb = np.empty(prev.shape, np.int32), np.empty(prev.shape, np.int32)
+                keep = lattice.codes(prev, old, ka)[0] and lattice.codes(prev, self._maps[c:c + 1], kb)[0]
+                changed.append(c | (_KEEP if keep and np.array_equal(ka, kb) and prev.size else 0))
         if not changed:
             return b"\x00"
-        _reset(self._kern, self._state, self._top, changed)
+        _reset(self._kern, self._state, self._top, [c for c in changed if c < _KEEP])
         return b"\x01" + _COUNT.pack(len(changed)) + b"".join(
-            _COUNT.pack(c) + _pack(self._maps[c:c + 1], self._top[c:c + 1]) for c in changed)
+            _COUNT.pack(c) + _pack(self._maps[c % _KEEP:c % _KEEP + 1], self._top[c % _KEEP:c % _KEEP + 1])
+            for c in changed)
 
     def encode(self, chunk: np.ndarray) -> bytes:
         """Bytes for one chunk ``(n_channels, k)`` of int16 samples."""
         chunk = _check(chunk, self.n_channels)
         if chunk.shape[1] == 0:
             return b""
-        codes, ok = lattice.codes(chunk, *(self._maps[:, i:i + 1] for i in range(4)))
-        head = self._relearn(chunk, ok.all(axis=1))
+        codes = np.empty(chunk.shape, np.int32)
+        head = self._relearn(chunk, lattice.codes(chunk, self._maps, codes))
         self._chunks += 1
-        if head != b"\x00":
-            codes, ok = lattice.codes(chunk, *(self._maps[:, i:i + 1] for i in range(4)))
-        if not ok.all():  # cannot happen: a map is learned from values including these
-            raise InvalidDataError("stream values fall off their learned lattice")
-        return head + _run(self._kern, codes.astype(np.int32), self._top, self._state, 32)  # worst case
+        if head != b"\x00" and not lattice.codes(chunk, self._maps, codes).all():
+            raise InvalidDataError("stream values fall off their learned lattice")  # learned from them: never
+        if len(self._out) < 32 * codes.size + 64:  # the worst case of a chunk
+            self._out = np.empty(32 * codes.size + 64, np.uint8)
+        return head + _run(self._kern, codes, self._top, self._state, self._out)
 
 
 class StreamDecoder(_Stream):
@@ -213,12 +222,12 @@ class StreamDecoder(_Stream):
                 raise CorruptDataError("stream chunk: map update is truncated or names too many channels")
             changed, pos = [], 1 + _COUNT.size
             for _ in range(_COUNT.unpack_from(payload, 1)[0]):
-                if pos + _COUNT.size > len(payload) or _COUNT.unpack_from(payload, pos)[0] >= self.n_channels:
+                c = _COUNT.unpack_from(payload, pos)[0] if pos + _COUNT.size <= len(payload) else _KEEP - 1
+                if c % _KEEP >= self.n_channels:
                     raise CorruptDataError("stream chunk: map update names an unknown channel")
-                c = _COUNT.unpack_from(payload, pos)[0]
                 maps, top, pos = _unpack(payload, pos + _COUNT.size, 1)
-                self._maps[c], self._top[c] = maps[0], top[0]
-                changed.append(c)
+                self._maps[c % _KEEP], self._top[c % _KEEP] = maps[0], top[0]
+                changed += [] if c >= _KEEP else [c]
             _reset(self._kern, self._state, self._top, changed)
         codes = _decode(self._kern, payload, pos, self._top, self._state, self.n_channels, n_samples)
         return _values(codes, self._maps, self._top)

@@ -37,10 +37,20 @@ def values(k: np.ndarray, step, off0, off1, split) -> np.ndarray:
     return np.floor(np.where(k < split, off0, off1) + step * k)
 
 
-def codes(v: np.ndarray, step, off0, off1, split) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of values ``v`` under a map, and a mask of the values that the map really holds."""
-    k = np.ceil((v - np.where(v < 0, off0, off1)) / step - 1e-9)
-    return k, (values(k, step, off0, off1, split) == v) & ((k < split) == (v < 0)) & (k >= 0)
+@njit(cache=True)
+def codes(v, maps, k):
+    """Codes ``k`` of values ``v`` (C, N) under per-channel ``maps`` rows ``(step, off0, off1, split)``;
+    returns per channel whether the map holds all its values (computed as ``values`` does)."""
+    ok = np.ones(v.shape[0], np.bool_)
+    for c in range(v.shape[0]):
+        s, o0, o1, split = maps[c]
+        for i in range(v.shape[1]):
+            x = v[c, i]
+            q = np.ceil((x - (o0 if x < 0 else o1)) / s - 1e-9)
+            k[c, i] = q
+            if np.floor((o0 if q < split else o1) + s * q) != x or (q < split) != (x < 0) or q < 0:
+                ok[c] = False
+    return ok
 
 
 def learn(v: np.ndarray, anchored: bool = False) -> tuple[float, tuple[float, float], int, np.ndarray] | None:
