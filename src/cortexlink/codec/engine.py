@@ -3,8 +3,8 @@
 A block payload starts with a method byte: 0 = raw little-endian int16 (whenever coding would not
 pay), 1 = coded: one lattice map per channel (see ``lattice``), then one range-coded stream of the
 codes of all channels, channel after channel, from fresh adaptive state so blocks decode alone.
-A stream chunk starts with 0 (maps unchanged) or 1 (new maps follow; adaptive state restarts)
-and carries the adaptive state across chunks; its maps are learned from the values seen so far.
+A stream chunk starts with 0 (maps unchanged) or 1 and the maps of the channels whose map
+changed (learned from the values seen so far); adaptive state carries across chunks.
 """
 
 from __future__ import annotations
