@@ -1,8 +1,9 @@
 """Compression engine: int16 ``(n_channels, n_samples)`` blocks to compact payloads and back.
 
 A block payload starts with a method byte: 0 = raw little-endian int16 (whenever coding would not
-pay), 1 = coded: one lattice map per channel (see ``lattice``), then one range-coded stream of the
-codes of all channels, channel after channel, from fresh adaptive state so blocks decode alone.
+pay), 1 = coded at the block's level, 2 = coded by the fast kernel (when smaller): one lattice map
+per channel (see ``lattice``), then one range-coded stream of the codes of all channels, channel
+after channel, from fresh adaptive state so blocks decode alone.
 A stream chunk starts with 0 (maps unchanged) or 1 and the maps of the channels whose map
 changed (learned from the values seen so far); adaptive state carries across chunks.
 """
@@ -125,7 +126,11 @@ def encode_block(data: np.ndarray, level: str = "max") -> bytes:
         if fit is not None:
             maps[c], codes[c] = (fit[0], *fit[1], fit[2]), fit[3]
             top[c] = codes[c].max()
-    payload = b"\x01" + _pack(maps, top) + _run(kern, codes, top, kern.new_state(n_ch, top))
+    head = _pack(maps, top)
+    payload = b"\x01" + head + _run(kern, codes, top, kern.new_state(n_ch, top))
+    if kern is not engine_fast:  # data the max model does not fit (no lattice) may favour fast
+        fast = b"\x02" + head + _run(engine_fast, codes, top, engine_fast.new_state(n_ch, top))
+        payload = min(payload, fast, key=len)
     return payload if len(payload) <= 2 * data.size else b"\x00" + data.astype("<i2").tobytes()
 
 
@@ -138,8 +143,9 @@ def decode_block(payload: bytes, n_channels: int, n_samples: int, level: str) ->
         if payload:
             raise CorruptDataError("codec payload holds bytes for an empty block")
         return np.zeros((n_channels, n_samples), np.int16)
-    if not payload or payload[0] > 1:
+    if not payload or payload[0] > 2:
         raise CorruptDataError("codec payload is empty or of unknown method; the block is damaged")
+    kern = engine_fast if payload[0] == 2 else kern
     if payload[0] == 0:
         if len(payload) != 1 + 2 * n_channels * n_samples:
             raise CorruptDataError(f"raw block of {len(payload) - 1} bytes is not {n_channels}x{n_samples}")
