@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-SHIFT = 10
+SHIFT = 11
 
 
 @njit(cache=True, inline="always")
