@@ -54,6 +54,15 @@ def test_multichannel_lattice_signal_round_trips_and_compresses(level):
 
 
 @pytest.mark.parametrize("level", engine.LEVELS)
+def test_a_few_samples_off_the_lattice_do_not_cost_the_lattice(level):
+    clean = _lattice_signal(np.random.default_rng(7), 2, 5000)
+    glitched = clean.copy()
+    glitched[0, [10, 2000, 4999]] += np.array([1, -3, 7], np.int16)
+    glitched[1, 0] = 12345
+    assert len(_roundtrip(glitched, level)) < 1.05 * len(engine.encode_block(clean, level))
+
+
+@pytest.mark.parametrize("level", engine.LEVELS)
 @pytest.mark.parametrize(
     "data",
     [

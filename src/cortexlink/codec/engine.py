@@ -44,30 +44,45 @@ def _check(data: np.ndarray, n_channels: int | None = None) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-def _pack(maps: np.ndarray, top: np.ndarray) -> bytes:
+def _pack(maps: np.ndarray, top: np.ndarray, spares: dict | None = None) -> bytes:
     out = bytearray()
-    for m, t in zip(maps, top, strict=True):
-        out += b"\x00" if tuple(m) == _IDENTITY else b"\x01" + _MAP.pack(*m[:3], int(m[3]), int(t))
+    for c, (m, t) in enumerate(zip(maps, top, strict=True)):
+        if tuple(m) == _IDENTITY:
+            out.append(0)
+            continue
+        out += (b"\x02" if spares and c in spares else b"\x01") + _MAP.pack(*m[:3], int(m[3]), int(t))
+        if spares and c in spares:
+            pos, val = spares[c]
+            out += _COUNT.pack(len(pos)) + pos.astype("<u4").tobytes() + val.astype("<i2").tobytes()
     return bytes(out)
 
 
-def _unpack(payload: bytes, pos: int, n_ch: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """Per-channel maps ``(step, off0, off1, split)`` and top codes, and where the coded stream starts."""
+def _unpack(payload: bytes, pos: int, n_ch: int) -> tuple[np.ndarray, np.ndarray, int, dict]:
+    """Per-channel maps ``(step, off0, off1, split)``, top codes, where the coded stream starts, and
+    the samples off the lattice ``{channel: (positions, values)}``."""
     if n_ch > len(payload) - pos:
         raise CorruptDataError(f"codec payload of {len(payload)} bytes cannot hold maps of {n_ch} channels")
-    maps, top = np.tile(_IDENTITY, (n_ch, 1)), np.full(n_ch, 65535, np.int64)
+    maps, top, spares = np.tile(_IDENTITY, (n_ch, 1)), np.full(n_ch, 65535, np.int64), {}
     for c in range(n_ch):
-        if pos >= len(payload) or payload[pos] > 1:
+        if pos >= len(payload) or payload[pos] > 2:
             raise CorruptDataError("codec payload: channel map is truncated or of unknown kind")
-        pos += 1
-        if payload[pos - 1]:
-            if pos + _MAP.size > len(payload):
-                raise CorruptDataError("codec payload: lattice map is truncated")
-            *maps[c], top[c] = _MAP.unpack_from(payload, pos)
-            pos += _MAP.size
-            if not (np.isfinite(maps[c]).all() and 0 < maps[c, 0] < 1e6 and np.abs(maps[c, 1:3]).max() < 1e6):
-                raise CorruptDataError("codec payload: lattice map holds impossible numbers")
-    return maps, top, pos
+        kind, pos = payload[pos], pos + 1
+        if not kind:
+            continue
+        if pos + _MAP.size + _COUNT.size * (kind == 2) > len(payload):
+            raise CorruptDataError("codec payload: lattice map is truncated")
+        *maps[c], top[c] = _MAP.unpack_from(payload, pos)
+        pos += _MAP.size
+        if not (np.isfinite(maps[c]).all() and 0 < maps[c, 0] < 1e6 and np.abs(maps[c, 1:3]).max() < 1e6):
+            raise CorruptDataError("codec payload: lattice map holds impossible numbers")
+        if kind == 2:
+            (n,), pos = _COUNT.unpack_from(payload, pos), pos + _COUNT.size
+            if pos + 6 * n > len(payload):
+                raise CorruptDataError("codec payload: list of samples off the lattice is truncated")
+            spares[c] = (np.frombuffer(payload, "<u4", n, pos).astype(np.int64),
+                         np.frombuffer(payload, "<i2", n, pos + 4 * n))
+            pos += 6 * n
+    return maps, top, pos, spares
 
 
 def _reset(kern, state: list, top: np.ndarray, channels: list[int]) -> None:
@@ -112,6 +127,22 @@ def _decode(kern, payload: bytes, pos: int, top: np.ndarray, state: tuple, n_ch:
     return codes
 
 
+def _spare_fit(v: np.ndarray, c: int, maps: np.ndarray, top: np.ndarray, codes: np.ndarray, spares: dict):
+    """Lattice of the values seen at least twice, the rest kept aside: a glitch or two must not cost
+    a channel its lattice."""
+    u, count = np.unique(v, return_counts=True)
+    fit = lattice.learn(u[count > 1])
+    if fit is None:
+        return
+    m = np.array([[fit[0], *fit[1], fit[2]]])
+    k = np.empty((1, len(v)), np.int32)
+    lattice.codes(v[None], m, k)
+    k = np.clip(k[0], 0, fit[3].max())
+    off = np.flatnonzero(lattice.values(k, *m[0]) != v)
+    if len(off) <= len(v) // 100:
+        maps[c], top[c], codes[c], spares[c] = m[0], fit[3].max(), k, (off, v[off])
+
+
 def encode_block(data: np.ndarray, level: str = "max") -> bytes:
     """Compress one block; the payload decodes with ``decode_block`` given its shape and level."""
     kern = _kernel(level)
@@ -121,12 +152,15 @@ def encode_block(data: np.ndarray, level: str = "max") -> bytes:
         return b""
     codes = data.astype(np.int32) + 32768
     maps, top = np.tile(_IDENTITY, (n_ch, 1)), np.full(n_ch, 65535, np.int64)
+    spares = {}
     for c in range(n_ch):
         fit = lattice.learn(data[c])
         if fit is not None:
             maps[c], codes[c] = (fit[0], *fit[1], fit[2]), fit[3]
             top[c] = codes[c].max()
-    head = _pack(maps, top)
+        elif n >= 1000:
+            _spare_fit(data[c], c, maps, top, codes, spares)
+    head = _pack(maps, top, spares)
     payload = b"\x01" + head + _run(kern, codes, top, kern.new_state(n_ch, top))
     if kern is not engine_fast:  # data the max model does not fit (no lattice) may favour fast
         fast = b"\x02" + head + _run(engine_fast, codes, top, engine_fast.new_state(n_ch, top))
@@ -150,9 +184,14 @@ def decode_block(payload: bytes, n_channels: int, n_samples: int, level: str) ->
         if len(payload) != 1 + 2 * n_channels * n_samples:
             raise CorruptDataError(f"raw block of {len(payload) - 1} bytes is not {n_channels}x{n_samples}")
         return np.frombuffer(payload, "<i2", offset=1).reshape(n_channels, n_samples).astype(np.int16)
-    maps, top, pos = _unpack(payload, 1, n_channels)
+    maps, top, pos, spares = _unpack(payload, 1, n_channels)
     codes = _decode(kern, payload, pos, top, kern.new_state(n_channels, top), n_channels, n_samples)
-    return _values(codes, maps, top)
+    out = _values(codes, maps, top)
+    for c, (where, val) in spares.items():
+        if len(where) and where.max() >= n_samples:
+            raise CorruptDataError("codec payload: a sample off the lattice lies beyond the block")
+        out[c, where] = val
+    return out
 
 
 class _Stream:
@@ -231,7 +270,7 @@ class StreamDecoder(_Stream):
                 c = _COUNT.unpack_from(payload, pos)[0] if pos + _COUNT.size <= len(payload) else _KEEP - 1
                 if c % _KEEP >= self.n_channels:
                     raise CorruptDataError("stream chunk: map update names an unknown channel")
-                maps, top, pos = _unpack(payload, pos + _COUNT.size, 1)
+                maps, top, pos, _ = _unpack(payload, pos + _COUNT.size, 1)
                 self._maps[c % _KEEP], self._top[c % _KEEP] = maps[0], top[0]
                 changed += [] if c >= _KEEP else [c]
             _reset(self._kern, self._state, self._top, changed)
