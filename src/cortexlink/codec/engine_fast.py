@@ -160,9 +160,9 @@ def decode(buf, start, top, st, p, k):
                 d[0], d[1], d[2] = code, rng, pos
                 mag = get_u(d, buf, p, row)
                 code, rng, pos = d[0], d[1], d[2]
-            if sh:  # low bits (non-lattice data only)
+            if sh:  # low bits; a single one needs no division
                 rng >>= sh
-                v = min(code // rng, (1 << sh) - 1)
+                v = np.int64(code >= rng) if sh == 1 else min(code // rng, (1 << sh) - 1)
                 code -= v * rng
                 mag = (mag << sh) | v
             r = mag
