@@ -27,6 +27,34 @@ def _gap(u, k, j, s):
     return gap
 
 
+@njit(cache=True)
+def _step(u, k, j, g):
+    """The step in the middle of those that fit (the gap is convex in the step: ternary search for
+    the best, then bisection for both ends of the interval that fits), so a stream's later values
+    fit it too."""
+    lo, hi = g - 0.5, g + 1.5
+    for _ in range(40):
+        a, b = lo + (hi - lo) / 3, hi - (hi - lo) / 3
+        if _gap(u, k, j, a) < _gap(u, k, j, b):
+            hi = b
+        else:
+            lo = a
+    best = (lo + hi) / 2
+    if _gap(u, k, j, best) >= 0:
+        return best
+    ends = [best, best]
+    for side in range(2):
+        inside, out = best, g - 0.5 if side == 0 else g + 1.5
+        for _ in range(40):
+            mid = (inside + out) / 2
+            if _gap(u, k, j, mid) < 0:
+                inside = mid
+            else:
+                out = mid
+        ends[side] = inside
+    return (ends[0] + ends[1]) / 2
+
+
 def _offset(u: np.ndarray, k: np.ndarray, s: float) -> float:
     r = u - s * k
     return float(r.max() + r.min() + 1.0) / 2 if len(u) else 0.0
@@ -68,14 +96,7 @@ def learn(v: np.ndarray, anchored: bool = False) -> tuple[float, tuple[float, fl
     u = u.astype(np.float64)
     k = np.concatenate(([0.0], np.cumsum(np.rint(d / g))))
     j = int(np.searchsorted(u, 0))
-    lo, hi = g - 0.5, g + 1.5
-    for _ in range(32):  # the larger gap of the two halves is convex in the step: ternary search
-        a, b = lo + (hi - lo) / 3, hi - (hi - lo) / 3
-        if _gap(u, k, j, a) < _gap(u, k, j, b):
-            hi = b
-        else:
-            lo = a
-    s = (lo + hi) / 2
+    s = _step(u, k, j, g)
     if anchored:
         k += np.floor((u[0] + 32768) / s)
     offsets = (_offset(u[:j], k[:j], s), _offset(u[j:], k[j:], s))
