@@ -94,7 +94,7 @@ def test_events_on_a_chunk_are_absolute():
     np.testing.assert_array_equal(c, [1, 0])
 
 
-@pytest.mark.parametrize("seed", [3, 11])
+@pytest.mark.parametrize("seed", [3, 8, 11])
 def test_recall_on_simulated_ground_truth(seed):
     from cortexlink.sim import simulate
 

@@ -18,6 +18,7 @@ from typing import Literal
 
 import numpy as np
 from numba import njit
+from scipy.ndimage import maximum_filter1d
 
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import InvalidDataError, InvalidParameterError, NotFittedError
@@ -118,7 +119,9 @@ class ThresholdCrossings(Block):
 
         May be called mid-stream; the new thresholds hold from the next chunk.
 
-        ``"robust"``: ``median(|x|) / 0.6745`` (the RMS of Gaussian noise, unmoved by spikes);
+        ``"robust"``: ``median(|x|) / 0.6745`` over the samples more than 1 ms away from any
+        excursion beyond 4 first-pass estimates (the RMS of Gaussian noise, unmoved by spikes even
+        on electrodes where large units fire often);
         ``"rms"``: ``sqrt(mean(x**2))``. Returns the estimate.
         """
         if estimator not in ("robust", "rms"):
@@ -132,7 +135,7 @@ class ThresholdCrossings(Block):
         if not np.isfinite(x).all():
             raise InvalidDataError("calibration segment holds NaN or infinite values; clean it first")
         if estimator == "robust":
-            est = np.median(np.abs(x), axis=1) / 0.6745
+            est = _spike_free_mad(np.abs(x), samples_for_ms(1.0, self.sample_rate, "window"))
         else:
             est = np.sqrt(np.mean(x * x, axis=1))
         self.rms = self._checked_rms(est)
@@ -206,3 +209,19 @@ def crossing_events(crossings: Chunk | np.ndarray,
         raise InvalidDataError(f"crossings must be 2-D (n_channels, n_samples), got shape {data.shape}")
     samples, channels = np.nonzero(data.T)
     return samples.astype(np.int64) + int(offset), channels.astype(np.int64)
+
+
+def _spike_free_mad(mag: np.ndarray, half_window: int) -> np.ndarray:
+    """Per-row ``median(mag) / 0.6745`` after masking +-``half_window`` samples around spikes.
+
+    A plain median of |x| is pulled up by the samples inside spike waveforms: on an electrode
+    with busy large units that inflates the threshold enough to miss small units beside them.
+    """
+    first = np.median(mag, axis=1) / 0.6745
+    spikes = mag > 4.0 * first[:, None]
+    near = maximum_filter1d(spikes, size=2 * half_window + 1, axis=1)
+    kept = np.where(near, np.nan, mag)
+    with np.errstate(all="ignore"):
+        est = np.nanmedian(kept, axis=1) / 0.6745
+    # a row that is nothing but excursions keeps its first-pass estimate
+    return np.where(np.isfinite(est), est, first)
