@@ -71,10 +71,11 @@ def test_a_few_samples_off_the_lattice_do_not_cost_the_lattice(level):
         np.tile(np.array([-32768, 32767], np.int16), (2, 300)),
         np.array([[32767, -32768, 32767, 0, -32768]], np.int16),
         np.zeros((4, 0), np.int16),
+        np.zeros((0, 5), np.int16),
         np.array([[5], [-32768], [32767]], np.int16),
         np.cumsum(np.random.default_rng(3).integers(-300, 300, (2, 4000)), axis=1).astype(np.int16),
     ],
-    ids=["noise", "constant", "full-scale", "extremes", "empty", "one-sample", "wide-walk"],
+    ids=["noise", "constant", "full-scale", "extremes", "empty", "no-channels", "one-sample", "wide-walk"],
 )
 def test_awkward_blocks_round_trip_never_larger_than_raw_plus_one(data, level):
     assert len(_roundtrip(data, level)) <= data.nbytes + 1

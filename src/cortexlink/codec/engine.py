@@ -148,7 +148,7 @@ def encode_block(data: np.ndarray, level: str = "max") -> bytes:
     kern = _kernel(level)
     data = _check(data)
     n_ch, n = data.shape
-    if n == 0:
+    if data.size == 0:
         return b""
     codes = data.astype(np.int32) + 32768
     maps, top = np.tile(_IDENTITY, (n_ch, 1)), np.full(n_ch, 65535, np.int64)
