@@ -224,6 +224,8 @@ class StreamEncoder(_Stream):
             self._n_seen[c] = len(self._seen[c])
             fit = lattice.learn(self._seen[c], anchored=True) if self._n_seen[c] >= _MIN_VALUES else None
             new = _IDENTITY if fit is None else (fit[0], *fit[1], fit[2])
+            if not lattice.codes(chunk[c:c + 1], np.array([new]), np.empty((1, chunk.shape[1]), np.int32))[0]:
+                new, fit = _IDENTITY, None  # values the inverse map misses go raw rather than wrong
             if new != tuple(old[0]):
                 self._maps[c] = new
                 self._top[c] = 65535 if fit is None else (32768 - min(fit[1])) // fit[0]
@@ -243,10 +245,11 @@ class StreamEncoder(_Stream):
         if chunk.shape[1] == 0:
             return b""
         codes = np.empty(chunk.shape, np.int32)
-        head = self._relearn(chunk, lattice.codes(chunk, self._maps, codes))
+        ok = lattice.codes(chunk, self._maps, codes)
+        head = self._relearn(chunk, ok)
         self._chunks += 1
-        if head != b"\x00" and not lattice.codes(chunk, self._maps, codes).all():
-            raise InvalidDataError("stream values fall off their learned lattice")  # learned from them: never
+        if (head != b"\x00" or not ok.all()) and not lattice.codes(chunk, self._maps, codes).all():
+            raise InvalidDataError("stream values fall off their learned lattice")  # relearned or raw: never
         if len(self._out) < 32 * codes.size + 64:  # the worst case of a chunk
             self._out = np.empty(32 * codes.size + 64, np.uint8)
         return head + _run(self._kern, codes, self._top, self._state, self._out)
