@@ -27,14 +27,18 @@ INC = 4
 LIMIT = 1 << 16
 TABLE = 4096
 PRIOR = 4.0
+PRIOR_MASS = 256
 AVG, NSTATE = 2 * ORDER + 1, 2 * ORDER + 2  # after the predictor's fields
 
 
 def new_state(n_channels: int, top: np.ndarray | None = None):
     """Fresh per-channel state: predictor, residual shapes, code counts and weights, escape counts."""
     size = TABLE if top is not None and (np.asarray(top) < TABLE).any() else 1
-    shapes = np.ones((n_channels, NCTX, NR + 1), np.int64)
-    shapes[:, :, NR] = NR
+    e = np.exp(-np.abs(np.arange(NR) - M)[None, :] / (1.5 * 2.0 ** np.arange(NCTX) - 0.5)[:, None])
+    prior = np.maximum(np.rint(PRIOR_MASS * e / e.sum(1, keepdims=True)), 1).astype(np.int64)
+    shapes = np.zeros((n_channels, NCTX, NR + 1), np.int64)
+    shapes[:, :, :NR] = prior  # a Laplacian as wide as the context's magnitudes: less to learn
+    shapes[:, :, NR] = prior.sum(1)
     return (np.zeros((n_channels, NSTATE), np.int64), shapes, np.zeros((n_channels, size)),
             np.zeros((n_channels, size)), np.full(n_channels * 64, 2048, np.int16))
 
