@@ -113,12 +113,14 @@ def _values(codes: np.ndarray, maps: np.ndarray, top: np.ndarray) -> np.ndarray:
 
 
 def _run(kern, codes: np.ndarray, top: np.ndarray, state: tuple, out: np.ndarray | None = None) -> bytes:
+    """The kernel's bytes for ``codes`` (longer than raw if they overflow ``out``: blocks then go raw)."""
     out = np.empty(3 * codes.size + 64, np.uint8) if out is None else out
     size = kern.encode(codes, top, *state, out)
     return out[:size].tobytes() if size <= len(out) else b"\xff" * len(out)
 
 
 def _decode(kern, payload: bytes, pos: int, top: np.ndarray, state: tuple, n_ch: int, n: int) -> np.ndarray:
+    """Codes of ``n_ch`` x ``n`` samples from ``payload[pos:]``; sizes are checked before allocating."""
     if n_ch * n > _MAX_SAMPLES_PER_BYTE * len(payload):
         raise CorruptDataError(f"codec payload of {len(payload)} bytes cannot hold {n_ch} x {n} samples")
     codes = np.empty((n_ch, n), np.int32)
