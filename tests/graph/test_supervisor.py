@@ -159,3 +159,14 @@ def test_redis_run_follows_brand_conventions(tmp_path, redis_url):
         assert by["sink"].reports["samples"] > 0
     finally:
         transport.destroy()
+
+
+def test_cpu_affinity_from_the_graph_file_is_applied(tmp_path):
+    text = f"""\
+nodes:
+  - {{name: Counter, module: {NODES}, nickname: src, parameters: {{n_chunks: 20}}}}
+  - {{name: Tally, module: {NODES}, nickname: sink, inputs: {{in: src}}, cpu_affinity: [0]}}
+"""
+    result = run(plan_graph(parse_graph(text, "g.yaml"), {}), duration=30)
+    sink = next(st for st in result.nodes if st.nickname == "sink")
+    assert sink.reports["cpus"] == "0" and sink.reports["samples"] == 200

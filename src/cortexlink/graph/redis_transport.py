@@ -1,9 +1,11 @@
 """The ``redis`` transport: Redis Streams with BRAND's conventions.
 
-Each stream is a Redis stream of the same name; an entry holds one chunk (``data`` bytes plus
-``seq``, ``n``, ``start``, ``rate``, ``origin``, ``wrote``), trimmed to about ``slots`` entries so
-memory stays bounded. Readers XREAD with BLOCK (no spinning) from their own last id; a gap in
-``seq`` is a chunk trimmed before this reader got to it and is counted in ``overruns``.
+Each stream is a Redis stream of the same name; an entry holds one chunk in two fields: ``h``, a
+48-byte little-endian header (seq, samples, start sample, rate, origin_ns, write time) and ``d``,
+the samples (C order). Two fields, not one per number, because redis-py parses every field in
+Python. Streams are trimmed to about ``slots`` entries so memory stays bounded. Readers XREAD with
+BLOCK (no spinning) from their own last id; a gap in ``seq`` is a chunk trimmed before this reader
+got to it and is counted in ``overruns``.
 Lifecycle states go to ``<nickname>_state``, the running graph to ``supergraph_stream`` and
 commands for the supervisor (e.g. ``stopGraph``) are read from ``supervisor_ipstream``.
 """
@@ -11,6 +13,7 @@ commands for the supervisor (e.g. ``stopGraph``) are read from ``supervisor_ipst
 from __future__ import annotations
 
 import json
+import struct
 import time
 from collections import deque
 from typing import Any
@@ -28,6 +31,7 @@ STATE_SUFFIX = "_state"
 SUPERGRAPH = "supergraph_stream"
 SUPERVISOR_IN = "supervisor_ipstream"
 _META = "cortexlink_specs"  # hash: stream name -> slots
+HEADER = struct.Struct("<qqqdqq")  # seq, n_samples, start_sample, sample_rate, origin_ns, write_ns
 
 
 def redis_client(url: str):
@@ -45,15 +49,21 @@ def redis_client(url: str):
     return client
 
 
+def _seq_of(fields: dict[bytes, bytes]) -> int | None:
+    head = fields.get(b"h")
+    return None if head is None or len(head) != HEADER.size else HEADER.unpack(head)[0]
+
+
 def _entry_to_chunk(fields: dict[bytes, bytes], spec: StreamSpec) -> tuple[int, int, Chunk]:
-    n = int(fields[b"n"])
-    data = np.frombuffer(fields[b"data"], dtype=spec.dtype)
+    head = fields.get(b"h")
+    if head is None or len(head) != HEADER.size or b"d" not in fields:
+        raise TransportError(f"stream {spec.name!r} holds an entry that is not a cortexlink chunk")
+    seq, n, start, rate, origin, wrote = HEADER.unpack(head)
+    data = np.frombuffer(fields[b"d"], dtype=spec.dtype)
     if data.size != spec.n_channels * n:
         raise TransportError(f"stream {spec.name!r}: entry holds {data.size} values, expected "
                              f"{spec.n_channels} x {n}")
-    chunk = Chunk(data.reshape(spec.n_channels, n), int(fields[b"start"]), float(fields[b"rate"]),
-                  int(fields[b"origin"]))
-    return int(fields[b"seq"]), int(fields[b"wrote"]), chunk
+    return seq, wrote, Chunk(data.reshape(spec.n_channels, n), start, rate, origin)
 
 
 class RedisWriter(StreamWriter):
@@ -61,16 +71,17 @@ class RedisWriter(StreamWriter):
         self.client, self.spec, self.slots = client, spec, slots
         self.key = spec.name.encode()
         last = client.xrevrange(self.key, count=1)
-        self.seq = int(last[0][1].get(b"seq", -1)) + 1 if last else 0
+        seq = _seq_of(last[0][1]) if last else None
+        self.seq = 0 if seq is None else seq + 1
 
     def write(self, chunk: Chunk) -> None:
         check_chunk(self.spec, chunk)
         data = chunk.data if chunk.data.flags.c_contiguous else np.ascontiguousarray(chunk.data)
         self.client.execute_command(
             "XADD", self.key, "MAXLEN", "~", self.slots, "*",
-            "seq", self.seq, "n", data.shape[1], "start", chunk.start_sample, "rate", repr(chunk.sample_rate),
-            "origin", chunk.origin_ns or time.monotonic_ns(), "wrote", time.monotonic_ns(),
-            "data", data.tobytes(),
+            "h", HEADER.pack(self.seq, data.shape[1], chunk.start_sample, chunk.sample_rate,
+                             chunk.origin_ns or time.monotonic_ns(), time.monotonic_ns()),
+            "d", data.tobytes(),
         )
         self.seq += 1
         self.chunks += 1
@@ -87,12 +98,12 @@ class RedisReader(StreamReader):
         self.expect: int | None = 0  # the writer numbers chunks from 0; a gap is an overrun
         edge = client.xrange(self.key, count=1) if from_start else client.xrevrange(self.key, count=1)
         if edge:
-            seq = edge[0][1].get(b"seq")
+            seq = _seq_of(edge[0][1])
             if from_start:
-                self.expect = int(seq) if seq is not None else None
+                self.expect = seq
             else:
                 self.last_id = edge[0][0]
-                self.expect = int(seq) + 1 if seq is not None else None
+                self.expect = seq + 1 if seq is not None else None
         self.pending: deque = deque()
         self._ended = False
         self._last: Chunk | None = None

@@ -64,8 +64,11 @@ class Tally(Node):
         path: str = ""
 
     def setup(self):
+        import os
+
         self.total = 0
         self.file = open(self.settings.path, "a") if self.settings.path else None
+        self.context.report({"cpus": ",".join(map(str, sorted(os.sched_getaffinity(0))))})
 
     def process(self, inputs):
         chunk = inputs["in"]
