@@ -30,6 +30,16 @@ def test_early_stopping_keeps_best_epoch(population):
     assert np.argmin(val) == len(val) - 1 - 2  # and the last `patience` epochs did not improve
 
 
+@pytest.mark.parametrize("name", ["gru", "lstm"])
+def test_two_layer_step_equals_predict(name, population):
+    X, Y = population
+    dec = build(name, layers=2, epochs=2, dropout=0.1).fit(X[:, :1500], Y[:, :1500])
+    seq = X[:, 2400:2600]
+    dec.reset()
+    online = np.stack([dec.step(seq[:, t]) for t in range(seq.shape[1])], axis=1)
+    np.testing.assert_allclose(online, dec.predict(seq), rtol=1e-9, atol=1e-9)
+
+
 def test_bad_network_parameters():
     with pytest.raises(InvalidParameterError, match="window"):
         make_decoder("gru", window=5, burn_in=10)

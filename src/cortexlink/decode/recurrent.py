@@ -6,7 +6,8 @@ from bin to bin. Training: windows of ``window`` bins from a zero state (the fir
 bins of each window are not scored), Adam, gradient-norm clipping, the learning rate halved when
 the validation loss stalls, early stopping on a contiguous validation block at the end of the
 training data (the best weights are kept), all seeded. Inference runs in float64 so ``step``
-and ``predict`` agree to rounding.
+and ``predict`` agree to rounding: ``predict`` through torch, ``step`` the same cell equations
+in numpy, which avoids torch's per-call overhead on the online path.
 
 PyTorch is an optional extra (``pip install cortexlink[torch]``); it is imported only when a
 network decoder is built.
@@ -18,6 +19,7 @@ import os
 from typing import Any
 
 import numpy as np
+from scipy.special import expit as _sigmoid
 
 from cortexlink.core.errors import InvalidDataError, InvalidParameterError
 from cortexlink.core.progress import progress
@@ -224,6 +226,14 @@ class RecurrentDecoder(Decoder):
         net.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in weights.items()})
         net.eval()
         self.net = net
+        self._cells = [
+            tuple(
+                np.ascontiguousarray(weights[f"rnn.{k}_l{i}"])
+                for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+            )
+            for i in range(self.layers)
+        ]
+        self._readout = (np.ascontiguousarray(weights["out.weight"]), weights["out.bias"])
         self.weights = weights
 
     # -- decoding --------------------------------------------------------------------------
@@ -236,14 +246,29 @@ class RecurrentDecoder(Decoder):
 
     def _reset(self) -> None:
         self.features.reset()
-        self._state_h = None
+        self._h = [np.zeros(self.hidden) for _ in range(self.layers)]
+        self._c = [np.zeros(self.hidden) for _ in range(self.layers)]
 
     def _step(self, x: np.ndarray) -> np.ndarray:
-        torch = import_torch()
-        z = torch.from_numpy(np.array(self.features.step(x)))
-        with torch.no_grad():
-            out, self._state_h = self.net(z[None, None], self._state_h)
-        return out[0, 0].numpy() * self.y_scale + self.y_mean
+        # One bin through the same weights in numpy: no torch call overhead on the online path.
+        v = self.features.step(x)
+        H = self.hidden
+        for i, (w_ih, w_hh, b_ih, b_hh) in enumerate(self._cells):
+            gi = w_ih @ v + b_ih
+            gh = w_hh @ self._h[i] + b_hh
+            if self.cell == "gru":
+                r = _sigmoid(gi[:H] + gh[:H])
+                z = _sigmoid(gi[H : 2 * H] + gh[H : 2 * H])
+                n = np.tanh(gi[2 * H :] + r * gh[2 * H :])
+                self._h[i] = (1.0 - z) * n + z * self._h[i]
+            else:
+                g = gi + gh
+                c = _sigmoid(g[H : 2 * H]) * self._c[i] + _sigmoid(g[:H]) * np.tanh(g[2 * H : 3 * H])
+                self._c[i] = c
+                self._h[i] = _sigmoid(g[3 * H :]) * np.tanh(c)
+            v = self._h[i]
+        w, b = self._readout
+        return (w @ v + b) * self.y_scale + self.y_mean
 
     def mask_channels(self, channels: np.ndarray | list[int]) -> None:
         """Hold ``channels`` at their training mean (dead or missing electrodes)."""
