@@ -13,8 +13,9 @@ Then, in the same run: the default closed-loop graph with a GRU decoder (``laten
 last sample of a bin -> decoded velocity, and every node's CPU%), and the wake-up primitives plus
 the CPU of a waiting subscriber (``latency_wake.py``). Each of those also runs on its own.
 
-    python benchmarks/latency.py            # full run (a few minutes)
-    python benchmarks/latency.py --quick    # short run
+    python benchmarks/latency.py                    # full run (about 8 min on a busy 2-core machine)
+    python benchmarks/latency.py --quick            # short run
+    python benchmarks/latency.py --rt-priority 20   # measured processes at SCHED_FIFO 20, as BRAND runs
 """
 
 from __future__ import annotations
