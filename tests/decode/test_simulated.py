@@ -11,7 +11,7 @@ from cortexlink.decode import bin_spikes, make_decoder, r2_score
 @pytest.fixture(scope="module")
 def simulated():
     sim = pytest.importorskip("cortexlink.sim")
-    result = sim.simulate(64, 100.0, sample_rate=4000.0, seed=3)
+    result = sim.simulate(96, 120.0, sample_rate=4000.0, seed=3)
     truth, fs, width = result.truth, result.truth.sample_rate, 0.05
     X = bin_spikes(
         truth.spike_samples / fs,
