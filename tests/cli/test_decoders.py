@@ -132,3 +132,9 @@ def test_missing_file_and_missing_labels(data_dir, tmp_path, capsys):
         ["decoder-train", "--data", str(bad), "--decoder", "wiener", "--out", str(tmp_path / "m.npz")], capsys
     )
     assert code == 2 and "cortexlink: error" in err
+
+
+def test_eval_defaults_to_classifiers_for_trial_sets(data_dir, capsys):
+    data = data_dir / "motor/centuri_hatsopoulos_brochier/Dataset1_reaching.mat"
+    code, stdout, _ = run(["decoder-eval", "--data", str(data), "--folds", "4"], capsys)
+    assert code == 0 and "lda" in stdout and "svm" in stdout and "wiener" not in stdout

@@ -149,23 +149,30 @@ def run_eval(args: argparse.Namespace) -> int:
     from cortexlink.core.errors import InvalidParameterError
     from cortexlink.decode import CLASSIFIERS, DECODERS
 
-    names = args.decoders or list(DEFAULT_EVAL)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=120)
+    if args.folds < 2:
+        raise InvalidParameterError(f"--folds must be at least 2 folds, got {args.folds}")
+    names = args.decoders
+    if names is None:
+        data = _load(args)
+        # one sample per trial (no time course): only the discrete-intent decoders make sense
+        names = list(CLASSIFIERS) if data.metadata.get("trials") else list(DEFAULT_EVAL)
+        if not _have_torch() and "gru" in names:
+            names = [n for n in names if n not in ("gru", "lstm")]
+            console.print(
+                "[yellow]torch is not installed: skipping gru and lstm (pip install cortexlink[torch])"
+            )
     unknown = [n for n in names if n not in DECODERS]
     if unknown:
         raise InvalidParameterError(
             f"unknown decoder(s) {', '.join(unknown)}; choose from {', '.join(DECODERS)}"
         )
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=120)
-    if args.decoders is None and not _have_torch():
-        names = [n for n in names if n not in ("gru", "lstm")]
-        console.print("[yellow]torch is not installed: skipping gru and lstm (pip install cortexlink[torch])")
-    for name in names:  # bad --set values fail here, before any data is read
+    for name in names:  # bad --set values fail here, before any fitting
         _build(name, args.set)
-    if args.folds < 2:
-        raise InvalidParameterError(f"--folds must be at least 2 folds, got {args.folds}")
-    data = _load(args)
+    if args.decoders is not None:
+        data = _load(args)
     rows = []
     for name in names:
         targets = _targets(name, data)
