@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from cortexlink.core.errors import InvalidDataError, ModelFileError, NotFittedError
+from cortexlink.core.errors import InvalidDataError, InvalidParameterError, ModelFileError, NotFittedError
 from cortexlink.decode.modelfile import read_model, write_model
 
 _REGISTRY: dict[str, type[Decoder]] = {}
@@ -28,6 +28,17 @@ def register_kind(cls: type[Decoder]) -> type[Decoder]:
     """Class decorator: make ``cls`` loadable by ``load_decoder`` under ``cls.kind``."""
     _REGISTRY[cls.kind] = cls
     return cls
+
+
+def check_lag_and_penalty(n_lags: int, penalty: float | str, name: str) -> float | str:
+    """Check a lagged linear model's lag count and ``"auto"``-or-non-negative penalty; return the penalty."""
+    if int(n_lags) < 1:
+        raise InvalidParameterError(f"n_lags must be at least 1, got {n_lags}")
+    if penalty == "auto":
+        return penalty
+    if not isinstance(penalty, int | float) or float(penalty) < 0:
+        raise InvalidParameterError(f"{name} must be 'auto' or a number >= 0, got {penalty!r}")
+    return float(penalty)
 
 
 def as_features(X: Any, name: str = "X", n_features: int | None = None) -> np.ndarray:

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from cortexlink.core.errors import InvalidDataError, InvalidParameterError
-from cortexlink.decode.base import Decoder, register_kind
+from cortexlink.core.errors import InvalidDataError
+from cortexlink.decode.base import Decoder, check_lag_and_penalty, register_kind
 from cortexlink.decode.features import FeatureTransform
 from cortexlink.decode.preprocess import check_enough_bins, lag_stack
 
@@ -88,14 +88,11 @@ class KalmanFilter(Decoder):
         zscore: bool = True,
         pca: int | None = None,
     ):
-        if int(n_lags) < 1:
-            raise InvalidParameterError(f"n_lags must be at least 1, got {n_lags}")
-        if q_ridge != "auto" and (not isinstance(q_ridge, int | float) or float(q_ridge) < 0):
-            raise InvalidParameterError(f"q_ridge must be 'auto' or a number >= 0, got {q_ridge!r}")
+        q_ridge = check_lag_and_penalty(n_lags, q_ridge, "q_ridge")
         self.steady_state = bool(steady_state)
         self.n_lags = int(n_lags)
-        self.q_ridge = q_ridge if q_ridge == "auto" else float(q_ridge)
-        self.q_ridge_ = None if q_ridge == "auto" else float(q_ridge)
+        self.q_ridge = q_ridge
+        self.q_ridge_ = None if q_ridge == "auto" else q_ridge
         self.features = FeatureTransform(sqrt, smooth, zscore, pca)
 
     def params(self) -> dict[str, Any]:

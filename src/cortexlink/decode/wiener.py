@@ -14,8 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from cortexlink.core.errors import InvalidParameterError
-from cortexlink.decode.base import Decoder, register_kind
+from cortexlink.decode.base import Decoder, check_lag_and_penalty, register_kind
 from cortexlink.decode.features import FeatureTransform
 from cortexlink.decode.preprocess import check_enough_bins, lag_stack
 
@@ -72,13 +71,10 @@ class WienerFilter(Decoder):
         zscore: bool = True,
         pca: int | None = None,
     ):
-        if int(n_lags) < 1:
-            raise InvalidParameterError(f"n_lags must be at least 1, got {n_lags}")
-        if ridge != "auto" and (not isinstance(ridge, int | float) or float(ridge) < 0):
-            raise InvalidParameterError(f"ridge must be 'auto' or a number >= 0, got {ridge!r}")
+        ridge = check_lag_and_penalty(n_lags, ridge, "ridge")
         self.n_lags = int(n_lags)
-        self.ridge = ridge if ridge == "auto" else float(ridge)
-        self.ridge_ = None if ridge == "auto" else float(ridge)
+        self.ridge = ridge
+        self.ridge_ = None if ridge == "auto" else ridge
         self.features = FeatureTransform(sqrt, smooth, zscore, pca)
 
     def params(self) -> dict[str, Any]:
