@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cortexlink import sim
 from cortexlink.decode import bin_spikes, make_decoder, r2_score
 
 
 @pytest.fixture(scope="module")
 def simulated():
-    sim = pytest.importorskip("cortexlink.sim")
     result = sim.simulate(96, 120.0, sample_rate=4000.0, seed=3)
     truth, fs, width = result.truth, result.truth.sample_rate, 0.05
     X = bin_spikes(
