@@ -145,3 +145,26 @@ def test_run_directories_of_dead_supervisors_are_removed(tmp_path, monkeypatch):
         assert not dead.exists() and alive.exists() and t.dir.parent == tmp_path
     finally:
         t.destroy()
+
+
+def test_shm_zero_copy_reader_returns_read_only_views_of_the_ring():
+    from cortexlink.graph.shm import ShmTransport
+
+    t = ShmTransport()
+    try:
+        t.create(SPEC, slots=4)
+        view = t.reader(SPEC, zero_copy=True)
+        copy = t.reader(SPEC)
+        writer = t.writer(SPEC)
+        writer.write(_chunk(0))
+        got, own = view.read(1.0), copy.read(1.0)
+        np.testing.assert_array_equal(got.data, _chunk(0).data)
+        assert not got.data.flags.writeable and not got.data.flags.owndata
+        assert own.data.flags.writeable
+        for i in range(1, 5):  # the writer reuses slot 0: the view shows the new data, the copy does not
+            writer.write(_chunk(i))
+        np.testing.assert_array_equal(got.data, _chunk(4).data)
+        np.testing.assert_array_equal(own.data, _chunk(0).data)
+        assert view.read(1.0).origin_ns == 1_002 and view.overruns == 1  # a ring holds slots - 1
+    finally:
+        t.destroy()

@@ -49,8 +49,9 @@ class Futex:
         if offset % 4:
             raise ValueError("a futex word must be 4-byte aligned")
         self._word = ctypes.c_uint32.from_buffer(buffer, offset)
-        self._addr = ctypes.addressof(self._word)
+        self._addr = ctypes.c_void_p(ctypes.addressof(self._word))  # built once: ctypes converts per call
         self._ts = _Timespec()
+        self._ts_ref = ctypes.byref(self._ts)
 
     @property
     def value(self) -> int:
@@ -63,7 +64,7 @@ class Futex:
     def wake(self) -> None:
         """Wake every process sleeping on the word (about a microsecond when none is)."""
         if _LIBC is not None:
-            _LIBC.syscall(_SYS_FUTEX, ctypes.c_void_p(self._addr), _FUTEX_WAKE, _INT_MAX, None, None, 0)
+            _LIBC.syscall(_SYS_FUTEX, self._addr, _FUTEX_WAKE, _INT_MAX, None, None, 0)
 
     def wait(self, seen: int, timeout: float) -> None:
         """Sleep while the word still equals ``seen``, at most ``timeout`` seconds.
@@ -77,10 +78,9 @@ class Futex:
         sec = int(timeout)
         self._ts.tv_sec = sec
         self._ts.tv_nsec = int((timeout - sec) * 1e9)
-        _LIBC.syscall(_SYS_FUTEX, ctypes.c_void_p(self._addr), _FUTEX_WAIT, ctypes.c_uint32(seen),
-                      ctypes.byref(self._ts), None, 0)
+        _LIBC.syscall(_SYS_FUTEX, self._addr, _FUTEX_WAIT, ctypes.c_uint32(seen), self._ts_ref, None, 0)
 
     def release(self) -> None:
         """Drop the reference into the buffer so the mapping can be closed."""
-        self._word = None  # type: ignore[assignment]
+        self._word = self._addr = None  # type: ignore[assignment]
 

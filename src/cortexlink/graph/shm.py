@@ -99,10 +99,27 @@ class _Ring:
         self.data = np.ndarray((slots, per_slot), dtype, buffer=self.mm, offset=HEADER + SLOT_HEADER,
                                strides=(stride, dtype.itemsize))
         self.futex = Futex(self.mm, FUTEX_OFFSET)
+        # the hot paths index plain memoryviews (tens of ns per field, not a numpy scalar's hundreds)
+        self.words = memoryview(self.mm).cast("q")
+        self.floats = memoryview(self.mm).cast("d")
+        self.slot_word0 = [(HEADER + i * stride) // 8 for i in range(slots)]
+        self._views_n = -1
+        self._views: list[np.ndarray] = []
+
+    def views(self, n: int) -> list[np.ndarray]:
+        """Per-slot ``(n_channels, n)`` views of the slot data (cached for the last ``n`` used)."""
+        if n != self._views_n:
+            c = self.n_channels
+            self._views = [self.data[i, :c * n].reshape(c, n) for i in range(self.slots)]
+            self._views_n = n
+        return self._views
 
     def close(self) -> None:
         self.futex.release()
         self.head = self.slot_head = self.slot_rate = self.data = None  # type: ignore[assignment]
+        self._views = []
+        self.words.release()
+        self.floats.release()
         try:
             self.mm.close()
         except BufferError:  # a chunk view still refers to it; the mapping goes with the process
@@ -146,19 +163,20 @@ class ShmWriter(StreamWriter):
     def write(self, chunk: Chunk) -> None:
         r = self.ring
         check_chunk(self.spec, chunk)
-        seq = int(r.head[H_WSEQ])
+        words = r.words
+        seq = words[H_WSEQ]
         i = seq % r.slots
         n = chunk.data.shape[1]
-        sh = r.slot_head[i]
-        sh[S_SEQ] = -1
-        r.data[i, :r.n_channels * n].reshape(r.n_channels, n)[...] = chunk.data
-        sh[S_NSAMP] = n
-        sh[S_START] = chunk.start_sample
-        sh[S_ORIGIN] = chunk.origin_ns or time.monotonic_ns()
-        r.slot_rate[i] = chunk.sample_rate
-        sh[S_WRITE] = time.monotonic_ns()
-        sh[S_SEQ] = seq
-        r.head[H_WSEQ] = seq + 1
+        w0 = r.slot_word0[i]
+        words[w0 + S_SEQ] = -1
+        r.views(n)[i][...] = chunk.data
+        words[w0 + S_NSAMP] = n
+        words[w0 + S_START] = chunk.start_sample
+        words[w0 + S_ORIGIN] = chunk.origin_ns or time.monotonic_ns()
+        r.floats[w0 + S_RATE] = chunk.sample_rate
+        words[w0 + S_WRITE] = time.monotonic_ns()
+        words[w0 + S_SEQ] = seq
+        words[H_WSEQ] = seq + 1
         r.futex.bump()
         r.futex.wake()
         self.chunks += 1
@@ -173,8 +191,15 @@ class ShmWriter(StreamWriter):
 
 
 class ShmReader(StreamReader):
-    def __init__(self, ring: _Ring, spec: StreamSpec, from_start: bool = False) -> None:
+    """A cursor into a ring. With ``zero_copy`` the chunks it returns are read-only views of the
+    ring's slots instead of copies: no copy per chunk, but the data is only valid until the writer
+    reuses the slot (``slots`` chunks later; the supervisor sizes rings to ``--buffer`` seconds),
+    so a reader that keeps data longer copies it itself."""
+
+    def __init__(self, ring: _Ring, spec: StreamSpec, from_start: bool = False,
+                 zero_copy: bool = False) -> None:
         self.ring, self.spec = ring, spec
+        self.zero_copy = zero_copy
         wseq = int(ring.head[H_WSEQ])
         self.cursor = max(0, wseq - ring.slots + 1) if from_start else wseq
         self._last: Chunk | None = None
@@ -182,29 +207,36 @@ class ShmReader(StreamReader):
     def _take(self) -> Chunk | None:
         """Copy out the chunk at the cursor if one is there (counting overruns); never waits."""
         r = self.ring
+        words = r.words
         while True:
-            wseq = int(r.head[H_WSEQ])
-            if self.cursor >= wseq:
+            wseq = words[H_WSEQ]
+            cursor = self.cursor
+            if cursor >= wseq:
                 return None
             oldest = wseq - r.slots + 1
-            if self.cursor < oldest:
-                self.overruns += oldest - self.cursor
-                self.cursor = oldest
-            i = self.cursor % r.slots
-            sh = r.slot_head[i]
-            if sh[S_SEQ] != self.cursor:
+            if cursor < oldest:
+                self.overruns += oldest - cursor
+                self.cursor = cursor = oldest
+            i = cursor % r.slots
+            w0 = r.slot_word0[i]
+            if words[w0 + S_SEQ] != cursor:
                 self.overruns += 1
-                self.cursor += 1
+                self.cursor = cursor + 1
                 continue
-            n = int(sh[S_NSAMP])
-            start, origin, wrote = int(sh[S_START]), int(sh[S_ORIGIN]), int(sh[S_WRITE])
-            rate = float(r.slot_rate[i])
-            data = r.data[i, :r.n_channels * n].reshape(r.n_channels, n).copy()
-            if sh[S_SEQ] != self.cursor:  # the writer lapped us while we copied
+            n = words[w0 + S_NSAMP]
+            start, origin, wrote = words[w0 + S_START], words[w0 + S_ORIGIN], words[w0 + S_WRITE]
+            rate = r.floats[w0 + S_RATE]
+            view = r.views(n)[i]
+            if self.zero_copy:
+                data = view.view()
+                data.flags.writeable = False
+            else:
+                data = view.copy()
+            if words[w0 + S_SEQ] != cursor:  # the writer lapped us while we read the slot
                 self.overruns += 1
-                self.cursor += 1
+                self.cursor = cursor + 1
                 continue
-            self.cursor += 1
+            self.cursor = cursor + 1
             self.chunks += 1
             self.last_write_ns = wrote
             chunk = Chunk(data, start, rate, origin)
@@ -220,7 +252,7 @@ class ShmReader(StreamReader):
         while True:
             seen = r.futex.value
             chunk = self._take()
-            if chunk is not None or r.head[H_ENDED]:
+            if chunk is not None or r.words[H_ENDED]:
                 return chunk
             left = deadline - time.monotonic()
             if left <= 0:
@@ -240,6 +272,7 @@ class ShmReader(StreamReader):
         return bool(self.ring.head[H_ENDED]) and self.cursor >= int(self.ring.head[H_WSEQ])
 
     def release(self) -> None:
+        self._last = None
         self.ring.close()
 
 
@@ -275,8 +308,8 @@ class ShmTransport(Transport):
         self._open.append(w)
         return w
 
-    def reader(self, spec: StreamSpec, from_start: bool = False) -> ShmReader:
-        r = ShmReader(_Ring(self._path(spec.name), spec), spec, from_start)
+    def reader(self, spec: StreamSpec, from_start: bool = False, zero_copy: bool = False) -> ShmReader:
+        r = ShmReader(_Ring(self._path(spec.name), spec), spec, from_start, zero_copy)
         self._open.append(r)
         return r
 
