@@ -109,3 +109,22 @@ def test_gru_is_a_parameter_away():
     dec, want, live = _run(node, monkey, 100, start=400)
     assert live.all() and type(node.model).__name__ == "GRUDecoder"
     assert np.isfinite(dec).all() and dec.std(axis=1).min() > 0
+
+
+def test_a_loaded_gru_is_warmed_up_and_starts_from_a_clean_state(tmp_path):
+    from cortexlink.decode.base import load_decoder
+
+    params = {"hidden": 8, "epochs": 2, "window": 30, "burn_in": 5, "batch_size": 8, "threads": 1}
+    path = tmp_path / "gru.safetensors"
+    node = make_node(DecoderNode, {"decoder": "gru", "params": params, "calibration_s": 3.0,
+                                   "save_path": str(path)}, SPEC)
+    monkey = Monkey()
+    _run(node, monkey, 300)
+    _wait_live(node)
+    # setup() ran the model a few steps on zeros, then reset it: its output is that of a fresh model
+    loaded = make_node(DecoderNode, {"model_path": str(path)}, SPEC)
+    fresh = load_decoder(path)
+    for k in range(20):
+        x = monkey.features(monkey.velocity())
+        out = loaded.process({"in": Chunk(x[:, None], k, 100.0, 7)})["out"].data
+        np.testing.assert_allclose(out[:2, 0], fresh.step(x), rtol=1e-5, atol=1e-5)

@@ -100,7 +100,7 @@ class DecoderNode(Node):
             from cortexlink.decode.base import load_decoder
 
             self.model = load_decoder(Path(s.model_path))
-            self.model.reset()
+            _warm_steps(self.model)
             self.live = True
             self.context.info(f"loaded {type(self.model).__name__} from {s.model_path}")
         else:
@@ -177,6 +177,7 @@ class DecoderNode(Node):
         try:
             self.model.fit(self._X, self._Y)
             self.fit_r2 = _in_sample_r2(self.model, self._X, self._Y)
+            _warm_steps(self.model)
             if self.settings.save_path:
                 self.model.save(self.settings.save_path)
         except BaseException as exc:  # re-raised in the node's loop
@@ -221,6 +222,18 @@ def _warm_up(model: Any, n_features: int) -> None:
         model.step(X[:, 0])
     except CortexlinkError:
         pass  # a decoder that cannot fit noise this small is simply not warmed up
+
+
+def _warm_steps(model: Any, n: int = 3) -> None:
+    """Run a fitted decoder's online ``step`` a few times on zeros, then ``reset`` it.
+
+    The first steps load compiled kernels and touch every weight (a loaded GRU's first step took
+    milliseconds, up to 175 ms in a live graph); paying that here keeps it off the first live bins.
+    """
+    x = np.zeros(model.n_features_)
+    for _ in range(n):
+        model.step(x)
+    model.reset()
 
 
 def _in_sample_r2(model: Any, X: np.ndarray, Y: np.ndarray) -> float:
