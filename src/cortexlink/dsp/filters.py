@@ -17,8 +17,42 @@ from cortexlink.core.errors import InvalidParameterError
 from cortexlink.dsp.block import Block
 
 _TIME_BLOCK = 256  # samples per pass through the work buffer; bounds memory for long offline inputs
-_TILE = 16  # channels per transpose tile (keeps both sides in cache, avoids 4 KiB aliasing)
-_PAD = 8  # extra work-buffer columns so rows do not alias in cache
+_CHANNEL_BLOCK = 128  # channels per pass: a 1 ms block of them (work rows, state) stays in L1
+_TILE = 16  # channels per transpose tile (keeps both sides in cache)
+
+
+@njit(cache=True, boundscheck=False, error_model="numpy")
+def _to_rows(x: np.ndarray, c0: int, c1: int, t0: int, nt: int, work: np.ndarray) -> None:
+    """``work[t, c - c0] = x[c, t0 + t]`` for channels ``c0 <= c < c1`` and ``t < nt``, in tiles."""
+    n_full = c0 + (c1 - c0) // _TILE * _TILE
+    for ct in range(c0, n_full, _TILE):
+        for t in range(nt):
+            for c in range(ct, ct + _TILE):
+                work[t, c - c0] = x[c, t0 + t]
+    for c in range(n_full, c1):
+        for t in range(nt):
+            work[t, c - c0] = x[c, t0 + t]
+
+
+@njit(cache=True, boundscheck=False, error_model="numpy")
+def _from_rows(work: np.ndarray, c0: int, c1: int, t0: int, nt: int, y: np.ndarray) -> None:
+    """``y[c, t0 + t] = work[t, c - c0]``, the inverse of ``_to_rows``."""
+    for c in range(c0, c1):
+        for t in range(nt):
+            y[c, t0 + t] = work[t, c - c0]
+
+
+@njit(cache=True, boundscheck=False, error_model="numpy")
+def _biquad_row(row: np.ndarray, z0: np.ndarray, z1: np.ndarray, b0: float, b1: float, b2: float,
+                a1: float, a2: float) -> None:
+    """One section, one sample, a block of channels: few enough arrays that LLVM's alias checks
+    let the loop vectorise across channels (two sections in one loop had too many and ran scalar)."""
+    for c in range(z0.shape[0]):
+        v = row[c]
+        out = b0 * v + z0[c]
+        z0[c] = b1 * v - a1 * out + z1[c]
+        z1[c] = b2 * v - a2 * out
+        row[c] = out
 
 
 @njit(cache=True, boundscheck=False, error_model="numpy")
@@ -27,49 +61,26 @@ def sosfilt_chunk(sos: np.ndarray, state: np.ndarray, x: np.ndarray, y: np.ndarr
     """Filter ``x`` (n_channels, n_samples) into ``y`` through ``sos`` (n_sections, 6).
 
     ``state`` (n_sections, 2, n_channels) float64 is updated in place; ``work`` is a
-    (time block, >= n_channels) float64 scratch buffer.
+    (time block, channel block) float64 scratch buffer. Each channel sees the same operations
+    in the same order as a one-channel loop would, so results do not depend on the chunking.
+    Channels go in blocks small enough that their samples and state stay in L1 while they are
+    transposed, filtered and transposed back.
     """
     n_ch, n_s = x.shape
     n_sec = sos.shape[0]
     blk = work.shape[0]
-    for t0 in range(0, n_s, blk):
-        nt = min(blk, n_s - t0)
-        for c0 in range(0, n_ch, _TILE):
-            c1 = min(c0 + _TILE, n_ch)
+    cblk = work.shape[1]
+    for c0 in range(0, n_ch, cblk):
+        c1 = min(c0 + cblk, n_ch)
+        for t0 in range(0, n_s, blk):
+            nt = min(blk, n_s - t0)
+            _to_rows(x, c0, c1, t0, nt, work)
             for t in range(nt):
-                for c in range(c0, c1):
-                    work[t, c] = x[c, t0 + t]
-        for t in range(nt):
-            row = work[t]
-            s = 0
-            while s + 1 < n_sec:  # two sections per sweep: half the loads/stores of the sample row
-                b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
-                d0, d1, d2, e1, e2 = sos[s + 1, 0], sos[s + 1, 1], sos[s + 1, 2], sos[s + 1, 4], sos[s + 1, 5]
-                z0, z1, w0, w1 = state[s, 0], state[s, 1], state[s + 1, 0], state[s + 1, 1]
-                for c in range(n_ch):
-                    v = row[c]
-                    out = b0 * v + z0[c]
-                    z0[c] = b1 * v - a1 * out + z1[c]
-                    z1[c] = b2 * v - a2 * out
-                    out2 = d0 * out + w0[c]
-                    w0[c] = d1 * out - e1 * out2 + w1[c]
-                    w1[c] = d2 * out - e2 * out2
-                    row[c] = out2
-                s += 2
-            if s < n_sec:
-                b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
-                z0, z1 = state[s, 0], state[s, 1]
-                for c in range(n_ch):
-                    v = row[c]
-                    out = b0 * v + z0[c]
-                    z0[c] = b1 * v - a1 * out + z1[c]
-                    z1[c] = b2 * v - a2 * out
-                    row[c] = out
-        for c0 in range(0, n_ch, _TILE):
-            c1 = min(c0 + _TILE, n_ch)
-            for c in range(c0, c1):
-                for t in range(nt):
-                    y[c, t0 + t] = work[t, c]
+                row = work[t, :c1 - c0]
+                for s in range(n_sec):
+                    _biquad_row(row, state[s, 0, c0:c1], state[s, 1, c0:c1],
+                                sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5])
+            _from_rows(work, c0, c1, t0, nt, y)
 
 
 class SOSFilter(Block):
@@ -91,7 +102,7 @@ class SOSFilter(Block):
 
     def _allocate(self, n_channels: int) -> None:
         self._state = np.zeros((self.sos.shape[0], 2, n_channels))
-        self._work = np.empty((_TIME_BLOCK, n_channels + _PAD))
+        self._work = np.empty((_TIME_BLOCK, min(n_channels, _CHANNEL_BLOCK)))
 
     def _reset_state(self) -> None:
         self._state = np.zeros((0, 2, 0))
