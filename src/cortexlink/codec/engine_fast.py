@@ -28,14 +28,6 @@ def new_state(n_channels: int, top: np.ndarray | None = None) -> tuple[np.ndarra
     return np.zeros((n_channels, NSTATE), np.int64), np.full(n_channels * NCTX * 64, 2048, np.int16)
 
 
-@njit(cache=True, inline="always")
-def _ctx(st, c):
-    """Probability row and raw low-bit count from the recent residual magnitude (scale free)."""
-    a = min(st[AVG] >> 7, (1 << 22) - 1)
-    b = _LOG[a] if a < 2048 else 11 + _LOG[a >> 11]
-    return (c * NCTX + b) * 64, max(b - 3, 0)
-
-
 @njit(cache=True)
 def put_u(e, out, p, row, u):
     """Code ``u >= 0`` with the 64 adaptive probabilities ``p[row:row + 64]``."""
@@ -76,26 +68,76 @@ def get_tree(d, buf, p, row):
     return get_u(d, buf, p, row) if node == 2 * ESC + 1 else node - ESC - 1
 
 
+@njit(cache=True, inline="always")
+def _sign(v):
+    return (v > 0) - np.int64(v < 0)
+
+
+@njit(cache=True, inline="always")
+def _setup(st, c, top):
+    """A channel's predictor state as locals (no memory round trips per sample)."""
+    h0, h1, h2, h3, w0, w1, w2, w3, last, avg = st[c]
+    return h0, h1, h2, h3, w0, w1, w2, w3, last, avg, top[c]
+
+
+@njit(cache=True, inline="always")
+def _predict(h0, h1, h2, h3, w0, w1, w2, w3, last, avg, tc, c):
+    """Prediction, probability row and raw low-bit count (from the recent magnitude: scale free)."""
+    a = min(avg >> 7, (1 << 22) - 1)
+    b = _LOG[a] if a < 2048 else 11 + _LOG[a >> 11]
+    pr = min(max(last + ((1024 + w0 * h0 + w1 * h1 + w2 * h2 + w3 * h3) >> lms.SHIFT), 0), tc)
+    return pr, (c * NCTX + b) * 64, max(b - 3, 0)
+
+
+@njit(cache=True, inline="always")
+def _learn(h0, h1, h2, h3, w0, w1, w2, w3, last, avg, x, r):
+    """Sign-sign LMS step on differences and the magnitude average (as ``predict.update``)."""
+    sg = _sign(r)
+    w0, w1, w2, w3 = w0 + sg * _sign(h0), w1 + sg * _sign(h1), w2 + sg * _sign(h2), w3 + sg * _sign(h3)
+    return x - last, h0, h1, h2, w0, w1, w2, w3, x, avg + abs(r) * 32 - (avg >> 3)
+
+
+@njit(cache=True, inline="always")
+def _renorm(e, out, low, rng):
+    while rng < rc.TOP:
+        rng <<= 8
+        if low < 0xFF000000 or low > rc.MASK32:
+            carry, temp = low >> 32, e[2]
+            while True:
+                if e[4] < out.shape[0]:
+                    out[e[4]] = (temp + carry) & 0xFF
+                e[4] += 1
+                temp = 0xFF
+                e[3] -= 1
+                if e[3] == 0:
+                    break
+            e[2] = (low >> 24) & 0xFF
+        e[3] += 1
+        low = (low & 0xFFFFFF) << 8
+    return low, rng
+
+
 @njit(cache=True)
 def encode(k, top, st, p, out):
-    """Code int32 codes ``k`` (C, N) with per-channel maxima ``top``; returns bytes written to ``out``."""
+    """Code int32 codes ``k`` (C, N) with per-channel maxima ``top``; returns bytes written to ``out``.
+    Low bits and sign are halvings of the range (at most 20: no renormalising between them)."""
     e = rc.enc_init()
     low, rng = e[0], e[1]  # kept in registers; ``e`` is synced around the rare calls
     for c in range(k.shape[0]):
-        s = st[c]
+        h0, h1, h2, h3, w0, w1, w2, w3, last, avg, tc = _setup(st, c, top)
         for i in range(k.shape[1]):
             x = np.int64(k[c, i])
-            r = x - lms.predict(s, ORDER, 0, top[c])
+            pr, row, sh = _predict(h0, h1, h2, h3, w0, w1, w2, w3, last, avg, tc, c)
+            r = x - pr
             mag = abs(r)
-            row, sh = _ctx(s, c)
             t = mag >> sh
             if t >= ESC:
                 e[0], e[1] = low, rng
                 put_u(e, out, p, row, t)
                 low, rng = e[0], e[1]
-            node = 1
-            for b in range(TREE - 1 if t < ESC else -1, -3, -1):  # tree bits, low bits, sign: inline
-                if b >= 0:
+            else:
+                node = 1
+                for b in range(TREE - 1, -1, -1):
                     bit = (t >> b) & 1
                     m = -bit
                     q = np.int64(p[np.uint64(row + node)])
@@ -104,29 +146,14 @@ def encode(k, top, st, p, out):
                     rng = bound + ((rng - 2 * bound) & m)
                     p[np.uint64(row + node)] = q + (((4096 - q) >> rc.RATE) & ~m) - ((q >> rc.RATE) & m)
                     node = 2 * node + bit
-                elif b == -1 and sh:
-                    rng >>= sh
-                    low += rng * (mag & ((1 << sh) - 1))
-                elif b == -2 and mag:
-                    rng >>= 1
-                    low += rng if r < 0 else 0
-                while rng < rc.TOP:
-                    rng <<= 8
-                    if low < 0xFF000000 or low > rc.MASK32:
-                        carry, temp = low >> 32, e[2]
-                        while True:
-                            if e[4] < out.shape[0]:
-                                out[e[4]] = (temp + carry) & 0xFF
-                            e[4] += 1
-                            temp = 0xFF
-                            e[3] -= 1
-                            if e[3] == 0:
-                                break
-                        e[2] = (low >> 24) & 0xFF
-                    e[3] += 1
-                    low = (low & 0xFFFFFF) << 8
-            lms.update(s, ORDER, x, r)
-            s[AVG] += abs(r) * 32 - (s[AVG] >> 3)
+                    low, rng = _renorm(e, out, low, rng)
+            for b in range(sh - 1, -2 if mag else -1, -1):  # low bits, then the sign as bit -1
+                rng >>= 1
+                low += rng & -(((mag >> b) & 1) if b >= 0 else np.int64(r < 0))
+            low, rng = _renorm(e, out, low, rng)
+            h0, h1, h2, h3, w0, w1, w2, w3, last, avg = _learn(
+                h0, h1, h2, h3, w0, w1, w2, w3, last, avg, x, r)
+        st[c] = (h0, h1, h2, h3, w0, w1, w2, w3, last, avg)
     e[0], e[1] = low, rng
     return rc.enc_flush(e, out)
 
@@ -137,19 +164,19 @@ def decode(buf, start, top, st, p, k):
     d = rc.dec_init(buf, start)
     code, rng, pos, n = d[0], d[1], d[2], buf.shape[0]
     for c in range(k.shape[0]):
-        s = st[c]
+        h0, h1, h2, h3, w0, w1, w2, w3, last, avg, tc = _setup(st, c, top)
         for i in range(k.shape[1]):
-            pr = lms.predict(s, ORDER, 0, top[c])
-            row, sh = _ctx(s, c)
-            node = 1
-            for _ in range(TREE):
-                q = np.int64(p[np.uint64(row + node)])
+            pr, row, sh = _predict(h0, h1, h2, h3, w0, w1, w2, w3, last, avg, tc, c)
+            node, q = 1, np.int64(p[np.uint64(row + 1)])
+            for _ in range(TREE):  # both children's probabilities load before the bit is known
+                q0, q1 = np.int64(p[np.uint64(row + 2 * node)]), np.int64(p[np.uint64(row + 2 * node + 1)])
                 bound = (rng >> 12) * q
                 bit = np.int64(code >= bound)
                 m = -bit
                 code -= bound & m
                 rng = bound + ((rng - 2 * bound) & m)
                 p[np.uint64(row + node)] = q + (((4096 - q) >> rc.RATE) & ~m) - ((q >> rc.RATE) & m)
+                q = q1 if bit else q0
                 if rng < rc.TOP:
                     rng <<= 8
                     code = ((code << 8) | (buf[pos] if pos < n else 0)) & rc.MASK32
@@ -160,26 +187,26 @@ def decode(buf, start, top, st, p, k):
                 d[0], d[1], d[2] = code, rng, pos
                 mag = get_u(d, buf, p, row)
                 code, rng, pos = d[0], d[1], d[2]
-            if sh:  # low bits; a single one needs no division
-                rng >>= sh
-                v = np.int64(code >= rng) if sh == 1 else min(code // rng, (1 << sh) - 1)
-                code -= v * rng
-                mag = (mag << sh) | v
+            for _ in range(sh):
+                rng >>= 1
+                bit = np.int64(code >= rng)
+                code -= rng & -bit
+                mag = 2 * mag + bit
             r = mag
-            for _ in range(2):
-                while rng < rc.TOP:
-                    rng <<= 8
-                    code = ((code << 8) | (buf[pos] if pos < n else 0)) & rc.MASK32
-                    pos += 1
-                if mag:  # the sign
-                    rng >>= 1
-                    bit = np.int64(code >= rng)
-                    code -= rng & -bit
-                    r, mag = (mag ^ -bit) + bit, 0
+            if mag:  # the sign
+                rng >>= 1
+                bit = np.int64(code >= rng)
+                code -= rng & -bit
+                r = (mag ^ -bit) + bit
+            while rng < rc.TOP:
+                rng <<= 8
+                code = ((code << 8) | (buf[pos] if pos < n else 0)) & rc.MASK32
+                pos += 1
             x = pr + r
-            if x < 0 or x > top[c] or d[3] or pos > n:
+            if x < 0 or x > tc or d[3] or pos > n:
                 return False
             k[c, i] = x
-            lms.update(s, ORDER, x, r)
-            s[AVG] += abs(r) * 32 - (s[AVG] >> 3)
+            h0, h1, h2, h3, w0, w1, w2, w3, last, avg = _learn(
+                h0, h1, h2, h3, w0, w1, w2, w3, last, avg, x, r)
+        st[c] = (h0, h1, h2, h3, w0, w1, w2, w3, last, avg)
     return True

@@ -81,14 +81,33 @@ def codes(v, maps, k):
     return ok
 
 
+@njit(cache=True)
+def _seen(v):
+    """Which of the 65536 int16 values occur in ``v`` (one pass, no sort)."""
+    hit = np.zeros(65536, np.int32)
+    for x in v.ravel():
+        hit[x + 32768] = 1
+    return hit
+
+
+@njit(cache=True)
+def _lookup(lut, v):
+    out = np.empty(v.size, np.int32)
+    for i, x in enumerate(v.ravel()):
+        out[i] = lut[x + 32768]
+    return out
+
+
 def learn(v: np.ndarray, anchored: bool = False) -> tuple[float, tuple[float, float], int, np.ndarray] | None:
     """Return ``(step, offsets, split, codes)`` that map ``v`` exactly, or None if it is on no lattice.
 
     Codes count from the smallest value, or (``anchored``) from -32768 so that a stream's codes stay
     put when later values widen the range."""
-    v, small = v.astype(np.int64), v.size < 4096  # a histogram pays off only for long inputs
-    lut = None if small else np.bincount(v + 32768, minlength=65536)
-    u, inv = np.unique(v, return_inverse=True) if small else (np.flatnonzero(lut) - 32768, None)
+    v = np.ascontiguousarray(v, np.int16)
+    small = v.size < 4096  # a table of all int16 values pays off only for long inputs
+    lut = None if small else _seen(v)
+    u, inv = (np.unique(v.astype(np.int64), return_inverse=True) if small
+              else (np.flatnonzero(lut) - 32768, None))
     d = np.diff(u)
     if len(u) < 2 or int(d.min()) < 3:
         return None
@@ -107,4 +126,4 @@ def learn(v: np.ndarray, anchored: bool = False) -> tuple[float, tuple[float, fl
     if small:
         return s, offsets, split, ki.astype(np.int32)[inv.reshape(v.shape)]
     lut[u.astype(np.int64) + 32768] = ki
-    return s, offsets, split, lut.astype(np.int32)[v + 32768]
+    return s, offsets, split, _lookup(lut, v).reshape(v.shape)
