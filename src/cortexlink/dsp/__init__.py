@@ -14,6 +14,7 @@ from cortexlink.dsp.band_power import EEG_BANDS, BandPower
 from cortexlink.dsp.binning import Binner
 from cortexlink.dsp.block import Block
 from cortexlink.dsp.filters import ButterworthFilter, NotchFilter, SOSFilter
+from cortexlink.dsp.front_end import SpikeFrontEnd
 from cortexlink.dsp.neo import NEO
 from cortexlink.dsp.pipeline import Pipeline
 from cortexlink.dsp.reference import CommonAverageReference
@@ -24,5 +25,5 @@ from cortexlink.dsp.window import LineLength, SlidingWindowBlock
 __all__ = [
     "EEG_BANDS", "BandPower", "Binner", "Block", "ButterworthFilter", "CommonAverageReference",
     "LineLength", "NEO", "NotchFilter", "Pipeline", "SOSFilter", "SlidingWindowBlock",
-    "SpikeBandPower", "ThresholdCrossings", "crossing_events",
+    "SpikeBandPower", "SpikeFrontEnd", "ThresholdCrossings", "crossing_events",
 ]

@@ -65,13 +65,21 @@ class BinAccumulator:
         self.first_sample = None
 
     def push(self, chunk: Chunk, data: np.ndarray, output_rate: float) -> Chunk:
+        out = self.output_buffer(data.shape[0], data.shape[1])
+        self.fill = bin_chunk(data, self.acc, self.fill, self.bin_samples, self.square, self.mean, out)
+        return self.emit(chunk, out, output_rate)
+
+    def output_buffer(self, n_channels: int, n_samples: int) -> np.ndarray:
+        """A fresh float32 array for the bins that ``n_samples`` more samples complete."""
+        return np.empty((n_channels, (self.fill + n_samples) // self.bin_samples), dtype=np.float32)
+
+    def emit(self, chunk: Chunk, out: np.ndarray, output_rate: float) -> Chunk:
+        """Wrap the bins just completed from ``chunk`` as a Chunk at the bin rate, positioned in
+        the stream of bins."""
         if self.first_sample is None:
             self.first_sample = chunk.start_sample
-        n_out = (self.fill + data.shape[1]) // self.bin_samples
-        out = np.empty((data.shape[0], n_out), dtype=np.float32)
-        self.fill = bin_chunk(data, self.acc, self.fill, self.bin_samples, self.square, self.mean, out)
         start = self.first_sample // self.bin_samples + self.bins_done
-        self.bins_done += n_out
+        self.bins_done += out.shape[1]
         return Chunk(out, start, output_rate, chunk.origin_ns)
 
 

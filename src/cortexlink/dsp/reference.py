@@ -18,7 +18,8 @@ from cortexlink.dsp.block import Block
 
 
 @njit(cache=True, boundscheck=False, error_model="numpy")
-def _car_mean(x: np.ndarray, used: np.ndarray, y: np.ndarray, acc: np.ndarray) -> None:
+def column_means(x: np.ndarray, used: np.ndarray, acc: np.ndarray) -> None:
+    """``acc[t]`` = mean over the ``used`` channels of ``x[:, t]``, summed in channel order (float64)."""
     n_ch, n_s = x.shape
     for t in range(n_s):
         acc[t] = 0.0
@@ -30,6 +31,12 @@ def _car_mean(x: np.ndarray, used: np.ndarray, y: np.ndarray, acc: np.ndarray) -
                 acc[t] += x[c, t]
     for t in range(n_s):
         acc[t] /= n_used
+
+
+@njit(cache=True, boundscheck=False, error_model="numpy")
+def _car_mean(x: np.ndarray, used: np.ndarray, y: np.ndarray, acc: np.ndarray) -> None:
+    column_means(x, used, acc)
+    n_ch, n_s = x.shape
     for c in range(n_ch):
         for t in range(n_s):
             y[c, t] = x[c, t] - acc[t]
@@ -89,12 +96,16 @@ class CommonAverageReference(Block):
         self._used = used
         self._used_idx = np.flatnonzero(used).astype(np.int64)
 
+    def mean_buffer(self, n_samples: int) -> np.ndarray:
+        """Scratch for the per-sample reference, kept between chunks (at least ``n_samples`` long)."""
+        if self._acc.shape[0] < n_samples:
+            self._acc = np.empty(max(n_samples, 64))
+        return self._acc
+
     def _process(self, chunk: Chunk, data: np.ndarray) -> Chunk:
         out = np.empty(data.shape, dtype=np.float32)
         if self.mode == "mean":
-            if self._acc.shape[0] < data.shape[1]:
-                self._acc = np.empty(max(data.shape[1], 64))
-            _car_mean(data, self._used, out, self._acc)
+            _car_mean(data, self._used, out, self.mean_buffer(data.shape[1]))
         else:
             _car_median(data, self._used_idx, out)
         return chunk.derive(out)
