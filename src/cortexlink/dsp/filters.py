@@ -19,6 +19,7 @@ from cortexlink.dsp.block import Block
 _TIME_BLOCK = 256  # samples per pass through the work buffer; bounds memory for long offline inputs
 _CHANNEL_BLOCK = 128  # channels per pass: a 1 ms block of them (work rows, state) stays in L1
 _TILE = 16  # channels per transpose tile (keeps both sides in cache)
+_ROW_PAD = 16  # extra float32 columns of time-major output
 
 
 @njit(cache=True, boundscheck=False, error_model="numpy")
@@ -43,6 +44,16 @@ def _from_rows(work: np.ndarray, c0: int, c1: int, t0: int, nt: int, y: np.ndarr
 
 
 @njit(cache=True, boundscheck=False, error_model="numpy")
+def _to_time_major(work: np.ndarray, c0: int, c1: int, t0: int, nt: int, y_tc: np.ndarray) -> None:
+    """``y_tc[t0 + t, c] = work[t, c - c0]``: output kept time-major (rows of channels)."""
+    for t in range(nt):
+        out = y_tc[t0 + t, c0:c1]
+        src = work[t, :c1 - c0]
+        for c in range(c1 - c0):
+            out[c] = src[c]
+
+
+@njit(cache=True, boundscheck=False, error_model="numpy")
 def _biquad_row(row: np.ndarray, z0: np.ndarray, z1: np.ndarray, b0: float, b1: float, b2: float,
                 a1: float, a2: float) -> None:
     """One section, one sample, a block of channels: few enough arrays that LLVM's alias checks
@@ -57,8 +68,9 @@ def _biquad_row(row: np.ndarray, z0: np.ndarray, z1: np.ndarray, b0: float, b1: 
 
 @njit(cache=True, boundscheck=False, error_model="numpy")
 def sosfilt_chunk(sos: np.ndarray, state: np.ndarray, x: np.ndarray, y: np.ndarray,
-                  work: np.ndarray) -> None:
-    """Filter ``x`` (n_channels, n_samples) into ``y`` through ``sos`` (n_sections, 6).
+                  work: np.ndarray, time_major: bool = False) -> None:
+    """Filter ``x`` (n_channels, n_samples) into ``y`` through ``sos`` (n_sections, 6); ``y`` is
+    (n_channels, n_samples), or (n_samples, >= n_channels) with ``time_major``.
 
     ``state`` (n_sections, 2, n_channels) float64 is updated in place; ``work`` is a
     (time block, channel block) float64 scratch buffer. Each channel sees the same operations
@@ -80,7 +92,10 @@ def sosfilt_chunk(sos: np.ndarray, state: np.ndarray, x: np.ndarray, y: np.ndarr
                 for s in range(n_sec):
                     _biquad_row(row, state[s, 0, c0:c1], state[s, 1, c0:c1],
                                 sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5])
-            _from_rows(work, c0, c1, t0, nt, y)
+            if time_major:
+                _to_time_major(work, c0, c1, t0, nt, y)
+            else:
+                _from_rows(work, c0, c1, t0, nt, y)
 
 
 class SOSFilter(Block):
@@ -99,6 +114,7 @@ class SOSFilter(Block):
         self.sos = np.ascontiguousarray(sos / sos[:, 3:4])
         self._state = np.zeros((0, 2, 0))
         self._work = np.zeros((0, 0))
+        self._rows = np.zeros((0, 0), dtype=np.float32)
 
     def _allocate(self, n_channels: int) -> None:
         self._state = np.zeros((self.sos.shape[0], 2, n_channels))
@@ -111,6 +127,20 @@ class SOSFilter(Block):
         out = np.empty(data.shape, dtype=np.float32)
         sosfilt_chunk(self.sos, self._state, data, out, self._work)
         return chunk.derive(out)
+
+    def process_time_major(self, chunk: Chunk) -> np.ndarray:
+        """``process`` for consumers that work across channels sample by sample: returns the
+        filtered chunk time-major, ``rows[t, c]`` for ``t < n_samples``, ``c < n_channels`` (the
+        values ``process`` returns, transposed; float32). ``rows`` is C-contiguous and may be wider
+        than ``n_channels`` (padding). It is this block's scratch: the next call overwrites it."""
+        data = self._checked_data(chunk, check_values=True)
+        n_ch, n_s = data.shape
+        rows = self._rows
+        if rows.shape[0] < n_s or rows.shape[1] != n_ch + _ROW_PAD:
+            # padded rows: 4 KiB-apart rows would alias in L1 when read down a column
+            rows = self._rows = np.empty((max(n_s, 32), n_ch + _ROW_PAD), dtype=np.float32)
+        sosfilt_chunk(self.sos, self._state, data, rows, self._work, True)
+        return rows
 
 
 def _check_edge(freq: float | None, nyquist: float, name: str) -> float | None:

@@ -23,66 +23,84 @@ from cortexlink.core.chunk import Chunk
 from cortexlink.core.recording import Recording
 from cortexlink.dsp.block import input_array
 from cortexlink.dsp.filters import ButterworthFilter
-from cortexlink.dsp.reference import CommonAverageReference, column_means
+from cortexlink.dsp.reference import CommonAverageReference
 from cortexlink.dsp.spike_band_power import SpikeBandPower
 from cortexlink.dsp.threshold import ThresholdCrossings
 
 
 @njit(cache=True, boundscheck=False, error_model="numpy")
-def _car_crossings_power(x, used, ref, v, thr, sign, prev, lock_left, lockout, bin_acc, fill, bin_samples,
-                         crossings, power):
-    """Re-reference ``x`` (float32 (n_channels, n_samples)) to the mean of the ``used`` channels,
-    mark threshold crossings and accumulate mean-square bins: per channel and sample the
-    operations of ``_car_mean``, ``_crossings`` and ``bin_chunk`` (square, mean), in one pass.
-    ``ref`` and ``v`` are scratch of at least ``n_samples``. Returns the new fill of the partial bin."""
-    n_ch, n_s = x.shape
-    column_means(x, used, ref)
-    for c in range(n_ch):
-        row = x[c]
-        for t in range(n_s):
-            v[t] = np.float32(row[t] - ref[t])  # exactly the CAR block's float32 output
-        # crossings: most channels have none in a short chunk, which a branch-free scan shows
-        p = prev[c]
+def _reref_row(y: np.ndarray, ref: float, v: np.ndarray) -> None:
+    """``v[c]``: the CAR block's float32 output for one sample of every channel, as float64."""
+    for c in range(v.shape[0]):
+        v[c] = np.float32(y[c] - ref)
+
+
+@njit(cache=True, boundscheck=False, error_model="numpy")
+def _add_squares(v: np.ndarray, acc: np.ndarray) -> None:
+    for c in range(v.shape[0]):
+        acc[c] += v[c] * v[c]
+
+
+@njit(cache=True, boundscheck=False, error_model="numpy")
+def _find_crossings(v, thr, sign, prev, lock_left, hits) -> int:
+    """``hits[c]``: whether channel ``c`` crosses at this sample (``_crossings``'s test); returns
+    how many do."""
+    n = 0
+    for c in range(v.shape[0]):
         th = sign * thr[c]
-        found = False
-        if n_s:
-            found = (sign * v[0] > th) and p <= th
-        for t in range(1, n_s):
-            found |= (sign * v[t] > th) & (sign * v[t - 1] <= th)
-        left = lock_left[c]
-        if found:
+        hit = (lock_left[c] == 0) & (sign * v[c] > th) & (prev[c] <= th)
+        hits[c] = hit
+        n += hit
+    return n
+
+
+@njit(cache=True, boundscheck=False, error_model="numpy")
+def _advance_crossings(v, sign, hits, lockout, prev, lock_left) -> None:
+    """Carry the previous sample and the lockout past this sample, as ``_crossings`` does."""
+    for c in range(v.shape[0]):
+        lock_left[c] = lockout - 1 if hits[c] else max(lock_left[c] - 1, 0)
+        prev[c] = sign * v[c]
+
+
+@njit(cache=True, boundscheck=False, error_model="numpy")
+def _car_crossings_power(y_tc, n_s, n_ch, used, ref, v, hits, thr, sign, prev, lock_left, lockout,
+                         bin_acc, fill, bin_samples, crossings, power):
+    """Re-reference the filtered chunk ``y_tc`` (float32, time-major: ``y_tc[t, c]``) to the mean of
+    the ``used`` channels, mark threshold crossings and accumulate mean-square bins: per channel
+    and sample the operations of ``_car_mean``, ``_crossings`` and ``bin_chunk`` (square, mean),
+    a sample of every channel at a time so the loops run across channels. ``v`` (float64) and
+    ``hits`` (uint8) are scratch of ``n_ch``, ``ref`` of ``n_s``. Returns the new bin fill."""
+    for t in range(n_s):
+        ref[t] = 0.0
+    n_used = 0
+    for c in range(n_ch):  # in channel order, as the CAR block sums
+        if used[c]:
+            n_used += 1
             for t in range(n_s):
-                s = sign * v[t]
-                hit = 0
-                if left > 0:
-                    left -= 1
-                elif s > th and p <= th:
-                    hit = 1
-                    left = lockout - 1
-                crossings[c, t] = hit
-                p = s
-        else:
-            for t in range(n_s):
-                crossings[c, t] = 0
-            if n_s:
-                p = sign * v[n_s - 1]
-            left = max(left - n_s, 0)
-        prev[c] = p
-        lock_left[c] = left
-        # spike band power: squares summed in time order, bins closed as they fill
-        a = bin_acc[c]
-        f = fill
-        k = 0
-        for t in range(n_s):
-            a += v[t] * v[t]
-            f += 1
-            if f == bin_samples:
-                power[c, k] = a / bin_samples
-                k += 1
-                a = 0.0
-                f = 0
-        bin_acc[c] = a
-    return (fill + n_s) % bin_samples
+                ref[t] += y_tc[t, c]
+    for t in range(n_s):
+        ref[t] /= n_used
+    flat = crossings.reshape(-1)
+    for i in range(flat.shape[0]):
+        flat[i] = 0
+    f = fill
+    k = 0
+    for t in range(n_s):
+        _reref_row(y_tc[t], ref[t], v)
+        if _find_crossings(v, thr, sign, prev, lock_left, hits):
+            for c in range(n_ch):
+                if hits[c]:
+                    crossings[c, t] = 1
+        _advance_crossings(v, sign, hits, lockout, prev, lock_left)
+        _add_squares(v, bin_acc)
+        f += 1
+        if f == bin_samples:
+            for c in range(n_ch):
+                power[c, k] = bin_acc[c] / bin_samples
+                bin_acc[c] = 0.0
+            k += 1
+            f = 0
+    return f
 
 
 class SpikeFrontEnd:
@@ -103,7 +121,8 @@ class SpikeFrontEnd:
         self.crossings = ThresholdCrossings(self.sample_rate, k=k, lockout_ms=lockout_ms, rms=rms,
                                             running_rms_s=running_rms_s)
         self.power = SpikeBandPower(self.sample_rate, band=None, bin_ms=bin_ms)
-        self._scratch = np.zeros(0)
+        self._v = np.zeros(0)  # one sample of every channel, re-referenced
+        self._hits = np.zeros(0, dtype=np.uint8)
 
     @property
     def fused(self) -> bool:
@@ -128,31 +147,27 @@ class SpikeFrontEnd:
         for b in (self.bandpass, self.car, self.crossings, self.power):
             b.reset()
 
-    def _samples(self, n_samples: int) -> np.ndarray:
-        """Scratch for one channel's re-referenced samples, kept between chunks."""
-        if self._scratch.shape[0] < n_samples:
-            self._scratch = np.empty(max(n_samples, 64))
-        return self._scratch
-
     def process(self, chunk: Chunk) -> tuple[Chunk, Chunk]:
         """Consume one chunk; return (crossings at the input rate, power bins it completed)."""
-        filtered = self.bandpass.process(chunk)  # checks the input, values included
         if not self.fused:
-            ref = self.car._process_trusted(filtered)
+            ref = self.car._process_trusted(self.bandpass.process(chunk))
             return self.crossings._process_trusted(ref), self.power._process_trusted(ref)
-        x = filtered.data
-        n_ch, n_s = x.shape
+        rows = self.bandpass.process_time_major(chunk)  # checks the input, values included
+        n_ch, n_s = chunk.data.shape
         for b in (self.car, self.crossings, self.power):
             if b.n_channels != n_ch:  # first chunk of a stream: lock on and allocate (or raise)
-                b._checked_data(filtered, check_values=False)
+                b._checked_data(chunk, check_values=False)
+        if self._v.shape[0] != n_ch:
+            self._v = np.empty(n_ch)
+            self._hits = np.empty(n_ch, dtype=np.uint8)
         tc, bins = self.crossings, self.power._bins
         crossings = np.empty((n_ch, n_s), dtype=np.uint8)
         power = bins.output_buffer(n_ch, n_s)
         bins.fill = _car_crossings_power(
-            x, self.car._used, self.car.mean_buffer(n_s), self._samples(n_s), tc._thr, tc._sign, tc._prev,
-            tc._lock, tc.lockout, bins.acc, bins.fill, bins.bin_samples, crossings, power,
+            rows, n_s, n_ch, self.car._used, self.car.mean_buffer(n_s), self._v, self._hits, tc._thr,
+            tc._sign, tc._prev, tc._lock, tc.lockout, bins.acc, bins.fill, bins.bin_samples, crossings, power,
         )
-        return filtered.derive(crossings), bins.emit(chunk, power, self.power.output_rate)
+        return chunk.derive(crossings), bins.emit(chunk, power, self.power.output_rate)
 
     def apply(self, signal: Recording | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Process a whole recording (or array) as one fresh stream: (crossings, power) arrays."""
