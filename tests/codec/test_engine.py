@@ -121,6 +121,20 @@ def test_any_chunking_of_a_stream_decodes_to_the_data(cuts, level):
     np.testing.assert_array_equal(np.concatenate(parts, axis=1), data)
 
 
+@pytest.mark.parametrize("level", engine.LEVELS)
+def test_stream_learns_a_bounded_number_of_maps_per_chunk_and_carries_misses_beside(level):
+    data = _lattice_signal(np.random.default_rng(7), 24, 1200)
+    data[:, 900:905] += 1  # off every lattice: these samples must travel as exceptions
+    enc, dec = engine.StreamEncoder(24, level), engine.StreamDecoder(24, level)
+    coded = [enc.encode(data[:, a:a + 20]) for a in range(0, 1200, 20)]
+    for p in coded:
+        assert not p[0] & 1 or int.from_bytes(p[1:5], "little") <= engine._BUDGET
+    assert coded[900 // 20][0] & 2
+    back = np.concatenate([dec.decode(p, 20) for p in coded], axis=1)
+    np.testing.assert_array_equal(back, data)
+    assert data.nbytes / sum(map(len, coded)) > 2
+
+
 def _damaged(payload: bytes, rng) -> list[bytes]:
     out = [payload[:n] for n in sorted({0, 1, 2, len(payload) // 2, len(payload) - 1})]
     for pos in rng.choice(len(payload) * 8, 60, replace=False):

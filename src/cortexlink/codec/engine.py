@@ -4,8 +4,9 @@ A block payload starts with a method byte: 0 = raw little-endian int16 (whenever
 pay), 1 = coded at the block's level, 2 = coded by the fast kernel (when smaller): one lattice map
 per channel (see ``lattice``), then one range-coded stream of the codes of all channels, channel
 after channel, from fresh adaptive state so blocks decode alone.
-A stream chunk starts with 0 (maps unchanged) or 1 and the maps of the channels whose map
-changed (learned from the values seen so far); adaptive state carries across chunks.
+A stream chunk starts with a flags byte: 1 = the maps of the channels whose map changed follow
+(learned from the values seen so far), 2 = samples the maps miss follow (flat index, value); then
+the coded stream, whose adaptive state carries across chunks.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ _KERNELS = {"fast": engine_fast, "max": engine_max}
 _MAP = struct.Struct("<dddHH")  # step, offset below zero, offset from zero, split code, top code
 _IDENTITY = (1.0, -32768.0, -32768.0, 32768.0)
 _MAX_SAMPLES_PER_BYTE = 1 << 15  # no payload codes more densely; bounds allocation on damaged input
-_PROVISIONAL_CHUNKS = 64  # a stream relearns identity-mapped channels with few values this long
 _MIN_VALUES = 24  # distinct values a stream channel needs before its lattice is learned
+_SEEN = 2048  # distinct values after which a stream stops trying to learn an identity channel
+_BUDGET_VALUES = 1024  # and at most about this many distinct values between them (learning time)
+_BUDGET = 8  # channels a stream may (re)learn per chunk: bounds the time a chunk takes
 _COUNT = struct.Struct("<I")
 _KEEP = 1 << 31  # set in a map update's channel index: the channel keeps its adaptive state
 
@@ -100,8 +103,7 @@ def _reset(kern, state: list, top: np.ndarray, channels: list[int]) -> None:
 def _values(codes: np.ndarray, maps: np.ndarray, top: np.ndarray) -> np.ndarray:
     """Samples of ``codes``: computed one by one for short chunks, looked up in a table for blocks."""
     if codes.shape[1] < 4096:
-        v = lattice.values(codes, *(maps[:, i:i + 1] for i in range(4)))
-        return np.clip(v, -32768, 32767).astype(np.int16)
+        return lattice.samples(codes, maps, np.empty(codes.shape, np.int16))
     out = np.empty(codes.shape, np.int16)
     for c in range(len(codes)):
         if tuple(maps[c]) == _IDENTITY:
@@ -207,54 +209,72 @@ class _Stream:
 
 
 class StreamEncoder(_Stream):
-    """Codes successive chunks of a live stream; adaptive state is carried from chunk to chunk."""
+    """Codes successive chunks of a live stream; adaptive state is carried from chunk to chunk.
+
+    Work per chunk is bounded: the chunk's values are mapped and coded in one kernel call over all
+    channels; at most ``_BUDGET`` channels (re)learn their lattice per chunk, from the distinct
+    values they have shown (kept sorted, capped); samples a map misses meanwhile travel as
+    exceptions beside the coded stream."""
 
     def __init__(self, n_channels: int, level: str = "fast"):
         super().__init__(n_channels, level)
-        self._seen, self._n_seen = [np.zeros(0, np.int16)] * n_channels, np.zeros(n_channels, np.int64)
-        self._out = np.empty(0, np.uint8)
-        self._chunks = 0
+        self._seen, self._n_seen = np.zeros((n_channels, 1024), np.uint64), np.zeros(n_channels, np.int64)
+        self._tried = np.zeros(n_channels, np.int64)  # distinct values at the last attempt to learn
+        self._learning = np.ones(n_channels, bool)  # identity-mapped, still collecting values
+        self._out, self._codes = np.empty(0, np.uint8), np.empty((n_channels, 0), np.int32)
 
-    def _relearn(self, chunk: np.ndarray, ok: np.ndarray) -> bytes:
-        """Relearn maps where values fell off them (or young identity maps) and return b"\x01" and
-        the changed maps; a channel whose earlier values keep their codes keeps its adaptive state."""
-        young = (self._maps[:, 0] == 1) & (self._n_seen < _MIN_VALUES) & (self._chunks < _PROVISIONAL_CHUNKS)
-        changed = []
-        for c in np.flatnonzero(~ok | young):
-            old, prev = self._maps[c:c + 1].copy(), self._seen[c][None]
-            self._seen[c] = np.union1d(self._seen[c], chunk[c])
-            self._n_seen[c] = len(self._seen[c])
-            fit = lattice.learn(self._seen[c], anchored=True) if self._n_seen[c] >= _MIN_VALUES else None
-            new = _IDENTITY if fit is None else (fit[0], *fit[1], fit[2])
-            if not lattice.codes(chunk[c:c + 1], np.array([new]), np.empty((1, chunk.shape[1]), np.int32))[0]:
-                new, fit = _IDENTITY, None  # values the inverse map misses go raw rather than wrong
-            if new != tuple(old[0]):
-                self._maps[c] = new
-                self._top[c] = 65535 if fit is None else (32768 - min(fit[1])) // fit[0]
-                ka, kb = np.empty(prev.shape, np.int32), np.empty(prev.shape, np.int32)
-                keep = lattice.codes(prev, old, ka)[0] and lattice.codes(prev, self._maps[c:c + 1], kb)[0]
-                changed.append(c | (_KEEP if keep and np.array_equal(ka, kb) and prev.size else 0))
-        if not changed:
-            return b"\x00"
+    def _relearn(self, chunk: np.ndarray, ok: np.ndarray) -> list[int]:
+        """Relearn the maps of at most ``_BUDGET`` channels: those that missed values first, then
+        identity channels that have seen enough values; returns the changed channels (with _KEEP
+        when a channel's earlier codes stay valid, so it keeps its adaptive state)."""
+        lattice.note(chunk, np.flatnonzero(~ok | self._learning), self._seen, self._n_seen)
+        due = np.flatnonzero(~ok & (self._n_seen > self._tried))
+        ripe = self._learning & (self._n_seen >= np.maximum(_MIN_VALUES, 2 * self._tried))
+        changed, cost = [], 0
+        for c in np.concatenate([due, np.flatnonzero(ripe & ok)])[:_BUDGET]:
+            cost += self._n_seen[c]
+            if cost > _BUDGET_VALUES and changed:
+                break
+            self._tried[c] = self._n_seen[c]
+            found, *fit, seen = lattice.learn_seen(self._seen[c], True)
+            self._learning[c] &= found or self._n_seen[c] < _SEEN
+            new, old, seen = np.array([fit[:4]]), self._maps[c:c + 1].copy(), seen.astype(np.int16)[None]
+            ka, kb = np.empty(seen.shape, np.int32), np.empty(seen.shape, np.int32)
+            if not found or not lattice.codes(chunk[c:c + 1], new, self._codes[c:c + 1].copy())[0]:
+                continue  # the map must hold the chunk's values; else exceptions carry them
+            keep = lattice.codes(seen, old, ka)[0] and lattice.codes(seen, new, kb)[0]
+            keep = keep and np.array_equal(ka, kb)
+            self._maps[c], self._learning[c] = new[0], False
+            self._top[c] = (32768 - min(fit[1:3])) // fit[0]
+            changed.append(int(c) | (_KEEP if keep and old[0, 0] != 1.0 else 0))
         _reset(self._kern, self._state, self._top, [c for c in changed if c < _KEEP])
-        return b"\x01" + _COUNT.pack(len(changed)) + b"".join(
-            _COUNT.pack(c) + _pack(self._maps[c % _KEEP:c % _KEEP + 1], self._top[c % _KEEP:c % _KEEP + 1])
-            for c in changed)
+        return changed
 
     def encode(self, chunk: np.ndarray) -> bytes:
         """Bytes for one chunk ``(n_channels, k)`` of int16 samples."""
         chunk = _check(chunk, self.n_channels)
         if chunk.shape[1] == 0:
             return b""
-        codes = np.empty(chunk.shape, np.int32)
+        if self._codes.shape != chunk.shape:
+            self._codes = np.empty(chunk.shape, np.int32)
+            self._out = np.empty(32 * chunk.size + 64, np.uint8)  # the worst case of a chunk
+        codes = self._codes
         ok = lattice.codes(chunk, self._maps, codes)
-        head = self._relearn(chunk, ok)
-        self._chunks += 1
-        if (head != b"\x00" or not ok.all()) and not lattice.codes(chunk, self._maps, codes).all():
-            raise InvalidDataError("stream values fall off their learned lattice")  # relearned or raw: never
-        if len(self._out) < 32 * codes.size + 64:  # the worst case of a chunk
-            self._out = np.empty(32 * codes.size + 64, np.uint8)
-        return head + _run(self._kern, codes, self._top, self._state, self._out)
+        changed = self._relearn(chunk, ok)
+        head = bytearray([0])
+        if changed:
+            for c in (c % _KEEP for c in changed):
+                ok[c] = lattice.codes(chunk[c:c + 1], self._maps[c:c + 1], codes[c:c + 1])[0]
+            head[0] |= 1
+            head += _COUNT.pack(len(changed)) + b"".join(
+                _COUNT.pack(c) + _pack(self._maps[c % _KEEP, None], self._top[c % _KEEP, None])
+                for c in changed)
+        if not ok.all():
+            where = lattice.misses(chunk, self._maps, self._top, np.flatnonzero(~ok), codes)
+            head[0] |= 2
+            head += _COUNT.pack(len(where)) + where.astype("<u4").tobytes()
+            head += chunk.ravel()[where].astype("<i2").tobytes()
+        return bytes(head) + _run(self._kern, codes, self._top, self._state, self._out)
 
 
 class StreamDecoder(_Stream):
@@ -264,10 +284,10 @@ class StreamDecoder(_Stream):
         """Samples ``(n_channels, n_samples)`` of the next chunk."""
         if n_samples == 0:
             return np.zeros((self.n_channels, 0), np.int16)
-        if n_samples < 0 or not payload or payload[0] > 1:
+        if n_samples < 0 or not payload or payload[0] > 3:
             raise CorruptDataError("stream chunk is empty or of unknown kind; the stream is damaged")
-        pos = 1
-        if payload[0] == 1:
+        pos, size = 1, self.n_channels * n_samples
+        if payload[0] & 1:
             if len(payload) < 1 + _COUNT.size or _COUNT.unpack_from(payload, 1)[0] > self.n_channels:
                 raise CorruptDataError("stream chunk: map update is truncated or names too many channels")
             changed, pos = [], 1 + _COUNT.size
@@ -279,5 +299,18 @@ class StreamDecoder(_Stream):
                 self._maps[c % _KEEP], self._top[c % _KEEP] = maps[0], top[0]
                 changed += [] if c >= _KEEP else [c]
             _reset(self._kern, self._state, self._top, changed)
+        where = np.zeros(0, np.int64)
+        if payload[0] & 2:
+            n = _COUNT.unpack_from(payload, pos)[0] if pos + _COUNT.size <= len(payload) else size + 1
+            if n > size or pos + _COUNT.size + 6 * n > len(payload):
+                raise CorruptDataError("stream chunk: list of exceptions is truncated or too long")
+            where = np.frombuffer(payload, "<u4", n, pos + _COUNT.size).astype(np.int64)
+            vals = np.frombuffer(payload, "<i2", n, pos + _COUNT.size + 4 * n)
+            pos += _COUNT.size + 6 * n
+            if n and where.max() >= size:
+                raise CorruptDataError("stream chunk: an exception lies beyond the chunk")
         codes = _decode(self._kern, payload, pos, self._top, self._state, self.n_channels, n_samples)
-        return _values(codes, self._maps, self._top)
+        out = _values(codes, self._maps, self._top)
+        if len(where):
+            out.ravel()[where] = vals
+        return out

@@ -66,6 +66,17 @@ def values(k: np.ndarray, step, off0, off1, split) -> np.ndarray:
 
 
 @njit(cache=True)
+def samples(k, maps, out):
+    """int16 values of codes ``k`` (C, N) under per-channel ``maps`` (as ``values``, clipped)."""
+    for c in range(k.shape[0]):
+        s, o0, o1, split = maps[c]
+        for i in range(k.shape[1]):
+            q = k[c, i]
+            out[c, i] = min(max(np.floor((o0 if q < split else o1) + s * q), -32768), 32767)
+    return out
+
+
+@njit(cache=True)
 def codes(v, maps, k):
     """Codes ``k`` of values ``v`` (C, N) under per-channel ``maps`` rows ``(step, off0, off1, split)``;
     returns per channel whether the map holds all its values (computed as ``values`` does)."""
@@ -96,6 +107,66 @@ def _lookup(lut, v):
     for i, x in enumerate(v.ravel()):
         out[i] = lut[x + 32768]
     return out
+
+
+@njit(cache=True)
+def misses(v, maps, top, rows, k):
+    """Flat indices of the samples of channels ``rows`` that their maps miss; their codes ``k`` are
+    clamped into ``[0, top]`` so they still code (the values travel beside the coded stream)."""
+    out = np.empty(len(rows) * v.shape[1], np.int64)
+    n = 0
+    for c in rows:
+        s, o0, o1, split = maps[c]
+        for i in range(v.shape[1]):
+            q = min(max(k[c, i], 0), top[c])
+            if np.floor((o0 if q < split else o1) + s * q) != v[c, i] or (q < split) != (v[c, i] < 0):
+                k[c, i], out[n] = q, c * v.shape[1] + i
+                n += 1
+    return out[:n]
+
+
+@njit(cache=True)
+def note(v, rows, seen, n_seen):
+    """Mark the values of channels ``rows`` in their bitmaps ``seen`` (C, 1024) of int16 values."""
+    for c in rows:
+        for x in v[c]:
+            w, b = (x + 32768) >> 6, np.uint64(1) << np.uint64((x + 32768) & 63)
+            if not seen[c, w] & b:
+                seen[c, w] |= b
+                n_seen[c] += 1
+
+
+@njit(cache=True)
+def learn_seen(bits, anchored):
+    """``learn`` for the sorted values of the bitmap ``bits`` (a stream's), all in numba; returns
+    ``(found, step, off0, off1, split, values)``."""
+    u = np.empty(65536)
+    n = 0
+    for w in range(bits.size):
+        if bits[w]:
+            for b in range(64):
+                if bits[w] >> np.uint64(b) & np.uint64(1):
+                    u[n], n = w * 64 + b - 32768, n + 1
+    u = u[:n]
+    if n < 2 or np.diff(u).min() < 3:
+        return False, 1.0, -32768.0, -32768.0, 32768, u
+    g = np.diff(u).min()
+    k = np.zeros(n)
+    k[1:] = np.cumsum(np.rint(np.diff(u) / g))
+    j = np.searchsorted(u, 0.0)
+    s = _step(u, k, j, g)
+    if anchored:
+        k += np.floor((u[0] + 32768) / s)
+    off = [0.0, 0.0]
+    for h, (a, b) in enumerate(((0, j), (j, n))):
+        if b > a:
+            r = u[a:b] - s * k[a:b]
+            off[h] = (r.max() + r.min() + 1.0) / 2
+    split = k[j] if j < n else k[-1] + 1
+    for i in range(n):
+        if np.floor((off[0] if k[i] < split else off[1]) + s * k[i]) != u[i]:
+            return False, 1.0, -32768.0, -32768.0, 32768, u
+    return True, s, off[0], off[1], int(split), u
 
 
 def learn(v: np.ndarray, anchored: bool = False) -> tuple[float, tuple[float, float], int, np.ndarray] | None:
