@@ -135,3 +135,16 @@ def test_bad_arrays_refused():
         f.process(np.zeros((2, 30)))
     with pytest.raises(InvalidDataError, match="recording is at 1000 Hz"):
         f.apply(Recording(np.zeros((1, 10), np.int16), 1000.0))
+
+
+def test_time_major_output_is_process_transposed():
+    rng = np.random.default_rng(5)
+    x = rng.normal(0, 30, (300, 200)).astype(np.float32)  # channels beyond one internal block
+    rowwise, timewise = ButterworthFilter(FS, 250, 5000), ButterworthFilter(FS, 250, 5000)
+    for a, b in ((0, 30), (30, 31), (31, 200)):
+        want = rowwise.process(Chunk(x[:, a:b], a, FS)).data
+        rows = timewise.process_time_major(Chunk(x[:, a:b], a, FS))
+        assert rows.dtype == np.float32 and rows.flags.c_contiguous
+        np.testing.assert_array_equal(rows[:b - a, :300], want.T)
+    whole = ButterworthFilter(FS, 250, 5000).apply(x)
+    np.testing.assert_allclose(whole, ss.sosfilt(rowwise.sos, x.astype(np.float64), axis=-1), atol=1e-4)
