@@ -29,16 +29,13 @@ from cortexlink.dsp.threshold import ThresholdCrossings
 
 
 @njit(cache=True, boundscheck=False, error_model="numpy")
-def _reref_row(y: np.ndarray, ref: float, v: np.ndarray) -> None:
-    """``v[c]``: the CAR block's float32 output for one sample of every channel, as float64."""
+def _reref_row(y: np.ndarray, ref: float, v: np.ndarray, acc: np.ndarray) -> None:
+    """``v[c]``: the CAR block's float32 output for one sample of every channel, as float64;
+    its square added to the channel's power sum ``acc[c]``."""
     for c in range(v.shape[0]):
-        v[c] = np.float32(y[c] - ref)
-
-
-@njit(cache=True, boundscheck=False, error_model="numpy")
-def _add_squares(v: np.ndarray, acc: np.ndarray) -> None:
-    for c in range(v.shape[0]):
-        acc[c] += v[c] * v[c]
+        x = np.float64(np.float32(y[c] - ref))
+        v[c] = x
+        acc[c] += x * x
 
 
 @njit(cache=True, boundscheck=False, error_model="numpy")
@@ -86,13 +83,12 @@ def _car_crossings_power(y_tc, n_s, n_ch, used, ref, v, hits, thr, sign, prev, l
     f = fill
     k = 0
     for t in range(n_s):
-        _reref_row(y_tc[t], ref[t], v)
+        _reref_row(y_tc[t], ref[t], v, bin_acc)
         if _find_crossings(v, thr, sign, prev, lock_left, hits):
             for c in range(n_ch):
                 if hits[c]:
                     crossings[c, t] = 1
         _advance_crossings(v, sign, hits, lockout, prev, lock_left)
-        _add_squares(v, bin_acc)
         f += 1
         if f == bin_samples:
             for c in range(n_ch):
