@@ -53,7 +53,8 @@ class LiveLatencyProbe(Node):
             self.context.report({"live_bins": 0})
 
 
-def default_graph_e2e(seconds: float, calibration_s: float, decoder: str = "gru", rt_priority: int = 0):
+def default_graph_e2e(seconds: float, calibration_s: float, decoder: str = "gru", rt_priority: int = 0,
+                      layout: str = "shipped"):
     """Run the default graph with ``decoder`` over shm; returns the supervisor's RunResult.
 
     With ``rt_priority`` every node runs at that SCHED_FIFO priority. A decoder fitting on a
@@ -69,14 +70,38 @@ def default_graph_e2e(seconds: float, calibration_s: float, decoder: str = "gru"
                           "params": {"epochs": 3, "patience": 1}}
         if rt_priority:
             print("  calibrating the decoder first (normal priority) ...", flush=True)
-            _run(Path(tmp), {**decoder_params, "save_path": str(model)}, 0, 600.0, stop_when=model)
+            _run(Path(tmp), {**decoder_params, "save_path": str(model)}, 0, 600.0, layout, stop_when=model)
             if not model.exists():
                 raise RuntimeError("the calibration run saved no decoder")
             decoder_params = {"decoder": decoder, "model_path": str(model)}
-        return _run(Path(tmp), decoder_params, rt_priority, seconds)
+        return _run(Path(tmp), decoder_params, rt_priority, seconds, layout)
 
 
-def _run(tmp, decoder_params: dict, rt_priority: int, seconds: float, stop_when=None):
+def _relayout(nodes: list[dict], layout: str) -> list[dict]:
+    """The graph's nodes with binning and decoding in one node (``fused``: ``binned_decoder``) or in
+    two (``split``: ``feature_binner`` -> ``decoder``), whichever the shipped graph has."""
+    by_name = {n["name"]: n for n in nodes}
+    if layout == "fused" and "feature_binner" in by_name:
+        binner, dec = by_name["feature_binner"], by_name["decoder"]
+        dec.update(name="binned_decoder", inputs=dict(binner["inputs"]),
+                   outputs={"out": dec["outputs"]["out"], "features": binner["outputs"]["out"]})
+        dec["parameters"] = {**dec.get("parameters", {}), **binner.get("parameters", {})}
+        return [n for n in nodes if n is not binner]
+    if layout == "split" and "binned_decoder" in by_name:
+        dec = by_name["binned_decoder"]
+        params = dict(dec.get("parameters", {}))
+        binner = {"name": "feature_binner", "nickname": "binner",
+                  "parameters": {"bin_ms": params.pop("bin_ms", 10.0)}, "inputs": dict(dec["inputs"]),
+                  "outputs": {"out": dec["outputs"]["features"]}}
+        dec.update(name="decoder", parameters=params, inputs={"in": dec["outputs"]["features"]},
+                   outputs={"out": dec["outputs"]["out"]})
+        i = nodes.index(dec)
+        return nodes[:i] + [binner] + nodes[i:]
+    return nodes
+
+
+def _run(tmp, decoder_params: dict, rt_priority: int, seconds: float, layout: str = "shipped",
+         stop_when=None):
     import yaml
 
     from cortexlink.graph.plan import load_plan
@@ -85,9 +110,11 @@ def _run(tmp, decoder_params: dict, rt_priority: int, seconds: float, stop_when=
     from cortexlink.nodes import BUILTIN_NODES, DEFAULT_GRAPH
 
     doc = yaml.safe_load(DEFAULT_GRAPH.read_text())
+    doc["nodes"] = _relayout(doc["nodes"], layout)
     for node in doc["nodes"]:
-        if node["name"] == "decoder":
-            node["parameters"] = decoder_params
+        if node["name"] in ("decoder", "binned_decoder"):
+            keep = {"bin_ms": node["parameters"]["bin_ms"]} if "bin_ms" in node.get("parameters", {}) else {}
+            node["parameters"] = {**decoder_params, **keep}
             node["heartbeat_timeout"] = 120.0
         if rt_priority:  # the graph's own run_priority key
             node["run_priority"] = rt_priority
@@ -150,10 +177,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--decoder", default="gru", help="decoder kind (default gru)")
     parser.add_argument("--rt-priority", type=int, default=0, metavar="N",
                         help="run_priority (SCHED_FIFO) N for every node (default: normal scheduling)")
+    parser.add_argument("--layout", choices=("shipped", "fused", "split"), default="shipped",
+                        help="binning and decoding as the default graph has them (shipped), in one "
+                             "binned_decoder node (fused) or as feature_binner -> decoder (split)")
     args = parser.parse_args(argv)
-    print(f"  default graph, {args.decoder} decoder: {args.seconds:g} s, "
+    print(f"  default graph ({args.layout}), {args.decoder} decoder: {args.seconds:g} s, "
           f"{args.calibration:g} s calibration ...", flush=True)
-    result = default_graph_e2e(args.seconds, args.calibration, args.decoder, args.rt_priority)
+    result = default_graph_e2e(args.seconds, args.calibration, args.decoder, args.rt_priority, args.layout)
     print_graph_result(result, args.decoder)
     if args.rt_priority:
         print(f"every node at SCHED_FIFO priority {args.rt_priority}")

@@ -17,6 +17,7 @@ BUILTIN_NODES: dict[str, str] = {
     "binner": "cortexlink.nodes.binning:BinnerNode",
     "feature_binner": "cortexlink.nodes.binning:FeatureBinner",
     "decoder": "cortexlink.nodes.decoder:DecoderNode",
+    "binned_decoder": "cortexlink.nodes.binned_decoder:BinnedDecoder",
     "cursor_task": "cortexlink.nodes.cursor_task:CursorTaskNode",
     "recorder": "cortexlink.nodes.recorder:Recorder",
     "latency_probe": "cortexlink.nodes.latency_probe:LatencyProbe",
