@@ -8,6 +8,10 @@ whole stream at once.
     for chunk in recording.chunks(30):          # online: 1 ms at a time ...
         counts = chain.process(chunk)           # ... 20 ms spike counts when a bin completes
     counts_offline = chain.apply(recording)     # offline: the same numbers in one call
+
+``SpikeFrontEnd`` runs band-pass, CAR, threshold crossings and spike band power together, with
+the last three fused into one pass (same outputs as the blocks, about a third less time per
+1 ms chunk of 1024 channels; ``benchmarks/dsp.py``).
 """
 
 from cortexlink.dsp.band_power import EEG_BANDS, BandPower

@@ -136,7 +136,8 @@ class SOSFilter(Block):
         data = self._checked_data(chunk, check_values=True)
         n_ch, n_s = data.shape
         rows = self._rows
-        if rows.shape[0] < n_s or rows.shape[1] != n_ch + _ROW_PAD:
+        if not n_s <= rows.shape[0] <= max(4 * n_s, 32) or rows.shape[1] != n_ch + _ROW_PAD:
+            # reused while chunk sizes stay alike (not kept huge after one long offline call);
             # padded rows: 4 KiB-apart rows would alias in L1 when read down a column
             rows = self._rows = np.empty((max(n_s, 32), n_ch + _ROW_PAD), dtype=np.float32)
         sosfilt_chunk(self.sos, self._state, data, rows, self._work, True)
