@@ -25,8 +25,8 @@ _IDENTITY = (1.0, -32768.0, -32768.0, 32768.0)
 _MAX_SAMPLES_PER_BYTE = 1 << 15  # no payload codes more densely; bounds allocation on damaged input
 _MIN_VALUES = 24  # distinct values a stream channel needs before its lattice is learned
 _SEEN = 2048  # distinct values after which a stream stops trying to learn an identity channel
-_BUDGET_VALUES = 1024  # and at most about this many distinct values between them (learning time)
-_BUDGET = 8  # channels a stream may (re)learn per chunk: bounds the time a chunk takes
+_BUDGET_VALUES = 1536  # and at most about this many distinct values between them (learning time)
+_BUDGET = 16  # channels a stream may (re)learn per chunk: bounds the time a chunk takes
 _COUNT = struct.Struct("<I")
 _KEEP = 1 << 31  # set in a map update's channel index: the channel keeps its adaptive state
 
@@ -221,22 +221,25 @@ class StreamEncoder(_Stream):
         self._seen, self._n_seen = np.zeros((n_channels, 1024), np.uint64), np.zeros(n_channels, np.int64)
         self._tried = np.zeros(n_channels, np.int64)  # distinct values at the last attempt to learn
         self._learning = np.ones(n_channels, bool)  # identity-mapped, still collecting values
+        self._all = np.arange(n_channels)
         self._out, self._codes = np.empty(0, np.uint8), np.empty((n_channels, 0), np.int32)
 
     def _relearn(self, chunk: np.ndarray, ok: np.ndarray) -> list[int]:
-        """Relearn the maps of at most ``_BUDGET`` channels: those that missed values first, then
-        identity channels that have seen enough values; returns the changed channels (with _KEEP
-        when a channel's earlier codes stay valid, so it keeps its adaptive state)."""
-        lattice.note(chunk, np.flatnonzero(~ok | self._learning), self._seen, self._n_seen)
+        """Relearn the maps of at most ``_BUDGET`` channels: identity channels that have seen enough
+        values first, then channels whose map missed new values; returns the changed channels (with
+        _KEEP when a channel's earlier codes stay valid, so it keeps its adaptive state)."""
+        need = np.maximum(_MIN_VALUES, 2 * self._tried)  # values for the next try of a learning channel
+        lattice.note(chunk, self._all, self._seen, self._n_seen)  # a relearned map must hold them all
         due = np.flatnonzero(~ok & (self._n_seen > self._tried))
-        ripe = self._learning & (self._n_seen >= np.maximum(_MIN_VALUES, 2 * self._tried))
+        due = due[np.argsort(self._tried[due] - self._n_seen[due], kind="stable")]  # most new values first
+        ripe = self._learning & (self._n_seen >= need) & ok
         changed, cost = [], 0
-        for c in np.concatenate([due, np.flatnonzero(ripe & ok)])[:_BUDGET]:
+        for c in np.concatenate([np.flatnonzero(ripe), due])[:_BUDGET]:
             cost += self._n_seen[c]
             if cost > _BUDGET_VALUES and changed:
                 break
             self._tried[c] = self._n_seen[c]
-            found, *fit, seen = lattice.learn_seen(self._seen[c], True)
+            found, *fit, seen = lattice.learn_seen(self._seen[c], self._n_seen[c], True)
             self._learning[c] &= found or self._n_seen[c] < _SEEN
             new, old, seen = np.array([fit[:4]]), self._maps[c:c + 1].copy(), seen.astype(np.int16)[None]
             ka, kb = np.empty(seen.shape, np.int32), np.empty(seen.shape, np.int32)

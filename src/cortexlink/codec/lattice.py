@@ -28,12 +28,12 @@ def _gap(u, k, j, s):
 
 
 @njit(cache=True)
-def _step(u, k, j, g):
+def _step(u, k, j, g, iters=40):
     """The step in the middle of those that fit (the gap is convex in the step: ternary search for
     the best, then bisection for both ends of the interval that fits), so a stream's later values
     fit it too."""
     lo, hi = g - 0.5, g + 1.5
-    for _ in range(40):
+    for _ in range(iters):
         a, b = lo + (hi - lo) / 3, hi - (hi - lo) / 3
         if _gap(u, k, j, a) < _gap(u, k, j, b):
             hi = b
@@ -45,7 +45,7 @@ def _step(u, k, j, g):
     ends = [best, best]
     for side in range(2):
         inside, out = best, g - 0.5 if side == 0 else g + 1.5
-        for _ in range(40):
+        for _ in range(iters):
             mid = (inside + out) / 2
             if _gap(u, k, j, mid) < 0:
                 inside = mid
@@ -137,15 +137,15 @@ def note(v, rows, seen, n_seen):
 
 
 @njit(cache=True)
-def learn_seen(bits, anchored):
-    """``learn`` for the sorted values of the bitmap ``bits`` (a stream's), all in numba; returns
-    ``(found, step, off0, off1, split, values)``."""
-    u = np.empty(65536)
+def learn_seen(bits, count, anchored):
+    """``learn`` for the sorted values of the bitmap ``bits`` (a stream's, ``count`` bits set), all
+    in numba; returns ``(found, step, off0, off1, split, values)``."""
+    u = np.empty(count)
     n = 0
     for w in range(bits.size):
         if bits[w]:
             for b in range(64):
-                if bits[w] >> np.uint64(b) & np.uint64(1):
+                if bits[w] >> np.uint64(b) & np.uint64(1) and n < count:
                     u[n], n = w * 64 + b - 32768, n + 1
     u = u[:n]
     if n < 2 or np.diff(u).min() < 3:
@@ -154,7 +154,7 @@ def learn_seen(bits, anchored):
     k = np.zeros(n)
     k[1:] = np.cumsum(np.rint(np.diff(u) / g))
     j = np.searchsorted(u, 0.0)
-    s = _step(u, k, j, g)
+    s = _step(u, k, j, g, 24 if n < 256 else 40)  # a narrow range needs less precision: quicker
     if anchored:
         k += np.floor((u[0] + 32768) / s)
     off = [0.0, 0.0]
