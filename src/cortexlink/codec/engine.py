@@ -227,7 +227,7 @@ class StreamEncoder(_Stream):
     def _relearn(self, chunk: np.ndarray, ok: np.ndarray) -> list[int]:
         """Relearn the maps of at most ``_BUDGET`` channels: identity channels that have seen enough
         values first, then channels whose map missed new values; returns the changed channels (with
-        _KEEP when a channel's earlier codes stay valid, so it keeps its adaptive state)."""
+        _KEEP when the channel had a map: its codes barely move, so it keeps its adaptive state)."""
         need = np.maximum(_MIN_VALUES, 2 * self._tried)  # values for the next try of a learning channel
         lattice.note(chunk, self._all, self._seen, self._n_seen)  # a relearned map must hold them all
         due = np.flatnonzero(~ok & (self._n_seen > self._tried))
@@ -239,17 +239,11 @@ class StreamEncoder(_Stream):
             if cost > _BUDGET_VALUES and changed:
                 break
             self._tried[c] = self._n_seen[c]
-            found, *fit, seen = lattice.learn_seen(self._seen[c], self._n_seen[c], True)
+            found, *fit = lattice.learn_seen(self._seen[c], self._n_seen[c], True)
             self._learning[c] &= found or self._n_seen[c] < _SEEN
-            new, old, seen = np.array([fit[:4]]), self._maps[c:c + 1].copy(), seen.astype(np.int16)[None]
-            ka, kb = np.empty(seen.shape, np.int32), np.empty(seen.shape, np.int32)
-            if not found or not lattice.codes(chunk[c:c + 1], new, self._codes[c:c + 1].copy())[0]:
-                continue  # the map must hold the chunk's values; else exceptions carry them
-            keep = lattice.codes(seen, old, ka)[0] and lattice.codes(seen, new, kb)[0]
-            keep = keep and np.array_equal(ka, kb)
-            self._maps[c], self._learning[c] = new[0], False
-            self._top[c] = (32768 - min(fit[1:3])) // fit[0]
-            changed.append(int(c) | (_KEEP if keep and old[0, 0] != 1.0 else 0))
+            if found:  # it maps every value seen, this chunk's too (samples ``codes`` misses go aside)
+                changed.append(int(c) | (_KEEP if self._maps[c, 0] != 1.0 else 0))  # codes barely move
+                self._maps[c], self._top[c], self._learning[c] = fit, (32768 - min(fit[1:3])) // fit[0], False
         _reset(self._kern, self._state, self._top, [c for c in changed if c < _KEEP])
         return changed
 

@@ -139,7 +139,7 @@ def note(v, rows, seen, n_seen):
 @njit(cache=True)
 def learn_seen(bits, count, anchored):
     """``learn`` for the sorted values of the bitmap ``bits`` (a stream's, ``count`` bits set), all
-    in numba; returns ``(found, step, off0, off1, split, values)``."""
+    in numba; returns ``(found, step, off0, off1, split)``."""
     u = np.empty(count)
     n = 0
     for w in range(bits.size):
@@ -149,7 +149,7 @@ def learn_seen(bits, count, anchored):
                     u[n], n = w * 64 + b - 32768, n + 1
     u = u[:n]
     if n < 2 or np.diff(u).min() < 3:
-        return False, 1.0, -32768.0, -32768.0, 32768, u
+        return False, 1.0, -32768.0, -32768.0, 32768
     g = np.diff(u).min()
     k = np.zeros(n)
     k[1:] = np.cumsum(np.rint(np.diff(u) / g))
@@ -165,8 +165,8 @@ def learn_seen(bits, count, anchored):
     split = k[j] if j < n else k[-1] + 1
     for i in range(n):
         if np.floor((off[0] if k[i] < split else off[1]) + s * k[i]) != u[i]:
-            return False, 1.0, -32768.0, -32768.0, 32768, u
-    return True, s, off[0], off[1], int(split), u
+            return False, 1.0, -32768.0, -32768.0, 32768
+    return True, s, off[0], off[1], int(split)
 
 
 def learn(v: np.ndarray, anchored: bool = False) -> tuple[float, tuple[float, float], int, np.ndarray] | None:
