@@ -110,7 +110,7 @@ def _values(codes: np.ndarray, maps: np.ndarray, top: np.ndarray) -> np.ndarray:
             out[c] = codes[c] - 32768
         else:
             table = np.clip(lattice.values(np.arange(top[c] + 1), *maps[c]), -32768, 32767)
-            out[c] = table.astype(np.int16)[codes[c]]
+            np.take(table.astype(np.int16), codes[c], out=out[c], mode="clip")  # codes <= top: checked
     return out
 
 
@@ -154,7 +154,7 @@ def encode_block(data: np.ndarray, level: str = "max") -> bytes:
     n_ch, n = data.shape
     if data.size == 0:
         return b""
-    codes = data.astype(np.int32) + 32768
+    codes = np.empty(data.shape, np.int32)
     maps, top = np.tile(_IDENTITY, (n_ch, 1)), np.full(n_ch, 65535, np.int64)
     spares = {}
     for c in range(n_ch):
@@ -162,7 +162,9 @@ def encode_block(data: np.ndarray, level: str = "max") -> bytes:
         if fit is not None:
             maps[c], codes[c] = (fit[0], *fit[1], fit[2]), fit[3]
             top[c] = codes[c].max()
-        elif n >= 1000:
+            continue
+        codes[c] = data[c] + np.int32(32768)
+        if n >= 1000:
             _spare_fit(data[c], c, maps, top, codes, spares)
     head = _pack(maps, top, spares)
     payload = b"\x01" + head + _run(kern, codes, top, kern.new_state(n_ch, top))

@@ -94,11 +94,16 @@ def codes(v, maps, k):
 
 @njit(cache=True)
 def _seen(v):
-    """Which of the 65536 int16 values occur in ``v`` (one pass, no sort)."""
+    """Which of the 65536 int16 values occur in ``v`` (one pass, no sort), and those values in order."""
     hit = np.zeros(65536, np.int32)
     for x in v.ravel():
         hit[x + 32768] = 1
-    return hit
+    u = np.empty(hit.sum(), np.int64)
+    n = 0
+    for i in range(65536):
+        if hit[i]:
+            u[n], n = i - 32768, n + 1
+    return hit, u
 
 
 @njit(cache=True)
@@ -176,9 +181,8 @@ def learn(v: np.ndarray, anchored: bool = False) -> tuple[float, tuple[float, fl
     put when later values widen the range."""
     v = np.ascontiguousarray(v, np.int16)
     small = v.size < 4096  # a table of all int16 values pays off only for long inputs
-    lut = None if small else _seen(v)
-    u, inv = (np.unique(v.astype(np.int64), return_inverse=True) if small
-              else (np.flatnonzero(lut) - 32768, None))
+    lut, u = (None, None) if small else _seen(v)
+    u, inv = np.unique(v.astype(np.int64), return_inverse=True) if small else (u, None)
     d = np.diff(u)
     if len(u) < 2 or int(d.min()) < 3:
         return None
