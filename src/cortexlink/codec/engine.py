@@ -215,7 +215,7 @@ class StreamEncoder(_Stream):
 
     Work per chunk is bounded: the chunk's values are mapped and coded in one kernel call over all
     channels; at most ``_BUDGET`` channels (re)learn their lattice per chunk, from the distinct
-    values they have shown (kept sorted, capped); samples a map misses meanwhile travel as
+    values they have shown (kept in bitmaps); samples a map misses meanwhile travel as
     exceptions beside the coded stream."""
 
     def __init__(self, n_channels: int, level: str = "fast"):
@@ -223,8 +223,10 @@ class StreamEncoder(_Stream):
         self._seen, self._n_seen = np.zeros((n_channels, 1024), np.uint64), np.zeros(n_channels, np.int64)
         self._tried = np.zeros(n_channels, np.int64)  # distinct values at the last attempt to learn
         self._learning = np.ones(n_channels, bool)  # identity-mapped, still collecting values
-        self._all = np.arange(n_channels)
-        self._out, self._codes = np.empty(0, np.uint8), np.empty((n_channels, 0), np.int32)
+        self._all, self._out = np.arange(n_channels), np.empty(0, np.uint8)
+        self._codes = np.zeros((1, 1), np.int32)
+        lattice.learn_seen(self._seen[0], 0, True)  # load the rarer kernels now, not mid-stream
+        lattice.misses(np.zeros((1, 1), np.int16), self._maps, self._top, self._all[:0], self._codes)
 
     def _relearn(self, chunk: np.ndarray, ok: np.ndarray) -> list[int]:
         """Relearn the maps of at most ``_BUDGET`` channels: identity channels that have seen enough
