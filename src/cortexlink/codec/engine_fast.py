@@ -20,7 +20,7 @@ NCTX = 20
 TREE = 4
 ESC = (1 << TREE) - 1
 _LOG = np.ceil(np.log2(np.arange(2048) + 1)).astype(np.int64)  # bit length
-AVG, NSTATE = 2 * ORDER + 1, 2 * ORDER + 2  # after the predictor's fields
+NSTATE = 2 * ORDER + 2  # predictor fields, then the magnitude average
 
 
 def new_state(n_channels: int, top: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
