@@ -15,7 +15,7 @@ import numpy as np
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import InvalidDataError, InvalidParameterError
 from cortexlink.core.recording import Recording
-from cortexlink.core.validation import check_sample_rate
+from cortexlink.core.validation import check_positive, check_sample_rate
 
 
 class Block:
@@ -160,12 +160,7 @@ def input_array(signal: Recording | np.ndarray, sample_rate: float, name: str) -
 
 def samples_for(duration_s: float, sample_rate: float, what: str, minimum: int = 1) -> int:
     """``duration_s`` in whole samples (rounded), at least ``minimum``, else a clear error."""
-    try:
-        d = float(duration_s)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"{what} must be a number of seconds, got {duration_s!r}") from None
-    if not np.isfinite(d) or d <= 0:
-        raise InvalidParameterError(f"{what} must be positive, got {duration_s!r}")
+    d = check_positive(duration_s, f"{what} (seconds)")
     n = int(round(d * sample_rate))
     if n < minimum:
         raise InvalidParameterError(

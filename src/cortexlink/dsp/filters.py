@@ -14,6 +14,7 @@ from numba import njit
 
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import InvalidParameterError
+from cortexlink.core.validation import check_positive
 from cortexlink.dsp.block import Block
 
 _TIME_BLOCK = 256  # samples per pass through the work buffer; bounds memory for long offline inputs
@@ -147,12 +148,7 @@ class SOSFilter(Block):
 def _check_edge(freq: float | None, nyquist: float, name: str) -> float | None:
     if freq is None:
         return None
-    try:
-        f = float(freq)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"{name} must be a frequency in Hz, got {freq!r}") from None
-    if not np.isfinite(f) or f <= 0:
-        raise InvalidParameterError(f"{name} must be a positive frequency in Hz, got {freq!r}")
+    f = check_positive(freq, f"{name} (Hz)")
     if f >= nyquist:
         raise InvalidParameterError(
             f"{name} of {f:g} Hz is at or above the Nyquist frequency {nyquist:g} Hz; "
