@@ -7,19 +7,13 @@ import json
 import numpy as np
 import pytest
 
-from cortexlink.cli import main
 from cortexlink.decode import load_decoder, load_motor
+
+from .helpers import run
 
 MIHI = "motor/kordinglab_DAD/mihi_demo.mat"
 
 
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_train_wiener_then_load(data_dir, tmp_path, capsys):

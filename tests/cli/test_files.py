@@ -5,19 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cortexlink.cli import main
 from cortexlink.core import Recording
 from cortexlink.io import open_recording, save_recording
 
-
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    """Exit status, stdout and stderr of the command line (argparse exits are caught)."""
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+from .helpers import run
 
 
 def fails_with_one_line(argv: list[str], capsys, *fragments: str) -> str:

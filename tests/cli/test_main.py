@@ -8,16 +8,9 @@ import sys
 import pytest
 
 from cortexlink import __version__
-from cortexlink.cli import build_parser, main
+from cortexlink.cli import build_parser
 
-
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+from .helpers import run
 
 
 def test_version(capsys):
