@@ -22,3 +22,30 @@ def make_node(cls: type, parameters: dict[str, Any] | None = None,
     if setup:
         node.setup()
     return node
+
+
+def acknowledged_before_sigkill(script: str, folder: Any, n_acks: int) -> int:
+    """Run ``script`` (argv[1] = ``folder``) in a child that prints a running count of chunks it
+    has made durable, one per line; SIGKILL it once ``n_acks`` are acknowledged and return the
+    last count it printed."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env = dict(os.environ, PYTHONPATH=src + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([sys.executable, "-c", script, str(folder)], stdout=subprocess.PIPE,
+                            env=env, text=True)
+    acked = 0
+    try:
+        while acked < n_acks:
+            line = proc.stdout.readline()
+            assert line, "the writing process exited before it was killed"
+            acked = int(line)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    return acked

@@ -1,11 +1,6 @@
 """recorder node: flushes and acknowledges, survives SIGKILL of its own process, writes NWB/NPZ."""
 
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,9 +11,8 @@ from cortexlink.core.streamspec import StreamSpec
 from cortexlink.io import open_recording
 from cortexlink.nodes.recorder import Recorder, read_recording_folder
 
-from .helpers import make_node
+from .helpers import acknowledged_before_sigkill, make_node
 
-SRC = str(Path(__file__).resolve().parents[2] / "src")
 SPEC = {"in": StreamSpec("raw", 4, 30000.0, "int16", 30)}
 
 
@@ -86,19 +80,7 @@ RECORDER_PROCESS = textwrap.dedent("""
 
 
 def test_acknowledged_chunks_survive_sigkill_of_the_recorder(tmp_path):
-    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen([sys.executable, "-c", RECORDER_PROCESS, str(tmp_path / "rec")],
-                            stdout=subprocess.PIPE, env=env, text=True)
-    acked = 0
-    try:
-        while acked < 300:
-            line = proc.stdout.readline()
-            assert line, "recorder process exited early"
-            acked = int(line)
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    acked = acknowledged_before_sigkill(RECORDER_PROCESS, tmp_path / "rec", 300)
     stream = read_recording_folder(tmp_path / "rec")["raw"]
     assert stream.n_chunks >= acked
     for i, c in enumerate(stream.chunks()):

@@ -1,12 +1,7 @@
 """Segment log: round trip, damaged files rejected, and acknowledged chunks survive SIGKILL."""
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +10,7 @@ from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import CorruptDataError, InvalidDataError, InvalidParameterError
 from cortexlink.nodes.segment_log import SegmentLogWriter, read_segment_log
 
-SRC = str(Path(__file__).resolve().parents[2] / "src")
+from .helpers import acknowledged_before_sigkill
 
 
 def _chunk(i: int, n_channels: int = 4, n: int = 30) -> Chunk:
@@ -92,19 +87,7 @@ WRITER = textwrap.dedent("""
 
 
 def test_acknowledged_chunks_survive_sigkill_of_the_writer(tmp_path):
-    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path / "rec")], stdout=subprocess.PIPE,
-                            env=env, text=True)
-    acked = 0
-    try:
-        while acked < 200:
-            line = proc.stdout.readline()
-            assert line, "writer exited early"
-            acked = int(line)
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    acked = acknowledged_before_sigkill(WRITER, tmp_path / "rec", 200)
     raw = read_segment_log(tmp_path / "rec")["raw"]
     assert raw.n_chunks >= acked
     for i, c in enumerate(raw.chunks()):
