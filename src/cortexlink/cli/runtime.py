@@ -1,4 +1,5 @@
-"""``cortexlink run`` (the main job: run a graph of nodes) and ``cortexlink graph validate``."""
+"""``cortexlink run`` (the main job: run a graph of nodes), ``cortexlink agent`` (runs the nodes a
+graph places on this machine) and ``cortexlink graph validate``."""
 
 from __future__ import annotations
 
@@ -25,7 +26,21 @@ def register(subparsers: Any) -> None:
     run.add_argument("--buffer", type=float, default=2.0, metavar="SECONDS",
                      help="seconds of data each stream holds for a slow reader before it overruns "
                           "(default 2; at most 64 MiB per stream)")
+    run.add_argument("--machine", default=None, metavar="NAME",
+                     help="this machine's name in the graph's 'machine:' fields (default: the host name); "
+                          "nodes on other machines are run by their 'cortexlink agent' (needs --redis-url)")
     run.set_defaults(func=_run)
+
+    agent = subparsers.add_parser(
+        "agent", help="run the nodes that graphs place on this machine (for graphs across machines)",
+        description="Wait for graphs started with 'cortexlink run --transport redis --redis-url URL' on "
+                    "another machine and run the nodes they place on this one ('machine: NAME'); serve "
+                    "one run after another until Ctrl-C.")
+    agent.add_argument("--redis-url", required=True,
+                       help="redis://host:port of the server the supervisor uses")
+    agent.add_argument("--machine", default=None, metavar="NAME",
+                       help="the name graphs use for this machine (default: the host name)")
+    agent.set_defaults(func=_agent)
 
     graph = subparsers.add_parser("graph", help="work with graph files")
     sub = graph.add_subparsers(dest="graph_command", metavar="ACTION")
@@ -66,8 +81,9 @@ def _run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from cortexlink.graph.plan import load_plan
+    from cortexlink.graph.remote import check_placement
     from cortexlink.graph.report import result_table, status_table, summary_lines
-    from cortexlink.graph.supervisor import Supervisor, check_plan_runnable
+    from cortexlink.graph.supervisor import Supervisor
 
     if args.duration is not None and not args.duration > 0:
         raise InvalidParameterError(f"--duration must be a positive number of seconds, got {args.duration}")
@@ -75,7 +91,8 @@ def _run(args: argparse.Namespace) -> int:
         raise InvalidParameterError(f"--buffer must be between 0 and 600 seconds, got {args.buffer}")
     path = Path(args.graph) if args.graph else _default_graph()
     plan = load_plan(path, _registry())
-    check_plan_runnable(plan)
+    check_placement(plan, args.transport, args.machine,
+                    private_server=args.transport == "redis" and not args.redis_url)
     duration = args.duration
     if duration is None and isinstance(plan.metadata.get("duration_s"), (int, float)):
         duration = float(plan.metadata["duration_s"])
@@ -103,7 +120,8 @@ def _run(args: argparse.Namespace) -> int:
 
         where = f" for {duration:g} s" if duration else " until Ctrl-C"
         err.print(f"running {path} over {transport.kind}{where}", markup=False, highlight=False)
-        supervisor = Supervisor(plan, transport, buffer_s=args.buffer, on_event=on_event, on_tick=on_tick)
+        supervisor = Supervisor(plan, transport, buffer_s=args.buffer, on_event=on_event, on_tick=on_tick,
+                                machine=args.machine)
         result = supervisor.run(duration)
     finally:
         if live is not None:
@@ -118,6 +136,25 @@ def _run(args: argparse.Namespace) -> int:
     return 1 if result.failed else 0
 
 
+def _agent(args: argparse.Namespace) -> int:
+    import socket
+
+    from rich.console import Console
+
+    from cortexlink.graph.agent import Agent
+
+    _check_url(args.redis_url)
+    err = Console(stderr=True)
+    machine = args.machine or socket.gethostname()
+    Agent(args.redis_url, machine, log=lambda line: err.print(line, markup=False, highlight=False)).serve()
+    return 0
+
+
+def _check_url(url: str) -> None:
+    if not url.startswith(("redis://", "unix://", "rediss://")):
+        raise InvalidParameterError(f"--redis-url must look like redis://host:port, got {url!r}")
+
+
 def _open_transport(args: argparse.Namespace) -> tuple[Any, Any]:
     if args.transport == "shm":
         if args.redis_url:
@@ -128,9 +165,7 @@ def _open_transport(args: argparse.Namespace) -> tuple[Any, Any]:
     from cortexlink.graph.redis_transport import RedisTransport
 
     if args.redis_url:
-        if not args.redis_url.startswith(("redis://", "unix://", "rediss://")):
-            raise InvalidParameterError(f"--redis-url must look like redis://host:port, "
-                                        f"got {args.redis_url!r}")
+        _check_url(args.redis_url)
         return RedisTransport(args.redis_url), None
     from cortexlink.graph.redis_server import RedisServer
 

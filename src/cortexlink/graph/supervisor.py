@@ -7,6 +7,8 @@ supervisor over its own pipe, so a node that dies mid-message can't corrupt anot
 A dead node is noticed at once through its process sentinel; a node whose heartbeats stop for
 longer than its ``heartbeat_timeout`` is killed. Either way its ``restart`` policy applies:
 ``restart`` starts it again (at most ``max_restarts`` times a minute), ``stop`` stops the graph.
+Nodes placed on another machine (``machine:``) are started there by that machine's agent through
+Redis (``remote.RemoteNodes``) and watched through the same messages.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from collections.abc import Callable
 from multiprocessing.connection import wait
 from typing import Any
 
-from cortexlink.core.errors import NodeError
 from cortexlink.core.streamspec import StreamSpec
 from cortexlink.graph.plan import GraphPlan
+from cortexlink.graph.remote import RemoteNodes, check_placement, remote_machines
 from cortexlink.graph.runner import NODE_FATAL_ERROR, NODE_READY, NODE_SHUTDOWN, NODE_STARTED, run_node
 from cortexlink.graph.stats import LatencyHistogram
 from cortexlink.graph.status import NodeStatus, RunResult
@@ -48,7 +50,8 @@ class Supervisor:
     def __init__(self, plan: GraphPlan, transport: Transport, *, buffer_s: float = 2.0,
                  on_event: Callable[[str, str, str], None] | None = None,
                  on_tick: Callable[[list[NodeStatus], float], None] | None = None,
-                 max_restarts: int = 5, setup_timeout: float = 120.0) -> None:
+                 max_restarts: int = 5, setup_timeout: float = 120.0, machine: str | None = None,
+                 agent_wait: float | None = None) -> None:
         self.plan = plan
         self.transport = transport
         self.buffer_s = buffer_s
@@ -63,7 +66,12 @@ class Supervisor:
         self._stop_reason = ""
         self._failed = False
         self._t0 = time.monotonic()
-        self._ctx = _context(_dotted_modules(plan))
+        self._ctx = process_context(_dotted_modules(plan))
+        self.remote: RemoteNodes | None = None
+        if remote_machines(plan, machine):
+            check_placement(plan, transport.kind, machine)
+            self.remote = RemoteNodes(plan, transport.address["url"], machine,
+                                      **({} if agent_wait is None else {"agent_wait": agent_wait}))
 
     # -- public ----------------------------------------------------------------------------------
     def run(self, duration: float | None = None) -> RunResult:
@@ -74,6 +82,8 @@ class Supervisor:
             signal.signal(signal.SIGINT, lambda *_: self.request_stop("interrupted (Ctrl-C)"))
         started = time.monotonic()
         try:
+            if self.remote is not None:
+                self.remote.require_agents()
             for spec in self.plan.streams.values():
                 self.transport.create(spec, ring_slots(spec, self.buffer_s))
             self.transport.publish_graph(_describe(self.plan))
@@ -96,6 +106,16 @@ class Supervisor:
     # -- starting ----------------------------------------------------------------------------------
     def _start(self, nick: str) -> None:
         st = self.status[nick]
+        if self.remote is not None and nick in self.remote:
+            handle = self.remote.start(nick, st.plan, dict(self.plan.metadata))
+            if handle is None:
+                why = self.remote.dead[self.remote.machine_of[nick]]
+                self.request_stop(f"node {nick!r} can't be started: {why}", failed=True)
+                return
+            self.procs[nick] = _Proc(handle, None)
+            st.pid, st.state, st.exit_code, st.clean_exit = None, "STARTING", None, False
+            st.last_beat = time.monotonic()
+            return
         parent, child = self._ctx.Pipe(duplex=False)
         proc = self._ctx.Process(target=run_node, name=f"cortexlink:{nick}",
                                  args=(st.plan, self.transport.address, child, dict(self.plan.metadata)),
@@ -145,7 +165,8 @@ class Supervisor:
 
     def _poll(self, timeout: float) -> None:
         by_conn = {p.conn: n for n, p in self.procs.items() if p.conn is not None}
-        by_sentinel = {p.process.sentinel: n for n, p in self.procs.items() if p.process is not None}
+        by_sentinel = {p.process.sentinel: n for n, p in self.procs.items()
+                       if p.process is not None and p.process.sentinel is not None}
         ready = wait(list(by_conn) + list(by_sentinel), timeout)
         for obj in ready:
             if obj in by_conn:
@@ -153,6 +174,14 @@ class Supervisor:
         for obj in ready:
             if obj in by_sentinel:
                 self._exited(by_sentinel[obj])
+        if self.remote is not None:
+            for nick, kind, payload in self.remote.poll():
+                if kind == "exit":
+                    self._exited(nick)
+                elif kind == "lost":
+                    self._lost(nick, payload)
+                else:
+                    self._message(nick, kind, payload)
 
     def _drain(self, nick: str) -> None:
         proc = self.procs[nick]
@@ -183,6 +212,8 @@ class Supervisor:
             if message:
                 st.last_message = message
             self._event(nick, state, message)
+        elif kind == "pid":
+            st.pid = payload
         elif kind == "report":
             st.reports.update(payload)
         elif kind in ("info", "warning"):
@@ -212,6 +243,15 @@ class Supervisor:
             return
         why = f"exit code {code}" if code is None or code >= 0 else f"killed by signal {-code}"
         self._failure(nick, f"died ({why})")
+
+    def _lost(self, nick: str, why: str) -> None:
+        """A remote node whose agent is gone (or could not start it)."""
+        proc = self.procs.get(nick)
+        if proc is None or proc.process is None:
+            return
+        proc.process = None
+        self.status[nick].exit_code = None
+        self._failure(nick, f"was lost ({why})")
 
     def _failure(self, nick: str, why: str) -> None:
         st = self.status[nick]
@@ -263,13 +303,15 @@ class Supervisor:
             if p.conn is not None:
                 p.conn.close()
                 p.conn = None
+        if self.remote is not None:
+            self.remote.close()
 
     def _terminate(self, nicks: list[str], grace: float) -> None:
         for nick in nicks:
             p = self.procs.get(nick)
             if p is not None and p.process is not None and not p.shutdown_sent:
                 p.shutdown_sent = True
-                _signal(p.process, signal.SIGTERM)
+                p.process.terminate()
         self._wait_exit(nicks, grace)
 
     def _wait_exit(self, nicks: list[str], timeout: float) -> None:
@@ -292,7 +334,7 @@ def ring_slots(spec: StreamSpec, seconds: float) -> int:
     return max(16, min(wanted, RING_BYTES_MAX // max(1, spec.chunk_bytes)))
 
 
-def _context(preload: list[str]) -> Any:
+def process_context(preload: list[str]) -> Any:
     """The forkserver (spawn where there is none); it imports the runtime and the built-in node
     modules once, so every node and every restart starts from an already-imported process."""
     for var in THREAD_ENV:  # one intra-op thread per node unless the node asks for more
@@ -309,14 +351,6 @@ def _dotted_modules(plan: GraphPlan) -> list[str]:
     return sorted({m for m in refs if m and not m.endswith(".py")})
 
 
-def _signal(process: Any, sig: int) -> None:
-    try:
-        if process.pid is not None:
-            os.kill(process.pid, sig)
-    except ProcessLookupError:
-        pass
-
-
 def _in_main_thread() -> bool:
     import threading
 
@@ -330,14 +364,3 @@ def _describe(plan: GraphPlan) -> dict[str, Any]:
                    "inputs": {p: s.name for p, s in n.inputs.items()},
                    "outputs": {p: s.name for p, s in n.outputs.items()}} for n in plan.nodes],
     }
-
-
-def check_plan_runnable(plan: GraphPlan) -> None:
-    """Refuse what this supervisor can't run (nodes placed on another machine)."""
-    import socket
-
-    here = {socket.gethostname(), "localhost", "127.0.0.1"}
-    away = [n.nickname for n in plan.nodes if n.machine and n.machine not in here]
-    if away:
-        raise NodeError(f"nodes {', '.join(away)} are placed on another machine; this supervisor runs "
-                        "every node locally, so remove 'machine:' or set it to this host")
