@@ -23,6 +23,7 @@ import numpy as np
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import TransportError
 from cortexlink.core.streamspec import StreamSpec
+from cortexlink.graph.resp import RespConnection, encode_command
 from cortexlink.graph.transport import StreamReader, StreamWriter, Transport, check_chunk
 
 __all__ = ["RedisTransport", "redis_client"]
@@ -54,12 +55,20 @@ def _seq_of(fields: dict[bytes, bytes]) -> int | None:
     return None if head is None or len(head) != HEADER.size else HEADER.unpack(head)[0]
 
 
-def _entry_to_chunk(fields: dict[bytes, bytes], spec: StreamSpec) -> tuple[int, int, Chunk]:
-    head = fields.get(b"h")
-    if head is None or len(head) != HEADER.size or b"d" not in fields:
+def _parts(fields: list[bytes] | dict[bytes, bytes]) -> tuple[bytes | None, bytes | None, bool]:
+    """(header, samples, is_end_marker) of an entry's fields, as a flat RESP list or a dict."""
+    if isinstance(fields, list):
+        if len(fields) == 4 and fields[0] == b"h" and fields[2] == b"d":  # what our writer writes
+            return fields[1], fields[3], False
+        fields = dict(zip(fields[::2], fields[1::2], strict=False))
+    return fields.get(b"h"), fields.get(b"d"), b"end" in fields
+
+
+def _entry_to_chunk(head: bytes | None, samples: bytes | None, spec: StreamSpec) -> tuple[int, int, Chunk]:
+    if head is None or len(head) != HEADER.size or samples is None:
         raise TransportError(f"stream {spec.name!r} holds an entry that is not a cortexlink chunk")
     seq, n, start, rate, origin, wrote = HEADER.unpack(head)
-    data = np.frombuffer(fields[b"d"], dtype=spec.dtype)
+    data = np.frombuffer(samples, dtype=spec.dtype)
     if data.size != spec.n_channels * n:
         raise TransportError(f"stream {spec.name!r}: entry holds {data.size} values, expected "
                              f"{spec.n_channels} x {n}")
@@ -67,32 +76,43 @@ def _entry_to_chunk(fields: dict[bytes, bytes], spec: StreamSpec) -> tuple[int, 
 
 
 class RedisWriter(StreamWriter):
-    def __init__(self, client: Any, spec: StreamSpec, slots: int) -> None:
-        self.client, self.spec, self.slots = client, spec, slots
+    """XADDs each chunk in one round trip on its own connection; the samples are sent from the
+    chunk's own buffer (no copy into a command string)."""
+
+    def __init__(self, client: Any, url: str, spec: StreamSpec, slots: int) -> None:
+        self.spec, self.slots = spec, slots
         self.key = spec.name.encode()
         last = client.xrevrange(self.key, count=1)
         seq = _seq_of(last[0][1]) if last else None
         self.seq = 0 if seq is None else seq + 1
+        self.conn = RespConnection(url)
+        # every XADD is this prefix, the 48-byte header, the samples' length line, the samples, CRLF
+        head_arg = encode_command("XADD", self.key, "MAXLEN", "~", slots, "*", "h")
+        self._prefix = b"*10\r\n" + head_arg[head_arg.index(b"\r\n") + 2:] + b"$%d\r\n" % HEADER.size
+        self._end = encode_command("XADD", self.key, "MAXLEN", "~", slots, "*", "end", "1")
 
     def write(self, chunk: Chunk) -> None:
         check_chunk(self.spec, chunk)
         data = chunk.data if chunk.data.flags.c_contiguous else np.ascontiguousarray(chunk.data)
-        self.client.execute_command(
-            "XADD", self.key, "MAXLEN", "~", self.slots, "*",
-            "h", HEADER.pack(self.seq, data.shape[1], chunk.start_sample, chunk.sample_rate,
-                             chunk.origin_ns or time.monotonic_ns(), time.monotonic_ns()),
-            "d", data.tobytes(),
-        )
+        now = time.monotonic_ns()
+        head = HEADER.pack(self.seq, data.shape[1], chunk.start_sample, chunk.sample_rate,
+                           chunk.origin_ns or now, now)
+        self.conn.call(self._prefix, head, b"\r\n$1\r\nd\r\n$%d\r\n" % data.nbytes, data, b"\r\n")
         self.seq += 1
         self.chunks += 1
 
     def end(self) -> None:
-        self.client.execute_command("XADD", self.key, "MAXLEN", "~", self.slots, "*", "end", 1)
+        self.conn.call(self._end)
+
+    def release(self) -> None:
+        self.conn.close()
 
 
 class RedisReader(StreamReader):
-    def __init__(self, client: Any, spec: StreamSpec, from_start: bool) -> None:
-        self.client, self.spec = client, spec
+    """XREAD BLOCK from its own last id on its own connection; waits in the server, never polls."""
+
+    def __init__(self, client: Any, url: str, spec: StreamSpec, from_start: bool) -> None:
+        self.spec = spec
         self.key = spec.name.encode()
         self.last_id = b"0-0"
         self.expect: int | None = 0  # the writer numbers chunks from 0; a gap is an overrun
@@ -104,17 +124,19 @@ class RedisReader(StreamReader):
             else:
                 self.last_id = edge[0][0]
                 self.expect = seq + 1 if seq is not None else None
+        self.conn = RespConnection(url)
         self.pending: deque = deque()
         self._ended = False
         self._last: Chunk | None = None
 
-    def _accept(self, entry_id: bytes, fields: dict[bytes, bytes]) -> Chunk | None:
+    def _accept(self, entry_id: bytes, fields: list[bytes]) -> Chunk | None:
         self.last_id = entry_id
-        if b"end" in fields:
+        head, samples, ended = _parts(fields)
+        if ended:
             self._ended = True
             return None
         self._ended = False
-        seq, wrote, chunk = _entry_to_chunk(fields, self.spec)
+        seq, wrote, chunk = _entry_to_chunk(head, samples, self.spec)
         if self.expect is not None and seq > self.expect:
             self.overruns += seq - self.expect
         self.expect = seq + 1
@@ -135,17 +157,16 @@ class RedisReader(StreamReader):
             block = int((deadline - time.monotonic()) * 1000)
             if block < 1:
                 return None
-            reply = self.client.execute_command("XREAD", "COUNT", 256, "BLOCK", block, "STREAMS",
-                                                self.key, self.last_id)
+            reply = self.conn.call(encode_command("XREAD", "COUNT", 256, "BLOCK", block, "STREAMS",
+                                                  self.key, self.last_id))
             if not reply:
                 return None
-            entries = reply[0][1] if isinstance(reply, list) else next(iter(reply.values()))[0]
-            self.pending.extend(entries)
+            self.pending.extend(reply[0][1])
 
     def latest(self) -> Chunk | None:
-        last = self.client.xrevrange(self.key, count=2)
-        for entry_id, fields in last:
-            if b"end" in fields:
+        last = self.conn.call(encode_command("XREVRANGE", self.key, "+", "-", "COUNT", 2))
+        for entry_id, fields in last or []:
+            if _parts(fields)[2]:
                 continue
             if entry_id != self.last_id:
                 self.pending.clear()
@@ -158,6 +179,9 @@ class RedisReader(StreamReader):
     def at_end(self) -> bool:
         return self._ended and not self.pending
 
+    def release(self) -> None:
+        self.conn.close()
+
 
 class RedisTransport(Transport):
     """Streams in a Redis server, shared by every machine that can reach it."""
@@ -168,6 +192,7 @@ class RedisTransport(Transport):
         self.url = url
         self.client = redis_client(url)
         self._cmd_id = b"$"
+        self._open: list[RedisWriter | RedisReader] = []  # each holds its own connection
 
     @property
     def address(self) -> dict[str, Any]:
@@ -185,11 +210,15 @@ class RedisTransport(Transport):
         return int(value)
 
     def writer(self, spec: StreamSpec) -> RedisWriter:
-        return RedisWriter(self.client, spec, self._slots(spec.name))
+        w = RedisWriter(self.client, self.url, spec, self._slots(spec.name))
+        self._open.append(w)
+        return w
 
     def reader(self, spec: StreamSpec, from_start: bool = False) -> RedisReader:
         self._slots(spec.name)
-        return RedisReader(self.client, spec, from_start)
+        r = RedisReader(self.client, self.url, spec, from_start)
+        self._open.append(r)
+        return r
 
     def publish_state(self, nickname: str, state: str, message: str = "") -> None:
         try:
@@ -216,6 +245,9 @@ class RedisTransport(Transport):
         return out
 
     def close(self) -> None:
+        for item in self._open:
+            item.release()
+        self._open.clear()
         try:
             self.client.close()
         except Exception:
