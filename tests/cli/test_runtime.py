@@ -99,3 +99,37 @@ nodes:
         assert f"│ {nick}" in out and "DONE" in out
     assert "KILLED" not in out and "DEAD" not in out
     assert (tmp_path / "t.done").exists()
+
+
+def test_run_over_shm_refuses_nodes_on_other_machines(tmp_path, capsys):
+    assert main(["run", str(write_graph(tmp_path, extra=", machine: rig-b"))]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "sink on 'rig-b'" in err and "--transport redis --redis-url" in err and "cortexlink agent" in err
+
+
+@pytest.mark.skipif(not redis_server_available(), reason="redis-server is not installed")
+def test_run_across_machines_with_an_agent_and_without(tmp_path, capsys):
+    """Nodes on machine 'b' run by an agent (here in a thread); with no agent for 'c', a clear error."""
+    import threading
+
+    from cortexlink.graph.agent import Agent
+    from cortexlink.graph.redis_server import RedisServer
+
+    with RedisServer() as server:
+        agent = Agent(server.url, "b")
+        thread = threading.Thread(target=agent.serve, daemon=True)
+        thread.start()
+        try:
+            code = main(["run", str(write_graph(tmp_path, extra=", machine: b")), "--transport", "redis",
+                         "--redis-url", server.url, "--duration", "20"])
+        finally:
+            agent.stop()
+            thread.join(20)
+        assert code == 0 and not thread.is_alive()
+        out = capsys.readouterr().out
+        assert "sink: samples = 500" in out and "stopped: all nodes finished" in out
+        path = write_graph(tmp_path, extra=", machine: c")
+        assert main(["run", str(path), "--transport", "redis", "--redis-url", server.url]) == 2
+    err = capsys.readouterr().err
+    assert "no agent serves machine 'c' (nodes sink are placed there); on that machine run: " \
+           f"cortexlink agent --redis-url {server.url} --machine c" in err

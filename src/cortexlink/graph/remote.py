@@ -191,7 +191,7 @@ class RemoteNodes:
         if m in self.dead:
             return None
         self.gen[nick] = self.gen.get(nick, 0) + 1
-        self._send(m, {"op": "start", "run": self.run, "gen": self.gen[nick], "url": self.url,
+        self._send(m, {"op": "start", "run": self.run, "gen": self.gen[nick],
                        "node": plan_to_json(plan), "metadata": metadata})
         self.procs[nick] = RemoteProcess(self, nick)
         return self.procs[nick]
