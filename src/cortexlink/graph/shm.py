@@ -39,6 +39,7 @@ SLOT_HEADER = 64
 H_MAGIC, H_SLOTS, H_STRIDE, H_CHANNELS, H_MAXSAMP, H_WSEQ, _H_FUTEX, H_ENDED, H_ITEMSIZE = range(9)
 FUTEX_OFFSET = 8 * _H_FUTEX
 DTYPE_OFFSET = 80  # 16 bytes: numpy dtype string
+_MAP_POPULATE = getattr(mmap, "MAP_POPULATE", 0)
 # slot header int64 fields
 S_SEQ, S_NSAMP, S_START, S_ORIGIN, S_WRITE, S_RATE = range(6)
 
@@ -74,7 +75,9 @@ class _Ring:
                                  "the supervisor creates streams before nodes start") from None
         try:
             size = os.fstat(fd).st_size
-            self.mm = mmap.mmap(fd, size)
+            # map every page now: a page first touched mid-stream costs a fault per 4 KiB
+            # (15 per 1024-channel chunk), which showed up as the tail of the latency
+            self.mm = mmap.mmap(fd, size, flags=mmap.MAP_SHARED | _MAP_POPULATE)
         finally:
             os.close(fd)
         head = np.ndarray((HEADER // 8,), np.int64, buffer=self.mm)
@@ -137,6 +140,12 @@ def create_ring(path: Path, spec: StreamSpec, slots: int) -> None:
     fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.ftruncate(fd, size)
+        if hasattr(os, "posix_fallocate"):  # allocate the memory now, not at the first write of each page
+            try:
+                os.posix_fallocate(fd, 0, size)
+            except OSError as exc:
+                raise TransportError(f"cannot allocate {size >> 20} MiB of shared memory in {path.parent} "
+                                     f"for stream {spec.name!r}: {exc}; give a shorter --buffer") from None
         mm = mmap.mmap(fd, size)
         head = np.ndarray((HEADER // 8,), np.int64, buffer=mm)
         head[H_SLOTS], head[H_STRIDE] = slots, stride
