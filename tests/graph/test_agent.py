@@ -172,6 +172,20 @@ def test_remote_states_are_published_and_the_agent_serves_the_next_run(tmp_path,
     assert (tmp_path / "tally.done").exists()
 
 
+def test_a_remote_source_feeds_a_local_sink_without_loss(tmp_path, tcp_redis, agent_b):
+    plan = _plan(f"""\
+nodes:
+  - {{name: Counter, module: {NODES}, nickname: src, machine: b, parameters: {{rate: 2000.0, n_chunks: 100}}}}
+  - {{name: Tally, module: {NODES}, nickname: sink, inputs: {{in: src}}, parameters: {{path: {tmp_path}/t}}}}
+""")
+    result = _run(plan, tcp_redis, 30.0)
+    assert result.reason == "all nodes finished" and not result.failed, result.events
+    by = {st.nickname: st for st in result.nodes}
+    assert by["src"].total_out() == 100 and by["sink"].reports["samples"] == 1000
+    lines = (tmp_path / "t").read_text().split()
+    assert [int(x) for x in lines[::2]] == list(range(0, 1000, 10))
+
+
 @pytest.mark.parametrize("policy", ["restart", "stop"])
 def test_killed_remote_node_gets_its_policy(tmp_path, tcp_redis, agent_b, policy):
     seen: dict[str, float] = {}

@@ -132,18 +132,23 @@ class Supervisor:
         sources = [n.nickname for n in self.plan.nodes if n.is_source]
         for nick in consumers:
             self._start(nick)
+        self._wait_ready(consumers)
+        if not self._stop_reason:
+            for nick in sources:
+                self._start(nick)
+            # the run's clock starts once remote sources are up too (their start is only a message)
+            self._wait_ready([n for n in sources if self.remote is not None and n in self.remote])
+
+    def _wait_ready(self, nicks: list[str]) -> None:
         deadline = time.monotonic() + self.setup_timeout
         while not self._stop_reason and any(
-                self.status[n].state not in (NODE_READY, "DONE") for n in consumers):
+                self.status[n].state not in (NODE_READY, "DONE") for n in nicks):
             if time.monotonic() > deadline:
-                slow = [n for n in consumers if self.status[n].state != NODE_READY]
+                slow = [n for n in nicks if self.status[n].state != NODE_READY]
                 self.request_stop(f"nodes not ready after {self.setup_timeout:.0f} s: {', '.join(slow)}",
                                   failed=True)
                 return
             self._poll(0.05)
-        if not self._stop_reason:
-            for nick in sources:
-                self._start(nick)
 
     # -- watching ----------------------------------------------------------------------------------
     def _supervise(self, deadline: float | None) -> None:
