@@ -143,7 +143,8 @@ def test_redis_run_follows_brand_conventions(tmp_path, redis_url):
     sent = {}
 
     def tick(nodes, elapsed):
-        if not sent and all(s.state == "NODE_READY" for s in nodes) and elapsed > 0.5:
+        sink = next(s for s in nodes if s.nickname == "sink")
+        if not sent and all(s.state == "NODE_READY" for s in nodes) and sink.reports.get("samples"):
             transport.client.xadd("supervisor_ipstream", {"commands": "stopGraph"})
             sent["t"] = 1
 
