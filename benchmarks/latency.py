@@ -1,13 +1,17 @@
 """Publisher -> subscriber latency of int16 chunks of 1 ms at 30 kHz, side by side.
 
 Systems, each with one publisher process and 1, 2 or 4 subscriber processes:
-  cortexlink shm    - shared-memory rings, futex wake-up (cortexlink.graph.shm)
+  cortexlink shm    - shared-memory rings, futex wake-up (cortexlink.graph.shm); processes unpinned
+  cortexlink shm pinned - the same, with the publisher and its subscribers pinned to one core (as a
+                      graph file's ``cpu_affinity`` does): a subscriber woken on the core its publisher
+                      is about to leave runs without an inter-processor interrupt or an idle-exit
   cortexlink redis  - Redis Streams via cortexlink.graph.redis_transport (private redis-server, unix socket)
   redis-py loop     - BRAND's Python pattern: XADD of the raw bytes / blocking XREAD COUNT 1, same server
   ezmsg             - ezmsg (PyPI) low-level publisher/subscriber over its shared memory
 Latency is the subscriber's ``monotonic_ns()`` on receipt minus the publisher's just before it
 published; CPU% is process time over wall time of each process while messages flow. A case that
-fails is tried once more and says so in its row.
+fails is tried once more and says so in its row. Every system but ``cortexlink shm pinned`` runs its
+processes unpinned (where the scheduler puts them).
 
 Then, in the same run: the default closed-loop graph with a GRU decoder (``latency_graph.py``:
 last sample of a bin -> decoded velocity, and every node's CPU%), and the wake-up primitives plus
@@ -36,7 +40,7 @@ import numpy as np
 RATE = 30_000
 CHUNK = 30            # 1 ms at 30 kHz
 WARMUP = 50
-SYSTEMS = ("cortexlink shm", "cortexlink redis", "redis-py loop", "ezmsg")
+SYSTEMS = ("cortexlink shm", "cortexlink shm pinned", "cortexlink redis", "redis-py loop", "ezmsg")
 EZ_ADDR = ("127.0.0.1", 25979)
 RT_ENV = "CORTEXLINK_BENCH_RT"
 
@@ -190,13 +194,17 @@ def _ez_sub(_addr, ch, n, ready, out):
     asyncio.run(main())
 
 
-BODIES = {"cortexlink shm": (_cl_pub, _cl_sub), "cortexlink redis": (_cl_pub, _cl_sub),
+BODIES = {"cortexlink shm": (_cl_pub, _cl_sub), "cortexlink shm pinned": (_cl_pub, _cl_sub),
+          "cortexlink redis": (_cl_pub, _cl_sub),
           "redis-py loop": (_rp_pub, _rp_sub), "ezmsg": (_ez_pub, _ez_sub)}
 
 
-def _logged(target, log_path, *args):
-    """Run ``target`` with stderr in ``log_path`` (peers print teardown noise; errors are kept)."""
+def _logged(target, log_path, cpu, *args):
+    """Run ``target`` with stderr in ``log_path`` (peers print teardown noise; errors are kept),
+    pinned to ``cpu`` unless it is None."""
     sys.stderr = open(log_path, "w")  # noqa: SIM115
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
     apply_rt_priority()
     try:
         target(*args)
@@ -249,7 +257,8 @@ def _run_case_once(system: str, ch: int, n_subs: int, n: int, env: dict) -> Resu
     ctx = mp.get_context("spawn")
     ready, out, go = ctx.Queue(), ctx.Queue(), ctx.Event()
     pub_body, sub_body = BODIES[system]
-    if system == "cortexlink shm":
+    cpu = max(os.sched_getaffinity(0)) if system.endswith(" pinned") else None
+    if system.startswith("cortexlink shm"):
         from cortexlink.graph.shm import ShmTransport
 
         transport = ShmTransport()
@@ -268,9 +277,9 @@ def _run_case_once(system: str, ch: int, n_subs: int, n: int, env: dict) -> Resu
             import redis
 
             redis.Redis.from_url(address).delete("bench")
-    procs = [ctx.Process(target=_logged, args=(sub_body, logs[i], address, ch, n, ready, out))
+    procs = [ctx.Process(target=_logged, args=(sub_body, logs[i], cpu, address, ch, n, ready, out))
              for i in range(n_subs)]
-    procs.append(ctx.Process(target=_logged, args=(pub_body, logs[-1], address, ch, n, go, out)))
+    procs.append(ctx.Process(target=_logged, args=(pub_body, logs[-1], cpu, address, ch, n, go, out)))
     stage = "starting subscribers"
     try:
         for p in procs[:-1]:
@@ -322,7 +331,8 @@ def print_table(results: list[Result]) -> None:
     from rich.table import Table
 
     table = Table(title="publisher -> subscriber latency, int16 1 ms chunks at 30 kHz (us; ratio = p99 / "
-                        "cortexlink shm p99)", title_justify="left")
+                        "cortexlink shm p99, unpinned; 'pinned': publisher and subscribers on one core)",
+                  title_justify="left")
     for col in ("channels", "subs", "system", "p50", "p99", "max", "p99 ratio", "pub CPU%", "sub CPU%",
                 "lost", "note"):
         table.add_column(col, justify="left" if col in ("system", "note") else "right")

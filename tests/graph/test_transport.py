@@ -102,6 +102,17 @@ def test_a_chunk_that_does_not_fit_the_spec_is_refused(transport):
         writer.write(Chunk(np.zeros((4, 9), np.int16), 0, 1000.0))
 
 
+
+def test_a_non_contiguous_chunk_arrives_intact(transport):
+    transport.create(SPEC, slots=8)
+    reader = transport.reader(SPEC)
+    writer = transport.writer(SPEC)
+    wide = np.arange(4 * 16, dtype=np.int16).reshape(4, 16)
+    writer.write(Chunk(wide[:, ::2], 0, 1000.0, origin_ns=5))  # every other sample: a strided view
+    writer.write(Chunk(np.asfortranarray(wide[:, :8]), 8, 1000.0, origin_ns=6))
+    np.testing.assert_array_equal(reader.read(1.0).data, wide[:, ::2])
+    np.testing.assert_array_equal(reader.read(1.0).data, wide[:, :8])
+
 def _remote_reader(address, n, queue):
     t = connect(address)
     reader = t.reader(SPEC)
