@@ -24,6 +24,7 @@ import numpy as np
 
 PRIMITIVES = ("futex (cortexlink)", "os.pipe + select", "mp.Semaphore", "mp.Event")
 SPACING_S = 0.002
+INPUTS = (("none (idle)", None), ("every 10 ms (bins)", 0.01), ("every 1 ms (raw chunks)", 0.001))
 
 
 def _waiter(kind, obj, stamp, done, ready, out):
@@ -168,7 +169,7 @@ def print_wake_tables(quick: bool, redis_url: str | None) -> None:
     seconds = 2.0 if quick else 5.0
     kinds = ["shm"] + (["redis"] if redis_url else [])
     for kind in kinds:
-        for label, period in (("none (idle)", None), ("every 10 ms (bins)", 0.01)):
+        for label, period in INPUTS:
             if kind == "shm":
                 transport = ShmTransport()
             else:
