@@ -119,7 +119,8 @@ def _run(args: argparse.Namespace) -> int:
                 live.update(status_table(nodes, elapsed))
 
         where = f" for {duration:g} s" if duration else " until Ctrl-C"
-        err.print(f"running {path} over {transport.kind}{where}", markup=False, highlight=False)
+        err.print(f"running {path} over {transport.kind}{where}{_placement(plan, args.machine)}",
+                  markup=False, highlight=False)
         supervisor = Supervisor(plan, transport, buffer_s=args.buffer, on_event=on_event, on_tick=on_tick,
                                 machine=args.machine)
         result = supervisor.run(duration)
@@ -134,6 +135,13 @@ def _run(args: argparse.Namespace) -> int:
         console.print(line, markup=False, highlight=False)
     console.print(f"stopped: {result.reason}", markup=False, highlight=False)
     return 1 if result.failed else 0
+
+
+def _placement(plan: Any, machine: str | None) -> str:
+    from cortexlink.graph.remote import remote_machines
+
+    away = remote_machines(plan, machine)
+    return "".join(f"; {', '.join(nicks)} on {m} (by its agent)" for m, nicks in away.items())
 
 
 def _agent(args: argparse.Namespace) -> int:

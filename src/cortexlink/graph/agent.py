@@ -81,6 +81,9 @@ class Agent:
         last = self.client.xrevrange(command_stream(machine), count=1)
         self._cmd_id = last[0][0] if last else b"0-0"  # commands sent before we started are stale
         self._beat_client = redis_client(url)
+        import redis
+
+        self._redis_down = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
     # -- main loop ---------------------------------------------------------------------------------
     def serve(self) -> None:
@@ -102,12 +105,16 @@ class Agent:
         try:
             while not self.stopping.is_set():
                 self._watch(0.02)
-                self._commands()
-                now = time.monotonic()
-                if now >= next_check:
-                    next_check = now + RUN_CHECK_S
-                    self._check_runs(now)
-                self._flush()
+                try:
+                    self._commands()
+                    now = time.monotonic()
+                    if now >= next_check:
+                        next_check = now + RUN_CHECK_S
+                        self._check_runs(now)
+                    self._flush()
+                except self._redis_down as exc:  # nodes keep running; their supervisor decides
+                    self.log(f"lost Redis at {self.url} ({exc}); retrying")
+                    self.stopping.wait(1.0)
         finally:
             self._stop_everything()
             self.stopping.set()
@@ -228,7 +235,7 @@ class Agent:
         end = time.monotonic() + STOP_GRACE_S
         while self.children and time.monotonic() < end:
             self._watch(0.05)
-            self._flush()
+            self._try_flush()
         for c in list(self.children):
             self._signal(c, signal.SIGKILL)
             c.process.join(2)
@@ -236,7 +243,7 @@ class Agent:
         for run in list(self.ending):
             self._reply({"run": run, "kind": "ended"})
         self.ending.clear()
-        self._flush()
+        self._try_flush()
 
     # -- replies and heartbeat ------------------------------------------------------------------------
     def _reply(self, message: dict[str, Any]) -> None:
@@ -248,8 +255,15 @@ class Agent:
         pipe = self.client.pipeline(transaction=False)
         for message in self._outbox:
             pipe.xadd(reply_stream(self.machine), encode(message), maxlen=10000, approximate=True)
-        self._outbox = []
         pipe.execute()
+        self._outbox = []
+
+    def _try_flush(self) -> None:
+        try:
+            self._flush()
+        except self._redis_down as exc:
+            self.log(f"lost Redis at {self.url} ({exc}); the supervisor will notice by itself")
+            self._outbox = []
 
     def _beat(self) -> None:
         pipe = self._beat_client.pipeline(transaction=False)

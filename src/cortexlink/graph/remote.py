@@ -147,6 +147,9 @@ class RemoteNodes:
 
         self.url = url
         self.client = redis_client(url)
+        import redis
+
+        self._redis_down = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
         self.machines = remote_machines(plan, machine)
         self.machine_of = {n: m for m, nicks in self.machines.items() for n in nicks}
         self.run = uuid.uuid4().hex[:12]
@@ -204,9 +207,15 @@ class RemoteNodes:
     def poll(self) -> list[tuple[str, str, Any]]:
         """Node events since the last call: ``(nick, kind, payload)``; kind ``exit`` (exit code set on
         the node's RemoteProcess) or ``lost`` (payload: why) besides the node's own messages."""
-        self._refresh()
         events: list[tuple[str, str, Any]] = []
-        reply = self.client.xread(self._ids, count=1000)
+        try:
+            self._refresh()
+            reply = self.client.xread(self._ids, count=1000)
+        except self._redis_down as exc:
+            for m in self.machines:
+                if m not in self.dead:
+                    self._agent_gone(m, f"Redis at {self.url} can't be reached ({exc})", events)
+            return events
         now = time.monotonic()
         for key, entries in reply or []:
             key = key.decode() if isinstance(key, bytes) else key
@@ -257,17 +266,23 @@ class RemoteNodes:
     def close(self) -> None:
         """End the run on every agent still there (it stops what is left) and wait for them to confirm."""
         live = [m for m in self.machines if m not in self.dead]
-        for m in live:
-            self._send(m, {"op": "end", "run": self.run})
-        deadline = time.monotonic() + END_WAIT_S
-        while time.monotonic() < deadline and any(m not in self.ended and m not in self.dead for m in live):
-            self.poll()
-            time.sleep(0.02)
-        self.client.delete(run_key(self.run))
+        try:
+            for m in live:
+                self._send(m, {"op": "end", "run": self.run})
+            deadline = time.monotonic() + END_WAIT_S
+            while time.monotonic() < deadline and any(m not in self.ended | set(self.dead) for m in live):
+                self.poll()
+                time.sleep(0.02)
+            self.client.delete(run_key(self.run))
+        except self._redis_down:
+            pass  # the agents stop this run's nodes when its key expires
         self.client.close()
 
     def _send(self, m: str, message: dict[str, Any]) -> None:
-        self.client.xadd(command_stream(m), encode(message), maxlen=10000, approximate=True)
+        try:
+            self.client.xadd(command_stream(m), encode(message), maxlen=10000, approximate=True)
+        except self._redis_down:
+            pass  # the next poll finds Redis gone and reports every remote node lost
 
     def _refresh(self, force: bool = False) -> None:
         now = time.monotonic()

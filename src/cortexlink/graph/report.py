@@ -28,7 +28,7 @@ def status_table(nodes: list[NodeStatus], elapsed: float) -> Table:
     for col in cols:
         table.add_column(col, justify="left" if col in ("node", "state", "last message") else "right")
     for st in nodes:
-        table.add_row(st.nickname, st.state, str(st.pid or "-"), str(st.restarts), str(st.total_in()),
+        table.add_row(_label(st), st.state, str(st.pid or "-"), str(st.restarts), str(st.total_in()),
                       str(st.total_out()), str(st.total_overruns()),
                       fmt_ns(st.histogram("e2e").percentile(99)),
                       st.last_message[:50])
@@ -43,11 +43,16 @@ def result_table(result: RunResult) -> Table:
         table.add_column(col, justify="left" if col in ("node", "kind", "state") else "right")
     for st in result.nodes:
         table.add_row(
-            st.nickname, st.plan.kind, st.state, str(st.restarts), str(st.total_in()), str(st.total_out()),
+            _label(st), st.plan.kind, st.state, str(st.restarts), str(st.total_in()), str(st.total_out()),
             str(st.total_overruns()), _us(st.histogram("transit"), False), _us(st.histogram("proc")),
             _us(st.histogram("e2e")), "-" if math.isnan(st.cpu_percent) else f"{st.cpu_percent:.1f}",
         )
     return table
+
+
+def _label(st: NodeStatus) -> str:
+    """The nickname, with the machine a node was placed on (``mid @ rig-b``)."""
+    return f"{st.nickname} @ {st.plan.machine}" if st.plan.machine else st.nickname
 
 
 def _us(h: LatencyHistogram, with_max: bool = True) -> str:

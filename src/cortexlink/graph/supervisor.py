@@ -365,7 +365,7 @@ def _in_main_thread() -> bool:
 def _describe(plan: GraphPlan) -> dict[str, Any]:
     return {
         "metadata": plan.metadata,
-        "nodes": [{"nickname": n.nickname, "name": n.kind, "parameters": n.parameters,
+        "nodes": [{"nickname": n.nickname, "name": n.kind, "parameters": n.parameters, "machine": n.machine,
                    "inputs": {p: s.name for p, s in n.inputs.items()},
                    "outputs": {p: s.name for p, s in n.outputs.items()}} for n in plan.nodes],
     }
