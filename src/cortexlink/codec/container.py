@@ -25,7 +25,7 @@ from cortexlink.core.errors import CorruptDataError
 from cortexlink.io.wav import wav_header
 
 MAGIC = b"CXL"
-VERSION = 1
+VERSION = 2  # 2: the fast kernel codes low bits and signs as plain bits
 METHODS = ("stored", "fast", "max")
 MAX_CHANNELS = 1 << 16
 MAX_BLOCK_VALUES = 1 << 26
@@ -142,7 +142,7 @@ def unpack(data: bytes) -> tuple[Header, list[Block]]:
     version, flags = r.take(2)
     if version != VERSION:
         raise CorruptDataError(f"compressed file has format version {version}; this cortexlink reads "
-                               f"version {VERSION}, upgrade cortexlink to read it")
+                               f"version {VERSION} only, so decode it with a cortexlink of its version")
     n_ch, n, bs = r.varint(), r.varint(), r.varint()
     if not 0 < n_ch <= MAX_CHANNELS or not 0 < bs <= MAX_BLOCK_VALUES // n_ch:
         raise CorruptDataError(f"compressed header declares {n_ch} channels in blocks of {bs} samples, "

@@ -14,6 +14,7 @@ from __future__ import annotations
 import struct
 
 import numpy as np
+from numba import njit
 
 from cortexlink.codec import engine_fast, engine_max, lattice
 from cortexlink.core.errors import CorruptDataError, InvalidDataError, InvalidParameterError
@@ -28,6 +29,8 @@ _SEEN = 2048  # distinct values after which a stream stops trying to learn an id
 _BUDGET_VALUES = 1536  # and at most about this many distinct values between them (learning time)
 _BUDGET = 16  # channels a stream may (re)learn per chunk: bounds the time a chunk takes
 _COUNT = struct.Struct("<I")
+_UPDATE = np.dtype([("c", "<u4"), ("kind", "u1"), ("step", "<f8"), ("off0", "<f8"), ("off1", "<f8"),
+                    ("split", "<u2"), ("top", "<u2")])  # a stream's map update of one channel
 _KEEP = 1 << 31  # set in a map update's channel index: the channel keeps its adaptive state
 
 
@@ -60,6 +63,12 @@ def _pack(maps: np.ndarray, top: np.ndarray, spares: dict | None = None) -> byte
     return bytes(out)
 
 
+def _sane(maps: np.ndarray) -> bool:
+    """Whether lattice maps ``(step, off0, off1, split)`` hold numbers a real map can have."""
+    return bool(np.isfinite(maps).all() and ((0 < maps[:, 0]) & (maps[:, 0] < 1e6)).all()
+                and (np.abs(maps[:, 1:3]) < 1e6).all())
+
+
 def _unpack(payload: bytes, pos: int, n_ch: int) -> tuple[np.ndarray, np.ndarray, int, dict]:
     """Per-channel maps ``(step, off0, off1, split)``, top codes, where the coded stream starts, and
     the samples off the lattice ``{channel: (positions, values)}``."""
@@ -76,7 +85,7 @@ def _unpack(payload: bytes, pos: int, n_ch: int) -> tuple[np.ndarray, np.ndarray
             raise CorruptDataError("codec payload: lattice map is truncated")
         *maps[c], top[c] = _MAP.unpack_from(payload, pos)
         pos += _MAP.size
-        if not (np.isfinite(maps[c]).all() and 0 < maps[c, 0] < 1e6 and np.abs(maps[c, 1:3]).max() < 1e6):
+        if not _sane(maps[c:c + 1]):
             raise CorruptDataError("codec payload: lattice map holds impossible numbers")
         if kind == 2:
             (n,), pos = _COUNT.unpack_from(payload, pos), pos + _COUNT.size
@@ -200,6 +209,19 @@ def decode_block(payload: bytes, n_channels: int, n_samples: int, level: str) ->
     return out
 
 
+@njit(cache=True)
+def _due(ok, learning, n_seen, tried):
+    """Channels to (re)learn now, at most ``_BUDGET``: identity channels that have seen twice the values
+    of their last try (``_MIN_VALUES`` at first), then channels whose map missed new values, those
+    with the most new values first."""
+    ripe = np.flatnonzero(learning & (n_seen >= np.maximum(_MIN_VALUES, 2 * tried)) & ok)
+    if len(ripe) >= _BUDGET:
+        return ripe[:_BUDGET]
+    missed = np.flatnonzero(~ok & (n_seen > tried))
+    missed = missed[np.argsort(tried[missed] - n_seen[missed], kind="mergesort")]
+    return np.concatenate((ripe, missed))[:_BUDGET]
+
+
 class _Stream:
     def __init__(self, n_channels: int, level: str = "fast"):
         self._kern = _kernel(level)
@@ -228,17 +250,12 @@ class StreamEncoder(_Stream):
         lattice.learn_seen(self._seen[0], 0, True)  # load the rarer kernels now, not mid-stream
         lattice.misses(np.zeros((1, 1), np.int16), self._maps, self._top, self._all[:0], self._codes)
 
-    def _relearn(self, chunk: np.ndarray, ok: np.ndarray) -> list[int]:
+    def _relearn(self, ok: np.ndarray) -> list[int]:
         """Relearn the maps of at most ``_BUDGET`` channels: identity channels that have seen enough
         values first, then channels whose map missed new values; returns the changed channels (with
         _KEEP when the channel had a map: its codes barely move, so it keeps its adaptive state)."""
-        need = np.maximum(_MIN_VALUES, 2 * self._tried)  # values for the next try of a learning channel
-        lattice.note(chunk, self._all, self._seen, self._n_seen)  # a relearned map must hold them all
-        due = np.flatnonzero(~ok & (self._n_seen > self._tried))
-        due = due[np.argsort(self._tried[due] - self._n_seen[due], kind="stable")]  # most new values first
-        ripe = self._learning & (self._n_seen >= need) & ok
         changed, cost = [], 0
-        for c in np.concatenate([np.flatnonzero(ripe), due])[:_BUDGET]:
+        for c in _due(ok, self._learning, self._n_seen, self._tried):
             cost += self._n_seen[c]
             if cost > _BUDGET_VALUES and changed:
                 break
@@ -261,15 +278,18 @@ class StreamEncoder(_Stream):
             self._out = np.empty(32 * chunk.size + 64, np.uint8)  # the worst case of a chunk
         codes = self._codes
         ok = lattice.codes(chunk, self._maps, codes)
-        changed = self._relearn(chunk, ok)
+        # what a relearned map must hold: every value while learning, then those of channels it missed
+        lattice.note(chunk, np.flatnonzero(self._learning | ~ok), self._seen, self._n_seen)
+        changed = self._relearn(ok)
         head = bytearray([0])
         if changed:
-            for c in (c % _KEEP for c in changed):
-                ok[c] = lattice.codes(chunk[c:c + 1], self._maps[c:c + 1], codes[c:c + 1])[0]
+            rows = np.array(changed) % _KEEP
+            ok[rows] = lattice.codes_of(chunk, self._maps, codes, rows)[rows]
+            update = np.empty(len(rows), _UPDATE)  # as _COUNT.pack(c) + _pack() of one lattice map each
+            update["c"], update["kind"], update["top"] = changed, 1, self._top[rows]
+            update["step"], update["off0"], update["off1"], update["split"] = self._maps[rows].T
             head[0] |= 1
-            head += _COUNT.pack(len(changed)) + b"".join(
-                _COUNT.pack(c) + _pack(self._maps[c % _KEEP, None], self._top[c % _KEEP, None])
-                for c in changed)
+            head += _COUNT.pack(len(changed)) + update.tobytes()
         if not ok.all():
             where = lattice.misses(chunk, self._maps, self._top, np.flatnonzero(~ok), codes)
             head[0] |= 2
@@ -289,17 +309,17 @@ class StreamDecoder(_Stream):
             raise CorruptDataError("stream chunk is empty or of unknown kind; the stream is damaged")
         pos, size = 1, self.n_channels * n_samples
         if payload[0] & 1:
-            if len(payload) < 1 + _COUNT.size or _COUNT.unpack_from(payload, 1)[0] > self.n_channels:
+            n = _COUNT.unpack_from(payload, 1)[0] if len(payload) >= 1 + _COUNT.size else -1
+            if not 0 <= n <= self.n_channels or 1 + _COUNT.size + n * _UPDATE.itemsize > len(payload):
                 raise CorruptDataError("stream chunk: map update is truncated or names too many channels")
-            changed, pos = [], 1 + _COUNT.size
-            for _ in range(_COUNT.unpack_from(payload, 1)[0]):
-                c = _COUNT.unpack_from(payload, pos)[0] if pos + _COUNT.size <= len(payload) else _KEEP - 1
-                if c % _KEEP >= self.n_channels:
-                    raise CorruptDataError("stream chunk: map update names an unknown channel")
-                maps, top, pos, _ = _unpack(payload, pos + _COUNT.size, 1)
-                self._maps[c % _KEEP], self._top[c % _KEEP] = maps[0], top[0]
-                changed += [] if c >= _KEEP else [c]
-            _reset(self._kern, self._state, self._top, changed)
+            update = np.frombuffer(payload, _UPDATE, n, 1 + _COUNT.size)
+            rows = update["c"] % _KEEP
+            maps = np.stack([update["step"], update["off0"], update["off1"], update["split"]], axis=1)
+            if (rows >= self.n_channels).any() or (update["kind"] != 1).any() or not _sane(maps):
+                raise CorruptDataError("stream chunk: map update names an unknown channel or impossible map")
+            self._maps[rows], self._top[rows] = maps, update["top"]
+            _reset(self._kern, self._state, self._top, [int(c) for c in update["c"] if c < _KEEP])
+            pos = 1 + _COUNT.size + n * _UPDATE.itemsize
         where = np.zeros(0, np.int64)
         if payload[0] & 2:
             n = _COUNT.unpack_from(payload, pos)[0] if pos + _COUNT.size <= len(payload) else size + 1

@@ -2,9 +2,11 @@
 
 Each channel carries its state (LMS history and weights, magnitude context, bit probabilities) in
 arrays, so a stream of chunks codes exactly as one block. A residual's magnitude, less ``sh`` low
-bits chosen by a context of recent magnitudes, goes down a four-level binary tree of adaptive
-probabilities (15 and above continue as an adaptive Elias-gamma code); the low bits and the sign
-follow as plain bits. No division on the usual path and no calls in the hot loop.
+bits chosen by a context of recent magnitudes, goes down a three-level binary tree of adaptive
+probabilities (7 and above continue as an adaptive Elias-gamma code); the low bits and the sign
+are near-uniform, so they skip the range coder and go to a plain bit stream beside it.
+A payload is the range-coded part's length (u32 little-endian), that part, then the plain bits
+(most significant first). No division on the usual path and no calls in the hot loop.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from cortexlink.codec import rangecoder as rc
 
 ORDER = 4
 NCTX = 20
-TREE = 4
+TREE = 3
 ESC = (1 << TREE) - 1
 _LOG = np.ceil(np.log2(np.arange(2048) + 1)).astype(np.int64)  # bit length
 NSTATE = 2 * ORDER + 2  # predictor fields, then the magnitude average
@@ -86,7 +88,7 @@ def _predict(h0, h1, h2, h3, w0, w1, w2, w3, last, avg, tc, c):
     a = min(avg >> 7, (1 << 22) - 1)
     b = _LOG[a] if a < 2048 else 11 + _LOG[a >> 11]
     pr = min(max(last + ((1024 + w0 * h0 + w1 * h1 + w2 * h2 + w3 * h3) >> lms.SHIFT), 0), tc)
-    return pr, (c * NCTX + b) * 64, max(b - 3, 0)
+    return pr, (c * NCTX + b) * 64, max(b - 2, 0)
 
 
 @njit(cache=True, inline="always")
@@ -119,10 +121,13 @@ def _renorm(e, out, low, rng):
 
 @njit(cache=True)
 def encode(k, top, st, p, out):
-    """Code int32 codes ``k`` (C, N) with per-channel maxima ``top``; returns bytes written to ``out``.
-    Low bits and sign are halvings of the range (at most 20: no renormalising between them)."""
+    """Code int32 codes ``k`` (C, N) with per-channel maxima ``top``; returns the payload's length
+    (more than ``len(out)`` when it did not fit: nothing beyond ``out`` is written)."""
     e = rc.enc_init()
+    e[4] = 4  # the range-coded part's length goes first
     low, rng = e[0], e[1]  # kept in registers; ``e`` is synced around the rare calls
+    bits = np.empty(3 * k.size + 8, np.uint8)  # at most 20 plain bits a sample
+    acc, nacc, nbytes = np.int64(0), np.int64(0), 0
     for c in range(k.shape[0]):
         h0, h1, h2, h3, w0, w1, w2, w3, last, avg, tc = _setup(st, c, top)
         for i in range(k.shape[1]):
@@ -147,22 +152,57 @@ def encode(k, top, st, p, out):
                     p[np.uint64(row + node)] = q + (((4096 - q) >> rc.RATE) & ~m) - ((q >> rc.RATE) & m)
                     node = 2 * node + bit
                     low, rng = _renorm(e, out, low, rng)
-            for b in range(sh - 1, -2 if mag else -1, -1):  # low bits, then the sign as bit -1
-                rng >>= 1
-                low += rng & -(((mag >> b) & 1) if b >= 0 else np.int64(r < 0))
-            low, rng = _renorm(e, out, low, rng)
+            nb = sh + (mag != 0)  # the low bits, then the sign when there is one
+            acc = (acc << nb) | (((mag << 1) | np.int64(r < 0)) >> (mag == 0)) & ((np.int64(1) << nb) - 1)
+            nacc += nb
+            if nacc >= 32:
+                nacc -= 32
+                _put32(bits, nbytes, acc >> nacc)
+                nbytes += 4
             h0, h1, h2, h3, w0, w1, w2, w3, last, avg = _learn(
                 h0, h1, h2, h3, w0, w1, w2, w3, last, avg, x, r)
         st[c] = (h0, h1, h2, h3, w0, w1, w2, w3, last, avg)
     e[0], e[1] = low, rng
-    return rc.enc_flush(e, out)
+    ranged = rc.enc_flush(e, out) - 4
+    _put32(bits, nbytes, acc << (32 - nacc))
+    nbytes += (nacc + 7) >> 3
+    size = 4 + ranged + nbytes
+    if size <= out.shape[0]:
+        for j in range(4):
+            out[j] = (ranged >> (8 * j)) & 0xFF
+        out[4 + ranged:size] = bits[:nbytes]
+    return size
+
+
+@njit(cache=True, inline="always")
+def _put32(buf, pos, w):
+    for j in range(4):
+        buf[pos + j] = (w >> (24 - 8 * j)) & 0xFF
+
+
+@njit(cache=True, inline="always")
+def _get32(buf, pos):
+    w = np.int64(0)
+    for j in range(4):
+        w = (w << 8) | (np.int64(buf[pos + j]) if pos + j < buf.shape[0] else 0)
+    return w
 
 
 @njit(cache=True)
 def decode(buf, start, top, st, p, k):
     """Inverse of ``encode`` into ``k`` (C, N); returns False when the payload is damaged."""
-    d = rc.dec_init(buf, start)
+    if start + 4 > buf.shape[0]:
+        return False
+    ranged = np.int64(0)
+    for j in range(4):
+        ranged |= np.int64(buf[start + j]) << (8 * j)
+    if ranged > buf.shape[0] - start - 4:
+        return False
+    plain = buf[start + 4 + ranged:]
+    buf = buf[:start + 4 + ranged]
+    d = rc.dec_init(buf, start + 4)
     code, rng, pos, n = d[0], d[1], d[2], buf.shape[0]
+    acc, nacc, bpos = np.int64(0), np.int64(0), 0
     for c in range(k.shape[0]):
         h0, h1, h2, h3, w0, w1, w2, w3, last, avg, tc = _setup(st, c, top)
         for i in range(k.shape[1]):
@@ -187,21 +227,16 @@ def decode(buf, start, top, st, p, k):
                 d[0], d[1], d[2] = code, rng, pos
                 mag = get_u(d, buf, p, row)
                 code, rng, pos = d[0], d[1], d[2]
-            for _ in range(sh):
-                rng >>= 1
-                bit = np.int64(code >= rng)
-                code -= rng & -bit
-                mag = 2 * mag + bit
+            if nacc < 21:  # room for the low bits and the sign
+                acc = (acc << 32) | _get32(plain, bpos)
+                nacc += 32
+                bpos += 4
+            nacc -= sh
+            mag = (mag << sh) | ((acc >> nacc) & ((np.int64(1) << sh) - 1))
             r = mag
-            if mag:  # the sign
-                rng >>= 1
-                bit = np.int64(code >= rng)
-                code -= rng & -bit
-                r = (mag ^ -bit) + bit
-            while rng < rc.TOP:
-                rng <<= 8
-                code = ((code << 8) | (buf[pos] if pos < n else 0)) & rc.MASK32
-                pos += 1
+            if mag:
+                nacc -= 1
+                r = mag - 2 * mag * ((acc >> nacc) & 1)
             x = pr + r
             if x < 0 or x > tc or d[3] or pos > n:
                 return False
@@ -209,4 +244,4 @@ def decode(buf, start, top, st, p, k):
             h0, h1, h2, h3, w0, w1, w2, w3, last, avg = _learn(
                 h0, h1, h2, h3, w0, w1, w2, w3, last, avg, x, r)
         st[c] = (h0, h1, h2, h3, w0, w1, w2, w3, last, avg)
-    return True
+    return 8 * bpos - nacc <= 8 * plain.shape[0]

@@ -21,7 +21,7 @@ from cortexlink.core.recording import Recording
 from cortexlink.core.validation import check_sample_rate
 
 STREAM_MAGIC = b"CXS"
-STREAM_VERSION = 1
+STREAM_VERSION = 2  # as the container format
 
 
 class _StreamEnd:
