@@ -273,8 +273,12 @@ class Agent:
         pipe.execute()
 
     def _beat_loop(self) -> None:
+        failing = False
         while not self.stopping.wait(AGENT_BEAT_S):
             try:
                 self._beat()
+                failing = False
             except Exception as exc:  # keep trying: a short Redis hiccup must not end the agent
-                self.log(f"heartbeat failed: {exc}")
+                if not failing:
+                    self.log(f"heartbeat failed: {exc}; retrying")
+                failing = True

@@ -158,7 +158,13 @@ class Supervisor:
             now = time.monotonic()
             if deadline is not None and now >= deadline:
                 self.request_stop("duration reached")
-            for cmd in self.transport.poll_commands():
+            try:
+                commands = self.transport.poll_commands()
+            except Exception as exc:  # e.g. the Redis server went away: stop cleanly, say why
+                self.request_stop(f"the {self.transport.kind} transport failed: {type(exc).__name__}: {exc}",
+                                  failed=True)
+                commands = []
+            for cmd in commands:
                 if cmd.strip().lower() in ("stopgraph", "stop"):
                     self.request_stop(f"'{cmd}' received on supervisor_ipstream")
             if all(st.state == "DONE" for st in self.status.values()):
