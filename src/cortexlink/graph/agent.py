@@ -37,6 +37,8 @@ from cortexlink.graph.remote import (
 __all__ = ["Agent", "run_agent_node"]
 
 STOP_GRACE_S = 5.0
+BUSY_WAIT_S = 0.05     # with nodes: wait on their pipes this long, then look for commands
+IDLE_BLOCK_MS = 250    # without nodes: wait on the command stream this long
 RUN_CHECK_S = 0.5
 
 
@@ -104,9 +106,11 @@ class Agent:
         next_check = 0.0
         try:
             while not self.stopping.is_set():
-                self._watch(0.02)
+                busy = bool(self.children)
+                if busy:
+                    self._watch(BUSY_WAIT_S)
                 try:
-                    self._commands()
+                    self._commands(0 if busy else IDLE_BLOCK_MS)
                     now = time.monotonic()
                     if now >= next_check:
                         next_check = now + RUN_CHECK_S
@@ -133,8 +137,10 @@ class Agent:
         self.stopping.set()
 
     # -- commands ----------------------------------------------------------------------------------
-    def _commands(self) -> None:
-        reply = self.client.xread({command_stream(self.machine): self._cmd_id}, count=64)
+    def _commands(self, block_ms: int) -> None:
+        """Commands since the last call, waiting up to ``block_ms`` for one (0: don't wait)."""
+        reply = self.client.xread({command_stream(self.machine): self._cmd_id}, count=64,
+                                  block=block_ms or None)
         for _key, entries in reply or []:
             for entry_id, fields in entries:
                 self._cmd_id = entry_id
