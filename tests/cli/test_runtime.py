@@ -133,3 +133,10 @@ def test_run_across_machines_with_an_agent_and_without(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "no agent serves machine 'c' (nodes sink are placed there); on that machine run: " \
            f"cortexlink agent --redis-url {server.url} --machine c" in err
+
+
+def test_agent_rejects_a_bad_url_and_an_unreachable_server_in_one_line(capsys):
+    assert main(["agent", "--redis-url", "http://localhost:6379", "--machine", "b"]) == 2
+    assert main(["agent", "--redis-url", "redis://127.0.0.1:1", "--machine", "b"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "redis://host:port" in err[0] and "cannot reach Redis" in err[1]
