@@ -63,3 +63,42 @@ def test_reader_accepts_entries_written_by_other_tools(redis_url):
         assert (got.start_sample, got.origin_ns, reader.last_write_ns) == (30, 77, 88)
     finally:
         t.destroy()
+
+
+def test_tcp_url_with_password_and_database():
+    """The multi-machine form of the URL: redis://:password@host:port/db."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    exe = shutil.which("redis-server")
+    if exe is None:
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    args = [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--requirepass", "s3cret"]
+    server = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                conn = RespConnection(f"redis://:s3cret@127.0.0.1:{port}/3")
+                break
+            except TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        try:
+            assert conn.call(encode_command("SET", "k", "v")) == b"OK"
+            assert conn.call(encode_command("CLIENT", "INFO")).split(b" db=")[1].startswith(b"3 ")
+        finally:
+            conn.close()
+        with pytest.raises(TransportError, match="refused") as refused:
+            RespConnection(f"redis://:wrong@127.0.0.1:{port}/3")
+        assert "wrong" not in str(refused.value)  # the password stays out of messages
+    finally:
+        server.terminate()
+        server.wait(5)

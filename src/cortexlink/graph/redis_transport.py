@@ -2,10 +2,11 @@
 
 Each stream is a Redis stream of the same name; an entry holds one chunk in two fields: ``h``, a
 48-byte little-endian header (seq, samples, start sample, rate, origin_ns, write time) and ``d``,
-the samples (C order). Two fields, not one per number, because redis-py parses every field in
-Python. Streams are trimmed to about ``slots`` entries so memory stays bounded. Readers XREAD with
-BLOCK (no spinning) from their own last id; a gap in ``seq`` is a chunk trimmed before this reader
-got to it and is counted in ``overruns``.
+the samples (C order). Two fields, not one per number: fewer items to parse per entry. Streams are
+trimmed to about ``slots`` entries so memory stays bounded. Each writer and reader has its own
+connection (``resp.RespConnection``: hiredis parsing, no redis-py call overhead); one XADD round
+trip per chunk. Readers XREAD with BLOCK (no spinning, no short polling) from their own last id; a
+gap in ``seq`` is a chunk trimmed before this reader got to it and is counted in ``overruns``.
 Lifecycle states go to ``<nickname>_state``, the running graph to ``supergraph_stream`` and
 commands for the supervisor (e.g. ``stopGraph``) are read from ``supervisor_ipstream``.
 """
@@ -23,7 +24,7 @@ import numpy as np
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import TransportError
 from cortexlink.core.streamspec import StreamSpec
-from cortexlink.graph.resp import RespConnection, encode_command
+from cortexlink.graph.resp import MAX_BLOCK_MS, RespConnection, encode_command
 from cortexlink.graph.transport import StreamReader, StreamWriter, Transport, check_chunk
 
 __all__ = ["RedisTransport", "redis_client"]
@@ -154,14 +155,13 @@ class RedisReader(StreamReader):
                     return chunk
             if self._ended:
                 return None
-            block = int((deadline - time.monotonic()) * 1000)
+            block = min(int((deadline - time.monotonic()) * 1000), MAX_BLOCK_MS)
             if block < 1:
                 return None
             reply = self.conn.call(encode_command("XREAD", "COUNT", 256, "BLOCK", block, "STREAMS",
                                                   self.key, self.last_id))
-            if not reply:
-                return None
-            self.pending.extend(reply[0][1])
+            if reply:
+                self.pending.extend(reply[0][1])
 
     def latest(self) -> Chunk | None:
         last = self.conn.call(encode_command("XREVRANGE", self.key, "+", "-", "COUNT", 2))

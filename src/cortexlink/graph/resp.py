@@ -15,9 +15,11 @@ from urllib.parse import unquote, urlparse
 
 from cortexlink.core.errors import TransportError
 
-__all__ = ["RespConnection", "encode_command"]
+__all__ = ["RespConnection", "encode_command", "MAX_BLOCK_MS"]
 
 _RECV_BYTES = 1 << 20
+REPLY_TIMEOUT_S = 30.0
+MAX_BLOCK_MS = 10_000  # longest XREAD BLOCK asked for in one call (below REPLY_TIMEOUT_S)
 
 
 def encode_command(*args: bytes | str | int | float) -> bytes:
@@ -42,8 +44,9 @@ class RespConnection:
         self._reader = hiredis.Reader()
         self._buf = bytearray(_RECV_BYTES)
         self._view = memoryview(self._buf)
-        self.url = url
         parts = urlparse(url)
+        # messages name the server, never its password
+        self.url = url.replace(f":{parts.password}@", ":***@", 1) if parts.password else url
         try:
             if parts.scheme == "unix":
                 sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -54,19 +57,27 @@ class RespConnection:
                                                 timeout=connect_timeout)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             else:
-                raise TransportError(f"unsupported Redis URL {url!r}; use redis://host:port or unix:///path")
+                raise TransportError(f"unsupported Redis URL {self.url!r}; "
+                                     "use redis://host:port or unix:///path")
         except OSError as exc:
-            raise TransportError(f"cannot reach Redis at {url}: {exc}; "
+            raise TransportError(f"cannot reach Redis at {self.url}: {exc}; "
                                  "start redis-server or give another URL") from None
-        sock.settimeout(None)  # XREAD BLOCK waits in the server, not in a socket timeout
+        # A local server's socket blocks without a timeout (XREAD BLOCK waits in the server; a dead
+        # server closes the socket). Across machines a silent network must not hang a node forever:
+        # replies are awaited at most REPLY_TIMEOUT_S, and callers keep their BLOCK times below it.
+        sock.settimeout(None if parts.scheme == "unix" else REPLY_TIMEOUT_S)
         self.sock = sock
-        if parts.password:
-            user = unquote(parts.username) if parts.username else None
-            auth = ("AUTH", user, unquote(parts.password)) if user else ("AUTH", unquote(parts.password))
-            self.call(encode_command(*auth))
-        db = parts.path.strip("/") if parts.scheme != "unix" else ""
-        if db:
-            self.call(encode_command("SELECT", db))
+        try:
+            if parts.password:
+                user = unquote(parts.username) if parts.username else None
+                auth = ("AUTH", user, unquote(parts.password)) if user else ("AUTH", unquote(parts.password))
+                self.call(encode_command(*auth))
+            db = parts.path.strip("/") if parts.scheme != "unix" else ""
+            if db:
+                self.call(encode_command("SELECT", db))
+        except TransportError:
+            self.close()
+            raise
 
     def send(self, *buffers: Any) -> None:
         """Send ``buffers`` (RESP pieces: bytes or C-contiguous buffers), in one syscall when they fit."""
