@@ -126,6 +126,10 @@ class RedisReader(StreamReader):
                 self.last_id = edge[0][0]
                 self.expect = seq + 1 if seq is not None else None
         self.conn = RespConnection(url)
+        # XREAD COUNT 256 BLOCK <ms> STREAMS <key> <last id>: only the wait and the id change per call
+        self._xread = encode_command("XREAD", "COUNT", 256, "BLOCK")
+        self._xread = b"*8" + self._xread[2:]  # 8 arguments in all
+        self._streams = encode_command("STREAMS", self.key)[4:]
         self.pending: deque = deque()
         self._ended = False
         self._last: Chunk | None = None
@@ -158,8 +162,9 @@ class RedisReader(StreamReader):
             block = min(int((deadline - time.monotonic()) * 1000), MAX_BLOCK_MS)
             if block < 1:
                 return None
-            reply = self.conn.call(encode_command("XREAD", "COUNT", 256, "BLOCK", block, "STREAMS",
-                                                  self.key, self.last_id))
+            last_id = self.last_id
+            reply = self.conn.call(self._xread, b"$%d\r\n%d\r\n" % (len(str(block)), block), self._streams,
+                                   b"$%d\r\n%b\r\n" % (len(last_id), last_id))
             if reply:
                 self.pending.extend(reply[0][1])
 
