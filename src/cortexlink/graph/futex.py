@@ -4,6 +4,11 @@ A reader sleeps in ``futex_wait(word, seen, timeout)`` until the writer changes 
 ``futex_wake``; one wake syscall wakes every reader, and a reader that sleeps uses no CPU. The
 kernel compares the word under its own lock, so no wake-up is lost between a reader's last check
 and its sleep. Elsewhere (no futex syscall), ``wait`` falls back to short sleeps.
+
+The syscall is made from a small numba function that calls libc's ``syscall`` directly: a ctypes
+call converts its seven arguments through libffi on each call, which on a process just woken from
+sleep (cold caches) added about 10-15 us to the wake-up latency (``benchmarks/latency_wake.py``).
+ctypes remains the fallback where numba cannot build it.
 """
 
 from __future__ import annotations
@@ -38,8 +43,23 @@ def _libc():
         return None
 
 
+def _compiled_syscall():
+    """``syscall(nr, addr, op, val, timeout)`` as a numba function (bound to libc's symbol by name,
+    so it caches), or None where numba is missing or cannot build it."""
+    if sys.maxsize <= 2**32 or _SYS_FUTEX is None or not sys.platform.startswith("linux"):
+        return None
+    try:
+        from cortexlink.graph._futex_call import futex_syscall
+
+        futex_syscall(_SYS_FUTEX, 0, -1, 0, 0)  # build or load it now; an invalid op the kernel refuses
+        return futex_syscall
+    except Exception:  # ctypes does the same job, slower
+        return None
+
+
 _LIBC = _libc()
 FUTEX_AVAILABLE = _LIBC is not None
+_SYSCALL = _compiled_syscall() if FUTEX_AVAILABLE else None
 
 
 class Futex:
@@ -49,9 +69,11 @@ class Futex:
         if offset % 4:
             raise ValueError("a futex word must be 4-byte aligned")
         self._word = ctypes.c_uint32.from_buffer(buffer, offset)
-        self._addr = ctypes.c_void_p(ctypes.addressof(self._word))  # built once: ctypes converts per call
+        self._address = ctypes.addressof(self._word)
+        self._addr = ctypes.c_void_p(self._address)  # built once: ctypes converts per call
         self._ts = _Timespec()
         self._ts_ref = ctypes.byref(self._ts)
+        self._ts_address = ctypes.addressof(self._ts)
 
     @property
     def value(self) -> int:
@@ -63,7 +85,9 @@ class Futex:
 
     def wake(self) -> None:
         """Wake every process sleeping on the word (about a microsecond when none is)."""
-        if _LIBC is not None:
+        if _SYSCALL is not None:
+            _SYSCALL(_SYS_FUTEX, self._address, _FUTEX_WAKE, _INT_MAX, 0)
+        elif _LIBC is not None:
             _LIBC.syscall(_SYS_FUTEX, self._addr, _FUTEX_WAKE, _INT_MAX, None, None, 0)
 
     def wait(self, seen: int, timeout: float) -> None:
@@ -78,9 +102,11 @@ class Futex:
         sec = int(timeout)
         self._ts.tv_sec = sec
         self._ts.tv_nsec = int((timeout - sec) * 1e9)
-        _LIBC.syscall(_SYS_FUTEX, self._addr, _FUTEX_WAIT, ctypes.c_uint32(seen), self._ts_ref, None, 0)
+        if _SYSCALL is not None:
+            _SYSCALL(_SYS_FUTEX, self._address, _FUTEX_WAIT, seen, self._ts_address)
+        else:
+            _LIBC.syscall(_SYS_FUTEX, self._addr, _FUTEX_WAIT, ctypes.c_uint32(seen), self._ts_ref, None, 0)
 
     def release(self) -> None:
         """Drop the reference into the buffer so the mapping can be closed."""
         self._word = self._addr = None  # type: ignore[assignment]
-

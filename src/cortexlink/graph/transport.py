@@ -15,6 +15,7 @@ from typing import Any
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import NodeError, TransportError
 from cortexlink.core.streamspec import StreamSpec
+from cortexlink.graph import futex as _futex  # noqa: F401  built once, before nodes fork from the forkserver
 
 __all__ = ["Transport", "StreamReader", "StreamWriter", "connect", "TRANSPORTS", "check_chunk"]
 
