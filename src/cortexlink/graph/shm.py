@@ -5,8 +5,11 @@ process that uses the stream. Layout: a 128-byte header (write count, futex word
 ``slots`` fixed-size slots, each a 64-byte slot header (sequence number, samples, start, origin,
 write time, rate) and room for ``spec.chunk_bytes`` of data.
 
-The writer fills a slot, stamps its sequence number, advances the write count and wakes readers
-through a futex (one syscall, however many readers). Each reader keeps its own cursor in its own
+The writer fills a slot (one memcpy from the chunk), stamps the slot header last, advances the
+write count and wakes readers through a futex (one syscall, however many readers). The ring's
+memory is allocated when the stream is created and every process maps all of its pages up front,
+so no write or read pays a page fault mid-stream (and a full ``/dev/shm`` is an error at create,
+not a SIGBUS later). Each reader keeps its own cursor in its own
 process; it never holds the writer back. A reader more than a ring behind jumps to the oldest slot
 still held and adds the chunks it skipped to ``overruns``; a slot overwritten while being copied
 is detected by its sequence number (seqlock) and counted the same way.
