@@ -65,11 +65,12 @@ def _parts(fields: list[bytes] | dict[bytes, bytes]) -> tuple[bytes | None, byte
     return fields.get(b"h"), fields.get(b"d"), b"end" in fields
 
 
-def _entry_to_chunk(head: bytes | None, samples: bytes | None, spec: StreamSpec) -> tuple[int, int, Chunk]:
+def _entry_to_chunk(head: bytes | None, samples: bytes | None, spec: StreamSpec,
+                    dtype: np.dtype) -> tuple[int, int, Chunk]:
     if head is None or len(head) != HEADER.size or samples is None:
         raise TransportError(f"stream {spec.name!r} holds an entry that is not a cortexlink chunk")
     seq, n, start, rate, origin, wrote = HEADER.unpack(head)
-    data = np.frombuffer(samples, dtype=spec.dtype)
+    data = np.frombuffer(samples, dtype=dtype)
     if data.size != spec.n_channels * n:
         raise TransportError(f"stream {spec.name!r}: entry holds {data.size} values, expected "
                              f"{spec.n_channels} x {n}")
@@ -114,6 +115,7 @@ class RedisReader(StreamReader):
 
     def __init__(self, client: Any, url: str, spec: StreamSpec, from_start: bool) -> None:
         self.spec = spec
+        self.dtype = np.dtype(spec.dtype)
         self.key = spec.name.encode()
         self.last_id = b"0-0"
         self.expect: int | None = 0  # the writer numbers chunks from 0; a gap is an overrun
@@ -141,7 +143,7 @@ class RedisReader(StreamReader):
             self._ended = True
             return None
         self._ended = False
-        seq, wrote, chunk = _entry_to_chunk(head, samples, self.spec)
+        seq, wrote, chunk = _entry_to_chunk(head, samples, self.spec, self.dtype)
         if self.expect is not None and seq > self.expect:
             self.overruns += seq - self.expect
         self.expect = seq + 1
@@ -163,8 +165,8 @@ class RedisReader(StreamReader):
             if block < 1:
                 return None
             last_id = self.last_id
-            reply = self.conn.call(self._xread, b"$%d\r\n%d\r\n" % (len(str(block)), block), self._streams,
-                                   b"$%d\r\n%b\r\n" % (len(last_id), last_id))
+            reply = self.conn.call(b"%b$%d\r\n%d\r\n%b$%d\r\n%b\r\n" % (
+                self._xread, len(str(block)), block, self._streams, len(last_id), last_id))
             if reply:
                 self.pending.extend(reply[0][1])
 
