@@ -103,6 +103,15 @@ def test_a_chunk_that_does_not_fit_the_spec_is_refused(transport):
 
 
 
+def test_a_read_without_waiting_returns_what_is_there(transport):
+    transport.create(SPEC, slots=8)
+    reader = transport.reader(SPEC)
+    writer = transport.writer(SPEC)
+    assert reader.read(0.0) is None
+    writer.write(_chunk(7))
+    assert reader.read(0.0).origin_ns == _chunk(7).origin_ns
+    assert reader.read(0.0) is None
+
 def test_a_non_contiguous_chunk_arrives_intact(transport):
     transport.create(SPEC, slots=8)
     reader = transport.reader(SPEC)

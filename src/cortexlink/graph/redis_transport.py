@@ -154,6 +154,7 @@ class RedisReader(StreamReader):
 
     def read(self, timeout: float) -> Chunk | None:
         deadline = time.monotonic() + timeout
+        looked = False
         while True:
             while self.pending:
                 chunk = self._accept(*self.pending.popleft())
@@ -162,11 +163,15 @@ class RedisReader(StreamReader):
             if self._ended:
                 return None
             block = min(int((deadline - time.monotonic()) * 1000), MAX_BLOCK_MS)
-            if block < 1:
-                return None
             last_id = self.last_id
-            reply = self.conn.call(b"%b$%d\r\n%d\r\n%b$%d\r\n%b\r\n" % (
-                self._xread, len(str(block)), block, self._streams, len(last_id), last_id))
+            if block >= 1:
+                reply = self.conn.call(b"%b$%d\r\n%d\r\n%b$%d\r\n%b\r\n" % (
+                    self._xread, len(str(block)), block, self._streams, len(last_id), last_id))
+            elif not looked:  # under a millisecond left: look once without waiting (BLOCK 0 is forever)
+                reply = self.conn.call(encode_command("XREAD", "COUNT", 256, "STREAMS", self.key, last_id))
+            else:
+                return None
+            looked = True
             if reply:
                 self.pending.extend(reply[0][1])
 
