@@ -23,16 +23,17 @@ TREE = 3
 ESC = (1 << TREE) - 1
 _LOG = np.ceil(np.log2(np.arange(2048) + 1)).astype(np.int64)  # bit length
 NSTATE = 2 * ORDER + 2  # predictor fields, then the magnitude average
+ROW = 32  # probabilities of one context: the tree's nodes 1..ESC, then the escape code's from ESC + 1
 
 
 def new_state(n_channels: int, top: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Fresh (predictor state, bit probabilities) per channel."""
-    return np.zeros((n_channels, NSTATE), np.int64), np.full(n_channels * NCTX * 64, 2048, np.int16)
+    return np.zeros((n_channels, NSTATE), np.int64), np.full(n_channels * NCTX * ROW, 2048, np.int16)
 
 
 @njit(cache=True)
 def put_u(e, out, p, row, u):
-    """Code ``u >= 0`` with the 64 adaptive probabilities ``p[row:row + 64]``."""
+    """Code ``u >= 0`` with the adaptive probabilities ``p[row:row + ROW]``."""
     sym = min(u, ESC)
     node = 1
     for b in range(TREE - 1, -1, -1):
@@ -43,9 +44,9 @@ def put_u(e, out, p, row, u):
         v = u - ESC + 1
         nb = 0
         while (v >> nb) > 1:
-            rc.enc_bit(e, out, p, row + 32 + nb, 1)
+            rc.enc_bit(e, out, p, row + ESC + 1 + nb, 1)
             nb += 1
-        rc.enc_bit(e, out, p, row + 32 + nb, 0)
+        rc.enc_bit(e, out, p, row + ESC + 1 + nb, 0)
         rc.enc_bits(e, out, v, nb)
 
 
@@ -53,7 +54,7 @@ def put_u(e, out, p, row, u):
 def get_u(d, buf, p, row):
     """Inverse of ``put_u`` after its tree said ``ESC`` (damage sets the error flag)."""
     nb = 0
-    while rc.dec_bit(d, buf, p, row + 32 + nb):
+    while rc.dec_bit(d, buf, p, row + ESC + 1 + nb):
         nb += 1
         if nb > 20:
             d[3] = 1
@@ -88,7 +89,7 @@ def _predict(h0, h1, h2, h3, w0, w1, w2, w3, last, avg, tc, c):
     a = min(avg >> 7, (1 << 22) - 1)
     b = _LOG[a] if a < 2048 else 11 + _LOG[a >> 11]
     pr = min(max(last + ((1024 + w0 * h0 + w1 * h1 + w2 * h2 + w3 * h3) >> lms.SHIFT), 0), tc)
-    return pr, (c * NCTX + b) * 64, max(b - 2, 0)
+    return pr, (c * NCTX + b) * ROW, max(b - 2, 0)
 
 
 @njit(cache=True, inline="always")

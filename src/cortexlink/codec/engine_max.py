@@ -40,7 +40,7 @@ def new_state(n_channels: int, top: np.ndarray | None = None):
     shapes[:, :, :NR] = prior  # a Laplacian as wide as the context's magnitudes: less to learn
     shapes[:, :, NR] = prior.sum(1)
     return (np.zeros((n_channels, NSTATE), np.int64), shapes, np.zeros((n_channels, size)),
-            np.zeros((n_channels, size)), np.full(n_channels * 64, 2048, np.int16))
+            np.zeros((n_channels, size)), np.full(n_channels * ef.ROW, 2048, np.int16))
 
 
 @njit(cache=True, inline="always")
@@ -116,7 +116,7 @@ def encode(k, top, st, shapes, n, w, esc, out):
             else:
                 j = ESC
                 rc.enc(e, out, tot, r[ESC], tot + r[ESC])
-                ef.put_u(e, out, esc, c * 64, 2 * (x - base) if x > base else 2 * (base - x) - 1)
+                ef.put_u(e, out, esc, c * ef.ROW, 2 * (x - base) if x > base else 2 * (base - x) - 1)
             _learn(r, n[c], w[c], fr, x, j, base, dnl, z)
             lms.update(s, ORDER, x, x - base)
             s[AVG] += abs(x - base) * 32 - (s[AVG] >> 4)
@@ -138,7 +138,7 @@ def decode(buf, start, top, st, shapes, n, w, esc, k):
             v = rc.dec_target(d, tot + r[ESC])
             if v >= tot:
                 rc.dec_update(d, buf, tot, r[ESC])
-                u = ef.get_tree(d, buf, esc, c * 64)
+                u = ef.get_tree(d, buf, esc, c * ef.ROW)
                 x, j = base + (u >> 1 if (u & 1) == 0 else -((u + 1) >> 1)), ESC
             else:
                 j, cum = 0, 0
