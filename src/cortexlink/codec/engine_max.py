@@ -4,7 +4,7 @@ The probability of code ``x`` is a learned residual shape around a sign-sign LMS
 (chosen by the recent residual magnitude) times a learned weight of ``x`` itself: real ADCs have
 codes of unequal width (differential non-linearity), so some codes are hit far more often than
 their neighbours. The weight is the code's observed count over the count the model expected
-without weights. Residuals beyond the window are escaped to the ``fast`` residual coder.
+without weights. Residuals beyond the window are escaped to an adaptive integer code (``rangecoder.put_u``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from cortexlink.codec import engine_fast as ef
 from cortexlink.codec import predict as lms
 from cortexlink.codec import rangecoder as rc
 
@@ -40,7 +39,7 @@ def new_state(n_channels: int, top: np.ndarray | None = None):
     shapes[:, :, :NR] = prior  # a Laplacian as wide as the context's magnitudes: less to learn
     shapes[:, :, NR] = prior.sum(1)
     return (np.zeros((n_channels, NSTATE), np.int64), shapes, np.zeros((n_channels, size)),
-            np.zeros((n_channels, size)), np.full(n_channels * ef.ROW, 2048, np.int16))
+            np.zeros((n_channels, size)), np.full(n_channels * rc.U_ROW, 2048, np.int16))
 
 
 @njit(cache=True, inline="always")
@@ -116,7 +115,7 @@ def encode(k, top, st, shapes, n, w, esc, out):
             else:
                 j = ESC
                 rc.enc(e, out, tot, r[ESC], tot + r[ESC])
-                ef.put_u(e, out, esc, c * ef.ROW, 2 * (x - base) if x > base else 2 * (base - x) - 1)
+                rc.put_u(e, out, esc, c * rc.U_ROW, 2 * (x - base) if x > base else 2 * (base - x) - 1)
             _learn(r, n[c], w[c], fr, x, j, base, dnl, z)
             lms.update(s, ORDER, x, x - base)
             s[AVG] += abs(x - base) * 32 - (s[AVG] >> 4)
@@ -138,7 +137,7 @@ def decode(buf, start, top, st, shapes, n, w, esc, k):
             v = rc.dec_target(d, tot + r[ESC])
             if v >= tot:
                 rc.dec_update(d, buf, tot, r[ESC])
-                u = ef.get_tree(d, buf, esc, c * ef.ROW)
+                u = rc.get_tree(d, buf, esc, c * rc.U_ROW)
                 x, j = base + (u >> 1 if (u & 1) == 0 else -((u + 1) >> 1)), ESC
             else:
                 j, cum = 0, 0

@@ -14,6 +14,9 @@ from numba import njit
 TOP = 1 << 24
 MASK32 = (1 << 32) - 1
 RATE = 5
+U_TREE = 3  # ``put_u``: a tree of this many adaptive bits, then an adaptive Elias-gamma code
+U_ESC = (1 << U_TREE) - 1
+U_ROW = 32  # probabilities ``put_u`` uses: the tree's nodes 1..U_ESC, then the Elias-gamma code's
 
 
 @njit(cache=True, inline="always")
@@ -168,3 +171,43 @@ def dec_bit(d, buf, p, i):
         d[1] <<= 8
         d[0] = ((d[0] << 8) | _byte(d, buf)) & MASK32
     return bit
+
+
+@njit(cache=True)
+def put_u(e, out, p, row, u):
+    """Code ``u >= 0`` with the adaptive probabilities ``p[row:row + U_ROW]``."""
+    sym = min(u, U_ESC)
+    node = 1
+    for b in range(U_TREE - 1, -1, -1):
+        bit = (sym >> b) & 1
+        enc_bit(e, out, p, row + node, bit)
+        node = 2 * node + bit
+    if sym == U_ESC:
+        v = u - U_ESC + 1
+        nb = 0
+        while (v >> nb) > 1:
+            enc_bit(e, out, p, row + U_ESC + 1 + nb, 1)
+            nb += 1
+        enc_bit(e, out, p, row + U_ESC + 1 + nb, 0)
+        enc_bits(e, out, v, nb)
+
+
+@njit(cache=True)
+def get_u(d, buf, p, row):
+    """Inverse of ``put_u`` after its tree said ``U_ESC`` (damage sets the error flag)."""
+    nb = 0
+    while dec_bit(d, buf, p, row + U_ESC + 1 + nb):
+        nb += 1
+        if nb > 20:
+            d[3] = 1
+            return 0
+    return ((1 << nb) | dec_bits(d, buf, nb)) + U_ESC - 1
+
+
+@njit(cache=True)
+def get_tree(d, buf, p, row):
+    """Full inverse of ``put_u`` (the slow path, for rare escapes)."""
+    node = 1
+    for _ in range(U_TREE):
+        node = 2 * node + dec_bit(d, buf, p, row + node)
+    return get_u(d, buf, p, row) if node == 2 * U_ESC + 1 else node - U_ESC - 1
