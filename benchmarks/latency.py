@@ -20,6 +20,8 @@ the CPU of a waiting subscriber (``latency_wake.py``). Each of those also runs o
     python benchmarks/latency.py                    # full run (about 8 min on a busy 2-core machine)
     python benchmarks/latency.py --quick            # short run
     python benchmarks/latency.py --rt-priority 20   # measured processes at SCHED_FIFO 20, as BRAND runs
+    python benchmarks/latency.py --no-pm-qos        # CPU idle states left alone (cortexlink run holds
+                                                    # the PM QoS wake-up latency at 0 unless told not to)
 """
 
 from __future__ import annotations
@@ -361,6 +363,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rt-priority", type=int, default=0, metavar="N",
                         help="run every measured process (and redis-server) at SCHED_FIFO priority N, as "
                              "BRAND does; needs CAP_SYS_NICE (default: normal scheduling)")
+    parser.add_argument("--no-pm-qos", dest="pm_qos", action="store_false",
+                        help="leave CPU idle states alone (default: hold the PM QoS CPU wake-up "
+                             "latency at 0, as 'cortexlink run' does)")
     args = parser.parse_args(argv)
     if args.rt_priority:
         os.environ[RT_ENV] = str(args.rt_priority)
@@ -371,10 +376,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         cases = [(1024, 1), (96, 1), (1024, 4)]
 
+    from cortexlink.graph.pm_qos import CpuLatencyRequest
     from cortexlink.graph.redis_server import RedisServer, redis_server_available
 
     env: dict = {}
     stack = contextlib.ExitStack()
+    qos = stack.enter_context(CpuLatencyRequest(0)) if args.pm_qos else None
+    held = qos is not None and qos.active
+    print(qos.describe() if qos else "CPU idle states left alone (--no-pm-qos)", flush=True)
     if redis_server_available():
         server = stack.enter_context(RedisServer())
         apply_rt_priority(server.proc.pid)
@@ -415,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
             latency_wake.print_wake_tables(args.quick, env.get("redis_url"))
 
     sched = f"SCHED_FIFO {args.rt_priority}" if args.rt_priority else "normal scheduling"
+    sched += "; PM QoS CPU wake-up latency " + ("held at 0 us" if held else "not held")
     print(f"{sched}; cpu count {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}; "
           f"{seconds:g} s of 1 kHz chunks per case after {WARMUP} warm-up chunks")
     return 0

@@ -29,6 +29,7 @@ def register(subparsers: Any) -> None:
     run.add_argument("--machine", default=None, metavar="NAME",
                      help="this machine's name in the graph's 'machine:' fields (default: the host name); "
                           "nodes on other machines are run by their 'cortexlink agent' (needs --redis-url)")
+    _add_pm_qos(run)
     run.set_defaults(func=_run)
 
     agent = subparsers.add_parser(
@@ -40,6 +41,7 @@ def register(subparsers: Any) -> None:
                        help="redis://host:port of the server the supervisor uses")
     agent.add_argument("--machine", default=None, metavar="NAME",
                        help="the name graphs use for this machine (default: the host name)")
+    _add_pm_qos(agent)
     agent.set_defaults(func=_agent)
 
     graph = subparsers.add_parser("graph", help="work with graph files")
@@ -50,6 +52,13 @@ def register(subparsers: Any) -> None:
     validate.add_argument("file", help="graph YAML file")
     validate.set_defaults(func=_validate)
     graph.set_defaults(func=lambda args: (graph.print_help(), 2)[1])
+
+
+def _add_pm_qos(parser: Any) -> None:
+    parser.add_argument("--no-pm-qos", dest="pm_qos", action="store_false",
+                        help="leave CPU idle states alone (default: hold the PM QoS CPU wake-up latency at 0 "
+                             "while running, which cuts wake-ups between nodes; needs write access to "
+                             "/dev/cpu_dma_latency, e.g. root)")
 
 
 def _registry() -> dict[str, str]:
@@ -101,6 +110,7 @@ def _run(args: argparse.Namespace) -> int:
     err = Console(stderr=True)
     transport, server = _open_transport(args)
     live = None
+    qos = _hold_cpu_latency(args, err)
     try:
         if sys.stdout.isatty():
             from rich.live import Live
@@ -125,6 +135,7 @@ def _run(args: argparse.Namespace) -> int:
                                 machine=args.machine)
         result = supervisor.run(duration)
     finally:
+        qos.close()
         if live is not None:
             live.stop()
         transport.destroy()
@@ -154,8 +165,23 @@ def _agent(args: argparse.Namespace) -> int:
     _check_url(args.redis_url)
     err = Console(stderr=True)
     machine = args.machine or socket.gethostname()
-    Agent(args.redis_url, machine, log=lambda line: err.print(line, markup=False, highlight=False)).serve()
+    qos = _hold_cpu_latency(args, err)
+    try:
+        Agent(args.redis_url, machine,
+              log=lambda line: err.print(line, markup=False, highlight=False)).serve()
+    finally:
+        qos.close()
     return 0
+
+
+def _hold_cpu_latency(args: argparse.Namespace, err: Any) -> Any:
+    """The PM QoS request that keeps CPUs quick to wake while nodes run (unless --no-pm-qos)."""
+    from cortexlink.graph.pm_qos import CpuLatencyRequest
+
+    qos = CpuLatencyRequest(0)
+    if args.pm_qos:
+        err.print(qos.hold().describe(), markup=False, highlight=False)
+    return qos
 
 
 def _check_url(url: str) -> None:
