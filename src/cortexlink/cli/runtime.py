@@ -165,10 +165,10 @@ def _agent(args: argparse.Namespace) -> int:
     _check_url(args.redis_url)
     err = Console(stderr=True)
     machine = args.machine or socket.gethostname()
-    qos = _hold_cpu_latency(args, err)
+    agent = Agent(args.redis_url, machine, log=lambda line: err.print(line, markup=False, highlight=False))
+    qos = _hold_cpu_latency(args, err)  # once connected: a bad URL stays one line
     try:
-        Agent(args.redis_url, machine,
-              log=lambda line: err.print(line, markup=False, highlight=False)).serve()
+        agent.serve()
     finally:
         qos.close()
     return 0
