@@ -23,6 +23,7 @@ ORDER = 4
 NCTX = 20
 UNARY = 16  # longest unary run; longer ones are escaped to 16 plain bits
 _LOG = np.ceil(np.log2(np.arange(2048) + 1)).astype(np.int64)  # bit length
+_ZEROS = (8 - _LOG[:256]).astype(np.int64)  # leading zeros of a byte
 NSTATE = 2 * ORDER + 2  # predictor fields, then the magnitude average
 
 
@@ -167,26 +168,26 @@ def decode(buf, start, top, st, p, k):
                 rng <<= 8
                 code = ((code << 8) | (buf[pos] if pos < n else 0)) & rc.MASK32
                 pos += 1
-            t, r = np.int64(0), np.int64(0)
             for part in range(2):  # t - 1 in unary (or escaped), then the low bits and any sign
                 if nacc < 32:  # at least 32 plain bits pending: zeros past the end, counted at the end
                     w = np.int64(0)
                     for b in range(4):
                         w = (w << 8) | (np.int64(plain[bpos + b]) if bpos + b < plain.shape[0] else 0)
                     acc, nacc, bpos = (acc << 32) | w, nacc + 32, bpos + 4
-                if part == 0 and bit:
-                    u = 0
-                    while u < UNARY and not (acc >> (nacc - 1 - u)) & 1:
-                        u += 1
-                    nacc -= u + 1 if u < UNARY else 2 * UNARY
-                    t = 1 + (u if u < UNARY else (acc >> nacc) & ((1 << UNARY) - 1))
-                elif part == 1:
+                if part == 0:  # read as if ``bit`` were set, kept only if it is: no branch on it
+                    hi = (acc >> (nacc - 8)) & 0xFF
+                    u = _ZEROS[hi] + (_ZEROS[(acc >> (nacc - 16)) & 0xFF] if hi == 0 else 0)
+                    if u < UNARY:
+                        t, used = u + 1, u + 1
+                    else:
+                        t, used = 1 + ((acc >> (nacc - 2 * UNARY)) & ((1 << UNARY) - 1)), 2 * UNARY
+                    t, nacc = t & m, nacc - (used & m)
+                else:
                     nacc -= sh
                     mag = (t << sh) | ((acc >> nacc) & ((np.int64(1) << sh) - 1))
-                    r = mag
-                    if mag:
-                        nacc -= 1
-                        r = mag - 2 * mag * ((acc >> nacc) & 1)
+                    nonzero = np.int64(mag != 0)
+                    r = mag - 2 * mag * ((acc >> (nacc - 1)) & 1)  # the sign bit, if there is one
+                    nacc -= nonzero
             x = pr + r
             if x < 0 or x > tc or d[3] or pos > n:
                 return False
