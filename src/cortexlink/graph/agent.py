@@ -19,9 +19,9 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from multiprocessing.connection import wait
 from typing import Any
 
+from cortexlink.graph.children import wait_children
 from cortexlink.graph.remote import (
     AGENT_BEAT_S,
     AGENT_KEY_MS,
@@ -182,15 +182,8 @@ class Agent:
 
     # -- children ----------------------------------------------------------------------------------
     def _watch(self, timeout: float) -> None:
-        by_conn = {c.conn: c for c in self.children if c.conn is not None}
-        by_sentinel = {c.process.sentinel: c for c in self.children}
-        ready = wait(list(by_conn) + list(by_sentinel), timeout)
-        for obj in ready:
-            if obj in by_conn:
-                self._drain(by_conn[obj])
-        for obj in ready:
-            if obj in by_sentinel:
-                self._exited(by_sentinel[obj])
+        wait_children({c.conn: c for c in self.children if c.conn is not None},
+                      {c.process.sentinel: c for c in self.children}, timeout, self._drain, self._exited)
 
     def _drain(self, c: _Child) -> None:
         try:

@@ -19,10 +19,10 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from multiprocessing.connection import wait
 from typing import Any
 
 from cortexlink.core.streamspec import StreamSpec
+from cortexlink.graph.children import wait_children
 from cortexlink.graph.plan import GraphPlan
 from cortexlink.graph.remote import RemoteNodes, check_placement, remote_machines
 from cortexlink.graph.runner import NODE_FATAL_ERROR, NODE_READY, NODE_SHUTDOWN, NODE_STARTED, run_node
@@ -175,16 +175,10 @@ class Supervisor:
                 self.on_tick(list(self.status.values()), now - self._t0)
 
     def _poll(self, timeout: float) -> None:
-        by_conn = {p.conn: n for n, p in self.procs.items() if p.conn is not None}
-        by_sentinel = {p.process.sentinel: n for n, p in self.procs.items()
-                       if p.process is not None and p.process.sentinel is not None}
-        ready = wait(list(by_conn) + list(by_sentinel), timeout)
-        for obj in ready:
-            if obj in by_conn:
-                self._drain(by_conn[obj])
-        for obj in ready:
-            if obj in by_sentinel:
-                self._exited(by_sentinel[obj])
+        wait_children({p.conn: n for n, p in self.procs.items() if p.conn is not None},
+                      {p.process.sentinel: n for n, p in self.procs.items()
+                       if p.process is not None and p.process.sentinel is not None},
+                      timeout, self._drain, self._exited)
         if self.remote is not None:
             for nick, kind, payload in self.remote.poll():
                 if kind == "exit":
