@@ -249,6 +249,7 @@ class StreamEncoder(_Stream):
         self._codes = np.zeros((1, 1), np.int32)
         lattice.learn_seen(self._seen[0], 0, True)  # load the rarer kernels now, not mid-stream
         lattice.misses(np.zeros((1, 1), np.int16), self._maps, self._top, self._all[:0], self._codes)
+        lattice.codes_of(np.zeros((1, 1), np.int16), self._maps, self._codes, self._all[:0])
 
     def _relearn(self, ok: np.ndarray) -> list[int]:
         """Relearn the maps of at most ``_BUDGET`` channels: identity channels that have seen enough
