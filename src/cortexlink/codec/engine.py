@@ -222,6 +222,28 @@ def _due(ok, learning, n_seen, tried):
     return np.concatenate((ripe, missed))[:_BUDGET]
 
 
+@njit(cache=True)
+def _learn_due(ok, learning, n_seen, tried, seen, maps, top):
+    """Relearn the maps of the ``_due`` channels, about ``_BUDGET_VALUES`` values' worth; returns the
+    channels whose map changed (with ``_KEEP`` when the channel had a map: its codes barely move,
+    so it keeps its adaptive state). One compiled loop: no per-channel interpreter work."""
+    changed = np.empty(_BUDGET, np.int64)
+    n, cost = 0, 0
+    for c in _due(ok, learning, n_seen, tried):
+        cost += n_seen[c]
+        if cost > _BUDGET_VALUES and n:
+            break
+        tried[c] = n_seen[c]
+        found, s, off0, off1, split = lattice.learn_seen(seen[c], n_seen[c], True)
+        learning[c] &= found or n_seen[c] < _SEEN
+        if found:  # it maps every value seen, this chunk's too (samples ``codes`` misses go aside)
+            changed[n] = c | (_KEEP if maps[c, 0] != 1.0 else 0)
+            n += 1
+            maps[c, 0], maps[c, 1], maps[c, 2], maps[c, 3] = s, off0, off1, split
+            top[c], learning[c] = (32768 - min(off0, off1)) // s, False
+    return changed[:n]
+
+
 class _Stream:
     def __init__(self, n_channels: int, level: str = "fast"):
         self._kern = _kernel(level)
@@ -255,19 +277,9 @@ class StreamEncoder(_Stream):
         """Relearn the maps of at most ``_BUDGET`` channels: identity channels that have seen enough
         values first, then channels whose map missed new values; returns the changed channels (with
         _KEEP when the channel had a map: its codes barely move, so it keeps its adaptive state)."""
-        changed, cost = [], 0
-        for c in _due(ok, self._learning, self._n_seen, self._tried):
-            cost += self._n_seen[c]
-            if cost > _BUDGET_VALUES and changed:
-                break
-            self._tried[c] = self._n_seen[c]
-            found, *fit = lattice.learn_seen(self._seen[c], self._n_seen[c], True)
-            self._learning[c] &= found or self._n_seen[c] < _SEEN
-            if found:  # it maps every value seen, this chunk's too (samples ``codes`` misses go aside)
-                changed.append(int(c) | (_KEEP if self._maps[c, 0] != 1.0 else 0))  # codes barely move
-                self._maps[c], self._top[c], self._learning[c] = fit, (32768 - min(fit[1:3])) // fit[0], False
-        _reset(self._kern, self._state, self._top, [c for c in changed if c < _KEEP])
-        return changed
+        changed = _learn_due(ok, self._learning, self._n_seen, self._tried, self._seen, self._maps, self._top)
+        _reset(self._kern, self._state, self._top, [int(c) for c in changed if c < _KEEP])
+        return [int(c) for c in changed]
 
     def encode(self, chunk: np.ndarray) -> bytes:
         """Bytes for one chunk ``(n_channels, k)`` of int16 samples."""
