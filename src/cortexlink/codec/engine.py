@@ -264,7 +264,8 @@ class StreamEncoder(_Stream):
 
     def __init__(self, n_channels: int, level: str = "fast"):
         super().__init__(n_channels, level)
-        self._seen, self._n_seen = np.zeros((n_channels, 1024), np.uint64), np.zeros(n_channels, np.int64)
+        self._seen, self._n_seen = np.empty((n_channels, 1024), np.uint64), np.zeros(n_channels, np.int64)
+        self._seen.fill(0)  # written now: mapping its pages on first touch cost the first chunk ~10 ms
         self._tried = np.zeros(n_channels, np.int64)  # distinct values at the last attempt to learn
         self._learning = np.ones(n_channels, bool)  # identity-mapped, still collecting values
         self._all, self._out = np.arange(n_channels), np.empty(0, np.uint8)
