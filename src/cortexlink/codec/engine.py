@@ -274,13 +274,11 @@ class StreamEncoder(_Stream):
         lattice.misses(np.zeros((1, 1), np.int16), self._maps, self._top, self._all[:0], self._codes)
         lattice.codes_of(np.zeros((1, 1), np.int16), self._maps, self._codes, self._all[:0])
 
-    def _relearn(self, ok: np.ndarray) -> list[int]:
-        """Relearn the maps of at most ``_BUDGET`` channels: identity channels that have seen enough
-        values first, then channels whose map missed new values; returns the changed channels (with
-        _KEEP when the channel had a map: its codes barely move, so it keeps its adaptive state)."""
+    def _relearn(self, ok: np.ndarray) -> np.ndarray:
+        """``_learn_due``, then fresh adaptive state for the channels that got their first map."""
         changed = _learn_due(ok, self._learning, self._n_seen, self._tried, self._seen, self._maps, self._top)
-        _reset(self._kern, self._state, self._top, [int(c) for c in changed if c < _KEEP])
-        return [int(c) for c in changed]
+        _reset(self._kern, self._state, self._top, changed[changed < _KEEP].tolist())
+        return changed
 
     def encode(self, chunk: np.ndarray) -> bytes:
         """Bytes for one chunk ``(n_channels, k)`` of int16 samples."""
@@ -296,8 +294,8 @@ class StreamEncoder(_Stream):
         lattice.note(chunk, np.flatnonzero(self._learning | ~ok), self._seen, self._n_seen)
         changed = self._relearn(ok)
         head = bytearray([0])
-        if changed:
-            rows = np.array(changed) % _KEEP
+        if len(changed):
+            rows = changed % _KEEP
             ok[rows] = lattice.codes_of(chunk, self._maps, codes, rows)[rows]
             update = np.empty(len(rows), _UPDATE)  # as _COUNT.pack(c) + _pack() of one lattice map each
             update["c"], update["kind"], update["top"] = changed, 1, self._top[rows]
