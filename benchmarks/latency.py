@@ -357,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short run (about a minute)")
     parser.add_argument("--seconds", type=float, default=None, help="seconds of 1 kHz chunks per case")
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated subset of systems")
+    parser.add_argument("--cases", default=None, metavar="CHxSUBS,...",
+                        help="channels x subscribers, e.g. 1024x4,96x1 (default: all six; --quick: three)")
     parser.add_argument("--graph-seconds", type=float, default=None,
                         help="seconds to run the default graph with a GRU decoder (0: skip)")
     parser.add_argument("--only-graph", action="store_true", help="only the default-graph run")
@@ -375,6 +377,8 @@ def main(argv: list[str] | None = None) -> int:
     cases = [(1024, 1), (512, 1), (256, 1), (96, 1), (1024, 2), (1024, 4)]
     if args.quick:
         cases = [(1024, 1), (96, 1), (1024, 4)]
+    if args.cases:
+        cases = [tuple(int(v) for v in case.lower().split("x")) for case in args.cases.split(",")]
 
     from cortexlink.graph.pm_qos import CpuLatencyRequest
     from cortexlink.graph.redis_server import RedisServer, redis_server_available

@@ -19,7 +19,7 @@ import platform
 import sys
 import time
 
-__all__ = ["Futex", "FUTEX_AVAILABLE"]
+__all__ = ["Futex", "FUTEX_AVAILABLE", "FUTEX_NR"]
 
 _SYS_FUTEX = {"x86_64": 202, "amd64": 202, "aarch64": 98, "arm64": 98, "i686": 240, "i386": 240,
               "ppc64le": 221, "s390x": 238, "riscv64": 98}.get(platform.machine().lower())
@@ -60,6 +60,8 @@ def _compiled_syscall():
 _LIBC = _libc()
 FUTEX_AVAILABLE = _LIBC is not None
 _SYSCALL = _compiled_syscall() if FUTEX_AVAILABLE else None
+# the syscall number compiled code passes to ``syscall`` (``_ring_ops``); -1 where it cannot
+FUTEX_NR = _SYS_FUTEX if _SYSCALL is not None else -1
 
 
 class Futex:

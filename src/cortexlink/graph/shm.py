@@ -6,7 +6,8 @@ process that uses the stream. Layout: a 128-byte header (write count, futex word
 write time, rate) and room for ``spec.chunk_bytes`` of data.
 
 The writer fills a slot (one memcpy from the chunk), stamps the slot header last, advances the
-write count and wakes readers through a futex (one syscall, however many readers). The ring's
+write count and wakes readers through a futex (one syscall, however many readers); both that and a
+reader's wait and look at the slot header are one compiled call each (``_ring_ops``). The ring's
 memory is allocated when the stream is created and every process maps all of its pages up front,
 so no write or read pays a page fault mid-stream (and a full ``/dev/shm`` is an error at create,
 not a SIGBUS later). Each reader keeps its own cursor in its own
@@ -17,6 +18,7 @@ is detected by its sequence number (seqlock) and counted the same way.
 
 from __future__ import annotations
 
+import ctypes
 import mmap
 import os
 import shutil
@@ -30,21 +32,15 @@ import numpy as np
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import TransportError
 from cortexlink.core.streamspec import StreamSpec
-from cortexlink.graph.futex import Futex
+from cortexlink.graph import _ring_ops as ops
+from cortexlink.graph.futex import FUTEX_NR
 from cortexlink.graph.transport import StreamReader, StreamWriter, Transport, check_chunk
 
 __all__ = ["ShmTransport", "ShmWriter", "ShmReader"]
 
 MAGIC = 0x31474E4952584C43  # "CLXRING1"
-HEADER = 128
-SLOT_HEADER = 64
-# header int64 fields
-H_MAGIC, H_SLOTS, H_STRIDE, H_CHANNELS, H_MAXSAMP, H_WSEQ, _H_FUTEX, H_ENDED, H_ITEMSIZE = range(9)
-FUTEX_OFFSET = 8 * _H_FUTEX
 DTYPE_OFFSET = 80  # 16 bytes: numpy dtype string
 _MAP_POPULATE = getattr(mmap, "MAP_POPULATE", 0)
-# slot header int64 fields
-S_SEQ, S_NSAMP, S_START, S_ORIGIN, S_WRITE, S_RATE = range(6)
 
 
 def _shm_root() -> Path:
@@ -83,49 +79,42 @@ class _Ring:
             self.mm = mmap.mmap(fd, size, flags=mmap.MAP_SHARED | _MAP_POPULATE)
         finally:
             os.close(fd)
-        head = np.ndarray((HEADER // 8,), np.int64, buffer=self.mm)
-        if head[H_MAGIC] != MAGIC:
+        head = np.ndarray((ops.HEADER // 8,), np.int64, buffer=self.mm)
+        if head[ops.H_MAGIC] != MAGIC:
             raise TransportError(f"{path} is not a cortexlink ring")
-        slots, stride = int(head[H_SLOTS]), int(head[H_STRIDE])
+        slots, stride = int(head[ops.H_SLOTS]), int(head[ops.H_STRIDE])
         dtype = np.dtype(bytes(self.mm[DTYPE_OFFSET:DTYPE_OFFSET + 16]).rstrip(b"\0").decode())
-        if HEADER + slots * stride > size or dtype != np.dtype(spec.dtype) \
-                or int(head[H_CHANNELS]) != spec.n_channels:
+        if ops.HEADER + slots * stride > size or dtype != np.dtype(spec.dtype) \
+                or int(head[ops.H_CHANNELS]) != spec.n_channels:
             raise TransportError(f"ring {path} does not match stream spec {spec}")
         self.head = head
         self.slots = slots
         self.stride = stride
         self.dtype = dtype
-        self.n_channels = int(head[H_CHANNELS])
-        self.max_samples = int(head[H_MAXSAMP])
-        self.slot_head = np.ndarray((slots, SLOT_HEADER // 8), np.int64, buffer=self.mm, offset=HEADER,
-                                    strides=(stride, 8))
-        self.slot_rate = np.ndarray((slots,), np.float64, buffer=self.mm, offset=HEADER + 8 * S_RATE,
-                                    strides=(stride,))
+        self.n_channels = int(head[ops.H_CHANNELS])
+        self.max_samples = int(head[ops.H_MAXSAMP])
         per_slot = self.n_channels * self.max_samples
-        self.data = np.ndarray((slots, per_slot), dtype, buffer=self.mm, offset=HEADER + SLOT_HEADER,
+        self.data = np.ndarray((slots, per_slot), dtype, buffer=self.mm, offset=ops.HEADER + ops.SLOT_HEADER,
                                strides=(stride, dtype.itemsize))
-        self.futex = Futex(self.mm, FUTEX_OFFSET)
-        # the hot paths index plain memoryviews (tens of ns per field, not a numpy scalar's hundreds)
-        self.words = memoryview(self.mm).cast("q")
-        self.floats = memoryview(self.mm).cast("d")
-        self.slot_word0 = [(HEADER + i * stride) // 8 for i in range(slots)]
+        self._first_byte = ctypes.c_char.from_buffer(self.mm)
+        self.base = ctypes.addressof(self._first_byte)  # what the compiled ring operations work on
         self._views_n = -1
         self._views: list[np.ndarray] = []
 
     def views(self, n: int) -> list[np.ndarray]:
-        """Per-slot ``(n_channels, n)`` views of the slot data (cached for the last ``n`` used)."""
+        """Read-only per-slot ``(n_channels, n)`` views of the slot data (for the last ``n`` used)."""
         if n != self._views_n:
             c = self.n_channels
             self._views = [self.data[i, :c * n].reshape(c, n) for i in range(self.slots)]
+            for view in self._views:
+                view.flags.writeable = False
             self._views_n = n
         return self._views
 
     def close(self) -> None:
-        self.futex.release()
-        self.head = self.slot_head = self.slot_rate = self.data = None  # type: ignore[assignment]
+        self.head = self.data = None  # type: ignore[assignment]
         self._views = []
-        self.words.release()
-        self.floats.release()
+        self._first_byte = None  # type: ignore[assignment]
         try:
             self.mm.close()
         except BufferError:  # a chunk view still refers to it; the mapping goes with the process
@@ -137,8 +126,8 @@ def create_ring(path: Path, spec: StreamSpec, slots: int) -> None:
     if slots < 2:
         raise TransportError(f"a ring needs at least 2 slots, got {slots}")
     dtype = np.dtype(spec.dtype)
-    stride = SLOT_HEADER + -(-spec.chunk_bytes // 64) * 64
-    size = HEADER + slots * stride
+    stride = ops.SLOT_HEADER + -(-spec.chunk_bytes // 64) * 64
+    size = ops.HEADER + slots * stride
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
@@ -150,16 +139,16 @@ def create_ring(path: Path, spec: StreamSpec, slots: int) -> None:
                 raise TransportError(f"cannot allocate {size >> 20} MiB of shared memory in {path.parent} "
                                      f"for stream {spec.name!r}: {exc}; give a shorter --buffer") from None
         mm = mmap.mmap(fd, size)
-        head = np.ndarray((HEADER // 8,), np.int64, buffer=mm)
-        head[H_SLOTS], head[H_STRIDE] = slots, stride
-        head[H_CHANNELS], head[H_MAXSAMP] = spec.n_channels, spec.chunk_samples
-        head[H_ITEMSIZE] = dtype.itemsize
+        head = np.ndarray((ops.HEADER // 8,), np.int64, buffer=mm)
+        head[ops.H_SLOTS], head[ops.H_STRIDE] = slots, stride
+        head[ops.H_CHANNELS], head[ops.H_MAXSAMP] = spec.n_channels, spec.chunk_samples
+        head[ops.H_ITEMSIZE] = dtype.itemsize
         mm[DTYPE_OFFSET:DTYPE_OFFSET + 16] = dtype.str.encode().ljust(16, b"\0")
-        slot_head = np.ndarray((slots, SLOT_HEADER // 8), np.int64, buffer=mm, offset=HEADER,
+        slot_head = np.ndarray((slots, ops.SLOT_HEADER // 8), np.int64, buffer=mm, offset=ops.HEADER,
                                strides=(stride, 8))
-        slot_head[:, S_SEQ] = -1
+        slot_head[:, ops.S_SEQ] = -1
         del slot_head
-        head[H_MAGIC] = MAGIC
+        head[ops.H_MAGIC] = MAGIC
         del head
         mm.close()
     finally:
@@ -170,37 +159,28 @@ def create_ring(path: Path, spec: StreamSpec, slots: int) -> None:
 class ShmWriter(StreamWriter):
     def __init__(self, ring: _Ring, spec: StreamSpec) -> None:
         self.ring, self.spec = ring, spec
-        ring.head[H_ENDED] = 0
+        ring.head[ops.H_ENDED] = 0
+        self._args = (ring.base, ring.slots, ring.stride)
+        # build (or load) the copy for this dtype now, not at the first chunk, on a scratch ring
+        # (readers may already be reading this one); chunks may be writable arrays or read-only views
+        scratch = np.zeros(ops.HEADER + 2 * ops.SLOT_HEADER, np.uint8)
+        empty = np.zeros((spec.n_channels, 0), spec.dtype)
+        for writeable in (True, False):
+            empty.flags.writeable = writeable
+            ops.publish(scratch.ctypes.data, 2, ops.SLOT_HEADER, empty, 0, 0, 0, float(spec.sample_rate), -1)
 
     def write(self, chunk: Chunk) -> None:
-        # Few Python steps on purpose: after a 1 ms sleep every step runs from cold caches.
         check_chunk(self.spec, chunk)
         data = chunk.data
         if not data.flags.c_contiguous:
             data = np.ascontiguousarray(data)
-        r = self.ring
-        words = r.words
-        seq = words[H_WSEQ]
-        w0 = r.slot_word0[seq % r.slots]
-        start = 8 * w0 + SLOT_HEADER
-        words[w0 + S_SEQ] = -1  # a reader copying this slot now sees it change (seqlock)
-        r.mm[start:start + data.nbytes] = data  # one memcpy from the chunk's buffer
         now = time.monotonic_ns()
-        words[w0 + S_NSAMP] = data.shape[1]
-        words[w0 + S_START] = chunk.start_sample
-        words[w0 + S_ORIGIN] = chunk.origin_ns or now
-        r.floats[w0 + S_RATE] = chunk.sample_rate
-        words[w0 + S_WRITE] = now
-        words[w0 + S_SEQ] = seq  # the slot's header last, then the write count, then the wake
-        words[H_WSEQ] = seq + 1
-        r.futex.bump()
-        r.futex.wake()
+        origin = chunk.origin_ns or now
+        ops.publish(*self._args, data, chunk.start_sample, origin, now, float(chunk.sample_rate), FUTEX_NR)
         self.chunks += 1
 
     def end(self) -> None:
-        self.ring.head[H_ENDED] = 1
-        self.ring.futex.bump()
-        self.ring.futex.wake()
+        ops.end_stream(self.ring.base, FUTEX_NR)
 
     def release(self) -> None:
         self.ring.close()
@@ -216,42 +196,34 @@ class ShmReader(StreamReader):
                  zero_copy: bool = False) -> None:
         self.ring, self.spec = ring, spec
         self.zero_copy = zero_copy
-        wseq = int(ring.head[H_WSEQ])
+        wseq = int(ring.head[ops.H_WSEQ])
         self.cursor = max(0, wseq - ring.slots + 1) if from_start else wseq
         self._last: Chunk | None = None
+        self._timespec = (ctypes.c_int64 * 2)()
+        self._args = (ring.base, ring.slots, ring.stride, ctypes.addressof(self._timespec))
+        ring.views(spec.chunk_samples)
+        # build (or load) the compiled look now, not at the first chunk
+        ops.take(*self._args, -1, 0, -1)
+        ops.slot_seq(ring.base, ring.stride, 0)
 
-    def _take(self) -> Chunk | None:
-        """Copy out the chunk at the cursor if one is there (counting overruns); never waits."""
+    def _take(self, timeout_ns: int) -> Chunk | None:
+        """The chunk at the cursor, waiting at most ``timeout_ns`` for one; counts overruns."""
         r = self.ring
-        words = r.words
         while True:
-            wseq = words[H_WSEQ]
-            cursor = self.cursor
-            if cursor >= wseq:
+            status, cursor, slot, n, start, origin, wrote, rate, skipped = ops.take(
+                *self._args, self.cursor, timeout_ns, FUTEX_NR)
+            self.cursor = cursor
+            if skipped:
+                self.overruns += skipped
+            if status != ops.TAKEN:
                 return None
-            oldest = wseq - r.slots + 1
-            if cursor < oldest:
-                self.overruns += oldest - cursor
-                self.cursor = cursor = oldest
-            i = cursor % r.slots
-            w0 = r.slot_word0[i]
-            if words[w0 + S_SEQ] != cursor:
-                self.overruns += 1
-                self.cursor = cursor + 1
-                continue
-            n = words[w0 + S_NSAMP]
-            start, origin, wrote = words[w0 + S_START], words[w0 + S_ORIGIN], words[w0 + S_WRITE]
-            rate = r.floats[w0 + S_RATE]
-            view = r.views(n)[i]
-            if self.zero_copy:
-                data = view.view()
-                data.flags.writeable = False
-            else:
-                data = view.copy()
-            if words[w0 + S_SEQ] != cursor:  # the writer lapped us while we read the slot
-                self.overruns += 1
-                self.cursor = cursor + 1
-                continue
+            data = r.views(n)[slot]
+            if not self.zero_copy:
+                data = data.copy()
+                if ops.slot_seq(r.base, r.stride, slot) != cursor:  # the writer lapped us while we copied
+                    self.overruns += 1
+                    self.cursor = cursor + 1
+                    continue
             self.cursor = cursor + 1
             self.chunks += 1
             self.last_write_ns = wrote
@@ -260,35 +232,26 @@ class ShmReader(StreamReader):
             return chunk
 
     def read(self, timeout: float) -> Chunk | None:
-        r = self.ring
-        futex = r.futex
-        seen = futex.value  # read before looking: a chunk published after the look changes it
-        chunk = self._take()
-        if chunk is not None:
-            return chunk
         deadline = time.monotonic() + timeout
-        while not r.words[H_ENDED]:
+        while True:
             left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            futex.wait(seen, left)
-            seen = futex.value
-            chunk = self._take()
-            if chunk is not None:
+            chunk = self._take(int(left * 1e9) if left > 0 else 0)
+            if chunk is not None or left <= 0 or self.ring.head[ops.H_ENDED]:
                 return chunk
-        return self._take()
+            if FUTEX_NR < 0:  # no futex here: poll
+                time.sleep(min(left, 0.0002))
 
     def latest(self) -> Chunk | None:
-        wseq = int(self.ring.head[H_WSEQ])
+        wseq = int(self.ring.head[ops.H_WSEQ])
         if wseq > self.cursor + 1:
             self.cursor = wseq - 1
-        while self._take() is not None:
+        while self._take(0) is not None:
             pass
         return self._last
 
     @property
     def at_end(self) -> bool:
-        return bool(self.ring.head[H_ENDED]) and self.cursor >= int(self.ring.head[H_WSEQ])
+        return bool(self.ring.head[ops.H_ENDED]) and self.cursor >= int(self.ring.head[ops.H_WSEQ])
 
     def release(self) -> None:
         self._last = None
