@@ -82,26 +82,40 @@ def default_graph_e2e(seconds: float, calibration_s: float, decoder: str = "gru"
 
 
 def _relayout(nodes: list[dict], layout: str) -> list[dict]:
-    """The graph's nodes with binning and decoding in one node (``fused``: ``binned_decoder``) or in
-    two (``split``: ``feature_binner`` -> ``decoder``), whichever the shipped graph has."""
-    by_name = {n["name"]: n for n in nodes}
-    if layout == "fused" and "feature_binner" in by_name:
-        binner, dec = by_name["feature_binner"], by_name["decoder"]
-        dec.update(name="binned_decoder", inputs=dict(binner["inputs"]),
-                   outputs={"out": dec["outputs"]["out"], "features": binner["outputs"]["out"]})
-        dec["parameters"] = {**dec.get("parameters", {}), **binner.get("parameters", {})}
-        return [n for n in nodes if n is not binner]
-    if layout == "split" and "binned_decoder" in by_name:
-        dec = by_name["binned_decoder"]
-        params = dict(dec.get("parameters", {}))
-        binner = {"name": "feature_binner", "nickname": "binner",
-                  "parameters": {"bin_ms": params.pop("bin_ms", 10.0)}, "inputs": dict(dec["inputs"]),
-                  "outputs": {"out": dec["outputs"]["features"]}}
-        dec.update(name="decoder", parameters=params, inputs={"in": dec["outputs"]["features"]},
-                   outputs={"out": dec["outputs"]["out"]})
-        i = nodes.index(dec)
-        return nodes[:i] + [binner] + nodes[i:]
-    return nodes
+    """The graph's nodes as shipped, or (``split``) one node per stage, as BRAND's graphs have them:
+    ``spike_features`` as filter -> car -> threshold_crossings + spike_band_power, and
+    ``binned_decoder`` as feature_binner -> decoder."""
+    if layout != "split":
+        return nodes
+    out = []
+    for node in nodes:
+        params = dict(node.get("parameters", {}))
+        if node["name"] == "spike_features":
+            raw, ports = node["inputs"]["in"], node["outputs"]
+            filt = {k: params.pop(k) for k in ("low", "high", "order") if k in params}
+            car = {"groups": params.pop("groups", 1), "mode": params.pop("car_mode", "mean"),
+                   "exclude": params.pop("exclude", [])}
+            bin_ms = params.pop("bin_ms", 1.0)
+            out += [{"name": "filter", "nickname": "bandpass", "parameters": filt, "inputs": {"in": raw},
+                     "outputs": {"out": "filtered"}},
+                    {"name": "car", "nickname": "reref", "parameters": car, "inputs": {"in": "filtered"},
+                     "outputs": {"out": "referenced"}},
+                    {"name": "threshold_crossings", "nickname": "crossings",
+                     "parameters": {**params, "bin_ms": bin_ms}, "inputs": {"in": "referenced"},
+                     "outputs": {"out": ports["crossings"]}},
+                    {"name": "spike_band_power", "nickname": "sbp",
+                     "parameters": {"band": None, "bin_ms": bin_ms}, "inputs": {"in": "referenced"},
+                     "outputs": {"out": ports["power"]}}]
+        elif node["name"] == "binned_decoder":
+            binner = {"name": "feature_binner", "nickname": "binner",
+                      "parameters": {"bin_ms": params.pop("bin_ms", 10.0)}, "inputs": dict(node["inputs"]),
+                      "outputs": {"out": node["outputs"]["features"]}}
+            out += [binner, {**node, "name": "decoder", "parameters": params,
+                             "inputs": {"in": node["outputs"]["features"]},
+                             "outputs": {"out": node["outputs"]["out"]}}]
+        else:
+            out.append(node)
+    return out
 
 
 def _run(tmp, decoder_params: dict, rt_priority: int, seconds: float, layout: str = "shipped",
@@ -182,9 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--decoder", default="gru", help="decoder kind (default gru)")
     parser.add_argument("--rt-priority", type=int, default=0, metavar="N",
                         help="run_priority (SCHED_FIFO) N for every node (default: normal scheduling)")
-    parser.add_argument("--layout", choices=("shipped", "fused", "split"), default="shipped",
-                        help="binning and decoding as the default graph has them (shipped), in one "
-                             "binned_decoder node (fused) or as feature_binner -> decoder (split)")
+    parser.add_argument("--layout", choices=("shipped", "split"), default="shipped",
+                        help="the default graph as shipped, or one node per stage as BRAND's graphs "
+                             "(split: filter, car, crossings, power, binner and decoder apart)")
     args = parser.parse_args(argv)
     print(f"  default graph ({args.layout}), {args.decoder} decoder: {args.seconds:g} s, "
           f"{args.calibration:g} s calibration ...", flush=True)

@@ -126,6 +126,11 @@ class SpikeFrontEnd:
         return self.car.mode == "mean" and self.crossings.running_rms_s is None
 
     @property
+    def calibrated(self) -> bool:
+        """Whether crossings can be counted: thresholds set, or a running estimate."""
+        return self.crossings.rms is not None or self.crossings.running_rms_s is not None
+
+    @property
     def power_rate(self) -> float:
         """Sample rate of the spike band power output (Hz)."""
         return self.power.output_rate
@@ -142,6 +147,12 @@ class SpikeFrontEnd:
         """Start a new stream (thresholds are kept)."""
         for b in (self.bandpass, self.car, self.crossings, self.power):
             b.reset()
+
+    def referenced(self, chunk: Chunk) -> tuple[Chunk, Chunk]:
+        """Consume one chunk before the thresholds are set: (the band-passed, re-referenced chunk, to
+        measure the noise on; power bins it completed). Crossings are not looked for."""
+        ref = self.car._process_trusted(self.bandpass.process(chunk))
+        return ref, self.power._process_trusted(ref)
 
     def process(self, chunk: Chunk) -> tuple[Chunk, Chunk]:
         """Consume one chunk; return (crossings at the input rate, power bins it completed)."""

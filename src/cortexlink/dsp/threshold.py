@@ -138,8 +138,12 @@ class ThresholdCrossings(Block):
             est = _spike_free_mad(np.abs(x), samples_for_ms(1.0, self.sample_rate, "window"))
         else:
             est = np.sqrt(np.mean(x * x, axis=1))
-        self.rms = self._checked_rms(est)
-        if self._n_channels is not None:  # recalibrated mid-stream: new thresholds from the next chunk
+        return self.set_rms(est)
+
+    def set_rms(self, rms: np.ndarray) -> np.ndarray:
+        """Fix the thresholds at ``k`` x ``rms`` (per channel), mid-stream too: from the next chunk."""
+        self.rms = self._checked_rms(rms)
+        if self._n_channels is not None:
             self._thr = self.k * self.rms
             self._mean_sq = self.rms ** 2
             self._n_seen = max(self._n_seen, self._warmup)

@@ -14,6 +14,7 @@ BUILTIN_NODES: dict[str, str] = {
     "car": "cortexlink.nodes.signal:CommonAverage",
     "threshold_crossings": "cortexlink.nodes.signal:ThresholdCrossingsNode",
     "spike_band_power": "cortexlink.nodes.signal:SpikeBandPowerNode",
+    "spike_features": "cortexlink.nodes.spike_features:SpikeFeatures",
     "binner": "cortexlink.nodes.binning:BinnerNode",
     "feature_binner": "cortexlink.nodes.binning:FeatureBinner",
     "decoder": "cortexlink.nodes.decoder:DecoderNode",

@@ -39,10 +39,10 @@ def default_graph_text(*, decoder: str | None = None, decoder_params: dict[str, 
     put("decoder", "params", decoder_params)
     put("decoder", "model_path", model_path)
     put("decoder", "calibration_s", None if calibration_s is None else float(calibration_s))
-    put("crossings", "rms_s", None if rms_s is None else float(rms_s))
+    put("frontend", "rms_s", None if rms_s is None else float(rms_s))
     put("monkey", "seed", seed)
     put("monkey", "n_arrays", n_arrays)
-    put("reref", "groups", n_arrays)
+    put("frontend", "groups", n_arrays)
     put("task", "seed", seed)
     if chunk_ms is not None:
         put("monkey", "chunk_ms", float(chunk_ms))

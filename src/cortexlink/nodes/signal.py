@@ -25,6 +25,7 @@ from cortexlink.dsp import (
 )
 from cortexlink.graph.node import Node
 from cortexlink.nodes._gaps import GridAligned
+from cortexlink.nodes._noise import NoiseEstimate
 from cortexlink.nodes._specs import only_input, resampled
 
 
@@ -74,6 +75,20 @@ class Filter(Node):
         return _emit(self.block.process(inputs["in"]))
 
 
+def channel_groups(n_channels: int, groups: int,
+                   exclude: list[int]) -> list[tuple[int, int, np.ndarray | None]]:
+    """``groups`` equal channel ranges ``(lo, hi, excluded)``, one per array; ``excluded``: the
+    channels of ``exclude`` (stream indices) in the range, relative to it, or None."""
+    size = n_channels // groups
+    excluded = np.asarray(exclude, dtype=np.int64)
+    out = []
+    for g in range(groups):
+        lo, hi = g * size, (g + 1) * size
+        mine = excluded[(excluded >= lo) & (excluded < hi)] - lo
+        out.append((lo, hi, mine if mine.size else None))
+    return out
+
+
 class CommonAverage(Node):
     """Common average reference, computed separately for each of ``groups`` equal channel groups
     (one per array when several arrays share a stream)."""
@@ -102,13 +117,8 @@ class CommonAverage(Node):
         s = self.settings
         rate = _rate(self)
         n = self.context.input_specs["in"].n_channels
-        size = n // s.groups
-        excluded = np.asarray(s.exclude, dtype=np.int64)
-        self.groups = []
-        for g in range(s.groups):
-            lo, hi = g * size, (g + 1) * size
-            mine = excluded[(excluded >= lo) & (excluded < hi)] - lo
-            self.groups.append((lo, hi, CommonAverageReference(rate, s.mode, mine if mine.size else None)))
+        self.groups = [(lo, hi, CommonAverageReference(rate, s.mode, mine))
+                       for lo, hi, mine in channel_groups(n, s.groups, s.exclude)]
         warm_up(CommonAverageReference(rate, s.mode), self.context.input_specs["in"])
 
     def process(self, inputs: dict[str, Chunk]) -> dict[str, Chunk]:
@@ -163,10 +173,7 @@ class ThresholdCrossingsNode(Node):
             binner = Binner(rate, s.bin_ms, "sum")
             warm_up(Binner(rate, s.bin_ms, "sum"), replace(spec, dtype="uint8"), binner.bin_samples)
             self.binner = GridAligned(binner, binner.bin_samples)
-        self._rms_target = max(1, int(round(s.rms_s * rate)))
-        self._sum_sq = np.zeros(n)
-        self._segment = np.empty((n, self._rms_target), np.float32) if s.estimator == "robust" else None
-        self._rms_fill = 0
+        self.noise = NoiseEstimate(n, int(round(s.rms_s * rate)), rate, s.estimator)
 
     @property
     def calibrated(self) -> bool:
@@ -177,29 +184,17 @@ class ThresholdCrossingsNode(Node):
         if self.calibrated:
             events = self.block.process(chunk)
         else:
-            self._take_rms_samples(chunk.data)
+            rms = self.noise.add(chunk.data)
+            if rms is not None:
+                self.block.set_rms(rms)
+                self.context.info(thresholds_message(rms, self.settings.k))
             events = chunk.derive(np.zeros(chunk.data.shape, dtype=np.uint8))
         return _emit(events if self.binner is None else self.binner.process(events))
 
-    def _take_rms_samples(self, data: np.ndarray) -> None:
-        """Accumulate the sum of squares chunk by chunk (no big buffer, no one-off stall)."""
-        part = data[:, :self._rms_target - self._rms_fill]
-        if self._segment is not None:
-            self._segment[:, self._rms_fill:self._rms_fill + part.shape[1]] = part
-        else:
-            p64 = part.astype(np.float64)
-            self._sum_sq += np.einsum("ij,ij->i", p64, p64)
-        self._rms_fill += part.shape[1]
-        if self._rms_fill == self._rms_target:
-            s = self.settings
-            if self._segment is not None:
-                rms = self.block.calibrate(self._segment, estimator="robust")
-                self._segment = None
-            else:
-                rms = np.sqrt(self._sum_sq / self._rms_fill)
-                rate = self.block.sample_rate
-                self.block = ThresholdCrossings(rate, k=s.k, lockout_ms=s.lockout_ms, rms=rms)
-            self.context.info(f"thresholds set: median noise RMS {float(np.median(rms)):.1f}, k = {s.k}")
+
+def thresholds_message(rms: np.ndarray, k: float) -> str:
+    """What a node says when its thresholds are set."""
+    return f"thresholds set: median noise RMS {float(np.median(rms)):.1f}, k = {k}"
 
 
 class SpikeBandPowerNode(Node):
