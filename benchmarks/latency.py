@@ -5,7 +5,8 @@ Systems, each with one publisher process and 1, 2 or 4 subscriber processes:
   cortexlink shm pinned - the same, with the publisher and its subscribers pinned to one core (as a
                       graph file's ``cpu_affinity`` does): a subscriber woken on the core its publisher
                       is about to leave runs without an inter-processor interrupt or an idle-exit
-  cortexlink redis  - Redis Streams via cortexlink.graph.redis_transport (private redis-server, unix socket)
+  cortexlink redis  - Redis Streams via cortexlink.graph.redis_transport (private redis-server, unix socket,
+                      at nice -10 where allowed, as `cortexlink run --transport redis` starts it)
   redis-py loop     - BRAND's Python pattern: XADD of the raw bytes / blocking XREAD COUNT 1, same server
   ezmsg             - ezmsg (PyPI) low-level publisher/subscriber over its shared memory
 Latency is the subscriber's ``monotonic_ns()`` on receipt minus the publisher's just before it

@@ -1,10 +1,16 @@
 """Start a private ``redis-server`` on a unix socket with persistence off (no save stalls).
 
-Used by the supervisor when the redis transport is asked for without a URL, and by tests.
+Used by the supervisor when the redis transport is asked for without a URL, and by tests. Every
+chunk passes through the server's one thread, which answers each blocked reader in turn; a reader
+it wakes on the same core would preempt it before it had answered the others, so where allowed
+(root or CAP_SYS_NICE) it runs at a higher priority (nice -10: 1024 ch x 4 readers, p99 741-1192 ->
+470-486 us on 2 cores).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import subprocess
 import tempfile
@@ -23,7 +29,7 @@ def redis_server_available() -> bool:
 class RedisServer:
     """A ``redis-server`` child process listening only on ``<tmpdir>/redis.sock``."""
 
-    def __init__(self, startup_timeout: float = 10.0) -> None:
+    def __init__(self, startup_timeout: float = 10.0, nice: int = -10) -> None:
         exe = shutil.which("redis-server")
         if exe is None:
             raise TransportError("redis-server is not installed (apt install redis-server), or give "
@@ -35,6 +41,10 @@ class RedisServer:
                 "--loglevel", "warning", "--logfile", str(self.dir / "redis.log")]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
+        if nice:
+            with contextlib.suppress(OSError):  # not allowed here: the priority it inherited
+                os.setpriority(os.PRIO_PROCESS, self.proc.pid, nice)
+        self.nice = os.getpriority(os.PRIO_PROCESS, self.proc.pid)  # what it runs at
         deadline = time.monotonic() + startup_timeout
         while not self.socket.exists():
             if self.proc.poll() is not None or time.monotonic() > deadline:
