@@ -2,9 +2,10 @@
 
 Systems, each with one publisher process and 1, 2 or 4 subscriber processes:
   cortexlink shm    - shared-memory rings, futex wake-up (cortexlink.graph.shm); processes unpinned
-  cortexlink shm pinned - the same, with the publisher and its subscribers pinned to one core (as a
-                      graph file's ``cpu_affinity`` does): a subscriber woken on the core its publisher
-                      is about to leave runs without an inter-processor interrupt or an idle-exit
+  cortexlink shm pinned - the same, with the publisher and its subscribers pinned to cores (as a graph
+                      file's ``cpu_affinity`` does): the publisher on one core, subscriber k on the
+                      k-th core after it (round robin), so a subscriber is never woken behind its
+                      publisher on one core
   cortexlink redis  - Redis Streams via cortexlink.graph.redis_transport (private redis-server, unix socket,
                       at nice -10 where allowed, as `cortexlink run --transport redis` starts it)
   redis-py loop     - BRAND's Python pattern: XADD of the raw bytes / blocking XREAD COUNT 1, same server
@@ -260,7 +261,12 @@ def _run_case_once(system: str, ch: int, n_subs: int, n: int, env: dict) -> Resu
     ctx = mp.get_context("spawn")
     ready, out, go = ctx.Queue(), ctx.Queue(), ctx.Event()
     pub_body, sub_body = BODIES[system]
-    cpu = max(os.sched_getaffinity(0)) if system.endswith(" pinned") else None
+    cores = sorted(os.sched_getaffinity(0))
+    pinned = system.endswith(" pinned")
+
+    def core(k: int) -> int | None:  # the publisher is k = 0
+        return cores[k % len(cores)] if pinned else None
+
     if system.startswith("cortexlink shm"):
         from cortexlink.graph.shm import ShmTransport
 
@@ -280,9 +286,9 @@ def _run_case_once(system: str, ch: int, n_subs: int, n: int, env: dict) -> Resu
             import redis
 
             redis.Redis.from_url(address).delete("bench")
-    procs = [ctx.Process(target=_logged, args=(sub_body, logs[i], cpu, address, ch, n, ready, out))
+    procs = [ctx.Process(target=_logged, args=(sub_body, logs[i], core(i + 1), address, ch, n, ready, out))
              for i in range(n_subs)]
-    procs.append(ctx.Process(target=_logged, args=(pub_body, logs[-1], cpu, address, ch, n, go, out)))
+    procs.append(ctx.Process(target=_logged, args=(pub_body, logs[-1], core(0), address, ch, n, go, out)))
     stage = "starting subscribers"
     try:
         for p in procs[:-1]:
@@ -334,7 +340,8 @@ def print_table(results: list[Result]) -> None:
     from rich.table import Table
 
     table = Table(title="publisher -> subscriber latency, int16 1 ms chunks at 30 kHz (us; ratio = p99 / "
-                        "cortexlink shm p99, unpinned; 'pinned': publisher and subscribers on one core)",
+                        "cortexlink shm p99, unpinned; 'pinned': publisher on one core, subscribers on the "
+                        "next ones)",
                   title_justify="left")
     for col in ("channels", "subs", "system", "p50", "p99", "max", "p99 ratio", "pub CPU%", "sub CPU%",
                 "lost", "note"):
