@@ -56,7 +56,7 @@ def test_reader_accepts_entries_written_by_other_tools(redis_url):
         t.create(spec, slots=16)
         reader = t.reader(spec)
         data = np.array([[1, 2, 3], [4, 5, 6]], np.int16)
-        head = HEADER.pack(0, 3, 30, 1000.0, 77, 88)
+        head = HEADER.pack(0, 3, 30, 1000.0, 77, 88, t.clock.ident, 0)
         redis.Redis.from_url(redis_url).xadd("foreign", {"d": data.tobytes(), "h": head, "extra": "x"})
         got = reader.read(1.0)
         np.testing.assert_array_equal(got.data, data)

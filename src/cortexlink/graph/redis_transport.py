@@ -1,12 +1,15 @@
 """The ``redis`` transport: Redis Streams with BRAND's conventions.
 
 Each stream is a Redis stream of the same name; an entry holds one chunk in two fields: ``h``, a
-48-byte little-endian header (seq, samples, start sample, rate, origin_ns, write time) and ``d``,
+64-byte little-endian header (seq, samples, start sample, rate, origin_ns, write time, the writer's
+clock identity and offset to the server's clock: see ``clock.py``) and ``d``,
 the samples (C order). Two fields, not one per number: fewer items to parse per entry. Streams are
 trimmed to about ``slots`` entries so memory stays bounded. Each writer and reader has its own
 connection (``resp.RespConnection``: hiredis parsing, no redis-py call overhead); one XADD round
 trip per chunk. Readers XREAD with BLOCK (no spinning, no short polling) from their own last id; a
-gap in ``seq`` is a chunk trimmed before this reader got to it and is counted in ``overruns``.
+gap in ``seq`` is a chunk trimmed before this reader got to it and is counted in ``overruns``. A
+reader on another machine than the writer moves ``origin_ns`` and the write time onto its own
+monotonic clock, so latencies stay true across machines.
 Lifecycle states go to ``<nickname>_state``, the running graph to ``supergraph_stream`` and
 commands for the supervisor (e.g. ``stopGraph``) are read from ``supervisor_ipstream``.
 """
@@ -24,6 +27,7 @@ import numpy as np
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import TransportError
 from cortexlink.core.streamspec import StreamSpec
+from cortexlink.graph.clock import Clock, measure_clock
 from cortexlink.graph.resp import MAX_BLOCK_MS, RespConnection, encode_command
 from cortexlink.graph.transport import StreamReader, StreamWriter, Transport, check_chunk
 
@@ -33,7 +37,8 @@ STATE_SUFFIX = "_state"
 SUPERGRAPH = "supergraph_stream"
 SUPERVISOR_IN = "supervisor_ipstream"
 _META = "cortexlink_specs"  # hash: stream name -> slots
-HEADER = struct.Struct("<qqqdqq")  # seq, n_samples, start_sample, sample_rate, origin_ns, write_ns
+# seq, n_samples, start_sample, sample_rate, origin_ns, write_ns, clock id, clock offset to the server
+HEADER = struct.Struct("<qqqdqqqq")
 
 
 def redis_client(url: str):
@@ -66,10 +71,12 @@ def _parts(fields: list[bytes] | dict[bytes, bytes]) -> tuple[bytes | None, byte
 
 
 def _entry_to_chunk(head: bytes | None, samples: bytes | None, spec: StreamSpec,
-                    dtype: np.dtype) -> tuple[int, int, Chunk]:
+                    dtype: np.dtype, clock: Clock) -> tuple[int, int, Chunk]:
     if head is None or len(head) != HEADER.size or samples is None:
         raise TransportError(f"stream {spec.name!r} holds an entry that is not a cortexlink chunk")
-    seq, n, start, rate, origin, wrote = HEADER.unpack(head)
+    seq, n, start, rate, origin, wrote, writer_clock, writer_offset = HEADER.unpack(head)
+    shift = clock.shift_from(writer_clock, writer_offset)
+    origin, wrote = origin + shift, wrote + shift
     data = np.frombuffer(samples, dtype=dtype)
     if data.size != spec.n_channels * n:
         raise TransportError(f"stream {spec.name!r}: entry holds {data.size} values, expected "
@@ -81,8 +88,9 @@ class RedisWriter(StreamWriter):
     """XADDs each chunk in one round trip on its own connection; the samples are sent from the
     chunk's own buffer (no copy into a command string)."""
 
-    def __init__(self, client: Any, url: str, spec: StreamSpec, slots: int) -> None:
+    def __init__(self, client: Any, url: str, spec: StreamSpec, slots: int, clock: Clock) -> None:
         self.spec, self.slots = spec, slots
+        self.clock = clock
         self.key = spec.name.encode()
         last = client.xrevrange(self.key, count=1)
         seq = _seq_of(last[0][1]) if last else None
@@ -98,7 +106,7 @@ class RedisWriter(StreamWriter):
         data = chunk.data if chunk.data.flags.c_contiguous else np.ascontiguousarray(chunk.data)
         now = time.monotonic_ns()
         head = HEADER.pack(self.seq, data.shape[1], chunk.start_sample, chunk.sample_rate,
-                           chunk.origin_ns or now, now)
+                           chunk.origin_ns or now, now, self.clock.ident, self.clock.offset_ns)
         self.conn.call(self._prefix, head, b"\r\n$1\r\nd\r\n$%d\r\n" % data.nbytes, data, b"\r\n")
         self.seq += 1
         self.chunks += 1
@@ -113,8 +121,9 @@ class RedisWriter(StreamWriter):
 class RedisReader(StreamReader):
     """XREAD BLOCK from its own last id on its own connection; waits in the server, never polls."""
 
-    def __init__(self, client: Any, url: str, spec: StreamSpec, from_start: bool) -> None:
+    def __init__(self, client: Any, url: str, spec: StreamSpec, from_start: bool, clock: Clock) -> None:
         self.spec = spec
+        self.clock = clock
         self.dtype = np.dtype(spec.dtype)
         self.key = spec.name.encode()
         self.last_id = b"0-0"
@@ -143,7 +152,7 @@ class RedisReader(StreamReader):
             self._ended = True
             return None
         self._ended = False
-        seq, wrote, chunk = _entry_to_chunk(head, samples, self.spec, self.dtype)
+        seq, wrote, chunk = _entry_to_chunk(head, samples, self.spec, self.dtype, self.clock)
         if self.expect is not None and seq > self.expect:
             self.overruns += seq - self.expect
         self.expect = seq + 1
@@ -205,6 +214,14 @@ class RedisTransport(Transport):
         self.client = redis_client(url)
         self._cmd_id = b"$"
         self._open: list[RedisWriter | RedisReader] = []  # each holds its own connection
+        self._clock: Clock | None = None
+
+    @property
+    def clock(self) -> Clock:
+        """This machine's monotonic clock against the server's (measured once, at first use)."""
+        if self._clock is None:
+            self._clock = measure_clock(self.client.time)
+        return self._clock
 
     @property
     def address(self) -> dict[str, Any]:
@@ -222,13 +239,13 @@ class RedisTransport(Transport):
         return int(value)
 
     def writer(self, spec: StreamSpec) -> RedisWriter:
-        w = RedisWriter(self.client, self.url, spec, self._slots(spec.name))
+        w = RedisWriter(self.client, self.url, spec, self._slots(spec.name), self.clock)
         self._open.append(w)
         return w
 
     def reader(self, spec: StreamSpec, from_start: bool = False) -> RedisReader:
         self._slots(spec.name)
-        r = RedisReader(self.client, self.url, spec, from_start)
+        r = RedisReader(self.client, self.url, spec, from_start, self.clock)
         self._open.append(r)
         return r
 
