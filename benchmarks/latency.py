@@ -11,7 +11,9 @@ Systems, each with one publisher process and 1, 2 or 4 subscriber processes:
   redis-py loop     - BRAND's Python pattern: XADD of the raw bytes / blocking XREAD COUNT 1, same server
   ezmsg             - ezmsg (PyPI) low-level publisher/subscriber over its shared memory
 Latency is the subscriber's ``monotonic_ns()`` on receipt minus the publisher's just before it
-published; CPU% is process time over wall time of each process while messages flow. A case that
+published; CPU% is process time over wall time of each process while messages flow; steal% is the
+share of the machine's CPU time a hypervisor took while the case ran (0 on bare metal; on a VM it
+is tail latency no code inside can remove). A case that
 fails is tried once more and says so in its row. Every system but ``cortexlink shm pinned`` runs its
 processes unpinned (where the scheduler puts them).
 
@@ -58,7 +60,27 @@ class Result:
     pub_cpu: float = float("nan")
     sub_cpu: float = float("nan")
     lost: int = 0
+    steal: float = float("nan")
     error: str = ""
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """(steal, total) CPU ticks of this machine so far, from ``/proc/stat``; (0, 0) where absent.
+
+    Steal is time the hypervisor ran something else while this (virtual) machine wanted a CPU: on a
+    cloud VM it shows up as tail latency no code inside the VM can remove."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
+
+
+def steal_percent(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """Stolen share of the CPU time between two ``cpu_ticks()`` readings, in percent."""
+    total = after[1] - before[1]
+    return 100 * (after[0] - before[0]) / total if total > 0 else float("nan")
 
 
 # ---------------------------------------------------------------------------------------------- #
@@ -298,6 +320,7 @@ def _run_case_once(system: str, ch: int, n_subs: int, n: int, env: dict) -> Resu
         stage = "publishing"
         procs[-1].start()
         time.sleep(0.5 if system != "ezmsg" else 1.5)  # let the publisher connect
+        ticks = cpu_ticks()
         go.set()
         lats, cpus = [], []
         for _ in range(n_subs + 1):
@@ -309,6 +332,7 @@ def _run_case_once(system: str, ch: int, n_subs: int, n: int, env: dict) -> Resu
                 res.lost += int((lat < 0).sum()) + int(msg[3])
                 lats.append(lat[lat >= 0])
                 cpus.append(msg[2])
+        res.steal = steal_percent(ticks, cpu_ticks())
         res.lat_ns = np.concatenate(lats)
         res.sub_cpu = float(np.mean(cpus))
     except Exception as exc:  # a peer that fails says so in its row
@@ -344,19 +368,20 @@ def print_table(results: list[Result]) -> None:
                         "next ones)",
                   title_justify="left")
     for col in ("channels", "subs", "system", "p50", "p99", "max", "p99 ratio", "pub CPU%", "sub CPU%",
-                "lost", "note"):
+                "lost", "steal%", "note"):
         table.add_column(col, justify="left" if col in ("system", "note") else "right")
     base = {(r.channels, r.subscribers): np.percentile(r.lat_ns, 99) for r in results
             if r.system == "cortexlink shm" and r.lat_ns is not None and r.lat_ns.size}
     for r in results:
         if r.lat_ns is None or not r.lat_ns.size:
-            table.add_row(str(r.channels), str(r.subscribers), r.system, *["-"] * 7, r.error or "no data")
+            table.add_row(str(r.channels), str(r.subscribers), r.system, *["-"] * 8, r.error or "no data")
             continue
         p50, p99, mx = np.percentile(r.lat_ns, 50), np.percentile(r.lat_ns, 99), r.lat_ns.max()
         key = (r.channels, r.subscribers)
         ratio = p99 / base[key] if key in base else float("nan")
         table.add_row(str(r.channels), str(r.subscribers), r.system, _fmt_us(p50), _fmt_us(p99), _fmt_us(mx),
-                      f"{ratio:.2f}x", f"{r.pub_cpu:.1f}", f"{r.sub_cpu:.1f}", str(r.lost), r.error)
+                      f"{ratio:.2f}x", f"{r.pub_cpu:.1f}", f"{r.sub_cpu:.1f}", str(r.lost),
+                      f"{r.steal:.2f}", r.error)
     Console(width=160).print(table)
 
 
@@ -393,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
 
     env: dict = {}
     stack = contextlib.ExitStack()
+    run_ticks = cpu_ticks()
     qos = stack.enter_context(CpuLatencyRequest(0)) if args.pm_qos else None
     held = qos is not None and qos.active
     print(qos.describe() if qos else "CPU idle states left alone (--no-pm-qos)", flush=True)
@@ -437,7 +463,8 @@ def main(argv: list[str] | None = None) -> int:
 
     sched = f"SCHED_FIFO {args.rt_priority}" if args.rt_priority else "normal scheduling"
     sched += "; PM QoS CPU wake-up latency " + ("held at 0 us" if held else "not held")
-    print(f"{sched}; cpu count {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}; "
+    print(f"{sched}; cpu count {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}, "
+          f"steal {steal_percent(run_ticks, cpu_ticks()):.2f}% of CPU time over the run; "
           f"{seconds:g} s of 1 kHz chunks per case after {WARMUP} warm-up chunks")
     return 0
 
