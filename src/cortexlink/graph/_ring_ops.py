@@ -17,6 +17,7 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 from cortexlink.graph._futex_call import _syscall
+from cortexlink.graph.futex import FUTEX_WAIT, FUTEX_WAKE, WAKE_ALL
 
 __all__ = ["publish", "take", "slot_seq", "end_stream", "HEADER", "SLOT_HEADER", "TAKEN", "EMPTY", "ENDED"]
 
@@ -28,7 +29,6 @@ H_MAGIC, H_SLOTS, H_STRIDE, H_CHANNELS, H_MAXSAMP, H_WSEQ, H_FUTEX, H_ENDED, H_I
 S_SEQ, S_NSAMP, S_START, S_ORIGIN, S_WRITE, S_RATE = range(6)
 # what ``take`` found
 TAKEN, EMPTY, ENDED = 1, 0, 2
-_FUTEX_WAIT, _FUTEX_WAKE, _INT_MAX = 0, 1, 0x7FFFFFFF
 
 
 def _pointer(builder, address, bits):
@@ -122,7 +122,7 @@ def _wake(base, futex_nr):
     word = base + 8 * H_FUTEX
     _store32(word, _load32(word) + 1)
     if futex_nr >= 0:
-        _syscall(futex_nr, word, _FUTEX_WAKE, _INT_MAX, 0, 0, 0)
+        _syscall(futex_nr, word, FUTEX_WAKE, WAKE_ALL, 0, 0, 0)
 
 
 @njit(cache=True, nogil=True)
@@ -167,7 +167,7 @@ def take(base, slots, stride, timespec, cursor, timeout_ns, futex_nr):
         if timespec:  # else no time limit
             _store64(timespec, timeout_ns // 1_000_000_000)
             _store64(timespec + 8, timeout_ns % 1_000_000_000)
-        _syscall(futex_nr, base + 8 * H_FUTEX, _FUTEX_WAIT, seen, timespec, 0, 0)
+        _syscall(futex_nr, base + 8 * H_FUTEX, FUTEX_WAIT, seen, timespec, 0, 0)
         waited = True
 
 

@@ -23,9 +23,9 @@ __all__ = ["Futex", "FUTEX_AVAILABLE", "FUTEX_NR"]
 
 _SYS_FUTEX = {"x86_64": 202, "amd64": 202, "aarch64": 98, "arm64": 98, "i686": 240, "i386": 240,
               "ppc64le": 221, "s390x": 238, "riscv64": 98}.get(platform.machine().lower())
-_FUTEX_WAIT = 0  # shared (not PRIVATE): the word lives in memory mapped by several processes
-_FUTEX_WAKE = 1
-_INT_MAX = 0x7FFFFFFF
+# operations, shared (not PRIVATE): the word lives in memory mapped by several processes
+FUTEX_WAIT, FUTEX_WAKE = 0, 1
+WAKE_ALL = 0x7FFFFFFF  # FUTEX_WAKE's count: every waiter
 
 
 class _Timespec(ctypes.Structure):
@@ -88,9 +88,9 @@ class Futex:
     def wake(self) -> None:
         """Wake every process sleeping on the word (about a microsecond when none is)."""
         if _SYSCALL is not None:
-            _SYSCALL(_SYS_FUTEX, self._address, _FUTEX_WAKE, _INT_MAX, 0)
+            _SYSCALL(_SYS_FUTEX, self._address, FUTEX_WAKE, WAKE_ALL, 0)
         elif _LIBC is not None:
-            _LIBC.syscall(_SYS_FUTEX, self._addr, _FUTEX_WAKE, _INT_MAX, None, None, 0)
+            _LIBC.syscall(_SYS_FUTEX, self._addr, FUTEX_WAKE, WAKE_ALL, None, None, 0)
 
     def wait(self, seen: int, timeout: float) -> None:
         """Sleep while the word still equals ``seen``, at most ``timeout`` seconds.
@@ -105,9 +105,9 @@ class Futex:
         self._ts.tv_sec = sec
         self._ts.tv_nsec = int((timeout - sec) * 1e9)
         if _SYSCALL is not None:
-            _SYSCALL(_SYS_FUTEX, self._address, _FUTEX_WAIT, seen, self._ts_address)
+            _SYSCALL(_SYS_FUTEX, self._address, FUTEX_WAIT, seen, self._ts_address)
         else:
-            _LIBC.syscall(_SYS_FUTEX, self._addr, _FUTEX_WAIT, ctypes.c_uint32(seen), self._ts_ref, None, 0)
+            _LIBC.syscall(_SYS_FUTEX, self._addr, FUTEX_WAIT, ctypes.c_uint32(seen), self._ts_ref, None, 0)
 
     def release(self) -> None:
         """Drop the reference into the buffer so the mapping can be closed."""
