@@ -130,7 +130,8 @@ class _GroupedFrontEnd:
         calibrated = self.groups[0][2].calibrated
         data = chunk.data
         single = len(self.groups) == 1
-        crossings = np.zeros(data.shape, dtype=np.uint8)
+        # one group's events are the node's; several are gathered (none before calibration)
+        crossings = None if calibrated and single else np.zeros(data.shape, dtype=np.uint8)
         referenced = None if calibrated else np.empty(data.shape, dtype=np.float32)
         powers = []
         for lo, hi, front_end in self.groups:
