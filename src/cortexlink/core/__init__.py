@@ -7,6 +7,7 @@ from cortexlink.core.errors import (
                                     GraphError,
                                     InvalidDataError,
                                     InvalidParameterError,
+                                    MissingDependencyError,
                                     ModelFileError,
                                     NodeError,
                                     NotFittedError,
@@ -19,6 +20,6 @@ from cortexlink.core.streamspec import StreamSpec
 
 __all__ = [
     "Chunk", "Recording", "StreamSpec", "CortexlinkError", "CorruptDataError", "GraphError",
-    "InvalidDataError", "InvalidParameterError", "ModelFileError", "NodeError", "NotFittedError",
-    "RecordingNotFoundError", "TransportError", "UnsupportedFormatError",
+    "InvalidDataError", "InvalidParameterError", "MissingDependencyError", "ModelFileError", "NodeError",
+    "NotFittedError", "RecordingNotFoundError", "TransportError", "UnsupportedFormatError",
 ]

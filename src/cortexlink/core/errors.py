@@ -16,6 +16,7 @@ __all__ = [
     "GraphError",
     "TransportError",
     "NodeError",
+    "MissingDependencyError",
 ]
 
 
@@ -61,3 +62,7 @@ class TransportError(CortexlinkError):
 
 class NodeError(CortexlinkError):
     """A node failed to set up or to run."""
+
+
+class MissingDependencyError(CortexlinkError, ImportError):
+    """An optional dependency that this feature needs is not installed; the message names the extra."""

@@ -1,0 +1,25 @@
+"""Optional dependencies: a missing one is a CortexlinkError naming the extra to install."""
+
+import pytest
+
+from cortexlink.core.errors import CortexlinkError, MissingDependencyError
+from cortexlink.core.optional import pyplot, require
+
+
+def test_require_returns_the_module():
+    assert require("json", "x", "parsing").dumps([1]) == "[1]"
+
+
+def test_missing_module_names_the_extra():
+    expected = r"reading things needs no_such_mod_xyz.*cortexlink\[things\]"
+    with pytest.raises(MissingDependencyError, match=expected):
+        require("no_such_mod_xyz.sub", "things", "reading things")
+    assert issubclass(MissingDependencyError, CortexlinkError)
+
+
+def test_pyplot_uses_a_file_backend():
+    plt = pyplot()
+    import matplotlib
+
+    assert matplotlib.get_backend().lower() == "agg"
+    assert hasattr(plt, "subplots")
