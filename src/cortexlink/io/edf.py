@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from cortexlink.core.errors import CorruptDataError, UnsupportedFormatError
+from cortexlink.core.paths import existing_file, one_line
 from cortexlink.core.recording import Recording
-from cortexlink.io._paths import existing_file, one_line
 
 BDF_MAGIC = b"\xffBIOSEMI"
 

@@ -17,8 +17,8 @@ from cortexlink.core.errors import (
     InvalidParameterError,
     UnsupportedFormatError,
 )
+from cortexlink.core.paths import existing_file, one_line
 from cortexlink.core.recording import Recording
-from cortexlink.io._paths import existing_file, one_line
 from cortexlink.io.edf import BDF_MAGIC, load_edf
 from cortexlink.io.npz import load_npz, save_npz
 from cortexlink.io.nwb import load_nwb, save_nwb

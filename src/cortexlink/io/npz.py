@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from cortexlink.core.errors import CorruptDataError, UnsupportedFormatError
+from cortexlink.core.paths import existing_file, one_line, writable_target, write_failed
 from cortexlink.core.recording import Recording
-from cortexlink.io._paths import existing_file, one_line, writable_target, write_failed
 
 REQUIRED_KEYS = ("data", "sample_rate", "gain_uv", "t0", "channel_ids", "site", "metadata")
 _HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}

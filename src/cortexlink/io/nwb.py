@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from cortexlink.core.errors import CorruptDataError, InvalidDataError, UnsupportedFormatError
+from cortexlink.core.paths import existing_file, one_line, writable_target, write_failed
 from cortexlink.core.recording import Recording
-from cortexlink.io._paths import existing_file, one_line, writable_target, write_failed
 from cortexlink.io.npz import metadata_json
 
 SERIES_NAME = "ElectricalSeries"

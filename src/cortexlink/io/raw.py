@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from cortexlink.core.errors import CorruptDataError, InvalidParameterError
+from cortexlink.core.paths import existing_file, writable_target, write_failed
 from cortexlink.core.recording import Recording
-from cortexlink.io._paths import existing_file, writable_target, write_failed
 
 NEEDS = "raw binary files carry no header: give dtype, channel count and sample rate " \
         "(--dtype int16 --channels 4 --sample-rate 15000)"

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from cortexlink.core.errors import CorruptDataError, InvalidParameterError
+from cortexlink.core.paths import existing_file, one_line
 from cortexlink.core.recording import Recording
-from cortexlink.io._paths import existing_file, one_line
 
 BONN_SAMPLES = 4097
 BONN_RATE = 173.61

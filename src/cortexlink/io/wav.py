@@ -18,9 +18,9 @@ from cortexlink.core.errors import (
     RecordingNotFoundError,
     UnsupportedFormatError,
 )
+from cortexlink.core.paths import writable_target, write_failed
 from cortexlink.core.recording import Recording
 from cortexlink.core.validation import check_2d, check_positive, check_sample_rate
-from cortexlink.io._paths import writable_target, write_failed
 
 _PCM = 1
 _EXTENSIBLE = 0xFFFE

@@ -1,4 +1,4 @@
-"""Path checks and error wording shared by every reader and writer."""
+"""Path checks and error wording shared by every reader and writer (recordings, models, outputs)."""
 
 from __future__ import annotations
 
