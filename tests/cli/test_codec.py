@@ -81,3 +81,23 @@ def test_root_encode_and_decode_executables_round_trip(wav_file, tmp_path):
     bad = subprocess.run([sys.executable, "decode", str(wav_file), str(restored)], cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "magic" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("seconds", ["nan", "inf", "-1", "0", "0.00001"])
+def test_a_bad_block_length_is_one_line_and_exit_2(wav_file, tmp_path, capsys, seconds):
+    out = tmp_path / "a.cxl"
+    assert main(["compress", str(wav_file), str(out), "--block-seconds", seconds]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cortexlink: error: block_seconds") and err.count("\n") == 1, err
+    assert not out.exists()
+
+
+def test_decompress_ranges_are_answered_in_seconds(wav_file, tmp_path, capsys):
+    packed = tmp_path / "a.cxl"
+    assert main(["compress", str(wav_file), str(packed), "--level", "fast"]) == 0
+    capsys.readouterr()
+    assert main(["decompress", str(packed), str(tmp_path / "b.npz"), "--start", "100"]) == 2
+    err = capsys.readouterr().err
+    assert "start 100 s" in err and "s long" in err and "sample" not in err, err
+    assert main(["decompress", str(packed), str(tmp_path / "b.npz"), "--start", "nan"]) == 2
+    assert "start must be" in capsys.readouterr().err

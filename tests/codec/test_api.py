@@ -9,6 +9,7 @@ from hypothesis.extra.numpy import arrays
 
 from cortexlink.codec import api
 from cortexlink.codec.api import (
+    MIN_BLOCK_SAMPLES,
     CompressedReader,
     compress,
     compress_wav_bytes,
@@ -16,6 +17,7 @@ from cortexlink.codec.api import (
     decompress,
     decompress_wav_bytes,
 )
+from cortexlink.codec.levels import LEVELS
 from cortexlink.core.errors import (
     CorruptDataError,
     InvalidDataError,
@@ -24,8 +26,6 @@ from cortexlink.core.errors import (
 )
 from cortexlink.core.recording import Recording
 from cortexlink.io.wav import wav_bytes
-
-LEVELS = ("fast", "max")
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +64,8 @@ def test_multichannel_simulator_output_round_trips():
 
 
 @settings(max_examples=60, deadline=None)
-@given(arrays(np.int16, st.tuples(st.integers(1, 4), st.integers(0, 300))),
-       st.sampled_from(LEVELS), st.sampled_from([None, 7, 64]))
+@given(arrays(np.int16, st.tuples(st.integers(1, 4), st.integers(0, 3 * MIN_BLOCK_SAMPLES))),
+       st.sampled_from(LEVELS), st.sampled_from([None, MIN_BLOCK_SAMPLES, MIN_BLOCK_SAMPLES + 7]))
 def test_any_int16_array_round_trips_exactly(data, level, block):
     packed = compress(data, level, block, sample_rate=1.0 if block else None)
     out = decompress(packed)
@@ -205,3 +205,43 @@ def test_engine_failure_on_a_checksummed_block_is_corrupt_data(monkeypatch, smal
     monkeypatch.setattr(api._engine(), "decode_block", buggy)
     with pytest.raises(AttributeError):
         decompress(packed)
+
+
+@pytest.mark.parametrize("seconds", [float("nan"), float("inf"), -1.0, 0.0, 0.00001, "ten"])
+def test_every_compression_path_checks_the_block_length(seconds):
+    data = np.zeros((2, 5000), np.int16)
+    wav = wav_bytes(data, 20000)
+    for call in (lambda: compress(Recording(data, 20000.0), "fast", seconds),
+                 lambda: compress(data, "fast", seconds, sample_rate=20000.0),
+                 lambda: compress_wav_bytes(wav, "fast", seconds)):
+        with pytest.raises(InvalidParameterError, match="block_seconds"):
+            call()
+
+
+def test_blocks_hold_at_least_the_minimum_unless_one_block_holds_everything(tmp_path):
+    rate = 20000.0
+    data = np.zeros((1, 5000), np.int16)
+    path = tmp_path / "a.wav"
+    path.write_bytes(wav_bytes(data, int(rate)))
+    shortest = MIN_BLOCK_SAMPLES / rate
+    with pytest.raises(InvalidParameterError, match=f"at least {shortest:.4g} s"):
+        compress_wav_file(path, "fast", 0.99 * shortest)
+    header = CompressedReader(compress_wav_file(path, "fast", shortest)).header
+    assert header.block_samples == MIN_BLOCK_SAMPLES
+    for whole in (None, 1.0, 1e300):  # 1 s is longer than the signal
+        reader = CompressedReader(compress_wav_file(path, "fast", whole))
+        assert len(reader.blocks) == 1 and reader.wav_bytes() == path.read_bytes()
+    tiny = np.zeros((1, 100), np.int16)  # shorter than the shortest block: one block
+    assert len(CompressedReader(compress(Recording(tiny, rate), "fast", shortest)).blocks) == 1
+
+
+def test_time_ranges_are_checked_in_seconds():
+    reader = CompressedReader(compress(Recording(np.zeros((1, 5000), np.int16), 1000.0), "fast"))
+    with pytest.raises(InvalidParameterError, match=r"start 100 s .* 5 s long"):
+        reader.recording(100.0)
+    with pytest.raises(InvalidParameterError, match="stop 1 s is not after start 2 s"):
+        reader.recording(2.0, 1.0)
+    for bad in (float("nan"), -1.0, float("inf")):
+        with pytest.raises(InvalidParameterError, match="start"):
+            reader.recording(bad)
+    assert reader.recording(4.5, 100.0).n_samples == 500  # a stop past the end is the end

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from cortexlink.codec import engine
+from cortexlink.codec.levels import LEVELS
 from cortexlink.core.errors import CorruptDataError, InvalidDataError, InvalidParameterError
 from cortexlink.io.wav import read_wav
 
@@ -47,13 +48,13 @@ def test_every_neuralink_file_round_trips_fast_and_a_spread_at_max(data_dir):
     assert raw / coded > 3.3
 
 
-@pytest.mark.parametrize("level", engine.LEVELS)
+@pytest.mark.parametrize("level", LEVELS)
 def test_multichannel_lattice_signal_round_trips_and_compresses(level):
     data = _lattice_signal(np.random.default_rng(1), 6, 3000)
     assert len(_roundtrip(data, level)) < data.nbytes / 2
 
 
-@pytest.mark.parametrize("level", engine.LEVELS)
+@pytest.mark.parametrize("level", LEVELS)
 def test_a_few_samples_off_the_lattice_do_not_cost_the_lattice(level):
     clean = _lattice_signal(np.random.default_rng(7), 2, 5000)
     glitched = clean.copy()
@@ -62,7 +63,7 @@ def test_a_few_samples_off_the_lattice_do_not_cost_the_lattice(level):
     assert len(_roundtrip(glitched, level)) < 1.05 * len(engine.encode_block(clean, level))
 
 
-@pytest.mark.parametrize("level", engine.LEVELS)
+@pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize(
     "data",
     [
@@ -84,13 +85,13 @@ def test_awkward_blocks_round_trip_never_larger_than_raw_plus_one(data, level):
 @settings(max_examples=60, deadline=None)
 @given(
     arrays(np.int16, st.tuples(st.integers(1, 3), st.integers(0, 70))),
-    st.sampled_from(engine.LEVELS),
+    st.sampled_from(LEVELS),
 )
 def test_arbitrary_int16_arrays_round_trip(data, level):
     _roundtrip(data, level)
 
 
-@pytest.mark.parametrize("level", engine.LEVELS)
+@pytest.mark.parametrize("level", LEVELS)
 def test_stream_chunks_decode_to_the_block_data(level):
     rng = np.random.default_rng(4)
     data = np.concatenate([_lattice_signal(rng, 5, 700), rng.integers(-900, 900, (1, 700)).astype(np.int16)])
@@ -100,7 +101,7 @@ def test_stream_chunks_decode_to_the_block_data(level):
     np.testing.assert_array_equal(np.concatenate(parts, axis=1), data)
 
 
-@pytest.mark.parametrize("level", engine.LEVELS)
+@pytest.mark.parametrize("level", LEVELS)
 def test_stream_of_real_channels_learns_their_lattice(data_dir, level):
     files = _neuralink(data_dir)[:8]
     data = np.concatenate([read_wav(f).data[:, 5000:8000] for f in files])
@@ -112,7 +113,7 @@ def test_stream_of_real_channels_learns_their_lattice(data_dir, level):
 
 
 @settings(max_examples=15, deadline=None)
-@given(st.lists(st.integers(0, 400), max_size=6), st.sampled_from(engine.LEVELS))
+@given(st.lists(st.integers(0, 400), max_size=6), st.sampled_from(LEVELS))
 def test_any_chunking_of_a_stream_decodes_to_the_data(cuts, level):
     data = _lattice_signal(np.random.default_rng(6), 3, 400)
     bounds = [0, *sorted(cuts), 400]
@@ -121,7 +122,7 @@ def test_any_chunking_of_a_stream_decodes_to_the_data(cuts, level):
     np.testing.assert_array_equal(np.concatenate(parts, axis=1), data)
 
 
-@pytest.mark.parametrize("level", engine.LEVELS)
+@pytest.mark.parametrize("level", LEVELS)
 def test_stream_learns_a_bounded_number_of_maps_per_chunk_and_carries_misses_beside(level):
     data = _lattice_signal(np.random.default_rng(7), 24, 1200)
     data[:, 900:905] += 1  # off every lattice: these samples must travel as exceptions
@@ -145,7 +146,7 @@ def _damaged(payload: bytes, rng) -> list[bytes]:
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("level", engine.LEVELS)
+@pytest.mark.parametrize("level", LEVELS)
 def test_damaged_payloads_raise_corrupt_data_or_decode_to_something_never_crash(level):
     rng = np.random.default_rng(5)
     data = _lattice_signal(rng, 2, 1500)

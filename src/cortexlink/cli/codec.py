@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-LEVELS = ("fast", "max")
+from cortexlink.codec.api import DEFAULT_BLOCK_SECONDS, MIN_BLOCK_SAMPLES
+from cortexlink.codec.levels import DEFAULT_LEVEL, LEVELS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,9 +16,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "as recordings of int16 counts) into OUT.")
     comp.add_argument("input", type=Path, metavar="IN", help="recording to compress (.wav, .npz, ...)")
     comp.add_argument("output", type=Path, metavar="OUT", help="compressed file to write")
-    comp.add_argument("--level", choices=LEVELS, default="max", help="fast or max compression (default max)")
-    comp.add_argument("--block-seconds", type=float, default=10.0, metavar="S",
-                      help="length of the independently decodable blocks (default 10)")
+    comp.add_argument("--level", choices=LEVELS, default=DEFAULT_LEVEL,
+                      help=f"compression level (default {DEFAULT_LEVEL})")
+    comp.add_argument("--block-seconds", type=float, default=DEFAULT_BLOCK_SECONDS, metavar="S",
+                      help=f"length of the independently decodable blocks, {MIN_BLOCK_SAMPLES} samples or "
+                           f"more (default {DEFAULT_BLOCK_SECONDS:g})")
     comp.set_defaults(func=run_compress)
 
     dec = subparsers.add_parser(
@@ -36,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Compress, decompress and compare every .wav in DIR byte for byte; the ratio is total "
                     "original bytes / (total compressed bytes + codec program bytes).")
     ev.add_argument("directory", type=Path, metavar="DIR", help="folder of WAV files")
-    ev.add_argument("--level", choices=LEVELS, default="max", help="compression level (default max)")
+    ev.add_argument("--level", choices=LEVELS, default=DEFAULT_LEVEL,
+                    help=f"compression level (default {DEFAULT_LEVEL})")
     ev.add_argument("--plot", type=Path, metavar="PNG", help="save a histogram of per-file ratios")
     ev.set_defaults(func=run_codec_eval)
 

@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from cortexlink.codec.api import CompressedReader, compress_wav_file
+from cortexlink.codec.levels import DEFAULT_LEVEL
 
 
-def compress(file_path: str | Path, level: str = "max") -> bytes:
+def compress(file_path: str | Path, level: str = DEFAULT_LEVEL) -> bytes:
     """Compress a WAV file losslessly (its bytes can be restored exactly with ``decompress_wav_bytes``)."""
     return compress_wav_file(file_path, level)
 

@@ -21,12 +21,13 @@ import struct
 import zlib
 from dataclasses import dataclass
 
+from cortexlink.codec.levels import LEVELS
 from cortexlink.core.errors import CorruptDataError
 from cortexlink.io.wav import wav_header
 
 MAGIC = b"CXL"
 VERSION = 2  # 2: the fast kernel codes low bits and signs as plain bits
-METHODS = ("stored", "fast", "max")
+METHODS = ("stored", *LEVELS)  # a block's method byte is its index here
 MAX_CHANNELS = 1 << 16
 MAX_BLOCK_VALUES = 1 << 26
 

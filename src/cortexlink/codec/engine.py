@@ -17,10 +17,10 @@ import numpy as np
 from numba import njit
 
 from cortexlink.codec import engine_fast, engine_max, lattice
+from cortexlink.codec.levels import LEVELS, check_level
 from cortexlink.core.errors import CorruptDataError, InvalidDataError, InvalidParameterError
 
-LEVELS = ("fast", "max")
-_KERNELS = {"fast": engine_fast, "max": engine_max}
+_KERNELS = dict(zip(LEVELS, (engine_fast, engine_max), strict=True))
 _MAP = struct.Struct("<dddHH")  # step, offset below zero, offset from zero, split code, top code
 _IDENTITY = (1.0, -32768.0, -32768.0, 32768.0)
 _MAX_SAMPLES_PER_BYTE = 1 << 15  # no payload codes more densely; bounds allocation on damaged input
@@ -35,9 +35,7 @@ _KEEP = 1 << 31  # set in a map update's channel index: the channel keeps its ad
 
 
 def _kernel(level: str):
-    if level not in _KERNELS:
-        raise InvalidParameterError(f"unknown codec level {level!r}; use one of {', '.join(LEVELS)}")
-    return _KERNELS[level]
+    return _KERNELS[check_level(level)]
 
 
 def _check(data: np.ndarray, n_channels: int | None = None) -> np.ndarray:

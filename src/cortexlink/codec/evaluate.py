@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cortexlink.codec.api import CompressedReader, compress_wav_bytes, decompress_wav_bytes
+from cortexlink.codec.levels import DEFAULT_LEVEL
 from cortexlink.core.errors import InvalidParameterError
 from cortexlink.core.progress import progress
 
@@ -103,7 +104,7 @@ def score_file(path: Path, level: str) -> FileScore:
                      restored == raw)
 
 
-def evaluate_dir(directory: str | Path, level: str = "max", show_progress: bool = True) -> Score:
+def evaluate_dir(directory: str | Path, level: str = DEFAULT_LEVEL, show_progress: bool = True) -> Score:
     """Score every ``*.wav`` file in ``directory``; the first is run once untimed to warm up the JIT."""
     paths = sorted(Path(directory).glob("*.wav"))
     if not paths:

@@ -11,7 +11,8 @@ import numpy as np
 from numcodecs.abc import Codec
 from numcodecs.compat import ensure_contiguous_ndarray, ndarray_copy
 
-from cortexlink.codec.api import CompressedReader, check_level, compress
+from cortexlink.codec.api import CompressedReader, compress
+from cortexlink.codec.levels import DEFAULT_LEVEL, check_level
 from cortexlink.core.errors import InvalidDataError
 
 
@@ -20,7 +21,7 @@ class CortexlinkCodec(Codec):
 
     codec_id = "cortexlink"
 
-    def __init__(self, level: str = "max") -> None:
+    def __init__(self, level: str = DEFAULT_LEVEL) -> None:
         self.level = check_level(level)
 
     def encode(self, buf) -> bytes:

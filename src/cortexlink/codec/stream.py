@@ -13,8 +13,9 @@ import zlib
 
 import numpy as np
 
-from cortexlink.codec.api import LEVELS, _engine, check_level
+from cortexlink.codec.api import _engine
 from cortexlink.codec.container import DATA_ERRORS, MAX_BLOCK_VALUES, MAX_CHANNELS, ByteReader, varint_bytes
+from cortexlink.codec.levels import LEVELS, STREAM_LEVEL, check_level
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import CorruptDataError, InvalidDataError, InvalidParameterError
 from cortexlink.core.recording import Recording
@@ -37,7 +38,7 @@ class _StreamEnd:
 class Encoder(_StreamEnd):
     """Compresses consecutive chunks of ``n_channels`` int16 channels into frames."""
 
-    def __init__(self, n_channels: int, sample_rate: float, level: str = "fast") -> None:
+    def __init__(self, n_channels: int, sample_rate: float, level: str = STREAM_LEVEL) -> None:
         super().__init__(n_channels, sample_rate, level)
         self._engine = _engine().StreamEncoder(self.n_channels, level)
 
@@ -64,7 +65,7 @@ class Encoder(_StreamEnd):
 class Decoder(_StreamEnd):
     """Decodes the frames of one stream in order; build it with ``Decoder.from_header``."""
 
-    def __init__(self, n_channels: int, sample_rate: float, level: str = "fast") -> None:
+    def __init__(self, n_channels: int, sample_rate: float, level: str = STREAM_LEVEL) -> None:
         super().__init__(n_channels, sample_rate, level)
         self._engine = _engine().StreamDecoder(self.n_channels, level)
         self.samples_decoded = 0
