@@ -81,6 +81,26 @@ def test_root_encode_and_decode_executables_round_trip(wav_file, tmp_path):
     bad = subprocess.run([sys.executable, "decode", str(wav_file), str(restored)], cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "magic" in bad.stderr and "Traceback" not in bad.stderr
+    usage = subprocess.run([sys.executable, "encode", str(wav_file)], cwd=ROOT, capture_output=True,
+                           text=True, timeout=120)
+    assert usage.returncode != 0 and usage.stderr == "usage: ./encode IN.wav OUT\n"
+
+
+@pytest.mark.parametrize("script", ["encode", "decode"])
+def test_executables_without_their_dependencies_say_what_to_install(script, tmp_path):
+    """``python -S`` sees no site-packages: as a fresh clone on a machine without numpy."""
+    done = subprocess.run([sys.executable, "-S", script, "in", str(tmp_path / "out")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1 and "numpy" in done.stderr, done.stderr
+    assert "pip install numpy numba" in done.stderr
+
+
+def test_executables_name_a_missing_input_or_output_folder(wav_file, tmp_path):
+    for argv, fragment in ((["encode", str(tmp_path / "none.wav"), str(tmp_path / "x")], "none.wav"),
+                           (["encode", str(wav_file), str(tmp_path / "no" / "x")], "does not exist")):
+        done = subprocess.run([sys.executable, *argv], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.returncode != 0 and fragment in done.stderr and "Traceback" not in done.stderr
 
 
 @pytest.mark.parametrize("seconds", ["nan", "inf", "-1", "0", "0.00001"])
