@@ -121,3 +121,18 @@ def test_decompress_ranges_are_answered_in_seconds(wav_file, tmp_path, capsys):
     assert "start 100 s" in err and "s long" in err and "sample" not in err, err
     assert main(["decompress", str(packed), str(tmp_path / "b.npz"), "--start", "nan"]) == 2
     assert "start must be" in capsys.readouterr().err
+
+
+def test_codec_eval_names_every_failing_file_and_exits_1(data_dir, tmp_path, capsys):
+    folder = tmp_path / "wavs"
+    folder.mkdir()
+    for path in sorted((data_dir / "neuralink").glob("*.wav"))[:2]:
+        shutil.copy(path, folder / path.name)
+    (folder / "a-broken.wav").write_bytes(b"RIFF....")
+    (folder / "b-broken.wav").write_bytes(b"")
+    assert main(["codec-eval", str(folder), "--level", "fast"]) == 1
+    out = capsys.readouterr().out
+    assert "2 (2 byte-exact), 2 failed" in out and "FAILED: 2 file(s)" in out
+    assert "  a-broken.wav: " in out and "  b-broken.wav: " in out
+    assert main(["codec-eval", str(tmp_path / "nowhere")]) == 2
+    assert "no such folder" in capsys.readouterr().err

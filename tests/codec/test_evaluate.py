@@ -5,8 +5,8 @@ import shutil
 import pytest
 
 from cortexlink.codec import evaluate
-from cortexlink.codec.evaluate import evaluate_dir, plot_ratios, program_files, program_size
-from cortexlink.core.errors import InvalidParameterError
+from cortexlink.codec.evaluate import evaluate_dir, plot_ratios, program_files, program_size, ratio_figure
+from cortexlink.core.errors import InvalidParameterError, RecordingNotFoundError
 
 
 def test_program_is_the_encoder_and_decoder_sources():
@@ -62,3 +62,27 @@ def test_a_file_that_does_not_come_back_exactly_is_flagged(folder, monkeypatch):
 def test_a_folder_without_wav_files_is_a_clear_error(tmp_path):
     with pytest.raises(InvalidParameterError, match="no .wav files"):
         evaluate_dir(tmp_path)
+
+
+def test_unreadable_files_are_named_and_the_rest_still_scored(folder, tmp_path):
+    mixed = tmp_path / "mixed"
+    shutil.copytree(folder, mixed)
+    (mixed / "0-not-a-wav.wav").write_bytes(b"hello, not a WAV file")
+    (mixed / "zz-folder.wav").mkdir()
+    score = evaluate_dir(mixed, "fast", show_progress=False)
+    assert len(score.files) == 4 and score.all_exact and not score.ok
+    assert [f.name for f in score.failures] == ["0-not-a-wav.wav", "zz-folder.wav"]
+    assert all(f.reason and "\n" not in f.reason for f in score.failures)
+
+
+def test_a_missing_folder_is_not_called_empty(tmp_path):
+    with pytest.raises(RecordingNotFoundError, match="no such folder"):
+        evaluate_dir(tmp_path / "nowhere", "fast")
+    with pytest.raises(InvalidParameterError, match="holds no .wav files"):
+        evaluate_dir(tmp_path, "fast")
+
+
+def test_the_histogram_counts_whole_files(folder):
+    fig = ratio_figure(evaluate_dir(folder, "fast", show_progress=False))
+    ticks = fig.axes[0].get_yticks()
+    assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), ticks

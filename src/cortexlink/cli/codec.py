@@ -37,7 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev = subparsers.add_parser(
         "codec-eval", help="score the codec the Neuralink challenge's way on a folder of WAV files",
         description="Compress, decompress and compare every .wav in DIR byte for byte; the ratio is total "
-                    "original bytes / (total compressed bytes + codec program bytes).")
+                    "original bytes / (total compressed bytes + codec program bytes). Files that cannot "
+                    "be read are listed with their reason; the exit status is 1 if any failed or differ.")
     ev.add_argument("directory", type=Path, metavar="DIR", help="folder of WAV files")
     ev.add_argument("--level", choices=LEVELS, default=DEFAULT_LEVEL,
                     help=f"compression level (default {DEFAULT_LEVEL})")
@@ -84,11 +85,15 @@ def run_decompress(args: argparse.Namespace) -> int:
 
 def run_codec_eval(args: argparse.Namespace) -> int:
     from cortexlink.codec.evaluate import evaluate_dir, plot_ratios
+    from cortexlink.core.paths import writable_target
 
+    if args.plot:
+        writable_target(args.plot)  # before the work, not after it
     score = evaluate_dir(args.directory, args.level)
     n_exact = sum(f.exact for f in score.files)
     rows = [
-        ("files", f"{len(score.files)} ({n_exact} byte-exact)"),
+        ("files", f"{len(score.files)} ({n_exact} byte-exact)"
+                  + (f", {len(score.failures)} failed" if score.failures else "")),
         ("original bytes", f"{score.original_bytes}"),
         ("compressed bytes", f"{score.compressed_bytes}"),
         ("program bytes", f"{score.program_bytes} (codec source files)"),
@@ -106,5 +111,8 @@ def run_codec_eval(args: argparse.Namespace) -> int:
     if not score.all_exact:
         bad = [f.name for f in score.files if not f.exact]
         print(f"NOT LOSSLESS: {len(bad)} file(s) differ after the round trip: {', '.join(bad[:10])}")
-        return 1
-    return 0
+    if score.failures:
+        print(f"FAILED: {len(score.failures)} file(s) could not be scored:")
+        for failure in score.failures:
+            print(f"  {failure.name}: {failure.reason}")
+    return 0 if score.ok else 1

@@ -2,7 +2,8 @@
 
 Every file is compressed, decompressed and compared byte for byte with the original; the ratio is
 the total size of the originals over the total compressed size plus the size of the program, here
-the source files that ``./encode`` and ``./decode`` load (see ``program_files``).
+the source files that ``./encode`` and ``./decode`` load (see ``program_files``). A file that
+cannot be read or compressed is listed with its reason and the others are still scored.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from pathlib import Path
 
 from cortexlink.codec.api import CompressedReader, compress_wav_bytes, decompress_wav_bytes
 from cortexlink.codec.levels import DEFAULT_LEVEL
-from cortexlink.core.errors import InvalidParameterError
+from cortexlink.core.errors import CortexlinkError, InvalidParameterError
+from cortexlink.core.optional import pyplot
+from cortexlink.core.paths import existing_folder, one_line
 from cortexlink.core.progress import progress
 
 CODEC_DIR = Path(__file__).resolve().parent
@@ -54,12 +57,22 @@ class FileScore:
 
 
 @dataclass
+class FileFailure:
+    """A file that could not be scored, and why."""
+
+    name: str
+    reason: str
+
+
+@dataclass
 class Score:
-    """The challenge score of a folder at one level, with throughput in M samples/s."""
+    """The challenge score of a folder at one level, with throughput in M samples/s; the sums
+    cover the scored ``files``, and ``failures`` lists the files that could not be scored."""
 
     level: str
     program_bytes: int
     files: list[FileScore] = field(default_factory=list)
+    failures: list[FileFailure] = field(default_factory=list)
 
     @property
     def original_bytes(self) -> int:
@@ -77,6 +90,11 @@ class Score:
     @property
     def all_exact(self) -> bool:
         return all(f.exact for f in self.files)
+
+    @property
+    def ok(self) -> bool:
+        """Every file was scored and came back byte for byte."""
+        return self.all_exact and not self.failures
 
     @property
     def n_samples(self) -> int:
@@ -105,31 +123,47 @@ def score_file(path: Path, level: str) -> FileScore:
 
 
 def evaluate_dir(directory: str | Path, level: str = DEFAULT_LEVEL, show_progress: bool = True) -> Score:
-    """Score every ``*.wav`` file in ``directory``; the first is run once untimed to warm up the JIT."""
-    paths = sorted(Path(directory).glob("*.wav"))
+    """Score every ``*.wav`` file in ``directory``; the first readable one is run once untimed to
+    warm up the JIT. Files that fail go to ``Score.failures`` with their reason."""
+    paths = sorted(existing_folder(directory).glob("*.wav"))
     if not paths:
         raise InvalidParameterError(f"{directory} holds no .wav files; give a folder of WAV files")
-    score_file(paths[0], level)
+    for path in paths:
+        if not isinstance(_try_score(path, level), FileFailure):
+            break
     score = Score(level, program_size())
     for path in progress(paths, len(paths), f"codec {level}", enabled=show_progress):
-        score.files.append(score_file(path, level))
+        outcome = _try_score(path, level)
+        (score.failures if isinstance(outcome, FileFailure) else score.files).append(outcome)
     return score
 
 
-def plot_ratios(score: Score, path: str | Path) -> None:
-    """Save a histogram of per-file compression ratios as a PNG."""
-    import matplotlib
+def _try_score(path: Path, level: str) -> FileScore | FileFailure:
+    try:
+        return score_file(path, level)
+    except (CortexlinkError, OSError) as exc:
+        return FileFailure(path.name, one_line(exc))
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+
+def ratio_figure(score: Score):
+    """A histogram of per-file compression ratios (a matplotlib Figure), files counted on y."""
+    plt = pyplot()
+    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.hist([f.ratio for f in score.files], bins=30, color="tab:blue", edgecolor="white")
     ax.axvline(score.ratio, color="tab:red", label=f"overall (with program) {score.ratio:.4f}")
     ax.set_xlabel("compression ratio per file (original / compressed)")
     ax.set_ylabel("files")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts of files are whole numbers
     ax.set_title(f"cortexlink {score.level}: {len(score.files)} files")
     ax.legend()
     fig.tight_layout()
+    return fig
+
+
+def plot_ratios(score: Score, path: str | Path) -> None:
+    """Save ``ratio_figure`` as a PNG."""
+    fig = ratio_figure(score)
     fig.savefig(path, dpi=120)
-    plt.close(fig)
+    pyplot().close(fig)

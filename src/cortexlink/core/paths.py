@@ -15,11 +15,22 @@ def one_line(text: object) -> str:
 
 def existing_file(path: str | Path) -> Path:
     """``path`` as a Path, or ``RecordingNotFoundError`` if it is not an existing file."""
+    return _existing(path, folder=False)
+
+
+def existing_folder(path: str | Path) -> Path:
+    """``path`` as a Path, or ``RecordingNotFoundError`` if it is not an existing folder."""
+    return _existing(path, folder=True)
+
+
+def _existing(path: str | Path, folder: bool) -> Path:
     p = Path(path)
-    if p.is_dir():
-        raise RecordingNotFoundError(f"{p} is a directory; give the path of one recording file")
-    if not p.is_file():
-        raise RecordingNotFoundError(f"no such file: {p}; check the path")
+    kind, other, wanted = (("folder", "file", "a folder") if folder
+                           else ("file", "directory", "one recording file"))
+    if p.is_file() if folder else p.is_dir():
+        raise RecordingNotFoundError(f"{p} is a {other}; give the path of {wanted}")
+    if not (p.is_dir() if folder else p.is_file()):
+        raise RecordingNotFoundError(f"no such {kind}: {p}; check the path")
     return p
 
 
