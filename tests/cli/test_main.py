@@ -23,6 +23,12 @@ def test_help_lists_the_file_commands(capsys):
     assert code == 0 and "info" in out and "convert" in out
 
 
+def test_help_describes_the_tool_for_its_users(capsys):
+    code, out, _ = run(["--help"], capsys)
+    assert code == 0 and "brain-computer interfaces" in out and "cortexlink COMMAND --help" in out
+    assert "``" not in out and "parses arguments" not in out  # no developer docstring
+
+
 def test_no_command_prints_help_and_exits_2(capsys):
     code, out, _ = run([], capsys)
     assert code == 2 and "usage: cortexlink" in out

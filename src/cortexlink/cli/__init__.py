@@ -22,6 +22,12 @@ COMMAND_MODULES = [
 ]
 
 
+DESCRIPTION = ("cortexlink, an open platform for brain-computer interfaces: inspect, convert and simulate "
+               "neural recordings, compress them losslessly, train and evaluate movement decoders, and "
+               "run real-time processing graphs.")
+EPILOG = "Run 'cortexlink COMMAND --help' for what a command does and its options."
+
+
 class _OneLineParser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line and exit 2."""
 
@@ -32,7 +38,7 @@ class _OneLineParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     from cortexlink import __version__
 
-    parser = _OneLineParser(prog="cortexlink", description=__doc__.splitlines()[0])
+    parser = _OneLineParser(prog="cortexlink", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"cortexlink {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineParser)
     for name in COMMAND_MODULES:
