@@ -4,7 +4,8 @@ Every codec gets the same WAV files in the same run. ``ratio`` is the challenge'
 original bytes / (total compressed bytes + program bytes); the program is cortexlink's own codec
 source files (``cortexlink.codec.evaluate.program_size``) and 0 for every peer, which favours the
 peers. ``exact`` counts files whose decoded WAV equals the original byte for byte. Throughput is
-M samples/s on one process, timed in-process except FLAC (one ``flac`` run over all files).
+M samples/s on one process, timed in-process except FLAC and WavPack (one run of Debian's ``flac``,
+``wavpack`` and ``wvunpack`` tools over all files: ``apt-get install flac wavpack``).
 Then the streaming encoder's per-chunk latency on 1 ms chunks of 1024 channels.
 
     python benchmarks/codec.py [--data DIR] [--brainwire-files N] [--stream-only]
@@ -16,7 +17,6 @@ import argparse
 import subprocess
 import tempfile
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,47 +97,51 @@ def general_purpose_rows(raws: list[bytes]) -> list[Row]:
     return [*rows, run_inprocess("zstd -19", raws, cctx.compress, dctx.decompress)]
 
 
-def wavpack_row(raws: list[bytes]) -> Row:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from wavpack_numcodecs.wavpack import WavPack
-    except ImportError as exc:
-        return Row("WavPack", note=f"not run: {exc} (pip install wavpack-numcodecs, needs libwavpack-dev)")
-    codec = WavPack(level=4, num_decoding_threads=1)
+@dataclass
+class CommandLineCodec:
+    """A peer run as a command-line tool over all files at once: ``encode(files, out_dir)`` and
+    ``decode(files, out_dir)`` give the argument lists; ``package`` is the Debian package."""
 
-    def encode(raw: bytes) -> bytes:  # samples only; the 44-byte header is kept raw and counted
-        return raw[:44] + bytes(codec.encode(np.frombuffer(raw, "<i2", offset=44)))
-
-    def decode(data: bytes) -> bytes:
-        return data[:44] + np.frombuffer(codec.decode(data[44:]), np.int16).astype("<i2").tobytes()
-
-    return run_inprocess("WavPack level 4", raws, encode, decode, note="wavpack-numcodecs")
+    name: str
+    package: str
+    suffix: str
+    encode: Callable[[list[str], Path], list[str]]
+    decode: Callable[[list[str], Path], list[str]]
 
 
-def flac_row(paths: list[Path]) -> Row:
-    row = Row("FLAC -8", note="flac CLI, one run over all files, start-up included")
+_FLAC_COMMON = ["--silent", "--force", "--no-padding"]
+FLAC = CommandLineCodec(
+    "FLAC -8", "flac", ".flac",
+    lambda files, out: ["flac", "-8", *_FLAC_COMMON, f"--output-prefix={out}/", *files],
+    lambda files, out: ["flac", "-d", *_FLAC_COMMON, f"--output-prefix={out}/", *files])
+WAVPACK = CommandLineCodec(  # -hh: "very high", the mode of wavpack-numcodecs' level 4 used before
+    "WavPack -hh", "wavpack", ".wv",
+    lambda files, out: ["wavpack", "-hh", "-q", "-y", *files, "-o", str(out)],
+    lambda files, out: ["wvunpack", "-q", "-y", *files, "-o", str(out)])
+
+
+def command_line_row(codec: CommandLineCodec, paths: list[Path]) -> Row:
+    """One run of the tool over all files each way, timed with its start-up; byte-exact check after."""
+    row = Row(codec.name, note=f"{codec.package} CLI, one run over all files, start-up included")
     with tempfile.TemporaryDirectory() as tmp:
         enc_dir, dec_dir = Path(tmp) / "enc", Path(tmp) / "dec"
         enc_dir.mkdir()
         dec_dir.mkdir()
-        common = ["--silent", "--force", "--no-padding"]
         try:
             t0 = time.perf_counter()
-            subprocess.run(["flac", "-8", *common, f"--output-prefix={enc_dir}/", *map(str, paths)],
-                           check=True)
+            subprocess.run(codec.encode([str(p) for p in paths], enc_dir), check=True)
             t1 = time.perf_counter()
-            subprocess.run(["flac", "-d", *common, f"--output-prefix={dec_dir}/",
-                            *sorted(map(str, enc_dir.glob("*.flac")))], check=True)
+            subprocess.run(codec.decode([str(enc_dir / f"{p.stem}{codec.suffix}") for p in paths], dec_dir),
+                           check=True)
             t2 = time.perf_counter()
         except (OSError, subprocess.CalledProcessError) as exc:
-            row.note = f"not run: {exc} (apt-get install flac)"
+            row.note = f"not run: {exc} (apt-get install {codec.package})"
             return row
         for path in paths:
             raw = path.read_bytes()
             row.files += 1
             row.original += len(raw)
-            row.compressed += (enc_dir / f"{path.stem}.flac").stat().st_size
+            row.compressed += (enc_dir / f"{path.stem}{codec.suffix}").stat().st_size
             row.samples += _samples(raw)
             row.exact += (dec_dir / f"{path.stem}.wav").read_bytes() == raw
         row.encode_s, row.decode_s = t1 - t0, t2 - t1
@@ -230,8 +234,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{len(paths)} files, {sum(map(len, raws))} bytes, {sum(map(_samples, raws))} samples "
           f"from {args.data}")
     if not args.stream_only:
-        rows = [*cortexlink_rows(raws), *general_purpose_rows(raws), flac_row(paths), wavpack_row(raws),
-                brainwire_row(paths[:n_bw])]
+        rows = [*cortexlink_rows(raws), *general_purpose_rows(raws), command_line_row(FLAC, paths),
+                command_line_row(WAVPACK, paths), brainwire_row(paths[:n_bw])]
         print_table(rows)
         print("ratio = original / (compressed + program); program counted for cortexlink only (peers: 0).")
     stream_latency(raws)

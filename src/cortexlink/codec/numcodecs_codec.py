@@ -1,7 +1,8 @@
 """The codec as a numcodecs ``Codec`` (id ``"cortexlink"``), so zarr arrays of int16 can use it.
 
 Registered through the ``numcodecs.codecs`` entry point. With zarr's version-2 format it is the
-array's ``compressor``; with the version-3 format ``ZarrCortexlink`` is its ``serializer``.
+array's ``compressor`` (zarr 2 and 3); with the version-3 format ``ZarrCortexlink`` is its
+``serializer`` (zarr 3 only; SpikeInterface 0.105 pins zarr < 3, and both work there).
 A 2-D chunk is taken as ``(channels, time)``; other shapes as rows along their last axis.
 """
 
@@ -13,7 +14,7 @@ from numcodecs.compat import ensure_contiguous_ndarray, ndarray_copy
 
 from cortexlink.codec.api import CompressedReader, compress
 from cortexlink.codec.levels import DEFAULT_LEVEL, check_level
-from cortexlink.core.errors import InvalidDataError
+from cortexlink.core.errors import InvalidDataError, MissingDependencyError
 
 
 class CortexlinkCodec(Codec):
@@ -44,7 +45,12 @@ class CortexlinkCodec(Codec):
 
 
 def _zarr3_codec():
-    from zarr.codecs.numcodecs import _NumcodecsArrayBytesCodec
+    try:
+        from zarr.codecs.numcodecs import _NumcodecsArrayBytesCodec
+    except ImportError:
+        raise MissingDependencyError(
+            "ZarrCortexlink is a serializer of zarr's version-3 format, which needs zarr 3 (pip install "
+            "\"zarr>=3\"); with zarr 2, pass CortexlinkCodec() as the array's compressor") from None
 
     class ZarrCortexlink(_NumcodecsArrayBytesCodec, codec_name="cortexlink"):
         """The codec as a zarr version-3 array-to-bytes codec (``serializer=``)."""
