@@ -73,11 +73,12 @@ def run_inprocess(name: str, raws: list[bytes], encode: Callable[[bytes], bytes]
 def cortexlink_rows(raws: list[bytes]) -> list[Row]:
     from cortexlink.codec.api import compress_wav_bytes, decompress_wav_bytes
     from cortexlink.codec.evaluate import program_size
+    from cortexlink.codec.levels import LEVELS
 
     program = program_size()
     return [run_inprocess(f"cortexlink {level}", raws, lambda r, lv=level: compress_wav_bytes(r, lv),
                           decompress_wav_bytes, program, f"program = {program} B of codec source")
-            for level in ("fast", "max")]
+            for level in LEVELS]
 
 
 def general_purpose_rows(raws: list[bytes]) -> list[Row]:

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from cortexlink.codec.api import compress, decompress
+from cortexlink.codec.levels import LEVELS
 from cortexlink.codec.stream import Decoder, Encoder, read_stream
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import CorruptDataError, InvalidDataError, InvalidParameterError
@@ -22,7 +23,7 @@ def _stream(data, chunk, level, rate=20000.0):
     return enc.header(), frames
 
 
-@pytest.mark.parametrize("level", ["fast", "max"])
+@pytest.mark.parametrize("level", LEVELS)
 def test_stream_of_1ms_chunks_decodes_to_the_one_shot_result(level):
     data = _signal()
     header, frames = _stream(data, 20, level)
