@@ -47,39 +47,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_compress(args: argparse.Namespace) -> int:
-    import time
+    from cortexlink.codec.files import compress_file
 
-    from cortexlink.codec.api import compress, compress_wav_file
-
-    t0 = time.perf_counter()
-    if args.input.suffix.lower() == ".wav":
-        packed = compress_wav_file(args.input, args.level, args.block_seconds)
-    else:
-        from cortexlink.io import open_recording
-
-        packed = compress(open_recording(args.input), args.level, args.block_seconds)
-    seconds = time.perf_counter() - t0
-    args.output.write_bytes(packed)
-    size = args.input.stat().st_size
-    print(f"{args.input} -> {args.output}: {size} -> {len(packed)} bytes, "
-          f"ratio {size / max(1, len(packed)):.4f}, {seconds:.3f} s ({args.level})")
+    done = compress_file(args.input, args.output, args.level, args.block_seconds)
+    print(f"{args.input} -> {args.output}: {done.original_bytes} -> {done.compressed_bytes} bytes, "
+          f"ratio {done.ratio:.4f}, {done.seconds:.3f} s ({args.level})")
     return 0
 
 
 def run_decompress(args: argparse.Namespace) -> int:
-    from cortexlink.codec.api import CompressedReader
+    from cortexlink.codec.files import decompress_file
 
-    reader = CompressedReader(args.input.read_bytes())
-    whole = args.start is None and args.stop is None
-    if whole and reader.header.wav_header is not None and args.output.suffix.lower() == ".wav":
-        args.output.write_bytes(reader.wav_bytes())
-        n, kind = reader.n_samples, "original WAV file"
-    else:
-        from cortexlink.io import save_recording
-
-        rec = reader.recording(args.start, args.stop)
-        n, kind = rec.n_samples, f"{save_recording(rec, args.output)} recording"
-    print(f"{args.input} -> {args.output}: {reader.n_channels} ch x {n} samples ({kind})")
+    done = decompress_file(args.input, args.output, args.start, args.stop)
+    print(f"{args.input} -> {args.output}: {done.n_channels} ch x {done.n_samples} samples ({done.kind})")
     return 0
 
 

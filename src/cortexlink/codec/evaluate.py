@@ -22,7 +22,7 @@ from cortexlink.core.progress import progress
 CODEC_DIR = Path(__file__).resolve().parent
 REPO_ROOT = CODEC_DIR.parents[2]
 # codec modules that only other front ends load; everything else in codec/ is part of the program
-NOT_PROGRAM = frozenset({"stream.py", "numcodecs_codec.py", "brainwire.py", "evaluate.py"})
+NOT_PROGRAM = frozenset({"stream.py", "numcodecs_codec.py", "brainwire.py", "evaluate.py", "files.py"})
 
 
 def program_files() -> list[Path]:
