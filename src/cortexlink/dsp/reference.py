@@ -96,6 +96,11 @@ class CommonAverageReference(Block):
         self._used = used
         self._used_idx = np.flatnonzero(used).astype(np.int64)
 
+    @property
+    def used(self) -> np.ndarray:
+        """Boolean mask of the channels the reference is computed from (set on the first chunk)."""
+        return self._used
+
     def mean_buffer(self, n_samples: int) -> np.ndarray:
         """Scratch for the per-sample reference, kept between chunks (at least ``n_samples`` long)."""
         if self._acc.shape[0] < n_samples:

@@ -14,16 +14,16 @@ input rate, 1 where a crossing happened; ``crossing_events`` turns that into eve
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
-from scipy.ndimage import maximum_filter1d
 
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import InvalidDataError, InvalidParameterError, NotFittedError
 from cortexlink.core.recording import Recording
 from cortexlink.dsp.block import Block, input_array, samples_for, samples_for_ms
+from cortexlink.dsp.noise import Estimator, check_estimator, noise_level
 
 
 @njit(cache=True, boundscheck=False, error_model="numpy")
@@ -88,6 +88,17 @@ def _crossings_running(x, k, sign, mean_sq, n_seen, alpha_min, warmup, prev, loc
         mean_sq[c] = ms
 
 
+class CrossingState(NamedTuple):
+    """Per-channel state of fixed-threshold crossings: ``thresholds`` (k x rms), ``sign`` (-1:
+    downward), the previous sample times ``sign``, samples of lockout left, and the lockout length."""
+
+    thresholds: np.ndarray
+    sign: float
+    previous: np.ndarray
+    lock_left: np.ndarray
+    lockout: int
+
+
 class ThresholdCrossings(Block):
     """Per-sample crossing events of ``k`` x RMS (default -4.5), 1 ms lockout."""
 
@@ -113,8 +124,7 @@ class ThresholdCrossings(Block):
         self._mean_sq = np.zeros(0)
         self._n_seen = 0
 
-    def calibrate(self, signal: Recording | np.ndarray,
-                  estimator: Literal["robust", "rms"] = "robust") -> np.ndarray:
+    def calibrate(self, signal: Recording | np.ndarray, estimator: Estimator = "robust") -> np.ndarray:
         """Set the per-channel noise RMS from a calibration segment (same units as the stream).
 
         May be called mid-stream; the new thresholds hold from the next chunk.
@@ -122,10 +132,10 @@ class ThresholdCrossings(Block):
         ``"robust"``: ``median(|x|) / 0.6745`` over the samples more than 1 ms away from any
         excursion beyond 4 first-pass estimates (the RMS of Gaussian noise, unmoved by spikes even
         on electrodes where large units fire often);
+        ``"mad"``: ``median(|x|) / 0.6745`` (``cortexlink.dsp.noise``: what a stream measures on itself);
         ``"rms"``: ``sqrt(mean(x**2))``. Returns the estimate.
         """
-        if estimator not in ("robust", "rms"):
-            raise InvalidParameterError(f"estimator must be 'robust' or 'rms', got {estimator!r}")
+        check_estimator(estimator)
         data = input_array(signal, self.sample_rate, "ThresholdCrossings.calibrate")
         if data.shape[1] == 0:
             raise InvalidDataError(
@@ -134,11 +144,7 @@ class ThresholdCrossings(Block):
         x = data.astype(np.float64)
         if not np.isfinite(x).all():
             raise InvalidDataError("calibration segment holds NaN or infinite values; clean it first")
-        if estimator == "robust":
-            est = _spike_free_mad(np.abs(x), samples_for_ms(1.0, self.sample_rate, "window"))
-        else:
-            est = np.sqrt(np.mean(x * x, axis=1))
-        return self.set_rms(est)
+        return self.set_rms(noise_level(x, self.sample_rate, estimator))
 
     def set_rms(self, rms: np.ndarray) -> np.ndarray:
         """Fix the thresholds at ``k`` x ``rms`` (per channel), mid-stream too: from the next chunk."""
@@ -148,6 +154,14 @@ class ThresholdCrossings(Block):
             self._mean_sq = self.rms ** 2
             self._n_seen = max(self._n_seen, self._warmup)
         return self.rms
+
+    def fused_state(self) -> CrossingState:
+        """The arrays ``process`` advances in place, for a kernel that finds crossings inside a fused
+        pass (``SpikeFrontEnd``) with exactly ``_crossings``'s arithmetic. Fixed thresholds only;
+        call ``lock(chunk)`` first so they are allocated."""
+        if self.running_rms_s is not None:
+            raise InvalidParameterError("a running RMS has no fixed thresholds to fuse; use process()")
+        return CrossingState(self._thr, self._sign, self._prev, self._lock, self.lockout)
 
     @property
     def thresholds(self) -> np.ndarray | None:
@@ -213,19 +227,3 @@ def crossing_events(crossings: Chunk | np.ndarray,
         raise InvalidDataError(f"crossings must be 2-D (n_channels, n_samples), got shape {data.shape}")
     samples, channels = np.nonzero(data.T)
     return samples.astype(np.int64) + int(offset), channels.astype(np.int64)
-
-
-def _spike_free_mad(mag: np.ndarray, half_window: int) -> np.ndarray:
-    """Per-row ``median(mag) / 0.6745`` after masking +-``half_window`` samples around spikes.
-
-    A plain median of |x| is pulled up by the samples inside spike waveforms: on an electrode
-    with busy large units that inflates the threshold enough to miss small units beside them.
-    """
-    first = np.median(mag, axis=1) / 0.6745
-    spikes = mag > 4.0 * first[:, None]
-    near = maximum_filter1d(spikes, size=2 * half_window + 1, axis=1)
-    kept = np.where(near, np.nan, mag)
-    with np.errstate(all="ignore"):
-        est = np.nanmedian(kept, axis=1) / 0.6745
-    # a row that is nothing but excursions keeps its first-pass estimate
-    return np.where(np.isfinite(est), est, first)

@@ -1,0 +1,137 @@
+"""The noise level of each channel, measured on the first samples of a stream, chunk by chunk.
+
+Threshold crossings need a per-channel noise level before they can be counted. A stream that sets
+its thresholds on itself (as BRAND's threshold node does) feeds ``NoiseEstimate`` its first
+``n_samples``, in any chunking; the result does not depend on it. Estimators:
+
+- ``mad``: ``median(|x|) / 0.6745``, the noise sigma of spike detection (Quiroga et al. 2004): spikes
+  barely move a median. It is read off a per-channel histogram of ``log2 |x|`` (128 bins per
+  octave, linear within a bin: within about 0.1 % of the exact median), so nothing is buffered and
+  nothing stalls the stream when the estimate completes.
+- ``rms``: ``sqrt(mean(x**2))`` (BRAND's), accumulated as a sum of squares. Spikes and a filter's
+  start-up response raise it above the noise.
+- ``robust``: ``ThresholdCrossings.calibrate``'s spike-free median (the segment is kept and the
+  estimate computed once at the end: a stall of a fraction of a second for hundreds of channels).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from numba import njit
+from scipy.ndimage import maximum_filter1d
+
+from cortexlink.core.errors import InvalidParameterError
+from cortexlink.dsp.block import samples_for_ms
+
+Estimator = Literal["mad", "rms", "robust"]
+ESTIMATORS = ("mad", "rms", "robust")
+
+_PER_OCTAVE = 128
+_LOW_OCTAVE = -12       # |x| below 2**-12 counts as zero (bin 0)
+_OCTAVES = 36           # up to 2**24 (larger values share the top bin)
+_N_BINS = 1 + _PER_OCTAVE * _OCTAVES
+_MAD_TO_SIGMA = 0.6745
+
+
+@njit(cache=True, boundscheck=False, error_model="numpy")
+def _log_histogram(x: np.ndarray, counts: np.ndarray) -> None:
+    """Add ``|x|`` of every channel to its row of ``counts`` (bin 0: zero; then 128 per octave)."""
+    n_ch, n_s = x.shape
+    top = counts.shape[1] - 1
+    for c in range(n_ch):
+        for t in range(n_s):
+            a = abs(np.float64(x[c, t]))
+            b = 0
+            if a >= 2.0 ** _LOW_OCTAVE:
+                b = 1 + int((np.log2(a) - _LOW_OCTAVE) * _PER_OCTAVE)
+                if b > top:
+                    b = top
+            counts[c, b] += 1
+
+
+def _histogram_median(counts: np.ndarray) -> np.ndarray:
+    """Per row, the median of the values ``_log_histogram`` counted (0 when it lies in bin 0)."""
+    total = counts.sum(axis=1)
+    half = total / 2.0
+    cum = np.cumsum(counts, axis=1)
+    b = np.argmax(cum >= half[:, None], axis=1)
+    rows = np.arange(counts.shape[0])
+    before = np.where(b > 0, cum[rows, b - 1], 0)
+    inside = counts[rows, b]
+    frac = np.clip((half - before) / np.maximum(inside, 1), 0.0, 1.0)
+    log2 = _LOW_OCTAVE + (b - 1 + frac) / _PER_OCTAVE
+    return np.where(b == 0, 0.0, np.exp2(log2))
+
+
+def check_estimator(estimator: str) -> None:
+    """Raise unless ``estimator`` names one of ``ESTIMATORS``."""
+    if estimator not in ESTIMATORS:
+        raise InvalidParameterError(f"estimator must be one of {', '.join(ESTIMATORS)}, got {estimator!r}")
+
+
+class NoiseEstimate:
+    """Per-channel noise (``estimator``) of the first ``n_samples`` samples of a ``sample_rate`` stream."""
+
+    def __init__(self, n_channels: int, n_samples: int, sample_rate: float,
+                 estimator: Estimator = "mad") -> None:
+        check_estimator(estimator)
+        self.estimator = estimator
+        self.target = max(1, int(n_samples))
+        self.sample_rate = sample_rate
+        self.fill = 0
+        self._sum_sq = np.zeros(n_channels) if estimator == "rms" else None
+        self._counts = np.zeros((n_channels, _N_BINS), np.uint32) if estimator == "mad" else None
+        self._segment = np.empty((n_channels, self.target), np.float32) if estimator == "robust" else None
+
+    @property
+    def needed(self) -> int:
+        """Samples still to be seen before the estimate is known."""
+        return self.target - self.fill
+
+    def add(self, data: np.ndarray) -> np.ndarray | None:
+        """Take the first ``needed`` samples of ``data`` (n_channels, n_samples); the per-channel
+        noise once ``n_samples`` were seen, else None."""
+        part = data[:, :self.needed]
+        if self._segment is not None:
+            self._segment[:, self.fill:self.fill + part.shape[1]] = part
+        elif self._counts is not None:
+            _log_histogram(np.ascontiguousarray(part), self._counts)
+        else:
+            p64 = part.astype(np.float64)
+            self._sum_sq += np.einsum("ij,ij->i", p64, p64)
+        self.fill += part.shape[1]
+        if self.fill < self.target:
+            return None
+        if self._segment is not None:
+            segment, self._segment = self._segment, None
+            return noise_level(segment, self.sample_rate, "robust")
+        if self._counts is not None:
+            counts, self._counts = self._counts, None
+            return _histogram_median(counts) / _MAD_TO_SIGMA
+        return np.sqrt(self._sum_sq / self.fill)
+
+
+def noise_level(data: np.ndarray, sample_rate: float, estimator: Estimator = "mad") -> np.ndarray:
+    """The per-channel noise of a whole ``(n_channels, n_samples)`` segment: what a
+    ``NoiseEstimate`` of its length gives when fed it in any chunking."""
+    if estimator == "robust":  # at the data's own precision (a stream keeps float32)
+        return spike_free_mad(np.abs(data.astype(np.float64)), samples_for_ms(1.0, sample_rate, "window"))
+    return NoiseEstimate(data.shape[0], data.shape[1], sample_rate, estimator).add(data)
+
+
+def spike_free_mad(mag: np.ndarray, half_window: int) -> np.ndarray:
+    """Per-row ``median(mag) / 0.6745`` after masking +-``half_window`` samples around spikes.
+
+    A plain median of |x| is pulled up by the samples inside spike waveforms: on an electrode
+    with busy large units that inflates the threshold enough to miss small units beside them.
+    """
+    first = np.median(mag, axis=1) / _MAD_TO_SIGMA
+    spikes = mag > 4.0 * first[:, None]
+    near = maximum_filter1d(spikes, size=2 * half_window + 1, axis=1)
+    kept = np.where(near, np.nan, mag)
+    with np.errstate(all="ignore"):
+        est = np.nanmedian(kept, axis=1) / _MAD_TO_SIGMA
+    # a row that is nothing but excursions keeps its first-pass estimate
+    return np.where(np.isfinite(est), est, first)
