@@ -23,7 +23,7 @@ from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import InvalidDataError, InvalidParameterError, NotFittedError
 from cortexlink.core.recording import Recording
 from cortexlink.dsp.block import Block, input_array, samples_for, samples_for_ms
-from cortexlink.dsp.noise import Estimator, check_estimator, noise_level
+from cortexlink.dsp.noise import Estimator, NoiseEstimate, check_estimator, noise_level
 
 
 @njit(cache=True, boundscheck=False, error_model="numpy")
@@ -227,3 +227,56 @@ def crossing_events(crossings: Chunk | np.ndarray,
         raise InvalidDataError(f"crossings must be 2-D (n_channels, n_samples), got shape {data.shape}")
     samples, channels = np.nonzero(data.T)
     return samples.astype(np.int64) + int(offset), channels.astype(np.int64)
+
+
+class SelfCalibratingCrossings(Block):
+    """Crossings of ``k`` x the noise of the stream's own first ``calibration_s`` seconds.
+
+    The noise (``estimator``, see ``cortexlink.dsp.noise``) is measured on the first
+    ``calibration_s`` of the stream, which carries no crossings (zeros); from the next sample on the
+    thresholds stay fixed, as in BRAND's threshold node. The switch happens at the same sample
+    whatever the chunking, inside a chunk if it falls there, so streamed output equals ``apply``.
+    ``reset`` starts a new stream and keeps thresholds already set.
+    """
+
+    def __init__(self, sample_rate: float, k: float = -4.5, lockout_ms: float = 1.0,
+                 calibration_s: float = 1.0, estimator: Estimator = "mad") -> None:
+        super().__init__(sample_rate)
+        check_estimator(estimator)
+        self.crossings = ThresholdCrossings(self.sample_rate, k=k, lockout_ms=lockout_ms)
+        self.calibration_samples = samples_for(calibration_s, self.sample_rate, "calibration_s")
+        self.estimator = estimator
+        self._noise: NoiseEstimate | None = None
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether the thresholds are set."""
+        return self.crossings.rms is not None
+
+    @property
+    def rms(self) -> np.ndarray | None:
+        """The per-channel noise the thresholds were set from (None until then)."""
+        return self.crossings.rms
+
+    def _allocate(self, n_channels: int) -> None:
+        if not self.calibrated:
+            self._noise = NoiseEstimate(n_channels, self.calibration_samples, self.sample_rate,
+                                        self.estimator)
+
+    def _reset_state(self) -> None:
+        self.crossings.reset()
+        self._noise = None
+
+    def _process(self, chunk: Chunk, data: np.ndarray) -> Chunk:
+        if self._noise is None:
+            return self.crossings.process_trusted(chunk)
+        n = self._noise.needed
+        rms = self._noise.add(data)
+        out = np.zeros(data.shape, dtype=np.uint8)
+        if rms is not None:
+            self._noise = None
+            self.crossings.set_rms(rms)
+            if n < data.shape[1]:
+                rest = Chunk(data[:, n:], chunk.start_sample + n, chunk.sample_rate, chunk.origin_ns)
+                out[:, n:] = self.crossings.process_trusted(rest).data
+        return chunk.derive(out)
