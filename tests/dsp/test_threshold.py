@@ -190,3 +190,13 @@ def test_self_calibrating_counts_from_the_sample_after_calibration(spiky):
     block.reset()  # a new stream keeps the thresholds: nothing to measure again
     np.testing.assert_array_equal(block.process(Chunk(spiky[:, :1000], 0, FS)).data,
                                   ThresholdCrossings(FS, k=-4.0, rms=block.rms).apply(spiky[:, :1000]))
+
+
+def test_the_last_calibration_sample_is_the_one_before_the_first_counted():
+    x = np.zeros((1, 40), dtype=np.float32)
+    x[0, ::2], x[0, 1::2] = 1.0, -1.0  # noise of 1
+    x[0, 19:22] = -50.0  # an excursion that began during calibration (sample 19) is no new crossing
+    x[0, 30] = -50.0
+    block = SelfCalibratingCrossings(1000.0, k=-4.0, lockout_ms=1.0, calibration_s=0.02, estimator="rms")
+    events = block.apply(x)
+    assert np.flatnonzero(events[0]).tolist() == [30]

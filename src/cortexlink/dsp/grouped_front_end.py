@@ -114,6 +114,7 @@ class GroupedFrontEnd:
         if rms is not None:
             for lo, hi, front_end in self.groups:
                 front_end.crossings.set_rms(rms[lo:hi])
+                front_end.crossings.continue_after(referenced[lo:hi, -1])
             self.rms = rms
         return np.zeros(chunk.data.shape, dtype=np.uint8), _stacked(powers)
 

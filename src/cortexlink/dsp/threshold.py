@@ -155,6 +155,18 @@ class ThresholdCrossings(Block):
             self._n_seen = max(self._n_seen, self._warmup)
         return self.rms
 
+    def continue_after(self, last: np.ndarray) -> None:
+        """Take ``last`` (one sample per channel) as the sample before the next chunk, so a crossing
+        on the next chunk's first sample needs ``last`` not beyond the threshold (a fresh stream
+        takes 0). Locks the block onto ``last``'s channel count."""
+        x = np.asarray(last, dtype=np.float64).reshape(-1)
+        if self._n_channels is None:
+            self.lock(Chunk(x[:, None], 0, self.sample_rate))
+        if x.size != self._n_channels:
+            raise InvalidDataError(f"continue_after needs {self._n_channels} samples (one per channel), "
+                                   f"got {x.size}")
+        self._prev[:] = self._sign * x
+
     def fused_state(self) -> CrossingState:
         """The arrays ``process`` advances in place, for a kernel that finds crossings inside a fused
         pass (``SpikeFrontEnd``) with exactly ``_crossings``'s arithmetic. Fixed thresholds only;
@@ -235,8 +247,9 @@ class SelfCalibratingCrossings(Block):
     The noise (``estimator``, see ``cortexlink.dsp.noise``) is measured on the first
     ``calibration_s`` of the stream, which carries no crossings (zeros); from the next sample on the
     thresholds stay fixed, as in BRAND's threshold node. The switch happens at the same sample
-    whatever the chunking, inside a chunk if it falls there, so streamed output equals ``apply``.
-    ``reset`` starts a new stream and keeps thresholds already set.
+    whatever the chunking, inside a chunk if it falls there, so streamed output equals ``apply``;
+    the last calibration sample is the one before the first that may cross. ``reset`` starts a new
+    stream and keeps thresholds already set.
     """
 
     def __init__(self, sample_rate: float, k: float = -4.5, lockout_ms: float = 1.0,
@@ -276,6 +289,7 @@ class SelfCalibratingCrossings(Block):
         if rms is not None:
             self._noise = None
             self.crossings.set_rms(rms)
+            self.crossings.continue_after(data[:, n - 1])
             if n < data.shape[1]:
                 rest = Chunk(data[:, n:], chunk.start_sample + n, chunk.sample_rate, chunk.origin_ns)
                 out[:, n:] = self.crossings.process_trusted(rest).data
