@@ -130,7 +130,7 @@ class ThresholdCrossingsNode(Node):
         lockout_ms: float = 1.0
         rms_s: float = 1.0
         bin_ms: float | None = 1.0
-        estimator: Estimator = "rms"
+        estimator: Estimator = "mad"
 
         def __post_init__(self) -> None:
             if not self.rms_s > 0:

@@ -43,7 +43,7 @@ class SpikeFeatures(Node):
         k: float = -4.5                # crossings, as the threshold_crossings node's
         lockout_ms: float = 1.0
         rms_s: float = 1.0
-        estimator: Estimator = "rms"
+        estimator: Estimator = "mad"
         bin_ms: float = 1.0            # both outputs
 
         def __post_init__(self) -> None:  # the same checks as the separate nodes'
