@@ -166,13 +166,13 @@ class ThresholdCrossingsNode(Node):
         was_calibrated = self.block.calibrated
         events = self.block.process(inputs["in"])
         if not was_calibrated and self.block.calibrated:
-            self.context.info(thresholds_message(self.block.rms, self.settings.k))
+            self.context.info(thresholds_message(self.block.rms, self.settings.k, self.settings.estimator))
         return _emit(events if self.binner is None else self.binner.process(events))
 
 
-def thresholds_message(rms: np.ndarray, k: float) -> str:
+def thresholds_message(noise: np.ndarray, k: float, estimator: str) -> str:
     """What a node says when its thresholds are set."""
-    return f"thresholds set: median noise RMS {float(np.median(rms)):.1f}, k = {k}"
+    return f"thresholds set: median noise {float(np.median(noise)):.1f} ({estimator}), k = {k}"
 
 
 class SpikeBandPowerNode(Node):

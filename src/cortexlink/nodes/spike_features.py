@@ -71,7 +71,8 @@ class SpikeFeatures(Node):
         was_calibrated = self.front_end.calibrated
         got = self.pipeline.process(inputs["in"])
         if not was_calibrated and self.front_end.calibrated:
-            self.context.info(thresholds_message(self.front_end.rms, self.settings.k))
+            s = self.settings
+            self.context.info(thresholds_message(self.front_end.rms, s.k, s.estimator))
         if got is None:
             return None
         out = {port: chunk for port, chunk in zip(self.outputs, got, strict=True) if chunk.data.shape[1]}
