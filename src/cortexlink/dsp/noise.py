@@ -5,9 +5,9 @@ its thresholds on itself (as BRAND's threshold node does) feeds ``NoiseEstimate`
 ``n_samples``, in any chunking; the result does not depend on it. Estimators:
 
 - ``mad``: ``median(|x|) / 0.6745``, the noise sigma of spike detection (Quiroga et al. 2004): spikes
-  barely move a median. It is read off a per-channel histogram of ``log2 |x|`` (128 bins per
-  octave, linear within a bin: within about 0.1 % of the exact median), so nothing is buffered and
-  nothing stalls the stream when the estimate completes.
+  barely move a median. It is read off a per-channel histogram of ``|x|`` (128 bins per octave,
+  linear within a bin: within about 0.1 % of the exact median), so nothing is buffered and nothing
+  stalls the stream when the estimate completes.
 - ``rms``: ``sqrt(mean(x**2))`` (BRAND's), accumulated as a sum of squares. Spikes and a filter's
   start-up response raise it above the noise.
 - ``robust``: ``ThresholdCrossings.calibrate``'s spike-free median (the segment is kept and the
@@ -16,6 +16,7 @@ its thresholds on itself (as BRAND's threshold node does) feeds ``NoiseEstimate`
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import numpy as np
@@ -37,32 +38,41 @@ _MAD_TO_SIGMA = 0.6745
 
 @njit(cache=True, boundscheck=False, error_model="numpy")
 def _log_histogram(x: np.ndarray, counts: np.ndarray) -> None:
-    """Add ``|x|`` of every channel to its row of ``counts`` (bin 0: zero; then 128 per octave)."""
+    """Add ``|x|`` of every channel to its row of ``counts``: bin 0 holds |x| < 2**-12, then each
+    octave has 128 equal bins (bin widths 0.4-0.8 % of their values)."""
     n_ch, n_s = x.shape
     top = counts.shape[1] - 1
     for c in range(n_ch):
+        row = counts[c]
         for t in range(n_s):
             a = abs(np.float64(x[c, t]))
             b = 0
             if a >= 2.0 ** _LOW_OCTAVE:
-                b = 1 + int((np.log2(a) - _LOW_OCTAVE) * _PER_OCTAVE)
+                m, e = math.frexp(a)  # a = m * 2**e, 0.5 <= m < 1: octave e - 1
+                b = 1 + (e - 1 - _LOW_OCTAVE) * _PER_OCTAVE + int((2.0 * m - 1.0) * _PER_OCTAVE)
                 if b > top:
                     b = top
-            counts[c, b] += 1
+            row[b] += 1
 
 
-def _histogram_median(counts: np.ndarray) -> np.ndarray:
-    """Per row, the median of the values ``_log_histogram`` counted (0 when it lies in bin 0)."""
-    total = counts.sum(axis=1)
-    half = total / 2.0
-    cum = np.cumsum(counts, axis=1)
-    b = np.argmax(cum >= half[:, None], axis=1)
-    rows = np.arange(counts.shape[0])
-    before = np.where(b > 0, cum[rows, b - 1], 0)
-    inside = counts[rows, b]
-    frac = np.clip((half - before) / np.maximum(inside, 1), 0.0, 1.0)
-    log2 = _LOW_OCTAVE + (b - 1 + frac) / _PER_OCTAVE
-    return np.where(b == 0, 0.0, np.exp2(log2))
+@njit(cache=True, boundscheck=False, error_model="numpy")
+def _histogram_median(counts: np.ndarray, n: int, out: np.ndarray) -> None:
+    """``out[c]``: the median of the ``n`` values ``_log_histogram`` counted in row ``c``,
+    interpolated linearly inside its bin (0 when it lies in bin 0)."""
+    half = n / 2.0
+    for c in range(counts.shape[0]):
+        row = counts[c]
+        cum = 0.0
+        b = 0
+        while b < row.shape[0] - 1 and cum + row[b] < half:
+            cum += row[b]
+            b += 1
+        if b == 0:
+            out[c] = 0.0
+            continue
+        frac = min(max((half - cum) / max(row[b], 1), 0.0), 1.0)
+        octave = (b - 1) // _PER_OCTAVE + _LOW_OCTAVE
+        out[c] = 2.0 ** octave * (1.0 + ((b - 1) % _PER_OCTAVE + frac) / _PER_OCTAVE)
 
 
 def check_estimator(estimator: str) -> None:
@@ -109,7 +119,9 @@ class NoiseEstimate:
             return noise_level(segment, self.sample_rate, "robust")
         if self._counts is not None:
             counts, self._counts = self._counts, None
-            return _histogram_median(counts) / _MAD_TO_SIGMA
+            median = np.empty(counts.shape[0])
+            _histogram_median(counts, self.fill, median)
+            return median / _MAD_TO_SIGMA
         return np.sqrt(self._sum_sq / self.fill)
 
 
