@@ -16,7 +16,6 @@ its thresholds on itself (as BRAND's threshold node does) feeds ``NoiseEstimate`
 
 from __future__ import annotations
 
-import math
 from typing import Literal
 
 import numpy as np
@@ -29,7 +28,8 @@ from cortexlink.dsp.block import samples_for_ms
 Estimator = Literal["mad", "rms", "robust"]
 ESTIMATORS = ("mad", "rms", "robust")
 
-_PER_OCTAVE = 128
+_MANTISSA_BITS = 7
+_PER_OCTAVE = 1 << _MANTISSA_BITS  # 128 bins per octave
 _LOW_OCTAVE = -12       # |x| below 2**-12 counts as zero (bin 0)
 _OCTAVES = 36           # up to 2**24 (larger values share the top bin)
 _N_BINS = 1 + _PER_OCTAVE * _OCTAVES
@@ -37,19 +37,20 @@ _MAD_TO_SIGMA = 0.6745
 
 
 @njit(cache=True, boundscheck=False, error_model="numpy")
-def _log_histogram(x: np.ndarray, counts: np.ndarray) -> None:
-    """Add ``|x|`` of every channel to its row of ``counts``: bin 0 holds |x| < 2**-12, then each
-    octave has 128 equal bins (bin widths 0.4-0.8 % of their values)."""
-    n_ch, n_s = x.shape
+def _log_histogram(bits: np.ndarray, counts: np.ndarray) -> None:
+    """Add ``|x|`` of every channel (``bits``: float32 samples viewed as uint32) to its row of
+    ``counts``: bin 0 holds |x| < 2**-12, then each octave has 128 equal bins (widths 0.4-0.8 % of
+    their values), read straight off the exponent and the top 7 bits of the mantissa."""
+    n_ch, n_s = bits.shape
     top = counts.shape[1] - 1
     for c in range(n_ch):
         row = counts[c]
         for t in range(n_s):
-            a = abs(np.float64(x[c, t]))
+            u = bits[c, t] & 0x7FFFFFFF
+            octave = np.int64(u >> 23) - 127 - _LOW_OCTAVE
             b = 0
-            if a >= 2.0 ** _LOW_OCTAVE:
-                m, e = math.frexp(a)  # a = m * 2**e, 0.5 <= m < 1: octave e - 1
-                b = 1 + (e - 1 - _LOW_OCTAVE) * _PER_OCTAVE + int((2.0 * m - 1.0) * _PER_OCTAVE)
+            if octave >= 0:
+                b = 1 + octave * _PER_OCTAVE + np.int64((u & 0x7FFFFF) >> (23 - _MANTISSA_BITS))
                 if b > top:
                     b = top
             row[b] += 1
@@ -107,7 +108,7 @@ class NoiseEstimate:
         if self._segment is not None:
             self._segment[:, self.fill:self.fill + part.shape[1]] = part
         elif self._counts is not None:
-            _log_histogram(np.ascontiguousarray(part), self._counts)
+            _log_histogram(np.ascontiguousarray(part, dtype=np.float32).view(np.uint32), self._counts)
         else:
             p64 = part.astype(np.float64)
             self._sum_sq += np.einsum("ij,ij->i", p64, p64)
