@@ -59,3 +59,26 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
         assert main(["simulate", "--seconds", "0.05", "--channels", "2", "--quiet", *argv]) == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith("cortexlink: error:") and "\n" not in err
+
+
+def test_seizure_past_the_end_is_cut_and_said(capsys):
+    argv = "simulate --channels 2 --seconds 4 --sites 3 --seizure --rate 2000 --task none --quiet"
+    assert main(argv.split()) == 0
+    text = capsys.readouterr().out
+    said = "seizure at site2: 3.00 s to 4.00 s (the end of the recording; the episode lasts to 4.60 s)"
+    assert said in text
+    assert "4.60 s to" not in text and "to 4.60 s\n" not in text
+
+
+def test_simulated_wav_keeps_its_gain_for_info(tmp_path, capsys):
+    out = tmp_path / "sim.wav"
+    assert main(["simulate", "--channels", "2", "--seconds", "0.1", "--out", str(out), "--quiet"]) == 0
+    said = capsys.readouterr().out
+    assert "read back with" not in said
+    expected = simulate(2, 0.1, seed=0).recording
+    assert main(["info", str(out)]) == 0
+    fields = {line[:14].strip(): line[14:] for line in capsys.readouterr().out.splitlines()}
+    assert fields["gain"] == f"{expected.gain_uv:g} uV per count" and expected.gain_uv != 1.0
+    back = open_recording(out)
+    assert back.gain_uv == expected.gain_uv
+    np.testing.assert_array_equal(back.microvolts(), expected.microvolts())

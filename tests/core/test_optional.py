@@ -23,3 +23,17 @@ def test_pyplot_uses_a_file_backend():
 
     assert matplotlib.get_backend().lower() == "agg"
     assert hasattr(plt, "subplots")
+
+
+def test_the_package_imports_without_the_optional_heavy_dependencies():
+    """mne and matplotlib are extras: importing cortexlink and its readers must not need them."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[2] / "src"
+    code = ("import sys; sys.modules.update(mne=None, matplotlib=None, h5py=None); "
+            "import cortexlink, cortexlink.io, cortexlink.sim, cortexlink.sim.plots, cortexlink.cli")
+    done = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": str(src), "PATH": ""},
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import InvalidDataError, InvalidParameterError
-from cortexlink.dsp import CommonAverageReference
+from cortexlink.dsp import CommonAverageReference, GroupedReference, channel_groups
 
 FS = 30000.0
 CUTS = st.lists(st.integers(0, 3000), max_size=12)
@@ -55,3 +55,24 @@ def test_bad_parameters():
     car.process(Chunk(x, 0, FS))
     with pytest.raises(InvalidDataError, match="from 3 to 2"):
         car.process(Chunk(x[:2], 10, FS))
+
+
+def test_grouped_reference_references_each_group_to_its_own_mean(spiky, assert_chunk_invariant):
+    x = spiky.astype(np.float32)
+    x[:2] += 50.0  # the groups' offsets differ: one common average would leave them in
+    block = GroupedReference(30000.0, groups=2, exclude=[3])
+    got = block.apply(x)
+    np.testing.assert_allclose(got[:2], x[:2] - x[:2].mean(axis=0), atol=1e-3)
+    np.testing.assert_allclose(got[2:], x[2:] - x[2], atol=1e-3)  # channel 3 left out of its group's mean
+    assert_chunk_invariant(GroupedReference(30000.0, groups=2), x, [7, 100])
+
+
+def test_channel_groups_split_evenly_and_place_excluded_channels():
+    assert [(lo, hi) for lo, hi, _ in channel_groups(6, 3)] == [(0, 2), (2, 4), (4, 6)]
+    groups = channel_groups(6, 2, exclude=[1, 4])
+    assert groups[0][2].tolist() == [1] and groups[1][2].tolist() == [1]
+    assert channel_groups(4, 1)[0][2] is None
+    with pytest.raises(InvalidParameterError, match="equal groups"):
+        channel_groups(5, 2)
+    with pytest.raises(InvalidParameterError, match="at least 1"):
+        channel_groups(5, 0)

@@ -5,7 +5,14 @@ from hypothesis import strategies as st
 
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import InvalidDataError, InvalidParameterError, NotFittedError
-from cortexlink.dsp import ButterworthFilter, Pipeline, ThresholdCrossings, crossing_events
+from cortexlink.dsp import (
+    ButterworthFilter,
+    Pipeline,
+    SelfCalibratingCrossings,
+    ThresholdCrossings,
+    crossing_events,
+    noise_level,
+)
 
 FS = 30000.0
 CUTS = st.lists(st.integers(0, 3000), max_size=12)
@@ -157,3 +164,39 @@ def test_recalibrating_mid_stream_changes_thresholds_from_the_next_chunk():
     assert tc.process(Chunk(x[:, 30:], 30, FS)).data.sum() == 0
     with pytest.raises(InvalidParameterError, match="stream has 1 channels"):
         tc.calibrate(np.ones((2, 100)))
+
+
+@pytest.mark.parametrize("estimator", ["mad", "rms", "robust"])
+@pytest.mark.parametrize("cuts", [[1, 2], [500, 1000, 1001], [999, 1000]])
+def test_self_calibrating_any_chunking_equals_whole(spiky, feed, estimator, cuts):
+    def fresh():  # reset() keeps thresholds already set, so each stream gets a new block
+        return SelfCalibratingCrossings(FS, calibration_s=1000 / FS, estimator=estimator)
+
+    whole = fresh().apply(spiky)
+    for chunking in (cuts, list(range(30, 3000, 30))):
+        outs = feed(fresh(), spiky, chunking)
+        np.testing.assert_array_equal(np.concatenate([o.data for o in outs], axis=1), whole)
+        assert [o.start_sample for o in outs] == [0, *chunking]
+
+
+def test_self_calibrating_counts_from_the_sample_after_calibration(spiky):
+    block = SelfCalibratingCrossings(FS, k=-4.0, calibration_s=1000 / FS)
+    events = block.apply(spiky)
+    assert not events[:, :1000].any()
+    np.testing.assert_array_equal(block.rms, noise_level(spiky[:, :1000], FS, "mad"))
+    want = ThresholdCrossings(FS, k=-4.0, rms=block.rms).apply(spiky[:, 1000:])
+    np.testing.assert_array_equal(events[:, 1000:], want)
+    assert want.sum() >= 4 * 7  # the planted spikes after sample 1000 are found
+    block.reset()  # a new stream keeps the thresholds: nothing to measure again
+    np.testing.assert_array_equal(block.process(Chunk(spiky[:, :1000], 0, FS)).data,
+                                  ThresholdCrossings(FS, k=-4.0, rms=block.rms).apply(spiky[:, :1000]))
+
+
+def test_the_last_calibration_sample_is_the_one_before_the_first_counted():
+    x = np.zeros((1, 40), dtype=np.float32)
+    x[0, ::2], x[0, 1::2] = 1.0, -1.0  # noise of 1
+    x[0, 19:22] = -50.0  # an excursion that began during calibration (sample 19) is no new crossing
+    x[0, 30] = -50.0
+    block = SelfCalibratingCrossings(1000.0, k=-4.0, lockout_ms=1.0, calibration_s=0.02, estimator="rms")
+    events = block.apply(x)
+    assert np.flatnonzero(events[0]).tolist() == [30]

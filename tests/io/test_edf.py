@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
 from cortexlink.core import CorruptDataError, RecordingNotFoundError
+from cortexlink.core.errors import MissingDependencyError
 from cortexlink.io.edf import load_edf
 
 
@@ -58,3 +61,9 @@ def test_damaged_files_are_corrupt(run4, tmp_path, damage, message):
 def test_missing_file(tmp_path):
     with pytest.raises(RecordingNotFoundError):
         load_edf(tmp_path / "none.edf")
+
+
+def test_without_mne_the_error_names_the_edf_extra(run4, monkeypatch):
+    monkeypatch.setitem(sys.modules, "mne", None)  # as if mne were not installed
+    with pytest.raises(MissingDependencyError, match=r"reading EDF/BDF needs mne.*cortexlink\[edf\]"):
+        load_edf(run4)

@@ -133,7 +133,7 @@ def test_bad_values_name_the_file(tmp_path):
 
 def test_readback_options():
     assert readback_options(INT16, "raw") == "--dtype int16 --channels 3 --sample-rate 30000 --gain 0.195"
-    assert readback_options(INT16, "wav") == "--gain 0.195"
+    assert readback_options(INT16, "wav") == ""  # the WAV keeps its gain
     assert readback_options(INT16, "npz") == ""
 
 

@@ -89,3 +89,31 @@ def test_reading_options_describe_the_file():
 
 def test_dtype_defaults_to_little_endian():
     assert raw_dtype("int16") == np.dtype("<i2") and raw_dtype(">f4") == np.dtype(">f4")
+
+
+def test_layout_comes_from_an_info_json_beside_the_file(tmp_path):
+    frames = np.arange(12, dtype="<i2").reshape(4, 3)  # 4 frames of 3 channels
+    frames.tofile(tmp_path / "r.raw")
+    (tmp_path / "info.json").write_text('{"dtype": "int16", "sample_rate": 15000.0, "shape": [-1, 3]}')
+    rec = load_raw(tmp_path / "r.raw")
+    assert rec.data.shape == (3, 4) and rec.sample_rate == 15000.0
+    np.testing.assert_array_equal(rec.data, frames.T)
+    assert "info.json" in rec.metadata["layout_source"]
+    given = load_raw(tmp_path / "r.raw", n_channels=1, sample_rate=100.0)  # given beats the sidecar
+    assert given.data.shape == (1, 12) and given.sample_rate == 100.0
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[1, 2]", "JSON object"),
+    ("{not json", "does not describe"),
+    ('{"dtype": 16}', "dtype"),
+    ('{"sample_rate": -5}', "sample_rate"),
+    ('{"shape": [4]}', "shape"),
+    ('{"shape": [-1, 0]}', "shape"),
+])
+def test_a_bad_info_json_is_named(tmp_path, text, message):
+    np.zeros(4, "<i2").tofile(tmp_path / "r.raw")
+    (tmp_path / "info.json").write_text(text)
+    with pytest.raises(InvalidDataError, match=message) as err:
+        load_raw(tmp_path / "r.raw")
+    assert "info.json" in str(err.value)

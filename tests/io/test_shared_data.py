@@ -18,10 +18,12 @@ RULES = [
     ("seizure/bonn/*/*.txt", {}, 1, 173.61, 4097),
     ("seizure/ombao_wang2018_8ch/*.txt", {"sample_rate": 100}, 1, 100.0, 32678),
     ("eeg_mi/eegmmidb/S001/*.edf", {}, 64, 160.0, None),
+    ("seizure/chbmit_seizures/*.edf", {}, 23, 256.0, None),
+    ("seizure/chbmit_chb01_03/*.edf", {}, 23, 256.0, 41 * 256),
     ("spikesort/tridesclous_locust/*.raw", LOCUST, 4, 15000.0, 431548),
     ("spikesort/tridesclous_purkinje/*.raw", PURKINJE, 1, 15000.0, 850500),
 ]
-NOT_RECORDINGS = ["README.md", "SOURCES.tsv", "*/info.json", "*.mat"]
+NOT_RECORDINGS = ["README.md", "SOURCES.tsv", "*/info.json", "*.mat", "seizure/chbmit_summaries/*"]
 
 
 def _match(name: str, pattern: str) -> bool:

@@ -29,7 +29,7 @@ def test_int16_round_trip_is_bit_exact(tmp_path_factory, recordings, same_bits, 
     rec = data.draw(recordings(dtypes=("int16",), integer_rate=True))
     path = tmp_path_factory.mktemp("wav") / "r.wav"
     save_wav(rec, path)
-    back = load_wav(path, gain_uv=rec.gain_uv)
+    back = load_wav(path)  # the gain comes back from the file
     assert same_bits(back.data, rec.data)
     assert back.sample_rate == rec.sample_rate
     assert back.gain_uv == rec.gain_uv
@@ -117,3 +117,24 @@ def test_wav_data_must_be_2d_int16():
         wav_bytes(np.zeros(5, np.int16), 1000)
     with pytest.raises(UnsupportedFormatError, match="int16"):
         wav_bytes(np.zeros((1, 5), np.int32), 1000)
+
+
+def test_gain_is_stored_in_a_chunk_other_readers_skip(tmp_path):
+    import wave
+
+    rec = Recording(np.array([[1, -2, 3, 4]], dtype=np.int16), 8000, gain_uv=0.25)
+    save_wav(rec, tmp_path / "g.wav")
+    assert load_wav(tmp_path / "g.wav").gain_uv == 0.25
+    assert load_wav(tmp_path / "g.wav", gain_uv=0.5).gain_uv == 0.5  # given beats stored
+    with wave.open(str(tmp_path / "g.wav")) as w:  # the standard library's reader still reads it
+        assert w.readframes(4) == np.array([1, -2, 3, 4], "<i2").tobytes()
+    save_wav(Recording(rec.data, 8000), tmp_path / "one.wav")
+    assert (tmp_path / "one.wav").read_bytes()[:44] == wav_header(1, 4, 8000)  # gain 1: canonical
+
+
+def test_damaged_gain_chunk_is_refused(tmp_path):
+    raw = bytearray(wav_bytes(np.zeros((1, 4), np.int16), 8000, gain_uv=0.25))
+    raw[44:52] = struct.pack("<d", -1.0)  # the gain chunk's value, after fmt (36 bytes) and its id/size
+    (tmp_path / "bad.wav").write_bytes(bytes(raw))
+    with pytest.raises(CorruptDataError, match="gain chunk"):
+        load_wav(tmp_path / "bad.wav")

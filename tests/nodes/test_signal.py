@@ -63,7 +63,7 @@ def test_car_node_references_each_group_separately():
 
 def test_threshold_crossings_node_counts_per_ms_after_measuring_rms():
     x = _signal(seconds=0.5)
-    node = make_node(ThresholdCrossingsNode, {"rms_s": 0.1, "bin_ms": 1.0}, _spec(x))
+    node = make_node(ThresholdCrossingsNode, {"rms_s": 0.1, "bin_ms": 1.0, "estimator": "rms"}, _spec(x))
     spec = ThresholdCrossingsNode.describe_outputs(node.settings, _spec(x))["out"]
     assert (spec.sample_rate, spec.chunk_samples) == (1000.0, 1)
     outs = _feed(node, x)
@@ -74,7 +74,8 @@ def test_threshold_crossings_node_counts_per_ms_after_measuring_rms():
     rms = ThresholdCrossings(FS).calibrate(x[:, :n_cal], estimator="rms")
     np.testing.assert_allclose(node.block.rms, rms, rtol=1e-9)
     ref = ThresholdCrossings(FS, rms=node.block.rms)
-    want = ref.apply(x[:, n_cal:]).reshape(8, -1, 30).sum(axis=2)  # thresholds hold from there on
+    ref.continue_after(x[:, n_cal - 1])
+    want = ref.process(Chunk(x[:, n_cal:], n_cal, FS)).data.reshape(8, -1, 30).sum(axis=2)  # thresholds hold
     np.testing.assert_array_equal(counts[:, n_cal // 30:], want)
     assert counts.sum() > 50
 

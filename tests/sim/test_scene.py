@@ -127,3 +127,17 @@ def test_scene_closed_loop_reaches_every_site():
 def test_bad_scene_parameters(kwargs, words):
     with pytest.raises(InvalidParameterError, match=words):
         simulate_scene(**{"n_sites": 2, "channels_per_site": 4, "seconds": 0.1, **kwargs})
+
+
+def test_truth_of_a_recording_cuts_seizures_at_its_end():
+    """4 s, three sites 1 s apart: the last site's episode (3.0-4.6 s) ends with the recording, and a
+    fourth site, reached only at 4 s, has no seizure in it."""
+    scene = simulate_scene(n_sites=4, channels_per_site=2, seconds=4.0, sample_rate=2000.0, seizure=True,
+                           task=None)
+    t = scene.truth
+    assert t.seizure_onsets_s == pytest.approx({"site0": 1.0, "site1": 2.0, "site2": 3.0})
+    assert t.seizure_offsets_s == pytest.approx({"site0": 2.6, "site1": 3.6, "site2": 4.0})
+    assert t.seizure_beyond_end_s == pytest.approx({"site2": (3.0, 4.6), "site3": (4.0, 5.6)})
+    assert max(t.seizure_offsets_s.values()) <= scene.recordings["site2"].duration
+    assert scene.truths["site2"].extra["seizure_offset_s"] == pytest.approx(4.0)
+    assert scene.truths["site3"].extra["seizure_onset_s"] is None

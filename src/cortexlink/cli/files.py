@@ -77,6 +77,9 @@ def describe(recording, path: Path, format: str) -> list[str]:
     source = recording.metadata.get("sample_rate_source")
     if source:
         lines.append(("rate from", source))
+    layout = recording.metadata.get("layout_source")
+    if layout:
+        lines.append(("layout", layout))
     return [f"{key:<14}{value}" for key, value in lines]
 
 

@@ -139,12 +139,28 @@ def _print_summary(results: dict, written: dict, scene_truth, truth_path: Path |
     if len(results) > 1:
         print(f"total: {total_units} units, {total_spikes} spikes")
     if scene_truth is not None:
-        for site in scene_truth.seizure_onsets_s:
-            print(f"seizure at {site}: {scene_truth.seizure_onsets_s[site]:.2f} s to "
-                  f"{scene_truth.seizure_offsets_s[site]:.2f} s")
+        for line in seizure_lines(scene_truth):
+            print(line)
         for f in scene_truth.faults:
             print(f"fault: {f.kind} on {f.site} channel {f.channel} from {f.start_s:.2f} s")
     if truth_path:
         print(f"ground truth written to {truth_path}")
     if not written:
         print("no file written (give --out FILE to save the recording)")
+
+
+def seizure_lines(truth) -> list[str]:
+    """Where and when the seizure is in the recording, and which sites it runs past the end of."""
+    lines = []
+    for site in truth.sites:
+        beyond = truth.seizure_beyond_end_s.get(site)
+        if site in truth.seizure_onsets_s:
+            onset, offset = truth.seizure_onsets_s[site], truth.seizure_offsets_s[site]
+            line = f"seizure at {site}: {onset:.2f} s to {offset:.2f} s"
+            if beyond:
+                line += f" (the end of the recording; the episode lasts to {beyond[1]:.2f} s)"
+            lines.append(line)
+        elif beyond:
+            lines.append(f"seizure at {site}: not in the recording (it would start at {beyond[0]:.2f} s, "
+                         "after the end; give more --seconds to see it)")
+    return lines

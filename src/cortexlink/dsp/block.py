@@ -47,9 +47,15 @@ class Block:
         """Consume one chunk, return the output it completes (possibly zero samples long)."""
         return self._process(chunk, self._checked_data(chunk, check_values=True))
 
-    def _process_trusted(self, chunk: Chunk) -> Chunk:
+    def process_trusted(self, chunk: Chunk) -> Chunk:
         """``process`` without the NaN scan, for chunks another block already produced."""
         return self._process(chunk, self._checked_data(chunk, check_values=False))
+
+    def lock(self, chunk: Chunk) -> None:
+        """Lock onto ``chunk``'s channel count and allocate the per-channel state, as the first
+        ``process`` of a stream does (nothing once locked; an error if the count changed). For code
+        that advances this block's state itself (``fused_state``) instead of calling ``process``."""
+        self._checked_data(chunk, check_values=False)
 
     def reset(self) -> None:
         """Forget everything carried between chunks (and the channel count); keep calibration."""

@@ -151,28 +151,29 @@ class SpikeFrontEnd:
     def referenced(self, chunk: Chunk) -> tuple[Chunk, Chunk]:
         """Consume one chunk before the thresholds are set: (the band-passed, re-referenced chunk, to
         measure the noise on; power bins it completed). Crossings are not looked for."""
-        ref = self.car._process_trusted(self.bandpass.process(chunk))
-        return ref, self.power._process_trusted(ref)
+        ref = self.car.process_trusted(self.bandpass.process(chunk))
+        return ref, self.power.process_trusted(ref)
 
     def process(self, chunk: Chunk) -> tuple[Chunk, Chunk]:
         """Consume one chunk; return (crossings at the input rate, power bins it completed)."""
         if not self.fused:
-            ref = self.car._process_trusted(self.bandpass.process(chunk))
-            return self.crossings._process_trusted(ref), self.power._process_trusted(ref)
+            ref = self.car.process_trusted(self.bandpass.process(chunk))
+            return self.crossings.process_trusted(ref), self.power.process_trusted(ref)
         rows = self.bandpass.process_time_major(chunk)  # checks the input, values included
         n_ch, n_s = chunk.data.shape
         for b in (self.car, self.crossings, self.power):
             if b.n_channels != n_ch:  # first chunk of a stream: lock on and allocate (or raise)
-                b._checked_data(chunk, check_values=False)
+                b.lock(chunk)
         if self._v.shape[0] != n_ch:
             self._v = np.empty(n_ch)
             self._hits = np.empty(n_ch, dtype=np.uint8)
-        tc, bins = self.crossings, self.power._bins
+        tc, bins = self.crossings.fused_state(), self.power.bins
         crossings = np.empty((n_ch, n_s), dtype=np.uint8)
         power = bins.output_buffer(n_ch, n_s)
         bins.fill = _car_crossings_power(
-            rows, n_s, n_ch, self.car._used, self.car.mean_buffer(n_s), self._v, self._hits, tc._thr,
-            tc._sign, tc._prev, tc._lock, tc.lockout, bins.acc, bins.fill, bins.bin_samples, crossings, power,
+            rows, n_s, n_ch, self.car.used, self.car.mean_buffer(n_s), self._v, self._hits, tc.thresholds,
+            tc.sign, tc.previous, tc.lock_left, tc.lockout, bins.acc, bins.fill, bins.bin_samples, crossings,
+            power,
         )
         return chunk.derive(crossings), bins.emit(chunk, power, self.power.output_rate)
 

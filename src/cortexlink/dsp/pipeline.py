@@ -40,7 +40,7 @@ class Pipeline(Block):
     def process(self, chunk: Chunk) -> Chunk:
         out = self.blocks[0].process(chunk)
         for b in self.blocks[1:]:
-            out = b._process_trusted(out)
+            out = b.process_trusted(out)
         return out
 
     def _process(self, chunk: Chunk, data: np.ndarray) -> Chunk:  # apply() goes through process()

@@ -96,6 +96,11 @@ class CommonAverageReference(Block):
         self._used = used
         self._used_idx = np.flatnonzero(used).astype(np.int64)
 
+    @property
+    def used(self) -> np.ndarray:
+        """Boolean mask of the channels the reference is computed from (set on the first chunk)."""
+        return self._used
+
     def mean_buffer(self, n_samples: int) -> np.ndarray:
         """Scratch for the per-sample reference, kept between chunks (at least ``n_samples`` long)."""
         if self._acc.shape[0] < n_samples:
@@ -108,4 +113,52 @@ class CommonAverageReference(Block):
             _car_mean(data, self._used, out, self.mean_buffer(data.shape[1]))
         else:
             _car_median(data, self._used_idx, out)
+        return chunk.derive(out)
+
+
+def channel_groups(n_channels: int, groups: int,
+                   exclude: list[int] | np.ndarray = ()) -> list[tuple[int, int, np.ndarray | None]]:
+    """``groups`` equal channel ranges ``(lo, hi, excluded)``, one per array; ``excluded``: the
+    channels of ``exclude`` (stream indices) in the range, relative to it, or None."""
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise InvalidParameterError(f"groups must be a whole number of at least 1, got {groups!r}")
+    if n_channels % groups:
+        raise InvalidParameterError(f"{n_channels} channels do not split into {groups} equal groups")
+    size = n_channels // groups
+    excluded = np.asarray(exclude, dtype=np.int64)
+    out = []
+    for g in range(groups):
+        lo, hi = g * size, (g + 1) * size
+        mine = excluded[(excluded >= lo) & (excluded < hi)] - lo
+        out.append((lo, hi, mine if mine.size else None))
+    return out
+
+
+class GroupedReference(Block):
+    """Common average reference computed separately for each of ``groups`` equal channel groups
+    (one per array when several arrays share a stream); ``exclude``: bad channels (stream indices)
+    left out of their group's reference."""
+
+    linear = True
+
+    def __init__(self, sample_rate: float, groups: int = 1, mode: Literal["mean", "median"] = "mean",
+                 exclude: list[int] | np.ndarray = ()) -> None:
+        super().__init__(sample_rate)
+        self.groups, self.mode, self.exclude = groups, mode, list(np.asarray(exclude, dtype=np.int64))
+        CommonAverageReference(self.sample_rate, mode)  # checks the mode now
+        self._parts: list[tuple[int, int, CommonAverageReference]] = []
+
+    def _allocate(self, n_channels: int) -> None:
+        self._parts = [(lo, hi, CommonAverageReference(self.sample_rate, self.mode, mine))
+                       for lo, hi, mine in channel_groups(n_channels, self.groups, self.exclude)]
+
+    def _reset_state(self) -> None:
+        self._parts = []
+
+    def _process(self, chunk: Chunk, data: np.ndarray) -> Chunk:
+        if len(self._parts) == 1:
+            return self._parts[0][2].process_trusted(chunk)
+        out = np.empty(data.shape, dtype=np.float32)
+        for lo, hi, block in self._parts:
+            out[lo:hi] = block.process_trusted(chunk.derive(data[lo:hi])).data
         return chunk.derive(out)

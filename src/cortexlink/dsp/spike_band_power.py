@@ -35,6 +35,11 @@ class SpikeBandPower(Block):
     def output_rate(self) -> float:
         return self.sample_rate / self.bin_samples
 
+    @property
+    def bins(self) -> BinAccumulator:
+        """The partial bins carried between chunks (advanced in place by a fused kernel)."""
+        return self._bins
+
     def _allocate(self, n_channels: int) -> None:
         self._bins.allocate(n_channels)
         if self._filter is not None:
@@ -42,5 +47,5 @@ class SpikeBandPower(Block):
 
     def _process(self, chunk: Chunk, data: np.ndarray) -> Chunk:
         if self._filter is not None:
-            data = self._filter._process_trusted(chunk).data
+            data = self._filter.process_trusted(chunk).data
         return self._bins.push(chunk, data, self.output_rate)

@@ -14,16 +14,16 @@ input rate, 1 where a crossing happened; ``crossing_events`` turns that into eve
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
-from scipy.ndimage import maximum_filter1d
 
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import InvalidDataError, InvalidParameterError, NotFittedError
 from cortexlink.core.recording import Recording
 from cortexlink.dsp.block import Block, input_array, samples_for, samples_for_ms
+from cortexlink.dsp.noise import Estimator, NoiseEstimate, check_estimator, noise_level
 
 
 @njit(cache=True, boundscheck=False, error_model="numpy")
@@ -88,6 +88,17 @@ def _crossings_running(x, k, sign, mean_sq, n_seen, alpha_min, warmup, prev, loc
         mean_sq[c] = ms
 
 
+class CrossingState(NamedTuple):
+    """Per-channel state of fixed-threshold crossings: ``thresholds`` (k x rms), ``sign`` (-1:
+    downward), the previous sample times ``sign``, samples of lockout left, and the lockout length."""
+
+    thresholds: np.ndarray
+    sign: float
+    previous: np.ndarray
+    lock_left: np.ndarray
+    lockout: int
+
+
 class ThresholdCrossings(Block):
     """Per-sample crossing events of ``k`` x RMS (default -4.5), 1 ms lockout."""
 
@@ -113,8 +124,7 @@ class ThresholdCrossings(Block):
         self._mean_sq = np.zeros(0)
         self._n_seen = 0
 
-    def calibrate(self, signal: Recording | np.ndarray,
-                  estimator: Literal["robust", "rms"] = "robust") -> np.ndarray:
+    def calibrate(self, signal: Recording | np.ndarray, estimator: Estimator = "robust") -> np.ndarray:
         """Set the per-channel noise RMS from a calibration segment (same units as the stream).
 
         May be called mid-stream; the new thresholds hold from the next chunk.
@@ -122,10 +132,10 @@ class ThresholdCrossings(Block):
         ``"robust"``: ``median(|x|) / 0.6745`` over the samples more than 1 ms away from any
         excursion beyond 4 first-pass estimates (the RMS of Gaussian noise, unmoved by spikes even
         on electrodes where large units fire often);
+        ``"mad"``: ``median(|x|) / 0.6745`` (``cortexlink.dsp.noise``: what a stream measures on itself);
         ``"rms"``: ``sqrt(mean(x**2))``. Returns the estimate.
         """
-        if estimator not in ("robust", "rms"):
-            raise InvalidParameterError(f"estimator must be 'robust' or 'rms', got {estimator!r}")
+        check_estimator(estimator)
         data = input_array(signal, self.sample_rate, "ThresholdCrossings.calibrate")
         if data.shape[1] == 0:
             raise InvalidDataError(
@@ -134,11 +144,7 @@ class ThresholdCrossings(Block):
         x = data.astype(np.float64)
         if not np.isfinite(x).all():
             raise InvalidDataError("calibration segment holds NaN or infinite values; clean it first")
-        if estimator == "robust":
-            est = _spike_free_mad(np.abs(x), samples_for_ms(1.0, self.sample_rate, "window"))
-        else:
-            est = np.sqrt(np.mean(x * x, axis=1))
-        return self.set_rms(est)
+        return self.set_rms(noise_level(x, self.sample_rate, estimator))
 
     def set_rms(self, rms: np.ndarray) -> np.ndarray:
         """Fix the thresholds at ``k`` x ``rms`` (per channel), mid-stream too: from the next chunk."""
@@ -148,6 +154,26 @@ class ThresholdCrossings(Block):
             self._mean_sq = self.rms ** 2
             self._n_seen = max(self._n_seen, self._warmup)
         return self.rms
+
+    def continue_after(self, last: np.ndarray) -> None:
+        """Take ``last`` (one sample per channel) as the sample before the next chunk, so a crossing
+        on the next chunk's first sample needs ``last`` not beyond the threshold (a fresh stream
+        takes 0). Locks the block onto ``last``'s channel count."""
+        x = np.asarray(last, dtype=np.float64).reshape(-1)
+        if self._n_channels is None:
+            self.lock(Chunk(x[:, None], 0, self.sample_rate))
+        if x.size != self._n_channels:
+            raise InvalidDataError(f"continue_after needs {self._n_channels} samples (one per channel), "
+                                   f"got {x.size}")
+        self._prev[:] = self._sign * x
+
+    def fused_state(self) -> CrossingState:
+        """The arrays ``process`` advances in place, for a kernel that finds crossings inside a fused
+        pass (``SpikeFrontEnd``) with exactly ``_crossings``'s arithmetic. Fixed thresholds only;
+        call ``lock(chunk)`` first so they are allocated."""
+        if self.running_rms_s is not None:
+            raise InvalidParameterError("a running RMS has no fixed thresholds to fuse; use process()")
+        return CrossingState(self._thr, self._sign, self._prev, self._lock, self.lockout)
 
     @property
     def thresholds(self) -> np.ndarray | None:
@@ -215,17 +241,56 @@ def crossing_events(crossings: Chunk | np.ndarray,
     return samples.astype(np.int64) + int(offset), channels.astype(np.int64)
 
 
-def _spike_free_mad(mag: np.ndarray, half_window: int) -> np.ndarray:
-    """Per-row ``median(mag) / 0.6745`` after masking +-``half_window`` samples around spikes.
+class SelfCalibratingCrossings(Block):
+    """Crossings of ``k`` x the noise of the stream's own first ``calibration_s`` seconds.
 
-    A plain median of |x| is pulled up by the samples inside spike waveforms: on an electrode
-    with busy large units that inflates the threshold enough to miss small units beside them.
+    The noise (``estimator``, see ``cortexlink.dsp.noise``) is measured on the first
+    ``calibration_s`` of the stream, which carries no crossings (zeros); from the next sample on the
+    thresholds stay fixed, as in BRAND's threshold node. The switch happens at the same sample
+    whatever the chunking, inside a chunk if it falls there, so streamed output equals ``apply``;
+    the last calibration sample is the one before the first that may cross. ``reset`` starts a new
+    stream and keeps thresholds already set.
     """
-    first = np.median(mag, axis=1) / 0.6745
-    spikes = mag > 4.0 * first[:, None]
-    near = maximum_filter1d(spikes, size=2 * half_window + 1, axis=1)
-    kept = np.where(near, np.nan, mag)
-    with np.errstate(all="ignore"):
-        est = np.nanmedian(kept, axis=1) / 0.6745
-    # a row that is nothing but excursions keeps its first-pass estimate
-    return np.where(np.isfinite(est), est, first)
+
+    def __init__(self, sample_rate: float, k: float = -4.5, lockout_ms: float = 1.0,
+                 calibration_s: float = 1.0, estimator: Estimator = "mad") -> None:
+        super().__init__(sample_rate)
+        check_estimator(estimator)
+        self.crossings = ThresholdCrossings(self.sample_rate, k=k, lockout_ms=lockout_ms)
+        self.calibration_samples = samples_for(calibration_s, self.sample_rate, "calibration_s")
+        self.estimator = estimator
+        self._noise: NoiseEstimate | None = None
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether the thresholds are set."""
+        return self.crossings.rms is not None
+
+    @property
+    def rms(self) -> np.ndarray | None:
+        """The per-channel noise the thresholds were set from (None until then)."""
+        return self.crossings.rms
+
+    def _allocate(self, n_channels: int) -> None:
+        if not self.calibrated:
+            self._noise = NoiseEstimate(n_channels, self.calibration_samples, self.sample_rate,
+                                        self.estimator)
+
+    def _reset_state(self) -> None:
+        self.crossings.reset()
+        self._noise = None
+
+    def _process(self, chunk: Chunk, data: np.ndarray) -> Chunk:
+        if self._noise is None:
+            return self.crossings.process_trusted(chunk)
+        n = self._noise.needed
+        rms = self._noise.add(data)
+        out = np.zeros(data.shape, dtype=np.uint8)
+        if rms is not None:
+            self._noise = None
+            self.crossings.set_rms(rms)
+            self.crossings.continue_after(data[:, n - 1])
+            if n < data.shape[1]:
+                rest = Chunk(data[:, n:], chunk.start_sample + n, chunk.sample_rate, chunk.origin_ns)
+                out[:, n:] = self.crossings.process_trusted(rest).data
+        return chunk.derive(out)

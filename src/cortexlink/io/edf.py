@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cortexlink.core.errors import CorruptDataError, UnsupportedFormatError
+from cortexlink.core.errors import CorruptDataError
+from cortexlink.core.optional import require
 from cortexlink.core.paths import existing_file, one_line
 from cortexlink.core.recording import Recording
 
@@ -23,10 +24,7 @@ def load_edf(path: str | Path) -> Recording:
     with open(p, "rb") as fh:
         is_bdf = fh.read(len(BDF_MAGIC)) == BDF_MAGIC
     check_edf_size(p, bytes_per_sample=3 if is_bdf else 2)
-    try:
-        import mne
-    except ImportError:
-        raise UnsupportedFormatError("reading EDF needs MNE: pip install mne") from None
+    mne = require("mne", "edf", "reading EDF/BDF")
     reader = mne.io.read_raw_bdf if is_bdf else mne.io.read_raw_edf
     try:
         raw = reader(p, preload=True, verbose="error")

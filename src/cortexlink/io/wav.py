@@ -2,6 +2,8 @@
 
 The Neuralink data set ships one electrode per mono WAV; the codec restores such a file byte for
 byte, so reading returns the bytes before and after the sample payload as well as the samples.
+A recording whose counts are not 1 uV each is written with a ``gain`` chunk before ``data``
+(float64 microvolts per count; other readers skip chunks they do not know), so its gain comes back.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from cortexlink.core.validation import check_2d, check_positive, check_sample_ra
 
 _PCM = 1
 _EXTENSIBLE = 0xFFFE
+_GAIN = b"gain"  # chunk holding the microvolts per count, float64 little-endian
 
 
 @dataclass
@@ -34,6 +37,7 @@ class WavContents:
     sample_rate: int
     header: bytes
     trailer: bytes = b""
+    gain_uv: float | None = None  # from a ``gain`` chunk, if the file has one
 
 
 def parse_wav(raw: bytes, source: str = "WAV data") -> WavContents:
@@ -42,6 +46,7 @@ def parse_wav(raw: bytes, source: str = "WAV data") -> WavContents:
         raise CorruptDataError(f"{source} is not a RIFF/WAVE file (bad magic); check the file type")
     pos = 12
     fmt = None
+    gain = None
     while pos + 8 <= len(raw):
         cid = raw[pos:pos + 4]
         (size,) = struct.unpack_from("<I", raw, pos + 4)
@@ -50,10 +55,17 @@ def parse_wav(raw: bytes, source: str = "WAV data") -> WavContents:
             if size < 16 or body + size > len(raw):
                 raise CorruptDataError(f"{source}: 'fmt ' chunk of {size} bytes is truncated or too small")
             fmt = struct.unpack_from("<HHIIHH", raw, body)
+        elif cid == _GAIN and size == 8 and body + size <= len(raw):
+            (gain,) = struct.unpack_from("<d", raw, body)
+            if not (np.isfinite(gain) and gain > 0):
+                raise CorruptDataError(
+                    f"{source}: its gain chunk says {gain!r} uV per count; the file is damaged")
         elif cid == b"data":
             if fmt is None:
                 raise CorruptDataError(f"{source}: 'data' chunk comes before any 'fmt ' chunk")
-            return _contents(raw, fmt, body, size, source)
+            contents = _contents(raw, fmt, body, size, source)
+            contents.gain_uv = gain
+            return contents
         if body + size > len(raw):
             raise CorruptDataError(f"{source}: chunk {cid!r} declares {size} bytes past the end of the file")
         pos = body + size + (size & 1)
@@ -93,20 +105,23 @@ def read_wav(path: str | Path) -> WavContents:
     return parse_wav(p.read_bytes(), str(p))
 
 
-def wav_header(n_channels: int, n_frames: int, sample_rate: int) -> bytes:
-    """The canonical 44-byte header of a 16-bit PCM WAV file."""
+def wav_header(n_channels: int, n_frames: int, sample_rate: int, gain_uv: float = 1.0) -> bytes:
+    """The canonical 44-byte header of a 16-bit PCM WAV file; 16 bytes more (a ``gain`` chunk)
+    when the counts are not 1 uV each."""
     data_bytes = 2 * n_channels * n_frames
+    gain = b"" if gain_uv == 1.0 else _GAIN + struct.pack("<Id", 8, float(gain_uv))
     return (
-        b"RIFF" + struct.pack("<I", 36 + data_bytes) + b"WAVE"
+        b"RIFF" + struct.pack("<I", 36 + len(gain) + data_bytes) + b"WAVE"
         + b"fmt " + struct.pack("<IHHIIHH", 16, _PCM, n_channels, sample_rate,
                                 sample_rate * 2 * n_channels, 2 * n_channels, 16)
-        + b"data" + struct.pack("<I", data_bytes)
+        + gain + b"data" + struct.pack("<I", data_bytes)
     )
 
 
 def wav_bytes(data: np.ndarray, sample_rate: float, header: bytes | None = None,
-              trailer: bytes = b"") -> bytes:
-    """Serialise int16 ``(n_channels, n_samples)`` data; ``header``/``trailer`` restore a file exactly."""
+              trailer: bytes = b"", gain_uv: float = 1.0) -> bytes:
+    """Serialise int16 ``(n_channels, n_samples)`` data; ``header``/``trailer`` restore a file exactly,
+    else the header is the canonical one (with ``gain_uv``)."""
     arr = check_2d(data, "WAV data")
     if arr.dtype != np.int16:
         raise UnsupportedFormatError(f"WAV output needs int16 samples, got {arr.dtype}; quantise first")
@@ -116,23 +131,25 @@ def wav_bytes(data: np.ndarray, sample_rate: float, header: bytes | None = None,
             f"WAV stores integer sample rates only, got {rate}; write .npz, .nwb or .raw to keep it"
         )
     if header is None:
-        header = wav_header(arr.shape[0], arr.shape[1], int(rate))
+        header = wav_header(arr.shape[0], arr.shape[1], int(rate), gain_uv)
     return header + np.ascontiguousarray(arr.T).astype("<i2").tobytes() + trailer
 
 
 def write_wav(path: str | Path, data: np.ndarray, sample_rate: float, header: bytes | None = None,
-              trailer: bytes = b"") -> None:
+              trailer: bytes = b"", gain_uv: float = 1.0) -> None:
     """Write int16 data as a WAV file (see ``wav_bytes``)."""
-    Path(path).write_bytes(wav_bytes(data, sample_rate, header, trailer))
+    Path(path).write_bytes(wav_bytes(data, sample_rate, header, trailer, gain_uv))
 
 
 _MAX_DATA_BYTES = 0xFFFFFFFF - 36  # the RIFF size field is 32 bits
 
 
-def load_wav(path: str | Path, gain_uv: float = 1.0) -> Recording:
-    """Read a WAV file as a Recording of int16 counts; WAV holds no gain, so give ``gain_uv`` if known."""
+def load_wav(path: str | Path, gain_uv: float | None = None) -> Recording:
+    """Read a WAV file as a Recording of int16 counts. The gain is ``gain_uv`` if given, else the
+    file's ``gain`` chunk (written by ``save_wav``), else 1 uV per count."""
     contents = read_wav(path)
-    return Recording(contents.data, contents.sample_rate, gain_uv=gain_uv, metadata={"format": "wav"})
+    gain = gain_uv if gain_uv is not None else contents.gain_uv if contents.gain_uv is not None else 1.0
+    return Recording(contents.data, contents.sample_rate, gain_uv=gain, metadata={"format": "wav"})
 
 
 def save_wav(recording: Recording, path: str | Path, gain_uv: float | None = None) -> None:
@@ -140,11 +157,13 @@ def save_wav(recording: Recording, path: str | Path, gain_uv: float | None = Non
 
     int16 data is written as it is. float32 microvolts are refused unless ``gain_uv`` (microvolts per
     count) is given, in which case they are rounded to counts of that size; a gain that differs from
-    an int16 recording's own re-quantises it too. Time offset, channel ids, site and gain are not
-    stored: WAV has no place for them.
+    an int16 recording's own re-quantises it too. The gain is stored (a ``gain`` chunk, unless it
+    is 1); time offset, channel ids and site are not: WAV has no place for them.
     """
     data = recording.data
+    gain = recording.gain_uv
     if gain_uv is not None and (data.dtype != np.int16 or float(gain_uv) != recording.gain_uv):
+        gain = float(gain_uv)
         data = quantise_to_int16(recording.microvolts(), check_positive(gain_uv, "gain_uv"))
     elif data.dtype != np.int16:
         raise UnsupportedFormatError(
@@ -158,7 +177,7 @@ def save_wav(recording: Recording, path: str | Path, gain_uv: float | None = Non
         )
     target = writable_target(path)
     try:
-        write_wav(target, data, recording.sample_rate)
+        write_wav(target, data, recording.sample_rate, gain_uv=gain)
     except OSError as exc:
         raise write_failed(target, exc) from None
 

@@ -16,8 +16,8 @@ from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import NodeError
 from cortexlink.core.streamspec import StreamSpec
 from cortexlink.dsp import Binner
+from cortexlink.dsp.gaps import GridAligned
 from cortexlink.graph.node import Node
-from cortexlink.nodes._gaps import GridAligned
 from cortexlink.nodes._specs import only_input, resampled
 
 

@@ -1,6 +1,6 @@
 """``recorder``: writes a stream to disk so that what it has acknowledged survives any crash.
 
-Chunks are appended to a segment log (``cortexlink.nodes.segment_log``) and committed every
+Chunks are appended to a segment log (``cortexlink.store.segments``) and committed every
 ``flush_ms``: a committed segment is acknowledged (reported as ``acknowledged_chunks``) and stays
 readable after a SIGKILL of any process, this one included. Several recorders may share one
 folder, one stream each. With ``format: nwb`` the log is also written out as
@@ -12,18 +12,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import InvalidParameterError
 from cortexlink.graph.node import Node
-from cortexlink.nodes.segment_log import RecordedStream, SegmentLogWriter, read_segment_log
+from cortexlink.store.segments import SegmentLogWriter, export_stream
+from cortexlink.store.segments import read_segment_log as read_recording_folder
 
-
-def read_recording_folder(path: str | Path) -> dict[str, RecordedStream]:
-    """Every acknowledged chunk of every stream recorded into ``path``."""
-    return read_segment_log(path)
+__all__ = ["Recorder", "read_recording_folder"]
 
 
 class Recorder(Node):
@@ -79,9 +76,5 @@ class Recorder(Node):
         acked = self.flush()
         if self._writer is None or acked == 0:
             return
-        from cortexlink.io import save_recording
-
-        recording = read_segment_log(self.settings.path)[self._name].to_recording()
-        target = Path(self.settings.path) / f"{self._name}.{self.settings.format}"
-        save_recording(recording, target)
+        target = export_stream(self.settings.path, self._name, self.settings.format)
         self.context.info(f"recorded {acked} chunks of {self._name} to {target}")

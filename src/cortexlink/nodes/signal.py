@@ -19,13 +19,14 @@ from cortexlink.core.streamspec import StreamSpec
 from cortexlink.dsp import (
     Binner,
     ButterworthFilter,
-    CommonAverageReference,
+    GridAligned,
+    GroupedReference,
+    SelfCalibratingCrossings,
     SpikeBandPower,
-    ThresholdCrossings,
+    channel_groups,
 )
+from cortexlink.dsp.noise import Estimator, check_estimator
 from cortexlink.graph.node import Node
-from cortexlink.nodes._gaps import GridAligned
-from cortexlink.nodes._noise import NoiseEstimate
 from cortexlink.nodes._specs import only_input, resampled
 
 
@@ -75,20 +76,6 @@ class Filter(Node):
         return _emit(self.block.process(inputs["in"]))
 
 
-def channel_groups(n_channels: int, groups: int,
-                   exclude: list[int]) -> list[tuple[int, int, np.ndarray | None]]:
-    """``groups`` equal channel ranges ``(lo, hi, excluded)``, one per array; ``excluded``: the
-    channels of ``exclude`` (stream indices) in the range, relative to it, or None."""
-    size = n_channels // groups
-    excluded = np.asarray(exclude, dtype=np.int64)
-    out = []
-    for g in range(groups):
-        lo, hi = g * size, (g + 1) * size
-        mine = excluded[(excluded >= lo) & (excluded < hi)] - lo
-        out.append((lo, hi, mine if mine.size else None))
-    return out
-
-
 class CommonAverage(Node):
     """Common average reference, computed separately for each of ``groups`` equal channel groups
     (one per array when several arrays share a stream)."""
@@ -108,36 +95,31 @@ class CommonAverage(Node):
     @classmethod
     def describe_outputs(cls, settings: Any, input_specs: dict[str, StreamSpec]) -> dict[str, StreamSpec]:
         spec = only_input(cls.kind, input_specs)
-        if spec.n_channels % settings.groups:
-            raise NodeError(f"car: {spec.n_channels} channels do not split into {settings.groups} "
-                            "equal groups")
+        try:
+            channel_groups(spec.n_channels, settings.groups)
+        except InvalidParameterError as exc:
+            raise NodeError(f"car: {exc}") from None
         return {"out": resampled(spec, spec.sample_rate)}
 
     def setup(self) -> None:
         s = self.settings
         rate = _rate(self)
-        n = self.context.input_specs["in"].n_channels
-        self.groups = [(lo, hi, CommonAverageReference(rate, s.mode, mine))
-                       for lo, hi, mine in channel_groups(n, s.groups, s.exclude)]
-        warm_up(CommonAverageReference(rate, s.mode), self.context.input_specs["in"])
+        warm_up(GroupedReference(rate, s.groups, s.mode, s.exclude), self.context.input_specs["in"])
+        self.block = GroupedReference(rate, s.groups, s.mode, s.exclude)
 
     def process(self, inputs: dict[str, Chunk]) -> dict[str, Chunk]:
-        chunk = inputs["in"]
-        if len(self.groups) == 1:
-            return {"out": self.groups[0][2].process(chunk)}
-        out = np.empty(chunk.data.shape, dtype=np.float32)
-        for lo, hi, block in self.groups:
-            out[lo:hi] = block.process(chunk.derive(chunk.data[lo:hi])).data
-        return {"out": chunk.derive(out)}
+        return {"out": self.block.process(inputs["in"])}
 
 
 class ThresholdCrossingsNode(Node):
-    """Crossings of ``k`` x RMS, counted per ``bin_ms`` (None: per-sample events, uint8).
+    """Crossings of ``k`` x the noise, counted per ``bin_ms`` (None: per-sample events, uint8).
 
     The noise level of each channel is measured on the first ``rms_s`` seconds (zero counts are
-    emitted meanwhile), then the thresholds stay fixed, as in BRAND's threshold node. ``estimator``
-    ``rms`` (BRAND's ``k`` x RMS) is accumulated chunk by chunk; ``robust`` (median |x| / 0.6745,
-    unmoved by spikes) keeps the segment and computes it once at the end.
+    emitted meanwhile), then the thresholds stay fixed, as in BRAND's threshold node
+    (``cortexlink.dsp.SelfCalibratingCrossings``). ``estimator``: ``mad`` (median |x| / 0.6745, the
+    noise sigma, unmoved by spikes; no stall), ``rms`` (BRAND's k x RMS, which spikes inflate) or
+    ``robust`` (spike-free median; computed once at the end of the segment, a stall with many
+    channels); see ``cortexlink.dsp.noise``.
     """
 
     kind = "threshold_crossings"
@@ -148,11 +130,12 @@ class ThresholdCrossingsNode(Node):
         lockout_ms: float = 1.0
         rms_s: float = 1.0
         bin_ms: float | None = 1.0
-        estimator: Literal["rms", "robust"] = "rms"
+        estimator: Estimator = "mad"
 
         def __post_init__(self) -> None:
             if not self.rms_s > 0:
                 raise InvalidParameterError(f"rms_s must be positive, got {self.rms_s}")
+            check_estimator(self.estimator)
 
     @classmethod
     def describe_outputs(cls, settings: Any, input_specs: dict[str, StreamSpec]) -> dict[str, StreamSpec]:
@@ -164,37 +147,32 @@ class ThresholdCrossingsNode(Node):
     def setup(self) -> None:
         s = self.settings
         rate = _rate(self)
-        n = self.context.input_specs["in"].n_channels
         spec = self.context.input_specs["in"]
-        self.block = ThresholdCrossings(rate, k=s.k, lockout_ms=s.lockout_ms)
-        warm_up(ThresholdCrossings(rate, k=s.k, lockout_ms=s.lockout_ms, rms=np.ones(n)), spec)
+        # calibrating on one sample, then counting: both paths' kernels load before the stream starts
+        warm_up(SelfCalibratingCrossings(rate, s.k, s.lockout_ms, 1 / rate, s.estimator), spec,
+                max(2, spec.chunk_samples))
+        self.block = SelfCalibratingCrossings(rate, s.k, s.lockout_ms, s.rms_s, s.estimator)
         self.binner = None
         if s.bin_ms is not None:
             binner = Binner(rate, s.bin_ms, "sum")
             warm_up(Binner(rate, s.bin_ms, "sum"), replace(spec, dtype="uint8"), binner.bin_samples)
             self.binner = GridAligned(binner, binner.bin_samples)
-        self.noise = NoiseEstimate(n, int(round(s.rms_s * rate)), rate, s.estimator)
 
     @property
     def calibrated(self) -> bool:
-        return self.block.rms is not None
+        return self.block.calibrated
 
     def process(self, inputs: dict[str, Chunk]) -> dict[str, Chunk] | None:
-        chunk = inputs["in"]
-        if self.calibrated:
-            events = self.block.process(chunk)
-        else:
-            rms = self.noise.add(chunk.data)
-            if rms is not None:
-                self.block.set_rms(rms)
-                self.context.info(thresholds_message(rms, self.settings.k))
-            events = chunk.derive(np.zeros(chunk.data.shape, dtype=np.uint8))
+        was_calibrated = self.block.calibrated
+        events = self.block.process(inputs["in"])
+        if not was_calibrated and self.block.calibrated:
+            self.context.info(thresholds_message(self.block.rms, self.settings.k, self.settings.estimator))
         return _emit(events if self.binner is None else self.binner.process(events))
 
 
-def thresholds_message(rms: np.ndarray, k: float) -> str:
+def thresholds_message(noise: np.ndarray, k: float, estimator: str) -> str:
     """What a node says when its thresholds are set."""
-    return f"thresholds set: median noise RMS {float(np.median(rms)):.1f}, k = {k}"
+    return f"thresholds set: median noise {float(np.median(noise)):.1f} ({estimator}), k = {k}"
 
 
 class SpikeBandPowerNode(Node):

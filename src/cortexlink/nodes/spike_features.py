@@ -12,30 +12,22 @@ first ``rms_s`` seconds of the stream, as the crossings node sets them. Outputs:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal
-
-import numpy as np
 
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.streamspec import StreamSpec
-from cortexlink.dsp import Binner, SpikeFrontEnd
+from cortexlink.dsp import GridAligned, GroupedFrontEnd
+from cortexlink.dsp.noise import Estimator
 from cortexlink.graph.node import Node
-from cortexlink.nodes._gaps import GridAligned
-from cortexlink.nodes._noise import NoiseEstimate
 from cortexlink.nodes._specs import only_input, resampled
-from cortexlink.nodes.signal import (
-    CommonAverage,
-    ThresholdCrossingsNode,
-    channel_groups,
-    thresholds_message,
-    warm_up,
-)
+from cortexlink.nodes.signal import CommonAverage, ThresholdCrossingsNode, thresholds_message, warm_up
 
 
 class SpikeFeatures(Node):
     """Threshold crossings and spike band power per ``bin_ms`` of the band-passed, re-referenced
-    signal, each of ``groups`` equal channel groups (arrays) referenced to its own mean."""
+    signal, each of ``groups`` equal channel groups (arrays) referenced to its own mean
+    (``cortexlink.dsp.GroupedFrontEnd``)."""
 
     kind = "spike_features"
     outputs = ("crossings", "power")
@@ -51,7 +43,7 @@ class SpikeFeatures(Node):
         k: float = -4.5                # crossings, as the threshold_crossings node's
         lockout_ms: float = 1.0
         rms_s: float = 1.0
-        estimator: Literal["rms", "robust"] = "rms"
+        estimator: Estimator = "mad"
         bin_ms: float = 1.0            # both outputs
 
         def __post_init__(self) -> None:  # the same checks as the separate nodes'
@@ -62,98 +54,32 @@ class SpikeFeatures(Node):
     def describe_outputs(cls, settings: Any, input_specs: dict[str, StreamSpec]) -> dict[str, StreamSpec]:
         spec = only_input(cls.kind, input_specs)
         CommonAverage.describe_outputs(CommonAverage.Settings(groups=settings.groups), input_specs)
-        front_end = _front_end(settings, spec.sample_rate)  # checks the band and the bin
-        return {"crossings": resampled(spec, Binner(spec.sample_rate, settings.bin_ms).output_rate),
+        front_end = _front_end(settings, spec.sample_rate, spec.n_channels)  # checks the band and the bin
+        return {"crossings": resampled(spec, front_end.crossings_rate),
                 "power": resampled(spec, front_end.power_rate)}
 
     def setup(self) -> None:
         s = self.settings
         spec = self.context.input_specs["in"]
-        rate = spec.sample_rate
-        groups = []
-        for lo, hi, excluded in channel_groups(spec.n_channels, s.groups, s.exclude):
-            groups.append((lo, hi, _front_end(s, rate, excluded)))
-        # load the compiled kernels now, not at the first chunks: calibrating and counting
-        part = replace(spec, n_channels=spec.n_channels // s.groups)
-        warm_up(_Referenced(_front_end(s, rate)), part)
-        warm_up(_front_end(s, rate, rms=np.ones(part.n_channels)), part)
-        binner = Binner(rate, s.bin_ms, "sum")
-        warm_up(Binner(rate, s.bin_ms, "sum"), replace(spec, dtype="uint8"), binner.bin_samples)
-        noise = NoiseEstimate(spec.n_channels, int(round(s.rms_s * rate)), rate, s.estimator)
-        grouped = _GroupedFrontEnd(groups, binner, noise, self._calibrated)
-        self.pipeline = GridAligned(grouped, binner.bin_samples)
-
-    def _calibrated(self, rms: np.ndarray) -> None:
-        self.context.info(thresholds_message(rms, self.settings.k))
+        # calibrating on one sample, then counting: every kernel loads before the stream starts
+        warm = _front_end(s, spec.sample_rate, spec.n_channels, 1 / spec.sample_rate)
+        warm_up(warm, spec, max(2, spec.chunk_samples, warm.bin_samples))
+        self.front_end = _front_end(s, spec.sample_rate, spec.n_channels)
+        self.pipeline = GridAligned(self.front_end, self.front_end.bin_samples)
 
     def process(self, inputs: dict[str, Chunk]) -> dict[str, Chunk] | None:
+        was_calibrated = self.front_end.calibrated
         got = self.pipeline.process(inputs["in"])
+        if not was_calibrated and self.front_end.calibrated:
+            s = self.settings
+            self.context.info(thresholds_message(self.front_end.rms, s.k, s.estimator))
         if got is None:
             return None
         out = {port: chunk for port, chunk in zip(self.outputs, got, strict=True) if chunk.data.shape[1]}
         return out or None
 
 
-def _front_end(s: Any, rate: float, exclude: np.ndarray | None = None,
-               rms: np.ndarray | None = None) -> SpikeFrontEnd:
-    return SpikeFrontEnd(rate, (s.low, s.high), s.order, s.car_mode, exclude, s.k, s.lockout_ms, rms,
-                         bin_ms=s.bin_ms)
-
-
-class _Referenced:
-    """A front end's calibration step as a block (for ``warm_up``)."""
-
-    def __init__(self, front_end: SpikeFrontEnd) -> None:
-        self.front_end = front_end
-
-    def process(self, chunk: Chunk) -> tuple[Chunk, Chunk]:
-        return self.front_end.referenced(chunk)
-
-
-class _GroupedFrontEnd:
-    """One front end per channel group; crossings binned, and counted once the noise is known."""
-
-    def __init__(self, groups: list[tuple[int, int, SpikeFrontEnd]], binner: Binner, noise: NoiseEstimate,
-                 on_calibrated: Any) -> None:
-        self.groups = groups
-        self.binner = binner
-        self.noise = noise
-        self.on_calibrated = on_calibrated
-
-    def reset(self) -> None:
-        for _, _, front_end in self.groups:
-            front_end.reset()
-        self.binner.reset()
-
-    def process(self, chunk: Chunk) -> tuple[Chunk, Chunk]:
-        """(crossing counts, power) for the bins ``chunk`` completed."""
-        calibrated = self.groups[0][2].calibrated
-        data = chunk.data
-        single = len(self.groups) == 1
-        # one group's events are the node's; several are gathered (none before calibration)
-        crossings = None if calibrated and single else np.zeros(data.shape, dtype=np.uint8)
-        referenced = None if calibrated else np.empty(data.shape, dtype=np.float32)
-        powers = []
-        for lo, hi, front_end in self.groups:
-            part = chunk if single else chunk.derive(data[lo:hi])
-            if calibrated:
-                events, power = front_end.process(part)
-                if single:
-                    crossings = events.data
-                else:
-                    crossings[lo:hi] = events.data
-            else:
-                ref, power = front_end.referenced(part)
-                referenced[lo:hi] = ref.data
-            powers.append(power)
-        if referenced is not None:
-            rms = self.noise.add(referenced)
-            if rms is not None:
-                for lo, hi, front_end in self.groups:
-                    front_end.crossings.set_rms(rms[lo:hi])
-                self.on_calibrated(rms)
-        power = powers[0]
-        if len(powers) > 1:
-            power = Chunk(np.concatenate([p.data for p in powers]), power.start_sample, power.sample_rate,
-                          power.origin_ns)
-        return self.binner.process(chunk.derive(crossings)), power
+def _front_end(s: Any, rate: float, n_channels: int, calibration_s: float | None = None) -> GroupedFrontEnd:
+    return GroupedFrontEnd(rate, n_channels, s.groups, (s.low, s.high), s.order, s.car_mode, s.exclude, s.k,
+                           s.lockout_ms, s.rms_s if calibration_s is None else calibration_s, s.estimator,
+                           s.bin_ms)

@@ -6,17 +6,14 @@ from pathlib import Path
 
 import numpy as np
 
+from cortexlink.core.optional import pyplot
 from cortexlink.sim.truth import SimResult
 
 
 def plot_simulation(result: SimResult, path: str | Path, window_s: float = 0.5, n_traces: int = 8) -> Path:
     """Write a PNG: ``n_traces`` electrodes that record units over the first ``window_s`` seconds
     (true spikes marked in their unit's colour), the raster of all units, and the velocity."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     rec, truth = result.recording, result.truth
     fs = rec.sample_rate
     n = min(rec.n_samples, max(1, int(window_s * fs)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -31,9 +31,24 @@ class SceneTruth:
     seizure_onsets_s: dict[str, float] = field(default_factory=dict)
     seizure_offsets_s: dict[str, float] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    # episodes that run past the end of a recording: (onset, offset) of the whole episode (s)
+    seizure_beyond_end_s: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def faults_at(self, site: str) -> list[Fault]:
         return [f for f in self.faults if f.site == site]
+
+    def within(self, seconds: float) -> SceneTruth:
+        """The truth of a recording of ``seconds``: seizures cut at its end and sites the seizure has
+        not reached by then left out; each such episode's full times in ``seizure_beyond_end_s``."""
+        onsets, offsets, beyond = {}, {}, dict(self.seizure_beyond_end_s)
+        for site, onset in self.seizure_onsets_s.items():
+            offset = self.seizure_offsets_s[site]
+            if offset > seconds:
+                beyond[site] = (onset, offset)
+            if onset < seconds:
+                onsets[site], offsets[site] = onset, min(offset, seconds)
+        return replace(self, seizure_onsets_s=onsets, seizure_offsets_s=offsets, faults=list(self.faults),
+                       seizure_beyond_end_s=beyond)
 
 
 @dataclass
@@ -96,17 +111,18 @@ class SceneSimulator:
 
     def record(self, blocks: Callable[[str, list[int]], Iterable[int]] | None = None) -> SceneResult:
         """Read ``n_samples`` from every site; ``blocks(site, sizes)`` may wrap the block sizes
-        (in a progress bar, say)."""
+        (in a progress bar, say). The truth returned is that of the recording (``SceneTruth.within``)."""
         results = {}
+        truth = self.truth.within(self.n_samples / self.config.sample_rate)
         for name, sim in self.simulators.items():
             sizes = block_sizes(sim, self.n_samples)
             wrapped = None if blocks is None else blocks(name, sizes)
             result = record(sim, self.n_samples, site=name, blocks=wrapped)
-            result.truth.extra["seizure_onset_s"] = self.truth.seizure_onsets_s.get(name)
-            result.truth.extra["seizure_offset_s"] = self.truth.seizure_offsets_s.get(name)
-            result.truth.extra["faults"] = self.truth.faults_at(name)
+            result.truth.extra["seizure_onset_s"] = truth.seizure_onsets_s.get(name)
+            result.truth.extra["seizure_offset_s"] = truth.seizure_offsets_s.get(name)
+            result.truth.extra["faults"] = truth.faults_at(name)
             results[name] = result
-        return SceneResult(results, self.truth)
+        return SceneResult(results, truth)
 
     def _add_seizure(self, rng: np.random.Generator, onset_site: int, onset_s: float, duration_s: float,
                      delays: float | Sequence[float] | None) -> None:

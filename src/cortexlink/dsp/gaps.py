@@ -1,9 +1,10 @@
 """Keep binned outputs on their time grid when a stream has gaps (chunks lost to an overrun).
 
-The dsp blocks assume a contiguous stream. A reader that falls behind loses chunks (counted and
-reported by the runtime); a binning block fed across the hole would then number its bins wrongly
+The dsp blocks assume a contiguous stream. A reader that falls behind loses chunks (the runtime
+counts and reports them); a binning block fed across the hole would then number its bins wrongly
 from there on. ``GridAligned`` notices the jump in ``start_sample``, resets the block and restarts
-it on the next bin boundary, so bin ``k`` always covers samples ``[k*b, (k+1)*b)``.
+it on the next bin boundary, so bin ``k`` always covers samples ``[k*b, (k+1)*b)``. On a
+contiguous stream it changes nothing but where the first bin starts.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from cortexlink.core.chunk import Chunk
 
 
 class GridAligned:
-    """Feeds ``block`` (a dsp Block whose output bins are ``bin_samples`` input samples each)."""
+    """Feeds ``block`` (anything with ``process(chunk)`` and ``reset()`` whose output bins are
+    ``bin_samples`` input samples each); ``gaps`` counts the holes it restarted after."""
 
     def __init__(self, block: Any, bin_samples: int) -> None:
         self.block = block

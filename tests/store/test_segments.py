@@ -7,10 +7,16 @@ import numpy as np
 import pytest
 
 from cortexlink.core.chunk import Chunk
-from cortexlink.core.errors import CorruptDataError, InvalidDataError, InvalidParameterError
-from cortexlink.nodes.segment_log import SegmentLogWriter, read_segment_log
+from cortexlink.core.errors import (
+    CorruptDataError,
+    InvalidDataError,
+    InvalidParameterError,
+    RecordingNotFoundError,
+)
+from cortexlink.io import open_recording
+from cortexlink.store.segments import SegmentLogWriter, export_stream, read_segment_log
 
-from .helpers import acknowledged_before_sigkill
+from ..nodes.helpers import acknowledged_before_sigkill
 
 
 def _chunk(i: int, n_channels: int = 4, n: int = 30) -> Chunk:
@@ -74,7 +80,7 @@ WRITER = textwrap.dedent("""
     import sys
     import numpy as np
     from cortexlink.core.chunk import Chunk
-    from cortexlink.nodes.segment_log import SegmentLogWriter
+    from cortexlink.store.segments import SegmentLogWriter
     w = SegmentLogWriter(sys.argv[1], {"raw": (4, "int16", 30000.0)})
     i = 0
     while True:
@@ -93,3 +99,16 @@ def test_acknowledged_chunks_survive_sigkill_of_the_writer(tmp_path):
     for i, c in enumerate(raw.chunks()):
         np.testing.assert_array_equal(c.data, _chunk(i).data)
         assert c.start_sample == i * 30
+
+
+def test_export_stream_writes_one_recording_file(tmp_path):
+    writer = SegmentLogWriter(tmp_path / "rec", {"raw": (4, "int16", 30000.0)})
+    for i in range(3):
+        writer.append("raw", _chunk(i))
+    writer.close()
+    path = export_stream(tmp_path / "rec", "raw", "npz")
+    assert path == tmp_path / "rec" / "raw.npz"
+    back = open_recording(path)
+    np.testing.assert_array_equal(back.data, np.concatenate([_chunk(i).data for i in range(3)], axis=1))
+    with pytest.raises(RecordingNotFoundError, match="no stream 'bp'"):
+        export_stream(tmp_path / "rec", "bp")

@@ -7,7 +7,7 @@ once, atomically) and its segments ``seg-00000000.npz``. A segment is written to
 name, fsynced, renamed into place and the folder fsynced; only then is it acknowledged. A crash
 leaves at worst a ``*.tmp`` file, which readers ignore. Streams are independent, so several
 recorder processes may write different streams into one recording folder.
-``read_segment_log`` reads it all back.
+``read_segment_log`` reads it all back; ``export_stream`` writes one stream out as a recording file.
 """
 
 from __future__ import annotations
@@ -243,3 +243,16 @@ def read_segment_log(directory: str | os.PathLike) -> dict[str, RecordedStream]:
         data = np.ascontiguousarray(data)
         out[folder.name] = RecordedStream(folder.name, data, rate, starts, sizes, origins)
     return out
+
+
+def export_stream(directory: str | os.PathLike, stream: str, format: str = "npz") -> Path:
+    """Write the committed chunks of ``stream`` in a recording folder as one recording file,
+    ``<directory>/<stream>.<format>`` (any format ``save_recording`` writes); returns its path."""
+    from cortexlink.io import save_recording
+
+    logged = read_segment_log(directory)
+    if stream not in logged:
+        raise RecordingNotFoundError(f"{directory} holds no stream {stream!r}; it holds {', '.join(logged)}")
+    target = Path(directory) / f"{stream}.{format}"
+    save_recording(logged[stream].to_recording(), target)
+    return target
