@@ -67,7 +67,8 @@ def test_run_prints_the_latency_table(tmp_path, capsys, transport):
 
 
 def test_ctrl_c_stops_every_process_cleanly(tmp_path):
-    """SIGINT to the whole process group, as a terminal's Ctrl-C does: table printed, exit 0."""
+    """SIGINT to the whole process group, as a terminal's Ctrl-C does: every node stops cleanly, the
+    table is printed, and the exit status is 130 as for any program a shell saw interrupted."""
     import os
     import signal
     import subprocess
@@ -95,8 +96,8 @@ nodes:
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 0, err
-    assert "stopped: interrupted (Ctrl-C)" in out
+    assert proc.returncode == 130, err
+    assert "stopped: interrupted (Ctrl-C)" in out and "cortexlink: interrupted" in err
     for nick in ("src", "neg", "sink"):
         assert f"│ {nick}" in out and "DONE" in out
     assert "KILLED" not in out and "DEAD" not in out
@@ -142,3 +143,4 @@ def test_agent_rejects_a_bad_url_and_an_unreachable_server_in_one_line(capsys):
     assert main(["agent", "--redis-url", "redis://127.0.0.1:1", "--machine", "b"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "redis://host:port" in err[0] and "cannot reach Redis" in err[1]
+
