@@ -144,3 +144,31 @@ def test_agent_rejects_a_bad_url_and_an_unreachable_server_in_one_line(capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "redis://host:port" in err[0] and "cannot reach Redis" in err[1]
 
+
+def test_paths_in_a_graph_file_are_relative_to_it_whatever_the_current_directory(tmp_path, monkeypatch,
+                                                                                capsys):
+    """file_source's path, a recorder's folder and module: all resolve against the graph file's folder."""
+    import shutil
+
+    import numpy as np
+
+    from cortexlink.core.recording import Recording
+    from cortexlink.io import save_recording
+
+    rig = tmp_path / "rig"
+    rig.mkdir()
+    save_recording(Recording(np.arange(600, dtype=np.int16).reshape(2, 300), 1000.0), rig / "rec.npz")
+    shutil.copy(NODES, rig / "tiny_nodes.py")
+    (rig / "g.yaml").write_text("""\
+nodes:
+  - {name: file_source, nickname: src, parameters: {path: rec.npz, realtime: false}}
+  - {name: Tally, module: tiny_nodes.py, nickname: sink, inputs: {in: src}}
+  - {name: recorder, nickname: rec, inputs: {in: src}, parameters: {path: out}}
+""")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["graph", "validate", "../rig/g.yaml"]) == 0, capsys.readouterr().err
+    assert main(["run", "../rig/g.yaml", "--duration", "30", "--no-pm-qos"]) == 0, capsys.readouterr().err
+    assert "sink: samples = 300" in capsys.readouterr().out
+    assert (rig / "out").is_dir() and not (elsewhere / "out").exists()

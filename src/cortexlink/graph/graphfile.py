@@ -15,7 +15,7 @@ from typing import Any
 from cortexlink.core.errors import GraphError, RecordingNotFoundError
 from cortexlink.graph.yamlsrc import LocatedDict, LocatedList, load_located
 
-__all__ = ["GraphFile", "NodeEntry", "read_graph_file", "parse_graph", "RESTART_POLICIES"]
+__all__ = ["GraphFile", "NodeEntry", "read_graph_file", "parse_graph", "graph_relative", "RESTART_POLICIES"]
 
 RESTART_POLICIES = ("stop", "restart")
 NODE_KEYS = ("name", "nickname", "module", "parameters", "inputs", "outputs", "feedback", "machine",
@@ -63,6 +63,13 @@ class GraphFile:
 
     def where(self, line: int) -> str:
         return f"{self.source}:{line}"
+
+
+def graph_relative(path: str, base_dir: Path) -> Path:
+    """The one rule for paths inside a graph file (``module:``, path parameters): ``~`` expands, and
+    a relative path is relative to the graph file's folder, whatever the current directory."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else base_dir / p
 
 
 def read_graph_file(path: str | Path) -> GraphFile:

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import InvalidParameterError
 from cortexlink.graph.node import Node
+from cortexlink.graph.settings import graph_path
 from cortexlink.nodes.segment_log import RecordedStream, SegmentLogWriter, read_segment_log
 
 
@@ -34,7 +35,8 @@ class Recorder(Node):
 
     @dataclass
     class Settings:
-        path: str                                  # recording folder (created; streams must be new)
+        path: str = graph_path()                   # recording folder (created; streams must be new);
+                                                   # relative to the graph file
         format: Literal["npz", "nwb"] = "npz"      # file written from the log on a clean shutdown
         flush_ms: float = 100.0                    # commit (and acknowledge) at least this often
         stream: str | None = None                  # name inside the folder (default: the stream's)
