@@ -199,6 +199,11 @@ class DecoderNode(Node):
     def shutdown(self) -> None:
         if self._fit_thread is not None:
             self._fit_thread.join(timeout=5.0)
+        if not self.live and self._n_features is not None:  # say why nothing was decoded
+            why = ("the decoder was still fitting" if self._fit_thread is not None else
+                   f"{self._n_collected} of {self._X.shape[1]} calibration bins were collected")
+            self.context.report({"never_live": f"{why} when the run ended; run longer than calibration_s "
+                                              f"({self.settings.calibration_s:g} s) or lower it"})
 
 
 def _one_step_thread() -> None:
