@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from cortexlink.cli import main
-from cortexlink.graph.redis_server import redis_server_available
 
 NODES = Path(__file__).resolve().parents[1] / "graph" / "user_nodes" / "tiny_nodes.py"
 
@@ -53,9 +52,9 @@ def test_run_rejects_bad_options_in_one_line(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("transport", ["shm", "redis"])
-def test_run_prints_the_latency_table(tmp_path, capsys, transport):
-    if transport == "redis" and not redis_server_available():
-        pytest.skip("redis-server is not installed (apt install redis-server)")
+def test_run_prints_the_latency_table(tmp_path, capsys, transport, request):
+    if transport == "redis":
+        request.getfixturevalue("redis_server_exe")
     qos = ["--no-pm-qos"] if transport == "redis" else []  # one run each way
     assert main(["run", str(write_graph(tmp_path)), "--transport", transport, "--duration", "20", *qos]) == 0
     out, err = capsys.readouterr()
@@ -110,7 +109,7 @@ def test_run_over_shm_refuses_nodes_on_other_machines(tmp_path, capsys):
     assert "sink on 'rig-b'" in err and "--transport redis --redis-url" in err and "cortexlink agent" in err
 
 
-@pytest.mark.skipif(not redis_server_available(), reason="redis-server is not installed")
+@pytest.mark.usefixtures("redis_server_exe")
 def test_run_across_machines_with_an_agent_and_without(tmp_path, capsys):
     """Nodes on machine 'b' run by an agent (here in a thread); with no agent for 'c', a clear error."""
     import threading
