@@ -171,3 +171,12 @@ nodes:
     assert main(["run", "../rig/g.yaml", "--duration", "30", "--no-pm-qos"]) == 0, capsys.readouterr().err
     assert "sink: samples = 300" in capsys.readouterr().out
     assert (rig / "out").is_dir() and not (elsewhere / "out").exists()
+
+
+def test_nodes_lists_kinds_with_settings_and_refuses_an_unknown_one(capsys):
+    assert main(["nodes", "file_source", "decoder"]) == 0
+    out = capsys.readouterr().out
+    assert "file_source (source):" in out and "inputs: -; outputs: out" in out
+    assert "calibration_s" in out and "dict[str, Any]" in out
+    assert main(["nodes", "nope"]) == 2
+    assert "unknown node kind 'nope'" in capsys.readouterr().err

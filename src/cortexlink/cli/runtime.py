@@ -1,5 +1,5 @@
 """``cortexlink run`` (the main job: run a graph of nodes), ``cortexlink agent`` (runs the nodes a
-graph places on this machine) and ``cortexlink graph validate``."""
+graph places on this machine), ``cortexlink nodes`` (the node kinds) and ``cortexlink graph validate``."""
 
 from __future__ import annotations
 
@@ -41,6 +41,15 @@ def register(subparsers: Any) -> None:
     _add_pm_qos(agent)
     agent.set_defaults(func=_agent)
 
+    nodes = subparsers.add_parser(
+        "nodes", help="list the built-in node kinds with their settings and streams",
+        description="Every node kind a graph file can name: its input, feedback and output streams and "
+                    "its settings (name, type, default, help), read from the node classes.")
+    nodes.add_argument("kinds", nargs="*", metavar="KIND", help="only these kinds (default: all)")
+    nodes.add_argument("--markdown", action="store_true",
+                       help="print the reference page docs/nodes.md is made of")
+    nodes.set_defaults(func=_nodes)
+
     graph = subparsers.add_parser("graph", help="work with graph files")
     sub = graph.add_subparsers(dest="graph_command", metavar="ACTION")
     validate = sub.add_parser("validate", help="check a graph file without running it",
@@ -69,6 +78,36 @@ def _validate(args: argparse.Namespace) -> int:
     console = Console() if sys.stdout.isatty() else Console(width=160)
     console.print(plan_table(plan))
     console.print(f"ok: {args.file} is a valid graph")
+    return 0
+
+
+def _nodes(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from cortexlink.nodes.catalog import node_catalog, nodes_markdown
+
+    if args.markdown:
+        if args.kinds:
+            from cortexlink.core.errors import InvalidParameterError
+
+            raise InvalidParameterError("--markdown renders the whole page; give no KIND with it")
+        sys.stdout.write(nodes_markdown())
+        return 0
+    console = Console() if sys.stdout.isatty() else Console(width=160)
+    for node in node_catalog(args.kinds):
+        console.print(f"[bold]{node.kind}[/bold]{' (source)' if node.source else ''}: {node.summary}",
+                      highlight=False)
+        console.print(f"  {node.streams()}", markup=False, highlight=False)
+        if node.settings:
+            table = Table(show_edge=False, pad_edge=False, box=None, padding=(0, 2))
+            for col in ("setting", "type", "default", "help"):
+                table.add_column(col)
+            for s in node.settings:
+                table.add_row(*(Text(cell) for cell in (s.name, s.type, s.default, s.help)))
+            console.print(table)
+        console.print()
     return 0
 
 

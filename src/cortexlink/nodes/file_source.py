@@ -30,7 +30,7 @@ class FileSource(SourceNode):
 
     @dataclass
     class Settings:
-        path: str = graph_path()                # recording file; relative to the graph file
+        path: str = graph_path()                # recording file (any format open_recording reads)
         chunk_ms: float = 1.0
         realtime: bool = True
         loop: bool = False

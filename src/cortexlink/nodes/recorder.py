@@ -35,8 +35,7 @@ class Recorder(Node):
 
     @dataclass
     class Settings:
-        path: str = graph_path()                   # recording folder (created; streams must be new);
-                                                   # relative to the graph file
+        path: str = graph_path()                   # recording folder (created; streams must be new)
         format: Literal["npz", "nwb"] = "npz"      # file written from the log on a clean shutdown
         flush_ms: float = 100.0                    # commit (and acknowledge) at least this often
         stream: str | None = None                  # name inside the folder (default: the stream's)
