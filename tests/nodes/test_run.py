@@ -23,10 +23,27 @@ def test_a_bad_duration_is_refused_before_anything_starts(duration):
 
 
 @pytest.mark.slow
-def test_a_12_s_default_run_closes_the_loop_and_says_how():
-    report = run(duration=12.0, pm_qos=False)
+def test_a_15_s_default_run_completes_its_scaled_calibration_and_says_so():
+    """With the shipped 20 s block a 15 s run never calibrated; now the block is the run's first
+    third. Whether the loop then runs long depends on how busy the machine is (the notes and the
+    produced-signal line say), so the test asserts that the calibration block completed."""
+    report = run(duration=15.0, pm_qos=False)
     assert not report.failed and report.exit_code == 0, report.reason
-    assert any("calibrates on the first 4.0 s" in n for n in report.notes)
-    task = report.metrics["task"]
-    assert task["closed_loop_s"] > 3.0 and task["targets_acquired"] >= 1, report.lines()
+    assert any("calibrates on the first 5.0 s" in n for n in report.notes)
+    decoder = report.metrics["decoder"]
+    assert decoder.get("calibration_bins") == 500 or decoder["never_live"].startswith(
+        "the decoder was still fitting"), decoder
+    assert any(line.startswith("signal produced by the sources: monkey") for line in report.summary)
     assert report.lines()[-1] == "stopped: duration reached"
+
+
+@pytest.mark.slow
+def test_the_shortest_calibration_block_is_enough_for_closed_loop_control():
+    """Two arrays, as the default graph, calibrated on MIN_CALIBRATION_S (offline, no pacing)."""
+    from cortexlink.nodes.default_graph import MIN_CALIBRATION_S
+
+    from .closed_loop import run_closed_loop
+
+    task, dec = run_closed_loop(n_arrays=2, calibration_s=MIN_CALIBRATION_S, closed_loop_s=5.0)
+    assert dec.context.reports["calibration_bins"] == int(MIN_CALIBRATION_S * 100)
+    assert task.context.reports["targets_acquired"] >= 2 and task.context.reports["velocity_corr"] > 0.5
