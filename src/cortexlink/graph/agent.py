@@ -97,10 +97,9 @@ class Agent:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 old[sig] = signal.signal(sig, lambda *_: self.stop())
         self._beat()
-        if hasattr(self._ctx, "set_forkserver_preload"):  # start the forkserver (and its imports) now
-            from multiprocessing import forkserver
+        from cortexlink.graph.supervisor import start_process_server
 
-            forkserver.ensure_running()
+        start_process_server(self._ctx)  # the forkserver and its imports now, not at the first node
         beater = threading.Thread(target=self._beat_loop, name="agent-beat", daemon=True)
         beater.start()
         self.log(f"agent for machine {self.machine!r} on {self.url}: waiting for graphs (Ctrl-C stops)")

@@ -84,6 +84,9 @@ class Supervisor:
             signal.signal(signal.SIGINT, lambda *_: self.interrupt())
         started = time.monotonic()
         try:
+            # the forkserver's imports take seconds on a busy machine; paid now, before any remote
+            # node waits on us, so no start blocks the loop that keeps the run alive for the agents
+            start_process_server(self._ctx)
             if self.remote is not None:
                 self.remote.require_agents()
             for spec in self.plan.streams.values():
@@ -358,6 +361,15 @@ def process_context(preload: list[str]) -> Any:
         ctx.set_forkserver_preload(["cortexlink.graph.runner", *preload])
         return ctx
     return mp.get_context("spawn")
+
+
+def start_process_server(ctx: Any) -> None:
+    """Start the forkserver of ``ctx`` (and its preloaded imports) now, rather than at the first
+    process start; nothing for a spawn context."""
+    if hasattr(ctx, "set_forkserver_preload") and ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def _dotted_modules(plan: GraphPlan) -> list[str]:
