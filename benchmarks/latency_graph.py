@@ -59,7 +59,7 @@ class LiveLatencyProbe(Node):
 
 def default_graph_e2e(seconds: float, calibration_s: float, decoder: str = "gru", rt_priority: int = 0,
                       layout: str = "shipped"):
-    """Run the default graph with ``decoder`` over shm; returns the supervisor's RunResult.
+    """Run the default graph with ``decoder`` over shm; returns the ``RunReport``.
 
     With ``rt_priority`` every node runs at that SCHED_FIFO priority. A decoder fitting on a
     background thread at FIFO priority would hold a core for the whole fit, so the decoder is then
@@ -122,10 +122,8 @@ def _run(tmp, decoder_params: dict, rt_priority: int, seconds: float, layout: st
          stop_when=None):
     import yaml
 
-    from cortexlink.graph.plan import load_plan
-    from cortexlink.graph.shm import ShmTransport
-    from cortexlink.graph.supervisor import Supervisor
-    from cortexlink.nodes import BUILTIN_NODES, DEFAULT_GRAPH
+    from cortexlink.nodes import DEFAULT_GRAPH
+    from cortexlink.nodes.run import run
 
     doc = yaml.safe_load(DEFAULT_GRAPH.read_text())
     doc["nodes"] = _relayout(doc["nodes"], layout)
@@ -141,25 +139,20 @@ def _run(tmp, decoder_params: dict, rt_priority: int, seconds: float, layout: st
                          **({"run_priority": rt_priority} if rt_priority else {})})
     path = tmp / "graph.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    plan = load_plan(path, BUILTIN_NODES)
-    transport = ShmTransport()
-    supervisor = None
     seen = {"size": -1, "since": 0.0}
 
     def tick(nodes, elapsed):  # stop once the saved decoder's file has stopped growing for 1 s
         if stop_when is None or not stop_when.exists():
-            return
+            return None
         size = stop_when.stat().st_size
         if size != seen["size"]:
             seen.update(size=size, since=elapsed)
         elif elapsed - seen["since"] > 1.0:
-            supervisor.request_stop("decoder saved")
+            return "decoder saved"
+        return None
 
-    try:
-        supervisor = Supervisor(plan, transport, on_tick=tick)
-        return supervisor.run(seconds)
-    finally:
-        transport.destroy()
+    # PM QoS is the caller's (latency.py holds it for the whole comparison)
+    return run(path, transport="shm", duration=seconds, pm_qos=False, on_tick=tick)
 
 
 def print_graph_result(result, decoder: str) -> None:

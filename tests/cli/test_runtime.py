@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from cortexlink.cli import main
-from cortexlink.graph.redis_server import redis_server_available
 
 NODES = Path(__file__).resolve().parents[1] / "graph" / "user_nodes" / "tiny_nodes.py"
 
@@ -53,9 +52,9 @@ def test_run_rejects_bad_options_in_one_line(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("transport", ["shm", "redis"])
-def test_run_prints_the_latency_table(tmp_path, capsys, transport):
-    if transport == "redis" and not redis_server_available():
-        pytest.skip("redis-server is not installed (apt install redis-server)")
+def test_run_prints_the_latency_table(tmp_path, capsys, transport, request):
+    if transport == "redis":
+        request.getfixturevalue("redis_server_exe")
     qos = ["--no-pm-qos"] if transport == "redis" else []  # one run each way
     assert main(["run", str(write_graph(tmp_path)), "--transport", transport, "--duration", "20", *qos]) == 0
     out, err = capsys.readouterr()
@@ -67,7 +66,8 @@ def test_run_prints_the_latency_table(tmp_path, capsys, transport):
 
 
 def test_ctrl_c_stops_every_process_cleanly(tmp_path):
-    """SIGINT to the whole process group, as a terminal's Ctrl-C does: table printed, exit 0."""
+    """SIGINT to the whole process group, as a terminal's Ctrl-C does: every node stops cleanly, the
+    table is printed, and the exit status is 130 as for any program a shell saw interrupted."""
     import os
     import signal
     import subprocess
@@ -95,8 +95,8 @@ nodes:
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 0, err
-    assert "stopped: interrupted (Ctrl-C)" in out
+    assert proc.returncode == 130, err
+    assert "stopped: interrupted (Ctrl-C)" in out and "cortexlink: interrupted" in err
     for nick in ("src", "neg", "sink"):
         assert f"│ {nick}" in out and "DONE" in out
     assert "KILLED" not in out and "DEAD" not in out
@@ -109,7 +109,7 @@ def test_run_over_shm_refuses_nodes_on_other_machines(tmp_path, capsys):
     assert "sink on 'rig-b'" in err and "--transport redis --redis-url" in err and "cortexlink agent" in err
 
 
-@pytest.mark.skipif(not redis_server_available(), reason="redis-server is not installed")
+@pytest.mark.usefixtures("redis_server_exe")
 def test_run_across_machines_with_an_agent_and_without(tmp_path, capsys):
     """Nodes on machine 'b' run by an agent (here in a thread); with no agent for 'c', a clear error."""
     import threading
@@ -142,3 +142,41 @@ def test_agent_rejects_a_bad_url_and_an_unreachable_server_in_one_line(capsys):
     assert main(["agent", "--redis-url", "redis://127.0.0.1:1", "--machine", "b"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "redis://host:port" in err[0] and "cannot reach Redis" in err[1]
+
+
+def test_paths_in_a_graph_file_are_relative_to_it_whatever_the_current_directory(tmp_path, monkeypatch,
+                                                                                capsys):
+    """file_source's path, a recorder's folder and module: all resolve against the graph file's folder."""
+    import shutil
+
+    import numpy as np
+
+    from cortexlink.core.recording import Recording
+    from cortexlink.io import save_recording
+
+    rig = tmp_path / "rig"
+    rig.mkdir()
+    save_recording(Recording(np.arange(600, dtype=np.int16).reshape(2, 300), 1000.0), rig / "rec.npz")
+    shutil.copy(NODES, rig / "tiny_nodes.py")
+    (rig / "g.yaml").write_text("""\
+nodes:
+  - {name: file_source, nickname: src, parameters: {path: rec.npz, realtime: false}}
+  - {name: Tally, module: tiny_nodes.py, nickname: sink, inputs: {in: src}}
+  - {name: recorder, nickname: rec, inputs: {in: src}, parameters: {path: out}}
+""")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["graph", "validate", "../rig/g.yaml"]) == 0, capsys.readouterr().err
+    assert main(["run", "../rig/g.yaml", "--duration", "30", "--no-pm-qos"]) == 0, capsys.readouterr().err
+    assert "sink: samples = 300" in capsys.readouterr().out
+    assert (rig / "out").is_dir() and not (elsewhere / "out").exists()
+
+
+def test_nodes_lists_kinds_with_settings_and_refuses_an_unknown_one(capsys):
+    assert main(["nodes", "file_source", "decoder"]) == 0
+    out = capsys.readouterr().out
+    assert "file_source (source):" in out and "inputs: -; outputs: out" in out
+    assert "calibration_s" in out and "dict[str, Any]" in out
+    assert main(["nodes", "nope"]) == 2
+    assert "unknown node kind 'nope'" in capsys.readouterr().err

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from cortexlink.graph.redis_server import RedisServer, redis_server_available
+from cortexlink.graph.redis_server import RedisServer
 
 
 @pytest.fixture(scope="session")
-def redis_url():
-    """URL of a private redis-server for the whole session; skips if redis-server isn't installed."""
-    if not redis_server_available():
-        pytest.skip("redis-server is not installed (apt install redis-server); redis transport not tested")
+def redis_url(redis_server_exe):
+    """URL of a private redis-server for the whole session (see ``redis_server_exe``)."""
     server = RedisServer()
     yield server.url
     server.stop()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -36,11 +35,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def tcp_redis(tmp_path_factory):
+def tcp_redis(tmp_path_factory, redis_server_exe):
     """A redis-server on a TCP port, as machines would share it."""
-    exe = shutil.which("redis-server")
-    if exe is None:
-        pytest.skip("redis-server is not installed (apt install redis-server)")
+    exe = redis_server_exe
     port = _free_port()
     folder = tmp_path_factory.mktemp("redis")
     proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",

@@ -65,16 +65,13 @@ def test_reader_accepts_entries_written_by_other_tools(redis_url):
         t.destroy()
 
 
-def test_tcp_url_with_password_and_database():
+def test_tcp_url_with_password_and_database(redis_server_exe):
     """The multi-machine form of the URL: redis://:password@host:port/db."""
-    import shutil
     import socket
     import subprocess
     import time
 
-    exe = shutil.which("redis-server")
-    if exe is None:
-        pytest.skip("redis-server is not installed")
+    exe = redis_server_exe
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -171,3 +171,22 @@ nodes:
     result = run(plan_graph(parse_graph(text, "g.yaml"), {}), duration=30)
     sink = next(st for st in result.nodes if st.nickname == "sink")
     assert sink.reports["cpus"] == "0" and sink.reports["samples"] == 200
+
+
+def test_the_clock_starts_when_the_sources_start(tmp_path):
+    """A source that takes 2 s to set up still produces the whole of a 2 s run: the duration counts
+    from when every source is ready, and the summary says what the sources produced."""
+    from cortexlink.graph.report import summary_lines
+
+    text = f"""\
+nodes:
+  - {{name: Counter, module: {NODES}, nickname: src, parameters: {{rate: 1000.0, chunk: 10, setup_s: 2.0}}}}
+  - {{name: Tally, module: {NODES}, nickname: sink, inputs: {{in: src}}}}
+"""
+    result = run(plan_graph(parse_graph(text, "g.yaml"), {}), duration=2.0)
+    assert result.reason == "duration reached" and not result.failed
+    src = next(st for st in result.nodes if st.nickname == "src")
+    assert src.total_samples_out() == 10 * src.total_out() > 0
+    assert 1.5 <= src.produced_s() <= result.duration_s + 0.5, (src.produced_s(), result.duration_s)
+    line = next(x for x in summary_lines(result) if x.startswith("signal produced by the sources"))
+    assert f"src {src.produced_s():.2f} s" in line and f"in {result.duration_s:.2f} s of wall clock" in line

@@ -128,3 +128,11 @@ def test_a_loaded_gru_is_warmed_up_and_starts_from_a_clean_state(tmp_path):
         x = monkey.features(monkey.velocity())
         out = loaded.process({"in": Chunk(x[:, None], k, 100.0, 7)})["out"].data
         np.testing.assert_allclose(out[:2, 0], fresh.step(x), rtol=1e-5, atol=1e-5)
+
+
+def test_a_run_that_ends_during_calibration_says_why_nothing_was_decoded():
+    node = make_node(DecoderNode, {"calibration_s": 3.0}, SPEC)
+    _run(node, Monkey(), 120)
+    node.shutdown()
+    why = node.context.reports["never_live"]
+    assert "120 of 300 calibration bins" in why and "calibration_s (3 s)" in why

@@ -1,11 +1,13 @@
 """The default graph through the real runtime: it runs to completion and closes the loop."""
 
+import pytest
+
 from cortexlink.graph.graphfile import parse_graph
 from cortexlink.graph.plan import plan_graph
 from cortexlink.graph.shm import ShmTransport
 from cortexlink.graph.supervisor import Supervisor
 from cortexlink.nodes import BUILTIN_NODES, DEFAULT_GRAPH
-from cortexlink.nodes.default_graph import default_graph_text
+from cortexlink.nodes.default_graph import default_graph_text, fit_calibration
 
 
 def test_default_graph_is_valid_as_shipped():
@@ -36,3 +38,12 @@ def test_default_graph_runs_and_decoded_velocity_follows_intention():
     assert task["velocity_corr"] > 0.5
     assert task["targets_acquired"] >= 1
     assert probe["chunks"] > 400 and probe["p50_us"] > 0
+
+
+def test_a_short_run_gets_a_calibration_block_scaled_to_it():
+    assert fit_calibration(None) == (None, []) and fit_calibration(60.0) == (None, [])
+    calibration, notes = fit_calibration(20.0)
+    assert calibration == pytest.approx(20.0 / 3) and "calibrates on the first 6.7 s" in notes[0]
+    calibration, notes = fit_calibration(5.0)
+    assert calibration is None and "too short for closed-loop control" in notes[0]
+    assert "give a duration of 9 s or more" in notes[0]

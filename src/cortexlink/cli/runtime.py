@@ -1,14 +1,11 @@
 """``cortexlink run`` (the main job: run a graph of nodes), ``cortexlink agent`` (runs the nodes a
-graph places on this machine) and ``cortexlink graph validate``."""
+graph places on this machine), ``cortexlink nodes`` (the node kinds) and ``cortexlink graph validate``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
-
-from cortexlink.core.errors import InvalidParameterError
 
 
 def register(subparsers: Any) -> None:
@@ -44,6 +41,15 @@ def register(subparsers: Any) -> None:
     _add_pm_qos(agent)
     agent.set_defaults(func=_agent)
 
+    nodes = subparsers.add_parser(
+        "nodes", help="list the built-in node kinds with their settings and streams",
+        description="Every node kind a graph file can name: its input, feedback and output streams and "
+                    "its settings (name, type, default, help), read from the node classes.")
+    nodes.add_argument("kinds", nargs="*", metavar="KIND", help="only these kinds (default: all)")
+    nodes.add_argument("--markdown", action="store_true",
+                       help="print the reference page docs/nodes.md is made of")
+    nodes.set_defaults(func=_nodes)
+
     graph = subparsers.add_parser("graph", help="work with graph files")
     sub = graph.add_subparsers(dest="graph_command", metavar="ACTION")
     validate = sub.add_parser("validate", help="check a graph file without running it",
@@ -61,98 +67,92 @@ def _add_pm_qos(parser: Any) -> None:
                              "/dev/cpu_dma_latency, e.g. root)")
 
 
-def _registry() -> dict[str, str]:
-    from cortexlink.nodes import BUILTIN_NODES
-
-    return dict(BUILTIN_NODES)
-
-
-def _default_graph() -> Path:
-    from cortexlink.nodes import DEFAULT_GRAPH
-
-    return Path(DEFAULT_GRAPH)
-
-
 def _validate(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from cortexlink.graph.plan import load_plan
     from cortexlink.graph.report import plan_table
+    from cortexlink.nodes import BUILTIN_NODES
 
-    plan = load_plan(args.file, _registry())
+    plan = load_plan(args.file, BUILTIN_NODES)
     console = Console() if sys.stdout.isatty() else Console(width=160)
     console.print(plan_table(plan))
     console.print(f"ok: {args.file} is a valid graph")
     return 0
 
 
+def _nodes(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from cortexlink.nodes.catalog import node_catalog, nodes_markdown
+
+    if args.markdown:
+        if args.kinds:
+            from cortexlink.core.errors import InvalidParameterError
+
+            raise InvalidParameterError("--markdown renders the whole page; give no KIND with it")
+        sys.stdout.write(nodes_markdown())
+        return 0
+    console = Console() if sys.stdout.isatty() else Console(width=160)
+    for node in node_catalog(args.kinds):
+        console.print(f"[bold]{node.kind}[/bold]{' (source)' if node.source else ''}: {node.summary}",
+                      highlight=False)
+        console.print(f"  {node.streams()}", markup=False, highlight=False)
+        if node.settings:
+            table = Table(show_edge=False, pad_edge=False, box=None, padding=(0, 2))
+            for col in ("setting", "type", "default", "help"):
+                table.add_column(col)
+            for s in node.settings:
+                table.add_row(*(Text(cell) for cell in (s.name, s.type, s.default, s.help)))
+            console.print(table)
+        console.print()
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from cortexlink.graph.plan import load_plan
-    from cortexlink.graph.remote import check_placement
-    from cortexlink.graph.report import result_table, status_table, summary_lines
-    from cortexlink.graph.supervisor import Supervisor
-
-    if args.duration is not None and not args.duration > 0:
-        raise InvalidParameterError(f"--duration must be a positive number of seconds, got {args.duration}")
-    if not 0 < args.buffer <= 600:
-        raise InvalidParameterError(f"--buffer must be between 0 and 600 seconds, got {args.buffer}")
-    path = Path(args.graph) if args.graph else _default_graph()
-    plan = load_plan(path, _registry())
-    check_placement(plan, args.transport, args.machine,
-                    private_server=args.transport == "redis" and not args.redis_url)
-    duration = args.duration
-    if duration is None and isinstance(plan.metadata.get("duration_s"), (int, float)):
-        duration = float(plan.metadata["duration_s"])
+    from cortexlink.graph.report import status_table
+    from cortexlink.graph.states import QUIET_STATES
+    from cortexlink.nodes.run import run
 
     console = Console() if sys.stdout.isatty() else Console(width=160)
     err = Console(stderr=True)
-    transport, server = _open_transport(args)
     live = None
-    qos = _hold_cpu_latency(args, err)
+    if sys.stdout.isatty():
+        from rich.live import Live
+
+        live = Live(console=console, refresh_per_second=4, transient=True)
+
+    def say(line: str) -> None:
+        (live.console if live is not None and live.is_started else err).print(line, markup=False,
+                                                                              highlight=False)
+
+    def on_event(nick: str, state: str, message: str) -> None:
+        if state not in QUIET_STATES:
+            say(f"[{nick}] {state}: {message}" if message else f"[{nick}] {state}")
+
+    def on_tick(nodes: list, elapsed: float) -> None:
+        if live is not None:
+            if not live.is_started:
+                live.start()
+            live.update(status_table(nodes, elapsed))
+
     try:
-        if sys.stdout.isatty():
-            from rich.live import Live
-
-            live = Live(console=console, refresh_per_second=4, transient=True)
-            live.start()
-
-        def on_event(nick: str, state: str, message: str) -> None:
-            if state in ("NODE_READY", "NODE_STARTED", "NODE_SHUTDOWN"):
-                return
-            line = f"[{nick}] {state}: {message}" if message else f"[{nick}] {state}"
-            (live.console if live else err).print(line, markup=False, highlight=False)
-
-        def on_tick(nodes: list, elapsed: float) -> None:
-            if live is not None:
-                live.update(status_table(nodes, elapsed))
-
-        where = f" for {duration:g} s" if duration else " until Ctrl-C"
-        err.print(f"running {path} over {transport.kind}{where}{_placement(plan, args.machine)}",
-                  markup=False, highlight=False)
-        supervisor = Supervisor(plan, transport, buffer_s=args.buffer, on_event=on_event, on_tick=on_tick,
-                                machine=args.machine)
-        result = supervisor.run(duration)
+        report = run(args.graph, transport=args.transport, redis_url=args.redis_url, duration=args.duration,
+                     buffer_s=args.buffer, machine=args.machine, pm_qos=args.pm_qos, log=say,
+                     on_event=on_event, on_tick=on_tick)
     finally:
-        qos.close()
         if live is not None:
             live.stop()
-        transport.destroy()
-        if server is not None:
-            server.stop()
-    console.print(result_table(result))
-    for line in summary_lines(result):
+    console.print(report.table())
+    for line in report.lines():
         console.print(line, markup=False, highlight=False)
-    console.print(f"stopped: {result.reason}", markup=False, highlight=False)
-    return 1 if result.failed else 0
-
-
-def _placement(plan: Any, machine: str | None) -> str:
-    from cortexlink.graph.remote import remote_machines
-
-    away = remote_machines(plan, machine)
-    return "".join(f"; {', '.join(nicks)} on {m} (by its agent)" for m, nicks in away.items())
+    if report.interrupted:
+        err.print("cortexlink: interrupted", markup=False, highlight=False)
+    return report.exit_code
 
 
 def _agent(args: argparse.Namespace) -> int:
@@ -161,8 +161,9 @@ def _agent(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from cortexlink.graph.agent import Agent
+    from cortexlink.graph.session import check_redis_url
 
-    _check_url(args.redis_url)
+    check_redis_url(args.redis_url)
     err = Console(stderr=True)
     machine = args.machine or socket.gethostname()
     agent = Agent(args.redis_url, machine, log=lambda line: err.print(line, markup=False, highlight=False))
@@ -182,30 +183,3 @@ def _hold_cpu_latency(args: argparse.Namespace, err: Any) -> Any:
     if args.pm_qos:
         err.print(qos.hold().describe(), markup=False, highlight=False)
     return qos
-
-
-def _check_url(url: str) -> None:
-    if not url.startswith(("redis://", "unix://", "rediss://")):
-        raise InvalidParameterError(f"--redis-url must look like redis://host:port, got {url!r}")
-
-
-def _open_transport(args: argparse.Namespace) -> tuple[Any, Any]:
-    if args.transport == "shm":
-        if args.redis_url:
-            raise InvalidParameterError("--redis-url goes with --transport redis")
-        from cortexlink.graph.shm import ShmTransport
-
-        return ShmTransport(), None
-    from cortexlink.graph.redis_transport import RedisTransport
-
-    if args.redis_url:
-        _check_url(args.redis_url)
-        return RedisTransport(args.redis_url), None
-    from cortexlink.graph.redis_server import RedisServer
-
-    server = RedisServer()
-    try:
-        return RedisTransport(server.url), server
-    except Exception:
-        server.stop()
-        raise

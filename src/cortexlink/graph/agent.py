@@ -33,6 +33,7 @@ from cortexlink.graph.remote import (
     reply_stream,
     run_key,
 )
+from cortexlink.graph.states import AgentMsg, AgentOp, Msg
 
 __all__ = ["Agent", "run_agent_node"]
 
@@ -96,10 +97,9 @@ class Agent:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 old[sig] = signal.signal(sig, lambda *_: self.stop())
         self._beat()
-        if hasattr(self._ctx, "set_forkserver_preload"):  # start the forkserver (and its imports) now
-            from multiprocessing import forkserver
+        from cortexlink.graph.supervisor import start_process_server
 
-            forkserver.ensure_running()
+        start_process_server(self._ctx)  # the forkserver and its imports now, not at the first node
         beater = threading.Thread(target=self._beat_loop, name="agent-beat", daemon=True)
         beater.start()
         self.log(f"agent for machine {self.machine!r} on {self.url}: waiting for graphs (Ctrl-C stops)")
@@ -125,7 +125,7 @@ class Agent:
             beater.join(2)
             try:
                 self.client.delete(agent_key(self.machine))
-                self._reply({"kind": "agent_stopped"})
+                self._reply({"kind": AgentMsg.STOPPED})
                 self._flush()
             except Exception:
                 pass
@@ -150,13 +150,13 @@ class Agent:
 
     def _command(self, msg: dict[str, Any]) -> None:
         op, run = msg.get("op"), str(msg.get("run"))
-        if op == "start":
+        if op == AgentOp.START:
             self._start(run, int(msg.get("gen", 0)), msg)
-        elif op in ("stop", "kill"):
+        elif op in (AgentOp.STOP, AgentOp.KILL):
             for c in self.children:
                 if c.run == run and c.nick == msg.get("nick") and c.gen == msg.get("gen"):
-                    self._signal(c, signal.SIGTERM if op == "stop" else signal.SIGKILL)
-        elif op == "end":
+                    self._signal(c, signal.SIGTERM if op == AgentOp.STOP else signal.SIGKILL)
+        elif op == AgentOp.END:
             self.ending[run] = time.monotonic() + STOP_GRACE_S
             for c in self.children:
                 if c.run == run:
@@ -174,10 +174,10 @@ class Agent:
             child.close()
         except Exception as exc:
             why = f"agent on {self.machine!r} could not start it: {type(exc).__name__}: {exc}"
-            self._reply({"run": run, "nick": nick, "gen": gen, "kind": "lost", "payload": why})
+            self._reply({"run": run, "nick": nick, "gen": gen, "kind": Msg.LOST, "payload": why})
             return
         self.children.append(_Child(run, nick, gen, proc, parent))
-        self._reply({"run": run, "nick": nick, "gen": gen, "kind": "pid", "payload": proc.pid})
+        self._reply({"run": run, "nick": nick, "gen": gen, "kind": Msg.PID, "payload": proc.pid})
         self.log(f"[{run}] started {nick} (pid {proc.pid})")
 
     # -- children ----------------------------------------------------------------------------------
@@ -202,7 +202,7 @@ class Agent:
             c.conn = None
         code = c.process.exitcode
         self.children.remove(c)
-        self._reply({"run": c.run, "nick": c.nick, "gen": c.gen, "kind": "exit", "payload": code})
+        self._reply({"run": c.run, "nick": c.nick, "gen": c.gen, "kind": Msg.EXIT, "payload": code})
         self.log(f"[{c.run}] {c.nick} exited ({code})")
 
     def _check_runs(self, now: float) -> None:
@@ -211,12 +211,12 @@ class Agent:
         for run in runs - set(self.ending):
             if not self.client.exists(run_key(run)):
                 self.log(f"[{run}] supervisor gone: stopping its nodes")
-                self._command({"op": "end", "run": run})
+                self._command({"op": AgentOp.END, "run": run})
         for run, kill_at in list(self.ending.items()):
             left = [c for c in self.children if c.run == run]
             if not left:
                 del self.ending[run]
-                self._reply({"run": run, "kind": "ended"})
+                self._reply({"run": run, "kind": AgentMsg.ENDED})
             elif now >= kill_at:
                 for c in left:
                     self._signal(c, signal.SIGKILL)
@@ -240,7 +240,7 @@ class Agent:
             c.process.join(2)
             self._exited(c)
         for run in list(self.ending):
-            self._reply({"run": run, "kind": "ended"})
+            self._reply({"run": run, "kind": AgentMsg.ENDED})
         self.ending.clear()
         self._try_flush()
 
@@ -267,7 +267,7 @@ class Agent:
     def _beat(self) -> None:
         pipe = self._beat_client.pipeline(transaction=False)
         pipe.set(agent_key(self.machine), str(os.getpid()), px=AGENT_KEY_MS)
-        pipe.xadd(reply_stream(self.machine), encode({"machine": self.machine, "kind": "agent_beat"}),
+        pipe.xadd(reply_stream(self.machine), encode({"machine": self.machine, "kind": AgentMsg.BEAT}),
                   maxlen=10000, approximate=True)
         pipe.execute()
 

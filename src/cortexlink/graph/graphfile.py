@@ -8,6 +8,7 @@ typo must not silently fall back to a default.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,9 @@ from typing import Any
 from cortexlink.core.errors import GraphError, RecordingNotFoundError
 from cortexlink.graph.yamlsrc import LocatedDict, LocatedList, load_located
 
-__all__ = ["GraphFile", "NodeEntry", "read_graph_file", "parse_graph", "RESTART_POLICIES"]
+__all__ = ["GraphFile", "NodeEntry", "read_graph_file", "parse_graph", "graph_relative", "RESTART_POLICIES"]
 
 RESTART_POLICIES = ("stop", "restart")
-NODE_KEYS = ("name", "nickname", "module", "parameters", "inputs", "outputs", "feedback", "machine",
-             "cpu_affinity", "run_priority", "restart", "heartbeat_timeout", "threads")
 TOP_KEYS = ("metadata", "nodes")
 _NICKNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
 MAX_FILE_BYTES = 1 << 20
@@ -63,6 +62,13 @@ class GraphFile:
 
     def where(self, line: int) -> str:
         return f"{self.source}:{line}"
+
+
+def graph_relative(path: str, base_dir: Path) -> Path:
+    """The one rule for paths inside a graph file (``module:``, path parameters): ``~`` expands, and
+    a relative path is relative to the graph file's folder, whatever the current directory."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else base_dir / p
 
 
 def read_graph_file(path: str | Path) -> GraphFile:
@@ -120,94 +126,131 @@ def parse_graph(text: str, source: str = "<graph>", base_dir: Path | None = None
     return GraphFile(source, dict(metadata), nodes, base_dir or Path.cwd())
 
 
+class _Bad(ValueError):
+    """A node key's value is wrong; the message completes "'key' ..."."""
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise _Bad("must be a non-empty string")
+    return value
+
+
+def _nickname(value: Any) -> str:
+    if not _NICKNAME.match(_text(value)):
+        raise _Bad(f"must be letters, digits, '_' or '-' (at most 64, not starting with a digit), "
+                   f"got {value!r}")
+    return value
+
+
+def _integer(low: int, high: int, what: str = "") -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise _Bad(f"must be an integer {low}..{high}{what}")
+        return value
+    return check
+
+
+def _seconds(low: float, high: float) -> Callable[[Any], float]:
+    def check(value: Any) -> float:
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not low <= value <= high:
+            raise _Bad(f"must be seconds between {low:g} and {high:g}")
+        return float(value)
+    return check
+
+
+def _one_of(options: tuple[str, ...]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in options:
+            raise _Bad(f"must be one of {', '.join(options)}, got {value!r}")
+        return value
+    return check
+
+
+def _cpus(value: Any) -> list[int]:
+    cpus = [value] if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(cpus, list) or not cpus or not all(
+            isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in cpus):
+        raise _Bad("must be a list of CPU numbers (>= 0)")
+    return list(cpus)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    if not isinstance(value, LocatedDict):
+        raise _Bad("must be a mapping")
+    return {k: _plain(v) for k, v in value.items()}
+
+
+def _ports(value: Any) -> dict[str, str]:
+    ports = _mapping(value)
+    for port, stream in ports.items():
+        if not isinstance(port, str) or not isinstance(stream, str) or not stream:
+            raise _Bad(f"maps a port name to a stream name, got {port!r}: {stream!r}", port)
+    return ports
+
+
+@dataclass(frozen=True)
+class _Key:
+    """One key a node may have: how its value is checked and converted, and what it is."""
+
+    check: Callable[[Any], Any]
+    help: str
+    required: bool = False
+    per_entry_lines: bool = False   # a mapping whose entries get their own lines (parameters, ports)
+
+
+NODE_FIELDS: dict[str, _Key] = {
+    "name": _Key(_text, "node kind: a built-in kind or a class in 'module'", required=True),
+    "nickname": _Key(_nickname, "unique name of this node's process and default stream name", required=True),
+    "module": _Key(_text, "file (relative to the graph file) or dotted module defining 'name'"),
+    "parameters": _Key(_mapping, "the node kind's settings", per_entry_lines=True),
+    "inputs": _Key(_ports, "driving input port -> stream", per_entry_lines=True),
+    "outputs": _Key(_ports, "output port -> stream (default: nickname, or nickname_port)",
+                    per_entry_lines=True),
+    "feedback": _Key(_ports, "feedback input port -> stream, read as latest value", per_entry_lines=True),
+    "machine": _Key(_text, "host that runs this node (through its 'cortexlink agent')"),
+    "cpu_affinity": _Key(_cpus, "CPUs the node's process may run on"),
+    "run_priority": _Key(_integer(1, 99, " (SCHED_FIFO priority)"), "real-time priority"),
+    "restart": _Key(_one_of(RESTART_POLICIES), "what a dead node does to the graph"),
+    "heartbeat_timeout": _Key(_seconds(0.2, 3600), "seconds without a heartbeat before it is killed"),
+    "threads": _Key(_integer(1, 256), "intra-op threads of the node's libraries"),
+}
+NODE_KEYS = tuple(NODE_FIELDS)
+
+
 def _parse_node(raw: Any, line: int, source: str, bad: Any) -> NodeEntry | None:
+    """A node mapping checked key by key against ``NODE_FIELDS``; every problem goes to ``bad``."""
     if not isinstance(raw, LocatedDict):
         bad(line, "each node is a mapping with at least 'name' and 'nickname'")
         return None
+    nick = raw.get("nickname")
+    who = f"node {nick!r}: " if isinstance(nick, str) and nick else "node "
+    values: dict[str, Any] = {}
+    lines = {k: raw.key_line(k) for k in raw}
     ok = True
-    for key in raw:
-        if key not in NODE_KEYS:
-            bad(raw.key_line(key), f"unknown node key {key!r} (expected: {', '.join(NODE_KEYS)})")
+    for key, spec in NODE_FIELDS.items():
+        if key not in raw:
+            if spec.required:
+                bad(line, f"node needs '{key}' as a non-empty string")
+                ok = False
+            continue
+        value = raw[key]
+        if spec.per_entry_lines and isinstance(value, LocatedDict):
+            lines.update({f"{key}.{sub}": value.key_line(sub) for sub in value})
+        try:
+            values[key] = spec.check(value)
+        except _Bad as exc:
+            at = exc.args[1] if len(exc.args) > 1 else None
+            where = value.key_line(at) if at is not None and isinstance(value, LocatedDict) else lines[key]
+            bad(where, f"{who}'{key}' {exc.args[0]}")
             ok = False
-    for key in ("name", "nickname"):
-        if not isinstance(raw.get(key), str) or not raw.get(key):
-            bad(raw.key_line(key), f"node needs '{key}' as a non-empty string")
+    for key in raw:
+        if key not in NODE_FIELDS:
+            bad(raw.key_line(key), f"unknown node key {key!r} (expected: {', '.join(NODE_KEYS)})")
             ok = False
     if not ok:
         return None
-    entry = NodeEntry(name=raw["name"], nickname=raw["nickname"], line=line)
-    entry.lines = {k: raw.key_line(k) for k in raw}
-    if not _NICKNAME.match(entry.nickname):
-        bad(entry.line_of("nickname"), f"nickname {entry.nickname!r} must be letters, digits, '_' or '-' "
-                                       "(at most 64, not starting with a digit)")
-        ok = False
-    for key in ("parameters", "inputs", "outputs", "feedback"):
-        value = raw.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, LocatedDict):
-            bad(entry.line_of(key), f"node {entry.nickname!r}: '{key}' must be a mapping")
-            ok = False
-            continue
-        for sub in value:
-            entry.lines[f"{key}.{sub}"] = value.key_line(sub)
-        if key != "parameters":
-            for port, stream in value.items():
-                if not isinstance(port, str) or not isinstance(stream, str) or not stream:
-                    bad(value.key_line(port), f"node {entry.nickname!r}: {key} maps a port name to a stream "
-                                              f"name, got {port!r}: {stream!r}")
-                    ok = False
-        setattr(entry, key, {k: _plain(v) for k, v in value.items()})
-    module = raw.get("module")
-    if module is not None and (not isinstance(module, str) or not module):
-        bad(entry.line_of("module"),
-            f"node {entry.nickname!r}: 'module' must be a file path or dotted module")
-        ok = False
-    entry.module = module
-    machine = raw.get("machine")
-    if machine is not None and not isinstance(machine, str):
-        bad(entry.line_of("machine"), f"node {entry.nickname!r}: 'machine' must be a host name")
-        ok = False
-    entry.machine = machine
-    affinity = raw.get("cpu_affinity")
-    if affinity is not None:
-        if isinstance(affinity, int) and not isinstance(affinity, bool):
-            affinity = [affinity]
-        if not isinstance(affinity, list) or not affinity or not all(
-                isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in affinity):
-            bad(entry.line_of("cpu_affinity"), f"node {entry.nickname!r}: 'cpu_affinity' must be a list of "
-                                               "CPU numbers (>= 0)")
-            ok = False
-        else:
-            entry.cpu_affinity = list(affinity)
-    priority = raw.get("run_priority")
-    if priority is not None:
-        if not isinstance(priority, int) or isinstance(priority, bool) or not 1 <= priority <= 99:
-            bad(entry.line_of("run_priority"), f"node {entry.nickname!r}: 'run_priority' must be an "
-                                               "integer 1..99 (SCHED_FIFO priority)")
-            ok = False
-        else:
-            entry.run_priority = priority
-    restart = raw.get("restart", "stop")
-    if restart not in RESTART_POLICIES:
-        bad(entry.line_of("restart"), f"node {entry.nickname!r}: 'restart' must be one of "
-                                      f"{', '.join(RESTART_POLICIES)}, got {restart!r}")
-        ok = False
-    entry.restart = restart
-    hb = raw.get("heartbeat_timeout", 10.0)
-    if not isinstance(hb, (int, float)) or isinstance(hb, bool) or not 0.2 <= hb <= 3600:
-        bad(entry.line_of("heartbeat_timeout"), f"node {entry.nickname!r}: 'heartbeat_timeout' must be "
-                                                "seconds between 0.2 and 3600")
-        ok = False
-    else:
-        entry.heartbeat_timeout = float(hb)
-    threads = raw.get("threads", 1)
-    if not isinstance(threads, int) or isinstance(threads, bool) or not 1 <= threads <= 256:
-        bad(entry.line_of("threads"), f"node {entry.nickname!r}: 'threads' must be an integer 1..256")
-        ok = False
-    else:
-        entry.threads = threads
-    return entry if ok else None
+    return NodeEntry(line=line, lines=lines, **values)
 
 
 def _plain(value: Any) -> Any:

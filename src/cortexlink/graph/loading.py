@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from cortexlink.core.errors import GraphError
+from cortexlink.graph.graphfile import graph_relative
 
 __all__ = ["load_class", "class_ref"]
 
@@ -21,10 +22,7 @@ __all__ = ["load_class", "class_ref"]
 def class_ref(module: str, name: str, base_dir: Path) -> str:
     """The reference of class ``name`` in ``module`` (a file path, relative to ``base_dir``, or dotted)."""
     if module.endswith(".py") or "/" in module or "\\" in module:
-        path = Path(module).expanduser()
-        if not path.is_absolute():
-            path = base_dir / path
-        return f"{path.resolve()}:{name}"
+        return f"{graph_relative(module, base_dir).resolve()}:{name}"
     return f"{module}:{name}"
 
 

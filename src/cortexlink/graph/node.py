@@ -31,6 +31,7 @@ from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import NodeError
 from cortexlink.core.streamspec import StreamSpec
 from cortexlink.graph.settings import build_settings
+from cortexlink.graph.states import Msg
 
 __all__ = ["Node", "SourceNode", "NodeContext", "NoSettings"]
 
@@ -153,10 +154,10 @@ class NodeContext:
 
     # -- messages, published as NODE_INFO / NODE_WARNING ------------------------------------------
     def info(self, msg: str) -> None:
-        self._emit("info", str(msg))
+        self._emit(Msg.INFO, str(msg))
 
     def warning(self, msg: str) -> None:
-        self._emit("warning", str(msg))
+        self._emit(Msg.WARNING, str(msg))
 
     def report(self, metrics: dict[str, Any]) -> None:
         """Summary metrics (e.g. targets per minute, R^2) the supervisor prints at the end.
@@ -165,7 +166,7 @@ class NodeContext:
         """
         clean = {str(k): _plain(v) for k, v in metrics.items()}
         self.reports.update(clean)
-        self._emit("report", clean)
+        self._emit(Msg.REPORT, clean)
 
     # -- feedback and stopping ----------------------------------------------------------------------
     def latest(self, port: str) -> Chunk | None:

@@ -16,10 +16,10 @@ from typing import Any
 
 from cortexlink.core.errors import CortexlinkError, GraphError
 from cortexlink.core.streamspec import StreamSpec
-from cortexlink.graph.graphfile import GraphFile, NodeEntry, read_graph_file
+from cortexlink.graph.graphfile import GraphFile, NodeEntry, graph_relative, read_graph_file
 from cortexlink.graph.loading import class_ref, load_class
 from cortexlink.graph.node import Node, SourceNode, renamed
-from cortexlink.graph.settings import check_settings
+from cortexlink.graph.settings import check_settings, is_graph_path
 
 __all__ = ["NodePlan", "GraphPlan", "plan_graph", "load_plan"]
 
@@ -80,6 +80,7 @@ def plan_graph(graph: GraphFile, registry: dict[str, str]) -> GraphPlan:
     classes: dict[str, type] = {}
     settings: dict[str, Any] = {}
     refs: dict[str, str] = {}
+    params: dict[str, dict[str, Any]] = {}
 
     def bad(line: int, msg: str) -> None:
         problems.append(f"{graph.where(line)}: {msg}")
@@ -90,7 +91,8 @@ def plan_graph(graph: GraphFile, registry: dict[str, str]) -> GraphPlan:
             continue
         classes[entry.nickname], refs[entry.nickname] = cls, ref
         _check_ports(entry, cls, bad)
-        value, issues = check_settings(cls.Settings, entry.parameters)
+        params[entry.nickname] = _resolve_paths(cls.Settings, entry.parameters, graph.base_dir)
+        value, issues = check_settings(cls.Settings, params[entry.nickname])
         for key, msg in issues:
             line = entry.line_of("parameters", key) if key else entry.line_of("parameters")
             bad(line, f"node {entry.nickname!r} ({entry.name}): {msg}")
@@ -142,7 +144,7 @@ def plan_graph(graph: GraphFile, registry: dict[str, str]) -> GraphPlan:
                                  f"gave no StreamSpec for output port {port!r}")
             out_specs[port] = specs[stream] = renamed(spec, stream)
         plans[nick] = NodePlan(
-            nickname=nick, kind=entry.name, class_ref=refs[nick], parameters=dict(entry.parameters),
+            nickname=nick, kind=entry.name, class_ref=refs[nick], parameters=params[nick],
             inputs=in_specs, feedback={}, outputs=out_specs, is_source=issubclass(cls, SourceNode),
             restart=entry.restart, heartbeat_timeout=entry.heartbeat_timeout, threads=entry.threads,
             cpu_affinity=tuple(entry.cpu_affinity) if entry.cpu_affinity else None,
@@ -156,6 +158,20 @@ def plan_graph(graph: GraphFile, registry: dict[str, str]) -> GraphPlan:
         for stream in [*entry.inputs.values(), *entry.feedback.values()]:
             readers[stream].append(nick)
     return GraphPlan(graph.source, graph.metadata, [plans[n] for n in order], specs, readers)
+
+
+def _resolve_paths(settings_cls: type, parameters: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+    """``parameters`` with each path setting (``graph_path()`` fields) made relative to the graph file."""
+    import dataclasses
+
+    if not dataclasses.is_dataclass(settings_cls):
+        return dict(parameters)
+    out = dict(parameters)
+    for f in dataclasses.fields(settings_cls):
+        value = out.get(f.name)
+        if is_graph_path(f) and isinstance(value, str) and value:
+            out[f.name] = str(graph_relative(value, base_dir))
+    return out
 
 
 def _with_feedback(plan: NodePlan, feedback: dict[str, StreamSpec]) -> NodePlan:

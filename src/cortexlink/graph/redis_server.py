@@ -1,6 +1,8 @@
 """Start a private ``redis-server`` on a unix socket with persistence off (no save stalls).
 
-Used by the supervisor when the redis transport is asked for without a URL, and by tests. Every
+Used by the supervisor when the redis transport is asked for without a URL, and by tests. The
+binary is the ``redis-server`` on PATH (Debian: ``apt install redis-server``), else the one a
+``redis-server`` Python package ships, where one is installed. Every
 chunk passes through the server's one thread, which answers each blocked reader in turn; a reader
 it wakes on the same core would preempt it before it had answered the others, so where allowed
 (root or CAP_SYS_NICE) it runs at a higher priority (nice -10: 1024 ch x 4 readers, p99 741-1192 ->
@@ -19,20 +21,34 @@ from pathlib import Path
 
 from cortexlink.core.errors import TransportError
 
-__all__ = ["RedisServer", "redis_server_available"]
+__all__ = ["RedisServer", "redis_server_available", "redis_server_path", "INSTALL_HINT"]
+
+INSTALL_HINT = "apt install redis-server"
+
+
+def redis_server_path() -> str | None:
+    """The ``redis-server`` binary to run: on PATH, else a ``redis_server`` package's; None if neither."""
+    exe = shutil.which("redis-server")
+    if exe is not None:
+        return exe
+    try:
+        from redis_server import REDIS_SERVER_PATH  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return REDIS_SERVER_PATH if os.access(REDIS_SERVER_PATH, os.X_OK) else None
 
 
 def redis_server_available() -> bool:
-    return shutil.which("redis-server") is not None
+    return redis_server_path() is not None
 
 
 class RedisServer:
     """A ``redis-server`` child process listening only on ``<tmpdir>/redis.sock``."""
 
     def __init__(self, startup_timeout: float = 10.0, nice: int = -10) -> None:
-        exe = shutil.which("redis-server")
+        exe = redis_server_path()
         if exe is None:
-            raise TransportError("redis-server is not installed (apt install redis-server), or give "
+            raise TransportError(f"redis-server is not installed ({INSTALL_HINT}), or give "
                                  "--redis-url redis://host:port, or use --transport shm")
         self.dir = Path(tempfile.mkdtemp(prefix="cortexlink-redis-"))
         self.socket = self.dir / "redis.sock"

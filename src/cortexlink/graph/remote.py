@@ -29,6 +29,7 @@ from typing import Any
 from cortexlink.core.errors import NodeError
 from cortexlink.core.streamspec import StreamSpec
 from cortexlink.graph.plan import GraphPlan, NodePlan
+from cortexlink.graph.states import AgentMsg, AgentOp, Msg
 
 __all__ = ["RemoteNodes", "RemoteProcess", "check_placement", "local_names", "plan_to_json",
            "plan_from_json", "agent_key", "command_stream", "reply_stream", "run_key", "encode", "decode"]
@@ -129,10 +130,10 @@ class RemoteProcess:
         self.exitcode: int | None = None
 
     def terminate(self) -> None:
-        self.remote.command(self.nick, "stop")
+        self.remote.command(self.nick, AgentOp.STOP)
 
     def kill(self) -> None:
-        self.remote.command(self.nick, "kill")
+        self.remote.command(self.nick, AgentOp.KILL)
 
     def join(self, timeout: float | None = None) -> None:
         return None  # the exit code came with the agent's message
@@ -194,12 +195,12 @@ class RemoteNodes:
         if m in self.dead:
             return None
         self.gen[nick] = self.gen.get(nick, 0) + 1
-        self._send(m, {"op": "start", "run": self.run, "gen": self.gen[nick],
+        self._send(m, {"op": AgentOp.START, "run": self.run, "gen": self.gen[nick],
                        "node": plan_to_json(plan), "metadata": metadata})
         self.procs[nick] = RemoteProcess(self, nick)
         return self.procs[nick]
 
-    def command(self, nick: str, op: str) -> None:
+    def command(self, nick: str, op: AgentOp) -> None:
         m = self.machine_of[nick]
         if m not in self.dead:
             self._send(m, {"op": op, "run": self.run, "nick": nick, "gen": self.gen.get(nick, 0)})
@@ -236,12 +237,12 @@ class RemoteNodes:
             return
         self.last_seen[m] = now
         kind = msg.get("kind")
-        if kind == "agent_stopped":
+        if kind == AgentMsg.STOPPED:
             self._agent_gone(m, f"its agent on machine {m!r} was stopped", events)
             return
         if msg.get("run") != self.run:
             return
-        if kind == "ended":
+        if kind == AgentMsg.ENDED:
             self.ended.add(m)
             return
         nick = msg.get("nick")
@@ -249,11 +250,11 @@ class RemoteNodes:
         if proc is None or msg.get("gen") != self.gen.get(nick):
             return
         payload = msg.get("payload")
-        if kind == "pid":
+        if kind == Msg.PID:
             proc.pid = payload
-        elif kind == "exit":
+        elif kind == Msg.EXIT:
             proc.exitcode = payload
-        elif kind == "lost":
+        elif kind == Msg.LOST:
             del self.procs[nick]
         events.append((nick, kind, payload))
 
@@ -261,14 +262,14 @@ class RemoteNodes:
         self.dead[m] = why
         for nick in [n for n in self.procs if self.machine_of[n] == m]:
             del self.procs[nick]
-            events.append((nick, "lost", why))
+            events.append((nick, Msg.LOST, why))
 
     def close(self) -> None:
         """End the run on every agent still there (it stops what is left) and wait for them to confirm."""
         live = [m for m in self.machines if m not in self.dead]
         try:
             for m in live:
-                self._send(m, {"op": "end", "run": self.run})
+                self._send(m, {"op": AgentOp.END, "run": self.run})
             deadline = time.monotonic() + END_WAIT_S
             while time.monotonic() < deadline and any(m not in self.ended | set(self.dead) for m in live):
                 self.poll()

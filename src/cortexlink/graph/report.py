@@ -73,6 +73,11 @@ def summary_lines(result: RunResult) -> list[str]:
                          f"p99 {fmt_ns(h.percentile(99))}, max {fmt_ns(h.max_ns)} ({h.count} chunks)")
     dropped = sum(st.total_overruns() for st in result.nodes)
     lines.append(f"chunks dropped (reader overruns): {dropped}")
+    produced = [(st.nickname, st.produced_s()) for st in result.nodes
+                if st.plan.is_source and st.plan.outputs]
+    if produced:
+        what = ", ".join(f"{nick} {s:.2f} s" for nick, s in produced)
+        lines.append(f"signal produced by the sources: {what}, in {result.duration_s:.2f} s of wall clock")
     for st in result.nodes:
         for key, value in st.reports.items():
             shown = f"{value:.4g}" if isinstance(value, float) else str(value)

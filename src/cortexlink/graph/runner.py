@@ -20,18 +20,11 @@ from typing import Any
 from cortexlink.core.chunk import Chunk
 from cortexlink.graph.node import NodeContext
 from cortexlink.graph.plan import NodePlan
+from cortexlink.graph.states import Msg, NodeState, message_state
 from cortexlink.graph.stats import LatencyHistogram
 from cortexlink.graph.transport import StreamReader, connect
 
-__all__ = ["run_node", "NODE_STARTED", "NODE_READY", "NODE_SHUTDOWN", "NODE_FATAL_ERROR", "NODE_WARNING",
-           "NODE_INFO"]
-
-NODE_STARTED = "NODE_STARTED"
-NODE_READY = "NODE_READY"
-NODE_SHUTDOWN = "NODE_SHUTDOWN"
-NODE_FATAL_ERROR = "NODE_FATAL_ERROR"
-NODE_WARNING = "NODE_WARNING"
-NODE_INFO = "NODE_INFO"
+__all__ = ["run_node"]
 
 HEARTBEAT_NS = 100_000_000
 IDLE_WAIT_S = 0.1        # longest sleep on an input before looking at heartbeats and stop requests
@@ -45,18 +38,18 @@ class _Control:
     def __init__(self, conn: Any, transport: Any, nickname: str) -> None:
         self.conn, self.transport, self.nickname = conn, transport, nickname
 
-    def send(self, kind: str, payload: Any) -> None:
+    def send(self, kind: Msg, payload: Any) -> None:
         try:
             self.conn.send((kind, payload))
         except (BrokenPipeError, OSError):  # the supervisor is gone; carry on until stopped
             pass
-        if kind in ("info", "warning"):
-            self.state(NODE_INFO if kind == "info" else NODE_WARNING, str(payload), pipe=False)
+        if kind in (Msg.INFO, Msg.WARNING):
+            self.state(message_state(kind), str(payload), pipe=False)
 
-    def state(self, state: str, message: str = "", pipe: bool = True) -> None:
+    def state(self, state: NodeState, message: str = "", pipe: bool = True) -> None:
         if pipe:
             try:
-                self.conn.send(("state", (state, message)))
+                self.conn.send((Msg.STATE, (state, message)))
             except (BrokenPipeError, OSError):
                 pass
         if self.transport is not None:
@@ -73,6 +66,7 @@ class _Loop:
         self.proc = LatencyHistogram()      # time inside process()
         self.e2e = LatencyHistogram()       # origin_ns -> this node's output written
         self.chunks_out = 0
+        self.samples_out = 0     # samples written on the first output port
         self.calls = 0
         self.next_beat = 0
         self.last_gc = time.monotonic_ns()
@@ -84,8 +78,8 @@ class _Loop:
             return
         self.next_beat = now + HEARTBEAT_NS
         overruns = {p: r.overruns for p, r in self.readers.items()}
-        self.control.send("hb", {
-            "pid": os.getpid(), "calls": self.calls, "out": self.chunks_out,
+        self.control.send(Msg.HEARTBEAT, {
+            "pid": os.getpid(), "calls": self.calls, "out": self.chunks_out, "samples": self.samples_out,
             "cpu": time.process_time(), "wall": now / 1e9,
             "in": {p: r.chunks for p, r in self.readers.items()}, "overruns": overruns,
             "transit": self.transit.sparse(), "proc": self.proc.sparse(), "e2e": self.e2e.sparse(),
@@ -93,7 +87,7 @@ class _Loop:
         if now >= self.next_overrun_warning:  # counted in every heartbeat, warned at most every 5 s
             for port, n in overruns.items():
                 if n > self.warned_overruns.get(port, 0):
-                    self.control.send("warning", f"input {port!r} lost {n} chunks so far (reader overrun)")
+                    self.control.send(Msg.WARNING, f"input {port!r} lost {n} chunks so far (reader overrun)")
                     self.warned_overruns[port] = n
                     self.next_overrun_warning = now + OVERRUN_WARNING_NS
 
@@ -117,14 +111,14 @@ def run_node(plan: NodePlan, address: dict[str, Any], conn: Any, metadata: dict[
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     control = _Control(conn, None, plan.nickname)
-    control.state(NODE_STARTED, f"pid {os.getpid()}")
+    control.state(NodeState.NODE_STARTED, f"pid {os.getpid()}")
     node = None
     code = 0
     try:
         _apply_scheduling(plan, control)
         transport = connect(address)
         control.transport = transport
-        transport.publish_state(plan.nickname, NODE_STARTED, f"pid {os.getpid()}")
+        transport.publish_state(plan.nickname, NodeState.NODE_STARTED, f"pid {os.getpid()}")
         from cortexlink.graph.loading import load_class
 
         cls = load_class(plan.class_ref)
@@ -140,7 +134,7 @@ def run_node(plan: NodePlan, address: dict[str, Any], conn: Any, metadata: dict[
         node = cls(settings, context)
         node.setup()
         loop = _Loop(control, {**readers, **{f"feedback:{p}": r for p, r in feedback.items()}})
-        control.state(NODE_READY)
+        control.state(NodeState.NODE_READY)
         gc.collect()
         gc.freeze()
         gc.disable()
@@ -155,7 +149,7 @@ def run_node(plan: NodePlan, address: dict[str, Any], conn: Any, metadata: dict[
         code = 1
         tb = traceback.extract_tb(exc.__traceback__)
         where = f" (at {os.path.basename(tb[-1].filename)}:{tb[-1].lineno})" if tb else ""
-        control.state(NODE_FATAL_ERROR, f"{type(exc).__name__}: {exc}{where}")
+        control.state(NodeState.NODE_FATAL_ERROR, f"{type(exc).__name__}: {exc}{where}")
     finally:
         gc.enable()
         if node is not None:
@@ -163,9 +157,9 @@ def run_node(plan: NodePlan, address: dict[str, Any], conn: Any, metadata: dict[
                 node.shutdown()
             except Exception as exc:
                 code = 1
-                control.state(NODE_FATAL_ERROR, f"shutdown failed: {type(exc).__name__}: {exc}")
+                control.state(NodeState.NODE_FATAL_ERROR, f"shutdown failed: {type(exc).__name__}: {exc}")
         if code == 0:
-            control.state(NODE_SHUTDOWN)
+            control.state(NodeState.NODE_SHUTDOWN)
         if control.transport is not None:
             control.transport.close()
         try:
@@ -234,6 +228,7 @@ def _write(outputs: dict[str, Chunk], writers: dict, loop: _Loop, now: int) -> N
         writer.write(chunk)
         if first:
             loop.e2e.add(time.monotonic_ns() - chunk.origin_ns)
+            loop.samples_out += chunk.n_samples
             first = False
     loop.chunks_out += 1
 
@@ -253,10 +248,10 @@ def _apply_scheduling(plan: NodePlan, control: _Control) -> None:
         try:
             os.sched_setaffinity(0, plan.cpu_affinity)
         except (OSError, AttributeError) as exc:
-            control.send("warning", f"cpu_affinity {list(plan.cpu_affinity)} not applied: {exc}")
+            control.send(Msg.WARNING, f"cpu_affinity {list(plan.cpu_affinity)} not applied: {exc}")
     if plan.run_priority:
         try:
             os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(plan.run_priority))
         except (OSError, AttributeError) as exc:
-            control.send("warning", f"run_priority {plan.run_priority} (SCHED_FIFO) not applied: {exc}; "
+            control.send(Msg.WARNING, f"run_priority {plan.run_priority} (SCHED_FIFO) not applied: {exc}; "
                                     "it needs CAP_SYS_NICE")

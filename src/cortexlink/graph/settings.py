@@ -3,7 +3,8 @@
 Graph files are user input: every parameter must be a field of the dataclass, every field without
 a default must be given, and every value must match the field's annotation (int, float, bool, str,
 ``X | None``, ``list[X]``, ``tuple[X, ...]``, ``dict[str, X]``, ``Literal[...]``). An int is accepted
-where a float is expected; nothing else is converted.
+where a float is expected; nothing else is converted. A field declared with ``graph_path()`` holds
+a file or folder path: in a graph file it is relative to that file (see ``plan.plan_graph``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,19 @@ from typing import Any
 
 from cortexlink.core.errors import GraphError
 
-__all__ = ["build_settings", "check_settings", "describe_type"]
+__all__ = ["build_settings", "check_settings", "describe_type", "graph_path", "is_graph_path", "GRAPH_PATH"]
 
 _MISSING = dataclasses.MISSING
+GRAPH_PATH = "graph_path"  # field metadata key of path settings
+
+
+def graph_path(default: Any = _MISSING) -> Any:
+    """A Settings field holding a path; a relative one in a graph file is relative to the graph file."""
+    return dataclasses.field(default=default, metadata={GRAPH_PATH: True})
+
+
+def is_graph_path(field: dataclasses.Field) -> bool:
+    return bool(field.metadata.get(GRAPH_PATH))
 
 
 Problem = tuple[str | None, str]

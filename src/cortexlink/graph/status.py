@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cortexlink.graph.plan import NodePlan
+from cortexlink.graph.states import NodeState
 from cortexlink.graph.stats import LatencyHistogram
 
 __all__ = ["NodeStatus", "RunResult"]
@@ -16,13 +17,14 @@ class NodeStatus:
     """What the supervisor knows of one node, across restarts."""
 
     plan: NodePlan
-    state: str = "PENDING"
+    state: NodeState = NodeState.PENDING
     pid: int | None = None
     restarts: int = 0
     exit_code: int | None = None
     last_beat: float = 0.0
     calls: int = 0
     chunks_out: int = 0
+    samples_out: int = 0       # samples written on the first output port
     chunks_in: dict[str, int] = field(default_factory=dict)
     overruns: dict[str, int] = field(default_factory=dict)
     hist: dict[str, LatencyHistogram] = field(default_factory=dict)
@@ -56,6 +58,14 @@ class NodeStatus:
     def total_out(self) -> int:
         return self.chunks_out + int(self._base.get("out", 0))
 
+    def total_samples_out(self) -> int:
+        return self.samples_out + int(self._base.get("samples", 0))
+
+    def produced_s(self) -> float:
+        """Seconds of signal written on the first output port (what a source produced)."""
+        spec = next(iter(self.plan.outputs.values()), None)
+        return self.total_samples_out() / spec.sample_rate if spec is not None and spec.sample_rate else 0.0
+
     def total_in(self) -> int:
         return sum(v for k, v in self.chunks_in.items() if not k.startswith("feedback:")) + \
             int(self._base.get("in", 0))
@@ -66,8 +76,9 @@ class NodeStatus:
             self._base[name] = self.histogram(name)
         self._base["overruns"] = self.total_overruns()
         self._base["out"] = self.total_out()
+        self._base["samples"] = self.total_samples_out()
         self._base["in"] = self.total_in()
-        self.hist, self.overruns, self.chunks_in, self.chunks_out = {}, {}, {}, 0
+        self.hist, self.overruns, self.chunks_in, self.chunks_out, self.samples_out = {}, {}, {}, 0, 0
         self.cpu_first = self.cpu_last = None
 
 
@@ -81,3 +92,4 @@ class RunResult:
     duration_s: float
     sinks: list[str]
     events: list[tuple[float, str, str, str]]
+    interrupted: bool = False    # stopped by Ctrl-C (SIGINT) or ``Supervisor.interrupt()``

@@ -25,7 +25,8 @@ from cortexlink.core.streamspec import StreamSpec
 from cortexlink.graph.children import wait_children
 from cortexlink.graph.plan import GraphPlan
 from cortexlink.graph.remote import RemoteNodes, check_placement, remote_machines
-from cortexlink.graph.runner import NODE_FATAL_ERROR, NODE_READY, NODE_SHUTDOWN, NODE_STARTED, run_node
+from cortexlink.graph.runner import run_node
+from cortexlink.graph.states import REPORTED_STATES, Msg, NodeState, message_state
 from cortexlink.graph.stats import LatencyHistogram
 from cortexlink.graph.status import NodeStatus, RunResult
 from cortexlink.graph.transport import Transport
@@ -65,6 +66,7 @@ class Supervisor:
         self.restart_times: dict[str, list[float]] = {n.nickname: [] for n in plan.nodes}
         self._stop_reason = ""
         self._failed = False
+        self._interrupted = False
         self._t0 = time.monotonic()
         self._ctx = process_context(_dotted_modules(plan))
         self.remote: RemoteNodes | None = None
@@ -79,9 +81,12 @@ class Supervisor:
         old_int = signal.getsignal(signal.SIGINT)
         in_main = _in_main_thread()
         if in_main:
-            signal.signal(signal.SIGINT, lambda *_: self.request_stop("interrupted (Ctrl-C)"))
+            signal.signal(signal.SIGINT, lambda *_: self.interrupt())
         started = time.monotonic()
         try:
+            # the forkserver's imports take seconds on a busy machine; paid now, before any remote
+            # node waits on us, so no start blocks the loop that keeps the run alive for the agents
+            start_process_server(self._ctx)
             if self.remote is not None:
                 self.remote.require_agents()
             for spec in self.plan.streams.values():
@@ -96,12 +101,17 @@ class Supervisor:
             if in_main:
                 signal.signal(signal.SIGINT, old_int)
         return RunResult(list(self.status.values()), self._stop_reason or "finished", self._failed,
-                         time.monotonic() - started, self.plan.sinks(), self.events)
+                         time.monotonic() - started, self.plan.sinks(), self.events, self._interrupted)
 
     def request_stop(self, reason: str, failed: bool = False) -> None:
         if not self._stop_reason:
             self._stop_reason = reason
         self._failed = self._failed or failed
+
+    def interrupt(self) -> None:
+        """Stop as Ctrl-C does: cleanly, and the result says it was interrupted."""
+        self._interrupted = True
+        self.request_stop("interrupted (Ctrl-C)")
 
     # -- starting ----------------------------------------------------------------------------------
     def _start(self, nick: str) -> None:
@@ -113,7 +123,7 @@ class Supervisor:
                 self.request_stop(f"node {nick!r} can't be started: {why}", failed=True)
                 return
             self.procs[nick] = _Proc(handle, None)
-            st.pid, st.state, st.exit_code, st.clean_exit = None, "STARTING", None, False
+            st.pid, st.state, st.exit_code, st.clean_exit = None, NodeState.STARTING, None, False
             st.last_beat = time.monotonic()
             return
         parent, child = self._ctx.Pipe(duplex=False)
@@ -123,11 +133,13 @@ class Supervisor:
         proc.start()
         child.close()
         self.procs[nick] = _Proc(proc, parent)
-        st.pid, st.state, st.exit_code, st.clean_exit = proc.pid, "STARTING", None, False
+        st.pid, st.state, st.exit_code, st.clean_exit = proc.pid, NodeState.STARTING, None, False
         st.last_beat = time.monotonic()
 
     def _start_all(self) -> None:
-        """Readers first: every non-source node is READY (attached) before any source writes."""
+        """Readers first: every non-source node is READY (attached) before any source writes; the
+        run's clock starts once every source is READY too (set up and producing), so a source's
+        slow setup does not eat the run's duration."""
         consumers = [n.nickname for n in self.plan.nodes if not n.is_source]
         sources = [n.nickname for n in self.plan.nodes if n.is_source]
         for nick in consumers:
@@ -136,15 +148,14 @@ class Supervisor:
         if not self._stop_reason:
             for nick in sources:
                 self._start(nick)
-            # the run's clock starts once remote sources are up too (their start is only a message)
-            self._wait_ready([n for n in sources if self.remote is not None and n in self.remote])
+            self._wait_ready(sources)
 
     def _wait_ready(self, nicks: list[str]) -> None:
         deadline = time.monotonic() + self.setup_timeout
         while not self._stop_reason and any(
-                self.status[n].state not in (NODE_READY, "DONE") for n in nicks):
+                self.status[n].state not in (NodeState.NODE_READY, NodeState.DONE) for n in nicks):
             if time.monotonic() > deadline:
-                slow = [n for n in nicks if self.status[n].state != NODE_READY]
+                slow = [n for n in nicks if self.status[n].state != NodeState.NODE_READY]
                 self.request_stop(f"nodes not ready after {self.setup_timeout:.0f} s: {', '.join(slow)}",
                                   failed=True)
                 return
@@ -167,7 +178,7 @@ class Supervisor:
             for cmd in commands:
                 if cmd.strip().lower() in ("stopgraph", "stop"):
                     self.request_stop(f"'{cmd}' received on supervisor_ipstream")
-            if all(st.state == "DONE" for st in self.status.values()):
+            if all(st.state == NodeState.DONE for st in self.status.values()):
                 self.request_stop("all nodes finished")
             self._check_heartbeats(now)
             if self.on_tick is not None and now >= next_tick:
@@ -181,9 +192,9 @@ class Supervisor:
                       timeout, self._drain, self._exited)
         if self.remote is not None:
             for nick, kind, payload in self.remote.poll():
-                if kind == "exit":
+                if kind == Msg.EXIT:
                     self._exited(nick)
-                elif kind == "lost":
+                elif kind == Msg.LOST:
                     self._lost(nick, payload)
                 else:
                     self._message(nick, kind, payload)
@@ -201,31 +212,31 @@ class Supervisor:
     def _message(self, nick: str, kind: str, payload: Any) -> None:
         st = self.status[nick]
         st.last_beat = time.monotonic()
-        if kind == "hb":
-            st.calls, st.chunks_out = payload["calls"], payload["out"]
+        if kind == Msg.HEARTBEAT:
+            st.calls, st.chunks_out, st.samples_out = payload["calls"], payload["out"], payload["samples"]
             st.chunks_in, st.overruns = payload["in"], payload["overruns"]
             st.hist = {k: LatencyHistogram.from_sparse(payload[k]) for k in ("transit", "proc", "e2e")}
             st.cpu_last = (payload["cpu"], payload["wall"])
             if st.cpu_first is None:
                 st.cpu_first = st.cpu_last
-        elif kind == "state":
+        elif kind == Msg.STATE:
             state, message = payload
-            if state in (NODE_STARTED, NODE_READY, NODE_SHUTDOWN, NODE_FATAL_ERROR):
-                st.state = state
-            if state == NODE_SHUTDOWN:
+            if state in REPORTED_STATES:
+                st.state = NodeState(state)
+            if state == NodeState.NODE_SHUTDOWN:
                 st.clean_exit = True
             if message:
                 st.last_message = message
             self._event(nick, state, message)
-        elif kind == "pid":
+        elif kind == Msg.PID:
             st.pid = payload
-        elif kind == "report":
+        elif kind == Msg.REPORT:
             st.reports.update(payload)
-        elif kind in ("info", "warning"):
+        elif kind in (Msg.INFO, Msg.WARNING):
             st.last_message = str(payload)
-            self._event(nick, "NODE_INFO" if kind == "info" else "NODE_WARNING", str(payload))
+            self._event(nick, message_state(kind), str(payload))
 
-    def _event(self, nick: str, state: str, message: str) -> None:
+    def _event(self, nick: str, state: NodeState, message: str) -> None:
         self.events.append((time.monotonic() - self._t0, nick, state, message))
         if self.on_event is not None:
             self.on_event(nick, state, message)
@@ -244,7 +255,7 @@ class Supervisor:
         st = self.status[nick]
         st.exit_code = code
         if code == 0 and st.clean_exit:
-            st.state = "DONE"
+            st.state = NodeState.DONE
             return
         why = f"exit code {code}" if code is None or code >= 0 else f"killed by signal {-code}"
         self._failure(nick, f"died ({why})")
@@ -260,8 +271,8 @@ class Supervisor:
 
     def _failure(self, nick: str, why: str) -> None:
         st = self.status[nick]
-        st.state = "DEAD"
-        self._event(nick, "NODE_DIED", why)
+        st.state = NodeState.DEAD
+        self._event(nick, NodeState.NODE_DIED, why)
         if self._stop_reason:
             return
         if st.plan.restart == "restart":
@@ -274,7 +285,7 @@ class Supervisor:
             self.restart_times[nick] = recent + [now]
             st.fold()
             st.restarts += 1
-            self._event(nick, "NODE_RESTART", f"restart #{st.restarts}")
+            self._event(nick, NodeState.NODE_RESTART, f"restart #{st.restarts}")
             self._start(nick)
         else:
             self.request_stop(f"node {nick!r} {why}; its policy is 'stop', so the graph was stopped",
@@ -283,11 +294,12 @@ class Supervisor:
     def _check_heartbeats(self, now: float) -> None:
         for nick, st in self.status.items():
             proc = self.procs.get(nick)
-            if proc is None or proc.process is None or st.state != NODE_READY:
+            if proc is None or proc.process is None or st.state != NodeState.NODE_READY:
                 continue
             if now - st.last_beat > st.plan.heartbeat_timeout:
                 proc.process.kill()  # hung: the sentinel reports it and the policy applies
-                self._event(nick, "NODE_WARNING", f"no heartbeat for {now - st.last_beat:.1f} s; killed")
+                quiet = now - st.last_beat
+                self._event(nick, NodeState.NODE_WARNING, f"no heartbeat for {quiet:.1f} s; killed")
 
     # -- stopping ----------------------------------------------------------------------------------
     def _stop_all(self) -> None:
@@ -302,8 +314,8 @@ class Supervisor:
             if p.process is not None:
                 p.process.kill()
                 p.process.join(2)
-                self.status[nick].state = "KILLED"
-                self._event(nick, "NODE_WARNING", f"did not stop within {STOP_GRACE_S:.0f} s; killed")
+                self.status[nick].state = NodeState.KILLED
+                self._event(nick, NodeState.NODE_WARNING, f"did not stop within {STOP_GRACE_S:.0f} s; killed")
                 p.process = None
             if p.conn is not None:
                 p.conn.close()
@@ -349,6 +361,15 @@ def process_context(preload: list[str]) -> Any:
         ctx.set_forkserver_preload(["cortexlink.graph.runner", *preload])
         return ctx
     return mp.get_context("spawn")
+
+
+def start_process_server(ctx: Any) -> None:
+    """Start the forkserver of ``ctx`` (and its preloaded imports) now, rather than at the first
+    process start; nothing for a spawn context."""
+    if hasattr(ctx, "set_forkserver_preload") and ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def _dotted_modules(plan: GraphPlan) -> list[str]:

@@ -27,6 +27,7 @@ from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import CortexlinkError, InvalidParameterError, NodeError
 from cortexlink.core.streamspec import StreamSpec
 from cortexlink.graph.node import Node
+from cortexlink.graph.settings import graph_path
 from cortexlink.nodes._labels import LabelHistory, bin_middle_s
 
 # kind -> "module:Class" of the decoders the node can calibrate (load_decoder reads any kind)
@@ -71,9 +72,9 @@ class DecoderNode(Node):
     class Settings:
         decoder: str = "kalman"                 # kalman, wiener, gru, lstm
         params: dict[str, Any] = field(default_factory=dict)  # constructor arguments of the decoder
-        model_path: str | None = None           # load this saved decoder instead of calibrating
+        model_path: str | None = graph_path(None)  # load this saved decoder instead of calibrating
         calibration_s: float = 20.0             # open-loop block used to fit the decoder
-        save_path: str | None = None            # where to save the calibrated decoder (optional)
+        save_path: str | None = graph_path(None)   # where to save the calibrated decoder (optional)
 
         def __post_init__(self) -> None:
             if self.model_path is None:
@@ -198,6 +199,11 @@ class DecoderNode(Node):
     def shutdown(self) -> None:
         if self._fit_thread is not None:
             self._fit_thread.join(timeout=5.0)
+        if not self.live and self._n_features is not None:  # say why nothing was decoded
+            why = ("the decoder was still fitting" if self._fit_thread is not None else
+                   f"{self._n_collected} of {self._X.shape[1]} calibration bins were collected")
+            self.context.report({"never_live": f"{why} when the run ended; run longer than calibration_s "
+                                              f"({self.settings.calibration_s:g} s) or lower it"})
 
 
 def _one_step_thread() -> None:

@@ -2,7 +2,8 @@
 
 ``default_graph_text(decoder="gru", calibration_s=5, duration_s=10)`` returns the YAML of the
 default graph with those parameters changed, ready for ``cortexlink.graph.graphfile.parse_graph``
-or to be written to a file for ``cortexlink run``.
+or to be written to a file for ``cortexlink run``. ``fit_calibration(duration_s)`` is the
+calibration block a run of that length gets, and why.
 """
 
 from __future__ import annotations
@@ -13,6 +14,38 @@ import yaml
 
 from cortexlink.core.errors import InvalidParameterError
 from cortexlink.nodes import DEFAULT_GRAPH
+
+CALIBRATION_SHARE = 1 / 3   # of a short run, spent calibrating the decoder (open loop)
+MIN_CALIBRATION_S = 3.0     # shorter blocks give a decoder that can't hold the cursor on target
+
+
+def default_calibration_s() -> float:
+    """The decoder's calibration block in the default graph as shipped."""
+    graph = yaml.safe_load(DEFAULT_GRAPH.read_text())
+    node = next(n for n in graph["nodes"] if n["nickname"] == "decoder")
+    return float(node["parameters"]["calibration_s"])
+
+
+def fit_calibration(duration_s: float | None) -> tuple[float | None, list[str]]:
+    """``(calibration_s or None to keep the shipped block, notes)`` for a default-graph run of
+    ``duration_s`` (None: the graph's own duration).
+
+    The shipped block takes a third of the shipped 60 s run; a shorter run keeps that share, so
+    that two thirds of it are closed-loop control, down to ``MIN_CALIBRATION_S``. A run too short
+    for that is run as asked (its latency table still holds) and the notes say it has no closed loop.
+    """
+    shipped = default_calibration_s()
+    if duration_s is None or duration_s * CALIBRATION_SHARE >= shipped:
+        return None, []
+    calibration = duration_s * CALIBRATION_SHARE
+    if calibration < MIN_CALIBRATION_S:
+        shortest = MIN_CALIBRATION_S / CALIBRATION_SHARE
+        return None, [f"a {duration_s:g} s run is too short for closed-loop control: the decoder "
+                      f"calibrates on at least {MIN_CALIBRATION_S:g} s of open-loop data, a third of the "
+                      f"run, so give a duration of {shortest:g} s or more; this run measures latency only"]
+    return calibration, [f"a {duration_s:g} s run: the decoder calibrates on the first {calibration:.1f} s "
+                         f"(a third of the run; {shipped:g} s in runs of {shipped / CALIBRATION_SHARE:g} s "
+                         "or more), then drives the cursor"]
 
 
 def default_graph_text(*, decoder: str | None = None, decoder_params: dict[str, Any] | None = None,

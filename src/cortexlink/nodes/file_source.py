@@ -13,6 +13,7 @@ from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import InvalidParameterError
 from cortexlink.core.streamspec import StreamSpec
 from cortexlink.graph.node import SourceNode
+from cortexlink.graph.settings import graph_path
 from cortexlink.nodes.pacing import Pacer
 
 
@@ -29,7 +30,7 @@ class FileSource(SourceNode):
 
     @dataclass
     class Settings:
-        path: str
+        path: str = graph_path()                # recording file (any format open_recording reads)
         chunk_ms: float = 1.0
         realtime: bool = True
         loop: bool = False

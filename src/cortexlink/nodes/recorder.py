@@ -17,6 +17,7 @@ from typing import Any, Literal
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import InvalidParameterError
 from cortexlink.graph.node import Node
+from cortexlink.graph.settings import graph_path
 from cortexlink.store.segments import SegmentLogWriter, export_stream
 from cortexlink.store.segments import read_segment_log as read_recording_folder
 
@@ -31,7 +32,7 @@ class Recorder(Node):
 
     @dataclass
     class Settings:
-        path: str                                  # recording folder (created; streams must be new)
+        path: str = graph_path()                   # recording folder (created; streams must be new)
         format: Literal["npz", "nwb"] = "npz"      # file written from the log on a clean shutdown
         flush_ms: float = 100.0                    # commit (and acknowledge) at least this often
         stream: str | None = None                  # name inside the folder (default: the stream's)

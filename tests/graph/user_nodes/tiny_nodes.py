@@ -24,10 +24,14 @@ class Counter(SourceNode):
         chunk: int = 10
         rate: float = 1000.0
         n_chunks: int = 0  # 0: until stopped
+        setup_s: float = 0.0  # a slow setup (loading a model, building a population)
 
     @classmethod
     def describe_outputs(cls, settings, input_specs):
         return {"out": StreamSpec("out", settings.n_channels, settings.rate, "int16", settings.chunk)}
+
+    def setup(self):
+        time.sleep(self.settings.setup_s)
 
     def generate(self):
         s = self.settings
