@@ -25,6 +25,7 @@ import numpy as np
 
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import CortexlinkError, InvalidParameterError, NodeError
+from cortexlink.core.metrics import r2_score
 from cortexlink.core.streamspec import StreamSpec
 from cortexlink.graph.node import Node
 from cortexlink.nodes._labels import LabelHistory, bin_middle_s
@@ -176,7 +177,7 @@ class DecoderNode(Node):
     def _fit(self) -> None:
         try:
             self.model.fit(self._X, self._Y)
-            self.fit_r2 = _in_sample_r2(self.model, self._X, self._Y)
+            self.fit_r2 = r2_score(self._Y, self.model.predict(self._X), pooled=True)
             _warm_steps(self.model)
             if self.settings.save_path:
                 self.model.save(self.settings.save_path)
@@ -234,10 +235,3 @@ def _warm_steps(model: Any, n: int = 3) -> None:
     for _ in range(n):
         model.step(x)
     model.reset()
-
-
-def _in_sample_r2(model: Any, X: np.ndarray, Y: np.ndarray) -> float:
-    P = model.predict(X)
-    ss_res = float(((Y - P) ** 2).sum())
-    ss_tot = float(((Y - Y.mean(axis=1, keepdims=True)) ** 2).sum())
-    return 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan")
