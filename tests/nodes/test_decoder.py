@@ -93,6 +93,18 @@ def test_bad_settings():
         DecoderNode.make_settings({"decoder": "magic"})
     with pytest.raises(GraphError, match="calibration_s"):
         DecoderNode.make_settings({"calibration_s": 0})
+    with pytest.raises(GraphError, match="'wiener' has no parameter 'q_ridge'; its parameters: n_lags"):
+        DecoderNode.make_settings({"decoder": "wiener", "params": {"q_ridge": 1.0}})
+    with pytest.raises(GraphError, match="'n_lags' must be an int"):
+        DecoderNode.make_settings({"decoder": "kalman", "params": {"n_lags": "5"}})
+
+
+def test_decoder_names_and_defaults_are_decodes():
+    from cortexlink.decode import make_decoder
+
+    node = make_node(DecoderNode, {"decoder": "kalman-ss", "params": {"n_lags": 2}}, SPEC)
+    assert node.model.params() == make_decoder("kalman-ss", n_lags=2).params()
+    assert make_node(DecoderNode, {}, SPEC).model.params() == make_decoder("kalman").params()
 
 
 def test_calibrating_without_labels_is_refused_at_setup():
