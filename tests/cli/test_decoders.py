@@ -170,3 +170,18 @@ def test_outputs_are_checked_before_any_work(tmp_path, capsys):
     for extra in (["--json", missing / "t.json"], ["--plot", missing / "plots"]):
         code, _, err = run(["decoder-eval", "--data", data, "--decoders", "wiener", *extra], capsys)
         assert code == 2 and f"folder {missing} does not exist" in err
+
+
+def test_apply_a_saved_model(data_dir, tmp_path, capsys):
+    model, out = tmp_path / "k.npz", tmp_path / "decoded.csv"
+    data = str(data_dir / MIHI)
+    assert run(["decoder-train", "--data", data, "--decoder", "kalman", "--out", model, "--set", "n_lags=2"],
+               capsys)[0] == 0
+    code, stdout, _ = run(["decoder-apply", "--model", model, "--data", data, "--out", out], capsys)
+    assert code == 0 and "decoded 623 bins" in stdout and "R^2 vel_x" in stdout
+    assert out.read_text().splitlines()[0] == "vel_x,vel_y" and len(out.read_text().splitlines()) == 624
+    # the test block of mihi has other neurons: a clear one-line error
+    code, _, err = run(["decoder-apply", "--model", model, "--data", data, "--part", "test"], capsys)
+    assert code == 2 and "fitted on 174" in err and err.count("\n") == 1
+    code, _, err = run(["decoder-apply", "--model", tmp_path / "none.npz", "--data", data], capsys)
+    assert code == 2 and "no decoder file" in err

@@ -1,4 +1,5 @@
-"""``cortexlink decoder-train`` and ``cortexlink decoder-eval``: fit decoders on motor data, compare them."""
+"""``cortexlink decoder-train``, ``decoder-eval`` and ``decoder-apply``: fit decoders on motor data,
+compare them, run a saved one."""
 
 from __future__ import annotations
 
@@ -54,14 +55,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_common(ev)
     ev.set_defaults(func=run_eval)
 
+    ap = subparsers.add_parser(
+        "decoder-apply",
+        help="run a saved decoder on a data set or a features recording",
+        description="Decode all of FILE with a saved decoder (from rest, as it would run online), print a "
+        "summary (R^2 per output when FILE holds the true kinematics) and optionally write the output.",
+    )
+    ap.add_argument("--model", type=Path, required=True, metavar="MODEL", help="decoder file (decoder-train)")
+    ap.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help=f"{DATA_HELP}, or a recording whose channels are the features, one sample per bin",
+    )
+    ap.add_argument("--out", type=Path, metavar="OUT", help="write the decoded output (.npz or .csv)")
+    _add_part(ap, "decode")
+    ap.set_defaults(func=run_apply)
 
-def _add_common(p: argparse.ArgumentParser) -> None:
+
+def _add_part(p: argparse.ArgumentParser, purpose: str) -> None:
     p.add_argument(
         "--part",
         choices=["train", "test"],
         default="train",
-        help="DAD files hold two blocks (tr, te); which one to use (default train)",
+        help=f"DAD files hold two blocks (tr, te); which one to {purpose} (default train)",
     )
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    _add_part(p, "use")
     p.add_argument(
         "--set",
         action="append",
@@ -128,6 +151,24 @@ def run_eval(args: argparse.Namespace) -> int:
 
         written = plot_evaluation(ev, plot_dir)
         console.print(f"plots: {', '.join(str(p) for p in written)}")
+    return 0
+
+
+def run_apply(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from cortexlink.decode.apply import apply_decoder
+
+    res = apply_decoder(args.model, args.data, out=args.out, part=args.part)
+    outputs = " / ".join(res.output_names)
+    line = f"decoded {res.n_bins} bins of {Path(res.source).name} with {res.kind} -> {outputs}"
+    if res.r2 is not None:
+        line += "; R^2 " + " / ".join(f"{n} {v:.3f}" for n, v in zip(res.output_names, res.r2, strict=True))
+    if res.accuracy is not None:
+        line += f"; accuracy {res.accuracy:.3f}"
+    if args.out is not None:
+        line += f"; written to {args.out}"
+    Console(width=200).print(line, highlight=False)
     return 0
 
 

@@ -14,6 +14,7 @@ numpy/scipy/numba.
 
 from __future__ import annotations
 
+from cortexlink.decode.apply import Applied, apply_decoder
 from cortexlink.decode.base import Decoder, load_decoder
 from cortexlink.decode.classify import LDAClassifier, LinearClassifier, LinearSVM
 from cortexlink.decode.datasets import MotorData, load_motor
@@ -42,6 +43,8 @@ __all__ = [
     "load_decoder",
     "make_decoder",
     "train_decoder",
+    "apply_decoder",
+    "Applied",
     "evaluate_decoders",
     "Evaluation",
     "plot_evaluation",
