@@ -140,3 +140,39 @@ def test_a_loaded_gru_is_warmed_up_and_starts_from_a_clean_state(tmp_path):
         x = monkey.features(monkey.velocity())
         out = loaded.process({"in": Chunk(x[:, None], k, 100.0, 7)})["out"].data
         np.testing.assert_allclose(out[:2, 0], fresh.step(x), rtol=1e-5, atol=1e-5)
+
+
+def test_readme_snippet_loads_a_saved_model_into_the_default_graph(tmp_path, monkeypatch, capsys):
+    """The README's `model_path` example: valid in the default graph, and the node loads the file."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from cortexlink.cli import main
+    from cortexlink.decode import make_decoder
+    from cortexlink.graph.graphfile import parse_graph
+    from cortexlink.graph.plan import plan_graph
+    from cortexlink.nodes import BUILTIN_NODES, DEFAULT_GRAPH
+    from cortexlink.nodes.binned_decoder import BinnedDecoder
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Decoders", 1)[1].split("\n## ", 1)[0]
+    (snippet,) = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    (node,) = yaml.safe_load(snippet)
+    graph = yaml.safe_load(DEFAULT_GRAPH.read_text())
+    graph["nodes"] = [node if n["nickname"] == "decoder" else n for n in graph["nodes"]]
+    (tmp_path / "graph.yaml").write_text(yaml.safe_dump(graph, sort_keys=False))
+    plan = plan_graph(parse_graph((tmp_path / "graph.yaml").read_text(), str(tmp_path / "graph.yaml")),
+                      BUILTIN_NODES)
+    n_features = plan.streams["features"].n_channels
+    rng = np.random.default_rng(0)
+    model = make_decoder("kalman", n_lags=1, q_ridge=1.0)
+    model.fit(rng.poisson(2.0, size=(n_features, 300)), rng.normal(size=(2, 300)))
+    model.save(tmp_path / node["parameters"]["model_path"])
+    monkeypatch.chdir(tmp_path)
+    assert main(["graph", "validate", "graph.yaml"]) == 0, capsys.readouterr()
+    params = {**node["parameters"], "model_path": str(tmp_path / node["parameters"]["model_path"])}
+    specs = {name: plan.streams[stream] for name, stream in node["inputs"].items()}
+    dec = make_node(BinnedDecoder, params, specs, connect_feedback=False)
+    assert dec.live and dec.model.n_features_ == n_features == 384
