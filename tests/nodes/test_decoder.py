@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cortexlink.core.chunk import Chunk
-from cortexlink.core.errors import GraphError, NodeError
+from cortexlink.core.errors import CortexlinkError, GraphError, NodeError
 from cortexlink.core.streamspec import StreamSpec
 from cortexlink.nodes.decoder import LIVE_ROW, DecoderNode
 
@@ -105,6 +105,11 @@ def test_decoder_names_and_defaults_are_decodes():
     node = make_node(DecoderNode, {"decoder": "kalman-ss", "params": {"n_lags": 2}}, SPEC)
     assert node.model.params() == make_decoder("kalman-ss", n_lags=2).params()
     assert make_node(DecoderNode, {}, SPEC).model.params() == make_decoder("kalman").params()
+
+
+def test_a_missing_save_folder_is_refused_at_setup(tmp_path):
+    with pytest.raises(CortexlinkError, match="does not exist"):
+        make_node(DecoderNode, {"save_path": str(tmp_path / "nodir" / "m.npz")}, SPEC)
 
 
 def test_calibrating_without_labels_is_refused_at_setup():

@@ -25,6 +25,7 @@ import numpy as np
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import CortexlinkError, InvalidParameterError, NodeError
 from cortexlink.core.metrics import r2_score
+from cortexlink.core.paths import writable_target
 from cortexlink.core.streamspec import StreamSpec
 from cortexlink.decode.registry import NETWORK_DECODERS, REGRESSION_DECODERS, check_parameters, make_decoder
 from cortexlink.graph.node import Node
@@ -82,6 +83,8 @@ class DecoderNode(Node):
                 raise NodeError(f"decoder {self.context.nickname!r} has no calibration labels: connect its "
                                 "'intended' feedback input (e.g. to the simulator's behaviour stream) "
                                 "or load a trained decoder with model_path")
+            if s.save_path:  # a missing folder is reported now, not after the calibration block
+                writable_target(s.save_path)
             self.model = make_decoder(s.decoder, **s.params)
         _one_step_thread()
         spec = self.context.input_specs.get("in")
