@@ -132,3 +132,56 @@ def test_eval_defaults_to_classifiers_for_trial_sets(data_dir, capsys):
     data = data_dir / "motor/centuri_hatsopoulos_brochier/Dataset1_reaching.mat"
     code, stdout, _ = run(["decoder-eval", "--data", str(data), "--folds", "4"], capsys)
     assert code == 0 and "lda" in stdout and "svm" in stdout and "wiener" not in stdout
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--decoders", "wiener", "kalman", "--set", "foo=1"], "no decoder among wiener, kalman has"),
+        (["--decoders", "wiener", "--set", "n_lags=abc"], "'n_lags' must be an int, got str 'abc'"),
+        (["--decoders", "wiener", "--set", "zscore=maybe"], "'zscore' must be a bool"),
+        (["--decoders", "wiener", "--set", "gru.epochs=2"], "not among those run"),
+        (["--decoders", "wiener", "--set", "magic.epochs=2"], "unknown decoder 'magic'"),
+    ],
+)
+def test_eval_unknown_or_mistyped_setting_is_an_error(data_dir, capsys, argv, message):
+    code, stdout, err = run(["decoder-eval", "--data", str(data_dir / MIHI), *argv], capsys)
+    assert code == 2 and message in err and err.count("\n") == 1 and "R^2" not in stdout
+
+
+def test_train_unknown_setting_lists_the_valid_ones(data_dir, tmp_path, capsys):
+    out = tmp_path / "w.npz"
+    argv = ["decoder-train", "--data", str(data_dir / MIHI), "--decoder", "wiener", "--out", str(out)]
+    code, _, err = run([*argv, "--set", "foo=1"], capsys)
+    assert code == 2 and "has no parameter 'foo'" in err and "n_lags" in err and not out.exists()
+    code, _, err = run([*argv, "--set", "n_lags=2.5"], capsys)
+    assert code == 2 and "'n_lags' must be an int" in err and err.count("\n") == 1
+
+
+def test_outputs_are_checked_before_any_work(tmp_path, capsys):
+    # the data file does not exist either: a missing output folder must be reported first,
+    # before the data is read or anything is fitted
+    missing = tmp_path / "nodir"
+    data = tmp_path / "none.mat"
+    code, stdout, err = run(
+        ["decoder-train", "--data", data, "--decoder", "wiener", "--out", missing / "m.npz"], capsys
+    )
+    assert code == 2 and f"folder {missing} does not exist" in err and stdout == ""
+    for extra in (["--json", missing / "t.json"], ["--plot", missing / "plots"]):
+        code, _, err = run(["decoder-eval", "--data", data, "--decoders", "wiener", *extra], capsys)
+        assert code == 2 and f"folder {missing} does not exist" in err
+
+
+def test_apply_a_saved_model(data_dir, tmp_path, capsys):
+    model, out = tmp_path / "k.npz", tmp_path / "decoded.csv"
+    data = str(data_dir / MIHI)
+    assert run(["decoder-train", "--data", data, "--decoder", "kalman", "--out", model, "--set", "n_lags=2"],
+               capsys)[0] == 0
+    code, stdout, _ = run(["decoder-apply", "--model", model, "--data", data, "--out", out], capsys)
+    assert code == 0 and "decoded 623 bins" in stdout and "R^2 vel_x" in stdout
+    assert out.read_text().splitlines()[0] == "vel_x,vel_y" and len(out.read_text().splitlines()) == 624
+    # the test block of mihi has other neurons: a clear one-line error
+    code, _, err = run(["decoder-apply", "--model", model, "--data", data, "--part", "test"], capsys)
+    assert code == 2 and "fitted on 174" in err and err.count("\n") == 1
+    code, _, err = run(["decoder-apply", "--model", tmp_path / "none.npz", "--data", data], capsys)
+    assert code == 2 and "no decoder file" in err

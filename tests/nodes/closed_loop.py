@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
+
+from cortexlink.nodes import DEFAULT_GRAPH
 from cortexlink.nodes.binning import FeatureBinner
 from cortexlink.nodes.cursor_task import CursorTaskNode
 from cortexlink.nodes.decoder import DecoderNode
@@ -16,7 +19,11 @@ from .helpers import make_node
 def run_closed_loop(n_arrays: int, calibration_s: float, closed_loop_s: float, decoder: str = "kalman",
                     chunk_ms: float = 10.0, seed: int = 0,
                     params: dict[str, Any] | None = None) -> tuple[CursorTaskNode, DecoderNode]:
-    """Calibrate, wait for the fit, run closed loop; returns the task and decoder nodes."""
+    """Calibrate, wait for the fit, run closed loop; returns the task and decoder nodes.
+
+    ``params=None``: the default graph's decoder parameters for its decoder, none for another."""
+    if params is None:
+        params = _default_decoder_params() if decoder == "kalman" else {}
     total = calibration_s + 0.6 + closed_loop_s
     src = make_node(SimSource, {"n_arrays": n_arrays, "chunk_ms": chunk_ms, "generate_ms": chunk_ms,
                                 "realtime": False, "duration_s": total, "seed": seed})
@@ -32,7 +39,7 @@ def run_closed_loop(n_arrays: int, calibration_s: float, closed_loop_s: float, d
     sbp, so = chain(SpikeBandPowerNode, {"band": None}, {"in": co["out"]})
     fb, bo = chain(FeatureBinner, {}, {"crossings": to["out"], "power": so["out"]})
     dec, do = chain(DecoderNode, {"decoder": decoder, "calibration_s": calibration_s,
-                                                   "params": params or {}}, {"in": bo["out"]})
+                                                   "params": params}, {"in": bo["out"]})
     task, _ = chain(CursorTaskNode, {"seed": seed}, {"in": do["out"]})
     for out in src.generate():
         if "behaviour" in out:  # what drove the simulator: the labels of the bins
@@ -50,3 +57,9 @@ def run_closed_loop(n_arrays: int, calibration_s: float, closed_loop_s: float, d
         src.context.set_latest("velocity", fed["intended"])
     task.shutdown()
     return task, dec
+
+
+def _default_decoder_params() -> dict[str, Any]:
+    graph = yaml.safe_load(DEFAULT_GRAPH.read_text())
+    (node,) = [n for n in graph["nodes"] if n["nickname"] == "decoder"]
+    return node["parameters"].get("params", {})

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cortexlink.core.chunk import Chunk
-from cortexlink.core.errors import GraphError, NodeError
+from cortexlink.core.errors import CortexlinkError, GraphError, NodeError
 from cortexlink.core.streamspec import StreamSpec
 from cortexlink.nodes.decoder import LIVE_ROW, DecoderNode
 
@@ -93,6 +93,23 @@ def test_bad_settings():
         DecoderNode.make_settings({"decoder": "magic"})
     with pytest.raises(GraphError, match="calibration_s"):
         DecoderNode.make_settings({"calibration_s": 0})
+    with pytest.raises(GraphError, match="'wiener' has no parameter 'q_ridge'; its parameters: n_lags"):
+        DecoderNode.make_settings({"decoder": "wiener", "params": {"q_ridge": 1.0}})
+    with pytest.raises(GraphError, match="'n_lags' must be an int"):
+        DecoderNode.make_settings({"decoder": "kalman", "params": {"n_lags": "5"}})
+
+
+def test_decoder_names_and_defaults_are_decodes():
+    from cortexlink.decode import make_decoder
+
+    node = make_node(DecoderNode, {"decoder": "kalman-ss", "params": {"n_lags": 2}}, SPEC)
+    assert node.model.params() == make_decoder("kalman-ss", n_lags=2).params()
+    assert make_node(DecoderNode, {}, SPEC).model.params() == make_decoder("kalman").params()
+
+
+def test_a_missing_save_folder_is_refused_at_setup(tmp_path):
+    with pytest.raises(CortexlinkError, match="does not exist"):
+        make_node(DecoderNode, {"save_path": str(tmp_path / "nodir" / "m.npz")}, SPEC)
 
 
 def test_calibrating_without_labels_is_refused_at_setup():
@@ -136,3 +153,39 @@ def test_a_run_that_ends_during_calibration_says_why_nothing_was_decoded():
     node.shutdown()
     why = node.context.reports["never_live"]
     assert "120 of 300 calibration bins" in why and "calibration_s (3 s)" in why
+
+
+def test_readme_snippet_loads_a_saved_model_into_the_default_graph(tmp_path, monkeypatch, capsys):
+    """The README's `model_path` example: valid in the default graph, and the node loads the file."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from cortexlink.cli import main
+    from cortexlink.decode import make_decoder
+    from cortexlink.graph.graphfile import parse_graph
+    from cortexlink.graph.plan import plan_graph
+    from cortexlink.nodes import BUILTIN_NODES, DEFAULT_GRAPH
+    from cortexlink.nodes.binned_decoder import BinnedDecoder
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Decoders", 1)[1].split("\n## ", 1)[0]
+    (snippet,) = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    (node,) = yaml.safe_load(snippet)
+    graph = yaml.safe_load(DEFAULT_GRAPH.read_text())
+    graph["nodes"] = [node if n["nickname"] == "decoder" else n for n in graph["nodes"]]
+    (tmp_path / "graph.yaml").write_text(yaml.safe_dump(graph, sort_keys=False))
+    plan = plan_graph(parse_graph((tmp_path / "graph.yaml").read_text(), str(tmp_path / "graph.yaml")),
+                      BUILTIN_NODES)
+    n_features = plan.streams["features"].n_channels
+    rng = np.random.default_rng(0)
+    model = make_decoder("kalman", n_lags=1, q_ridge=1.0)
+    model.fit(rng.poisson(2.0, size=(n_features, 300)), rng.normal(size=(2, 300)))
+    model.save(tmp_path / node["parameters"]["model_path"])
+    monkeypatch.chdir(tmp_path)
+    assert main(["graph", "validate", "graph.yaml"]) == 0, capsys.readouterr()
+    params = {**node["parameters"], "model_path": str(tmp_path / node["parameters"]["model_path"])}
+    specs = {name: plan.streams[stream] for name, stream in node["inputs"].items()}
+    dec = make_node(BinnedDecoder, params, specs, connect_feedback=False)
+    assert dec.live and dec.model.n_features_ == n_features == 384

@@ -2,11 +2,10 @@
 
 import math
 
-import numpy as np
 import pytest
 
 from cortexlink.core.errors import InvalidParameterError
-from cortexlink.sim.cursor_task import CursorTask, CursorTaskConfig, r_squared
+from cortexlink.sim.cursor_task import CursorTask, CursorTaskConfig
 
 DT = 0.01
 
@@ -83,13 +82,3 @@ def test_bad_config_is_rejected():
         CursorTaskConfig(hold_s=0)
     with pytest.raises(InvalidParameterError, match="workspace"):
         CursorTaskConfig(target_distance=11.0, target_radius=2.0, workspace=12.0)
-
-
-def test_r_squared():
-    rng = np.random.default_rng(0)
-    a = rng.normal(size=(2, 500))
-    assert r_squared(a, a) == pytest.approx(1.0)
-    assert r_squared(np.zeros_like(a), a) < 0.01
-    assert 0.7 < r_squared(a + 0.5 * rng.normal(size=a.shape), a) < 0.8
-    with pytest.raises(InvalidParameterError):
-        r_squared(a[:, :3], a)

@@ -38,9 +38,19 @@ def writable_target(path: str | Path) -> Path:
     """``path`` as a Path whose folder exists, or a ``CortexlinkError`` saying what to create."""
     p = Path(path)
     if p.is_dir():
-        raise CortexlinkError(f"{p} is a directory; give a file name to write the recording to")
+        raise CortexlinkError(f"{p} is a directory; give the name of a file to write")
     if not p.parent.is_dir():
         raise CortexlinkError(f"cannot write {p}: folder {p.parent} does not exist; create it first")
+    return p
+
+
+def writable_folder(path: str | Path) -> Path:
+    """``path`` as a Path to an existing folder or one that can be created in an existing folder."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise CortexlinkError(f"{p} is a file; give a folder to write into")
+    if not p.exists() and not p.parent.is_dir():
+        raise CortexlinkError(f"cannot write into {p}: folder {p.parent} does not exist; create it first")
     return p
 
 

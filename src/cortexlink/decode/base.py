@@ -20,6 +20,7 @@ import numpy as np
 
 from cortexlink.core.errors import InvalidDataError, InvalidParameterError, ModelFileError, NotFittedError
 from cortexlink.decode.modelfile import read_model, write_model
+from cortexlink.decode.threads import blas_threads
 
 _REGISTRY: dict[str, type[Decoder]] = {}
 
@@ -93,13 +94,15 @@ class Decoder(ABC):
 
     n_features_: int | None = None
     n_outputs_: int | None = None
+    threads: int | None = None  # threads a fit may use (see cortexlink.decode.threads); None: no limit
 
     # -- the public interface ---------------------------------------------------------------
     def fit(self, X: Any, Y: Any) -> Decoder:
         """Learn from features ``X (n_features, n_bins)`` and targets ``Y (n_outputs, n_bins)``."""
         X = as_features(X)
         Y = self._check_targets(Y, X.shape[1])
-        self._fit(X, Y)
+        with blas_threads(self.threads):
+            self._fit(X, Y)
         self.n_features_ = int(X.shape[0])
         self.n_outputs_ = int(Y.shape[0])
         self.reset()

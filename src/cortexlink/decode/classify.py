@@ -22,13 +22,15 @@ import numpy as np
 from cortexlink.core.errors import InvalidDataError, InvalidParameterError
 from cortexlink.decode.base import Decoder, as_features, register_kind
 from cortexlink.decode.features import FeatureTransform
+from cortexlink.decode.threads import check_threads
 
 
 class LinearClassifier(Decoder):
     """Shared machinery: per-channel features, folded scaling, partial decisions."""
 
-    def __init__(self, sqrt: bool = False, smooth: int = 1):
+    def __init__(self, sqrt: bool = False, smooth: int = 1, threads: int | None = 1):
         self.features = FeatureTransform(sqrt=sqrt, smooth=smooth, zscore=False, pca=None)
+        self.threads = check_threads(threads)
 
     def _feature_params(self) -> dict[str, Any]:
         return {"sqrt": self.features.sqrt, "smooth": self.features.smooth}
@@ -137,14 +139,14 @@ class LDAClassifier(LinearClassifier):
 
     kind = "lda"
 
-    def __init__(self, shrinkage: float = 0.1, sqrt: bool = False, smooth: int = 1):
+    def __init__(self, shrinkage: float = 0.1, sqrt: bool = False, smooth: int = 1, threads: int | None = 1):
         if not 0.0 <= float(shrinkage) <= 1.0:
             raise InvalidParameterError(f"shrinkage must be in [0, 1], got {shrinkage}")
-        super().__init__(sqrt, smooth)
+        super().__init__(sqrt, smooth, threads)
         self.shrinkage = float(shrinkage)
 
     def params(self) -> dict[str, Any]:
-        return {"shrinkage": self.shrinkage, **self._feature_params()}
+        return {"shrinkage": self.shrinkage, **self._feature_params(), "threads": self.threads}
 
     def _learn(self, Z: np.ndarray, idx: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
         n = Z.shape[0]
@@ -163,14 +165,14 @@ class LinearSVM(LinearClassifier):
 
     kind = "svm"
 
-    def __init__(self, C: float = 1.0, sqrt: bool = False, smooth: int = 1):
+    def __init__(self, C: float = 1.0, sqrt: bool = False, smooth: int = 1, threads: int | None = 1):
         if float(C) <= 0:
             raise InvalidParameterError(f"C must be positive, got {C}")
-        super().__init__(sqrt, smooth)
+        super().__init__(sqrt, smooth, threads)
         self.C = float(C)
 
     def params(self) -> dict[str, Any]:
-        return {"C": self.C, **self._feature_params()}
+        return {"C": self.C, **self._feature_params(), "threads": self.threads}
 
     def _learn(self, Z: np.ndarray, idx: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
         from scipy.optimize import minimize

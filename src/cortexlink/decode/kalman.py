@@ -15,6 +15,7 @@ features); ``"auto"`` picks it on a contiguous holdout at the end of the trainin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from cortexlink.core.errors import InvalidDataError
 from cortexlink.decode.base import Decoder, check_lag_and_penalty, register_kind
 from cortexlink.decode.features import FeatureTransform
 from cortexlink.decode.preprocess import check_enough_bins, lag_stack
+from cortexlink.decode.threads import check_threads
 
 
 @njit(cache=True)
@@ -72,6 +74,36 @@ def _lstsq(B: np.ndarray, A: np.ndarray) -> np.ndarray:
 Q_GRID = (1e-3, 1e-2, 1e-1, 1.0, 10.0)
 
 
+@dataclass
+class _Moments:
+    """The least-squares fits of the model, before ``Q`` is shrunk (they do not depend on q_ridge)."""
+
+    y_mean: np.ndarray
+    A: np.ndarray
+    Wn: np.ndarray
+    c: np.ndarray
+    H: np.ndarray
+    Q: np.ndarray
+    P0: np.ndarray
+
+
+def _moments(Z: np.ndarray, Y: np.ndarray) -> _Moments:
+    """State model ``A, W`` and observation model ``H, c, Q`` fitted to features ``Z``, kinematics ``Y``."""
+    y_mean = Y.mean(axis=1)
+    S = Y - y_mean[:, None]
+    d = S.shape[0]
+    A = _lstsq(S[:, 1:], S[:, :-1])
+    R = S[:, 1:] - A @ S[:, :-1]
+    Wn = R @ R.T / R.shape[1]
+    c = Z.mean(axis=1)
+    Zc = Z - c[:, None]
+    H = _lstsq(Zc, S)
+    E = Zc - H @ S
+    Q = E @ E.T / E.shape[1]
+    P0 = S @ S.T / S.shape[1] + 1e-12 * np.eye(d)
+    return _Moments(y_mean, A, Wn, c, H, Q, P0)
+
+
 @register_kind
 class KalmanFilter(Decoder):
     """Kalman filter decoder (Wu et al. 2006); ``steady_state=True`` uses a fixed gain."""
@@ -87,6 +119,7 @@ class KalmanFilter(Decoder):
         smooth: int = 1,
         zscore: bool = True,
         pca: int | None = None,
+        threads: int | None = 1,
     ):
         q_ridge = check_lag_and_penalty(n_lags, q_ridge, "q_ridge")
         self.steady_state = bool(steady_state)
@@ -94,6 +127,7 @@ class KalmanFilter(Decoder):
         self.q_ridge = q_ridge
         self.q_ridge_ = None if q_ridge == "auto" else q_ridge
         self.features = FeatureTransform(sqrt, smooth, zscore, pca)
+        self.threads = check_threads(threads)
 
     def params(self) -> dict[str, Any]:
         return {
@@ -101,6 +135,7 @@ class KalmanFilter(Decoder):
             "n_lags": self.n_lags,
             "q_ridge": self.q_ridge,
             **self.features.params(),
+            "threads": self.threads,
         }
 
     # -- fitting ---------------------------------------------------------------------------
@@ -111,40 +146,35 @@ class KalmanFilter(Decoder):
         Y = Y[:, L - 1 :]
         if self.q_ridge == "auto":
             self.q_ridge_ = self._select_q_ridge(Z, Y)
-        self._fit_model(Z, Y, self.q_ridge_)
+        self._set_model(_moments(Z, Y), self.q_ridge_)
 
     def _select_q_ridge(self, Z: np.ndarray, Y: np.ndarray, holdout: float = 0.2) -> float:
         """The ``Q_GRID`` value whose filter best decodes the last ``holdout`` of the training bins
-        (a contiguous block: neighbouring bins are correlated)."""
+        (a contiguous block: neighbouring bins are correlated). The least-squares fits do not
+        depend on ``q_ridge``: they are computed once for the whole grid."""
         n_val = max(self.n_lags + 2, int(Z.shape[1] * holdout))
+        moments = _moments(Z[:, :-n_val], Y[:, :-n_val])
+        Zt = np.ascontiguousarray(Z[:, -n_val:].T)
         errors = []
         for q in Q_GRID:
-            self._fit_model(Z[:, :-n_val], Y[:, :-n_val], q)
-            Zt = np.ascontiguousarray(Z[:, -n_val:].T)
+            self._set_model(moments, q)
             pred = (
                 _steady_sequence(Zt, np.zeros(Y.shape[0]), self.M, self.K, self.kc).T + self.y_mean[:, None]
             )
             errors.append(float(np.mean((pred - Y[:, -n_val:]) ** 2)))
         return float(Q_GRID[int(np.argmin(errors))])
 
-    def _fit_model(self, Z: np.ndarray, Y: np.ndarray, q_ridge: float) -> None:
-        self.y_mean = Y.mean(axis=1)
-        S = Y - self.y_mean[:, None]
-        d, m = S.shape[0], Z.shape[0]
-        self.A = _lstsq(S[:, 1:], S[:, :-1])
-        R = S[:, 1:] - self.A @ S[:, :-1]
-        self.Wn = R @ R.T / R.shape[1]
-        self.c = Z.mean(axis=1)
-        Zc = Z - self.c[:, None]
-        H = _lstsq(Zc, S)
-        E = Zc - H @ S
-        Q = E @ E.T / E.shape[1]
+    def _set_model(self, moments: _Moments, q_ridge: float) -> None:
+        """The filter's matrices from the least-squares fits, with ``Q`` shrunk by ``q_ridge``."""
+        mo = moments
+        self.y_mean, self.A, self.Wn, self.c, self.P0 = mo.y_mean, mo.A, mo.Wn, mo.c, mo.P0
+        H, m = mo.H, mo.Q.shape[0]
+        Q = mo.Q.copy()
         Q[np.diag_indices(m)] += q_ridge * max(float(np.trace(Q)) / m, 1e-12)
         Qinv = np.linalg.inv(Q)
         self.HtQinv = np.ascontiguousarray(H.T @ Qinv)
         self.HtQinvH = self.HtQinv @ H
         self.hc = self.HtQinv @ self.c
-        self.P0 = S @ S.T / S.shape[1] + 1e-12 * np.eye(d)
         self.M, self.K = self._steady_gain()
         self.kc = self.K @ self.c
         for k in self._ARRAYS:  # same memory layout as after load: bit-identical outputs

@@ -1,4 +1,5 @@
-"""Decoding quality per output (R^2, correlation, RMSE) and contiguous-block cross-validation.
+"""Contiguous-block cross-validation of decoders, scored per output (R^2, correlation, RMSE from
+``cortexlink.core.metrics``).
 
 Neural time series are autocorrelated, so folds are contiguous blocks of bins: shuffled folds
 would leak neighbouring bins into training and flatter every decoder.
@@ -12,41 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from cortexlink.core.errors import InvalidDataError, InvalidParameterError
+from cortexlink.core.metrics import correlation, r2_score, rmse
 from cortexlink.core.progress import progress
 from cortexlink.decode.base import Decoder, as_targets
 
-
-def _pair(Y_true: np.ndarray, Y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    t = np.asarray(Y_true, dtype=np.float64)
-    p = np.asarray(Y_pred, dtype=np.float64)
-    t = t[None] if t.ndim == 1 else t
-    p = p[None] if p.ndim == 1 else p
-    if t.shape != p.shape:
-        raise InvalidDataError(f"true and decoded values differ in shape: {t.shape} vs {p.shape}")
-    return t, p
-
-
-def r2_score(Y_true: np.ndarray, Y_pred: np.ndarray) -> np.ndarray:
-    """Coefficient of determination per output row: ``1 - SS_res / SS_tot``."""
-    t, p = _pair(Y_true, Y_pred)
-    ss_res = ((t - p) ** 2).sum(axis=1)
-    ss_tot = ((t - t.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
-    return 1.0 - ss_res / np.where(ss_tot > 0, ss_tot, np.nan)
-
-
-def correlation(Y_true: np.ndarray, Y_pred: np.ndarray) -> np.ndarray:
-    """Pearson correlation per output row."""
-    t, p = _pair(Y_true, Y_pred)
-    tc = t - t.mean(axis=1, keepdims=True)
-    pc = p - p.mean(axis=1, keepdims=True)
-    den = np.sqrt((tc**2).sum(axis=1) * (pc**2).sum(axis=1))
-    return (tc * pc).sum(axis=1) / np.where(den > 0, den, np.nan)
-
-
-def rmse(Y_true: np.ndarray, Y_pred: np.ndarray) -> np.ndarray:
-    """Root mean squared error per output row."""
-    t, p = _pair(Y_true, Y_pred)
-    return np.sqrt(((t - p) ** 2).mean(axis=1))
+__all__ = ["CVResult", "contiguous_folds", "correlation", "cross_validate", "r2_score", "rmse"]
 
 
 def contiguous_folds(n_bins: int, k: int) -> list[tuple[np.ndarray, np.ndarray]]:

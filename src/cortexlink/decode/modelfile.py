@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from cortexlink.core.errors import ModelFileError, RecordingNotFoundError
+from cortexlink.core.paths import writable_target, write_failed
 
 FORMAT_NAME = "cortexlink-decoder"
 FORMAT_VERSION = 1
@@ -64,15 +65,19 @@ def write_model(
     arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
     meta["checksum"] = checksum(meta, arrays)
     text = json.dumps(meta, sort_keys=True)
-    if container == "npz":
-        with open(path, "wb") as f:
-            np.savez(f, **arrays, **{META_KEY: np.frombuffer(text.encode(), dtype=np.uint8)})
-    elif container == "safetensors":
-        from safetensors.numpy import save_file
-
-        save_file(arrays, str(path), metadata={FORMAT_NAME: text})
-    else:
+    if container not in ("npz", "safetensors"):
         raise ValueError(f"unknown container {container!r}")
+    path = writable_target(path)
+    try:
+        if container == "npz":
+            with open(path, "wb") as f:
+                np.savez(f, **arrays, **{META_KEY: np.frombuffer(text.encode(), dtype=np.uint8)})
+        else:
+            from safetensors.numpy import save_file
+
+            save_file(arrays, str(path), metadata={FORMAT_NAME: text})
+    except OSError as exc:
+        raise write_failed(path, exc) from None
     return path
 
 

@@ -15,7 +15,6 @@ network decoder is built.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
@@ -25,6 +24,7 @@ from cortexlink.core.errors import InvalidDataError, InvalidParameterError
 from cortexlink.core.progress import progress
 from cortexlink.decode.base import Decoder, register_kind
 from cortexlink.decode.features import FeatureTransform
+from cortexlink.decode.threads import check_threads
 
 
 def import_torch() -> Any:
@@ -81,7 +81,7 @@ class RecurrentDecoder(Decoder):
         dropout: float = 0.2,
         weight_decay: float = 1e-4,
         seed: int = 0,
-        threads: int | None = None,
+        threads: int | None = 1,
         sqrt: bool = False,
         smooth: int = 1,
         zscore: bool = True,
@@ -112,7 +112,7 @@ class RecurrentDecoder(Decoder):
         )
         self.patience, self.val_fraction, self.clip = int(patience), float(val_fraction), float(clip)
         self.dropout, self.weight_decay, self.seed = float(dropout), float(weight_decay), int(seed)
-        self.threads = None if threads is None else int(threads)
+        self.threads = check_threads(threads)
         self.show_progress = bool(show_progress)
         self.features = FeatureTransform(sqrt, smooth, zscore, pca)
         self.history: list[tuple[float, float]] = []
@@ -158,7 +158,8 @@ class RecurrentDecoder(Decoder):
         self.y_scale = Y[:, :n_train].std(axis=1) + 1e-12
         T = ((Y - self.y_mean[:, None]) / self.y_scale[:, None]).T.astype(np.float32)
         old_threads = torch.get_num_threads()
-        torch.set_num_threads(self.threads or max(1, min(4, os.cpu_count() or 1)))
+        if self.threads is not None:  # None: torch's own setting (one thread per core by default)
+            torch.set_num_threads(self.threads)
         try:
             self._train(torch, Z, T, n_train)
         finally:

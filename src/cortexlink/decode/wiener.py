@@ -17,6 +17,7 @@ import numpy as np
 from cortexlink.decode.base import Decoder, check_lag_and_penalty, register_kind
 from cortexlink.decode.features import FeatureTransform
 from cortexlink.decode.preprocess import check_enough_bins, lag_stack
+from cortexlink.decode.threads import check_threads
 
 
 def ridge_solve(A: np.ndarray, B: np.ndarray, ridge: float) -> tuple[np.ndarray, np.ndarray]:
@@ -70,15 +71,19 @@ class WienerFilter(Decoder):
         smooth: int = 1,
         zscore: bool = True,
         pca: int | None = None,
+        threads: int | None = 1,
     ):
         ridge = check_lag_and_penalty(n_lags, ridge, "ridge")
         self.n_lags = int(n_lags)
         self.ridge = ridge
         self.ridge_ = None if ridge == "auto" else ridge
         self.features = FeatureTransform(sqrt, smooth, zscore, pca)
+        self.threads = check_threads(threads)
 
     def params(self) -> dict[str, Any]:
-        return {"n_lags": self.n_lags, "ridge": self.ridge, **self.features.params()}
+        return {
+            "n_lags": self.n_lags, "ridge": self.ridge, **self.features.params(), "threads": self.threads,
+        }
 
     def _fit(self, X: np.ndarray, Y: np.ndarray) -> None:
         check_enough_bins(X.shape[1], self.n_lags, "a Wiener filter")

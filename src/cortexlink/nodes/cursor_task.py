@@ -23,10 +23,11 @@ import numpy as np
 
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import InvalidDataError
+from cortexlink.core.metrics import correlation, r2_score
 from cortexlink.core.streamspec import StreamSpec
 from cortexlink.graph.node import Node
 from cortexlink.nodes._labels import LabelHistory, bin_middle_s
-from cortexlink.sim.cursor_task import CursorTask, CursorTaskConfig, r_squared
+from cortexlink.sim.cursor_task import CursorTask, CursorTaskConfig
 
 _D = CursorTaskConfig  # defaults come from the task's own config
 STATE_ROWS = ("x", "y", "target_x", "target_y", "decoded_vx", "decoded_vy", "intended_vx", "intended_vy",
@@ -55,14 +56,14 @@ class VelocityPairs:
         return self._buf[2:, :self.n]
 
     def r2(self) -> float:
-        return r_squared(self.decoded, self.intended) if self.n >= 2 else float("nan")
+        """R^2 of decoded against intended velocity, pooled over x and y."""
+        return r2_score(self.intended, self.decoded, pooled=True) if self.n >= 2 else float("nan")
 
     def correlation(self) -> float:
         """Mean over x and y of the Pearson correlation of decoded and intended velocity."""
         if self.n < 2:
             return float("nan")
-        cs = [np.corrcoef(self.decoded[i], self.intended[i])[0, 1] for i in range(2)]
-        return float(np.mean(cs))
+        return float(np.mean(correlation(self.intended, self.decoded)))
 
 
 class CursorTaskNode(Node):

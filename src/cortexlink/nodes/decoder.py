@@ -14,7 +14,6 @@ bin with ``step``.
 
 from __future__ import annotations
 
-import importlib
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -25,41 +24,16 @@ import numpy as np
 
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import CortexlinkError, InvalidParameterError, NodeError
+from cortexlink.core.metrics import r2_score
+from cortexlink.core.paths import writable_target
 from cortexlink.core.streamspec import StreamSpec
+from cortexlink.decode.registry import NETWORK_DECODERS, REGRESSION_DECODERS, check_parameters, make_decoder
 from cortexlink.graph.node import Node
 from cortexlink.graph.settings import graph_path
 from cortexlink.nodes._labels import LabelHistory, bin_middle_s
 
-# kind -> "module:Class" of the decoders the node can calibrate (load_decoder reads any kind)
-DECODER_CLASSES = {
-    "kalman": "cortexlink.decode.kalman:KalmanFilter",
-    "wiener": "cortexlink.decode.wiener:WienerFilter",
-    "gru": "cortexlink.decode.recurrent:GRUDecoder",
-    "lstm": "cortexlink.decode.recurrent:LSTMDecoder",
-}
-# closed-loop defaults under the graph's `params`: estimated from a short calibration block, the
-# Kalman filter's full feature-noise covariance is over-trusted; shrinking it halfway to its
-# diagonal (q_ridge 1) generalises far better to closed-loop control
-DECODER_DEFAULTS: dict[str, dict[str, Any]] = {"kalman": {"q_ridge": 1.0}}
 N_OUTPUTS = 2
 LIVE_ROW = 2
-WARM_UP_KINDS = ("kalman", "wiener")  # cheap to fit: fitted once on noise to compile their kernels
-
-
-def make_decoder(kind: str, params: dict[str, Any]) -> Any:
-    """An unfitted decoder of ``kind`` built with ``params`` (over the node's defaults for it)."""
-    if kind not in DECODER_CLASSES:
-        raise InvalidParameterError(f"unknown decoder {kind!r}; choose one of {', '.join(DECODER_CLASSES)}")
-    module, _, name = DECODER_CLASSES[kind].partition(":")
-    try:
-        cls = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as exc:
-        raise NodeError(f"decoder {kind!r} is not available here ({exc}); for gru/lstm install "
-                        "cortexlink[torch]") from None
-    try:
-        return cls(**{**DECODER_DEFAULTS.get(kind, {}), **params})
-    except TypeError as exc:
-        raise InvalidParameterError(f"bad parameters for a {kind!r} decoder: {exc}") from None
 
 
 class DecoderNode(Node):
@@ -70,18 +44,19 @@ class DecoderNode(Node):
 
     @dataclass
     class Settings:
-        decoder: str = "kalman"                 # kalman, wiener, gru, lstm
-        params: dict[str, Any] = field(default_factory=dict)  # constructor arguments of the decoder
+        decoder: str = "kalman"                 # kalman, kalman-ss, wiener, gru, lstm (as decoder-train)
+        params: dict[str, Any] = field(default_factory=dict)  # the decoder's parameters (make_decoder)
         model_path: str | None = graph_path(None)  # load this saved decoder instead of calibrating
         calibration_s: float = 20.0             # open-loop block used to fit the decoder
         save_path: str | None = graph_path(None)   # where to save the calibrated decoder (optional)
 
         def __post_init__(self) -> None:
             if self.model_path is None:
-                if self.decoder not in DECODER_CLASSES:
+                if self.decoder not in REGRESSION_DECODERS:
                     raise InvalidParameterError(
-                        f"unknown decoder {self.decoder!r}; choose one of {', '.join(DECODER_CLASSES)}"
+                        f"unknown decoder {self.decoder!r}; choose one of {', '.join(REGRESSION_DECODERS)}"
                     )
+                check_parameters(self.decoder, self.params)  # names and types, before anything runs
                 if not self.calibration_s > 0:
                     raise InvalidParameterError(f"calibration_s must be positive, got {self.calibration_s}")
 
@@ -109,7 +84,9 @@ class DecoderNode(Node):
                 raise NodeError(f"decoder {self.context.nickname!r} has no calibration labels: connect its "
                                 "'intended' feedback input (e.g. to the simulator's behaviour stream) "
                                 "or load a trained decoder with model_path")
-            self.model = make_decoder(s.decoder, s.params)
+            if s.save_path:  # a missing folder is reported now, not after the calibration block
+                writable_target(s.save_path)
+            self.model = make_decoder(s.decoder, **s.params)
         _one_step_thread()
         spec = self.context.input_specs.get("in")
         if spec is not None:
@@ -123,8 +100,8 @@ class DecoderNode(Node):
                                 f"features but its input stream has {n_features}; connect the same features "
                                 "it was trained on")
             return
-        if self.settings.decoder in WARM_UP_KINDS:
-            _warm_up(make_decoder(self.settings.decoder, self.settings.params), n_features)
+        if self.settings.decoder not in NETWORK_DECODERS:  # cheap to fit: warmed up on noise first
+            _warm_up(make_decoder(self.settings.decoder, **self.settings.params), n_features)
         n_bins = max(2, int(round(self.settings.calibration_s * bin_rate)))
         self._X = np.zeros((n_features, n_bins))
         self._Y = np.zeros((N_OUTPUTS, n_bins))
@@ -177,7 +154,7 @@ class DecoderNode(Node):
     def _fit(self) -> None:
         try:
             self.model.fit(self._X, self._Y)
-            self.fit_r2 = _in_sample_r2(self.model, self._X, self._Y)
+            self.fit_r2 = r2_score(self._Y, self.model.predict(self._X), pooled=True)
             _warm_steps(self.model)
             if self.settings.save_path:
                 self.model.save(self.settings.save_path)
@@ -240,10 +217,3 @@ def _warm_steps(model: Any, n: int = 3) -> None:
     for _ in range(n):
         model.step(x)
     model.reset()
-
-
-def _in_sample_r2(model: Any, X: np.ndarray, Y: np.ndarray) -> float:
-    P = model.predict(X)
-    ss_res = float(((Y - P) ** 2).sum())
-    ss_tot = float(((Y - Y.mean(axis=1, keepdims=True)) ** 2).sum())
-    return 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan")

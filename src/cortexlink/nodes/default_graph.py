@@ -69,6 +69,8 @@ def default_graph_text(*, decoder: str | None = None, decoder_params: dict[str, 
             raise InvalidParameterError(f"duration_s must be positive, got {duration_s}")
         graph["metadata"]["duration_s"] = float(duration_s)
     put("decoder", "decoder", decoder)
+    if decoder is not None and decoder_params is None:  # the default's params are its Kalman filter's
+        nodes["decoder"]["parameters"].pop("params", None)
     put("decoder", "params", decoder_params)
     put("decoder", "model_path", model_path)
     put("decoder", "calibration_s", None if calibration_s is None else float(calibration_s))

@@ -147,18 +147,3 @@ class CursorTask:
             self.target = self._peripheral[int(self._rng.integers(len(self._peripheral)))]
         self._trial_start = self.time_s
         self._hold_start = None
-
-
-def r_squared(predicted: np.ndarray, actual: np.ndarray) -> float:
-    """Coefficient of determination of ``predicted`` against ``actual`` ``(n_dims, n_samples)``,
-    pooled over dimensions (1 - SS_res / SS_tot, each dimension about its own mean)."""
-    p = np.asarray(predicted, dtype=np.float64)
-    a = np.asarray(actual, dtype=np.float64)
-    if p.shape != a.shape or a.ndim != 2 or a.shape[1] < 2:
-        raise InvalidParameterError(
-            f"r_squared needs two (n_dims, n_samples) arrays of equal shape with >= 2 samples, "
-            f"got {p.shape} and {a.shape}"
-        )
-    ss_res = float(np.sum((a - p) ** 2))
-    ss_tot = float(np.sum((a - a.mean(axis=1, keepdims=True)) ** 2))
-    return 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan")
