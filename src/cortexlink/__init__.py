@@ -2,10 +2,52 @@
 
 Simulate or read neural recordings, process them in real time, decode intended
 movement, compress raw signal losslessly, store it and answer questions about it.
+Everything the ``cortexlink`` command does is one call here, e.g. ``cortexlink.run(duration=30)``,
+``cortexlink.simulate(...)``, ``cortexlink.open_recording(path)``, ``cortexlink.compress(recording)``,
+``cortexlink.make_decoder("kalman")``. The calls load their package on first use, so
+``import cortexlink`` stays light.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from cortexlink.core import Chunk, CortexlinkError, Recording, StreamSpec
 
 __version__ = "0.1.0"
 
-__all__ = ["Chunk", "CortexlinkError", "Recording", "StreamSpec", "__version__"]
+# public name -> the module that defines it (imported on first access)
+_LAZY = {
+    "run": "cortexlink.nodes.run",
+    "RunReport": "cortexlink.graph.session",
+    "node_catalog": "cortexlink.nodes.catalog",
+    "simulate": "cortexlink.sim",
+    "simulate_scene": "cortexlink.sim",
+    "open_recording": "cortexlink.io",
+    "save_recording": "cortexlink.io",
+    "compress": "cortexlink.codec",
+    "decompress": "cortexlink.codec",
+    "compress_file": "cortexlink.codec.files",
+    "decompress_file": "cortexlink.codec.files",
+    "evaluate_dir": "cortexlink.codec.evaluate",
+    "make_decoder": "cortexlink.decode",
+    "load_decoder": "cortexlink.decode",
+    "train_decoder": "cortexlink.decode",
+    "evaluate_decoders": "cortexlink.decode",
+    "apply_decoder": "cortexlink.decode",
+}
+
+__all__ = ["Chunk", "CortexlinkError", "Recording", "StreamSpec", "__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'cortexlink' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
