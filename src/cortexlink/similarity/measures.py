@@ -193,7 +193,8 @@ def measure_params(measure: str, params: dict, length: int) -> int:
     unknown = sorted(set(params) - set(_PARAMS[measure]))
     if unknown:
         allowed = ", ".join(_PARAMS[measure]) or "no parameters"
-        raise InvalidParameterError(f"measure {measure!r} does not take {', '.join(unknown)}; it takes {allowed}")
+        raise InvalidParameterError(
+            f"measure {measure!r} does not take {', '.join(unknown)}; it takes {allowed}")
     if measure == "dtw":
         band = check_band(params.get("band"))
         return 0 if band is None else band
