@@ -1,0 +1,211 @@
+"""Locality-sensitive hash families for signal windows, one interface for every measure.
+
+- ``SketchHash`` (DTW, and with other settings Euclidean and cross-correlation, as in Hull):
+  a zero-mean random filter slides over the window in steps of ``step`` and each dot product's
+  sign is one sketch bit; the counts of the ``ngram``-bit words of the sketch (2**ngram bins) go
+  through a consistent weighted min-hash (0-bit ICWS, fixed cost per window). Because the filter
+  has zero mean, the codes of a window and of its z-normalised copy are the same.
+- ``PStableHash`` (EMD): Cauchy (1-stable, so L1) projections of the z-normalised window's
+  cumulative sum, quantised as ``floor((a.x + b) / width)``.
+
+Each family hashes ``(n_windows, window)`` to ``uint64`` codes ``(n_windows, n_tables)``: table
+``t`` folds ``per_table`` hashes into one code, so two windows collide in a table only if all of its
+hashes agree (precision), and they are candidates if they collide in any table (recall).
+``config`` is a JSON-safe dict; ``hash_from_config(config)`` rebuilds the same family (random
+draws come from ``seed``). ``make_hash(measure, window)`` gives the documented settings.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from cortexlink.core.errors import InvalidParameterError, NotFittedError
+from cortexlink.similarity._checks import as_windows, check_int, check_measure
+from cortexlink.similarity.hash_kernels import icws_keys, pstable_windows, sketch_windows
+
+__all__ = ["HashFamily", "PStableHash", "SketchHash", "hash_from_config", "make_hash", "DEFAULTS"]
+
+# Settings per measure, for a window of ``window`` samples (fractions scale with the window).
+# Measured on Bonn, Dog_1 and Neuralink windows (benchmarks/similarity.py); see the README.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "dtw": {"filter_frac": 0.125, "step_frac": 1 / 30, "ngram": 4, "per_table": 3, "n_tables": 48},
+    "euclidean": {"filter_frac": 0.125, "step_frac": 1 / 30, "ngram": 6, "per_table": 3, "n_tables": 48},
+    "xcor": {"filter_frac": 0.125, "step_frac": 1 / 30, "ngram": 3, "per_table": 3, "n_tables": 48},
+    "emd": {"per_table": 3, "n_tables": 48, "width_factor": 0.25},
+}
+
+
+class HashFamily:
+    """Base of the hash families: ``hash(windows)``, ``config`` and ``fit``."""
+
+    kind: ClassVar[str]
+
+    def __init__(self, window: int, n_tables: int, per_table: int, seed: int, measure: str) -> None:
+        self.window = check_int(window, "window (samples per hashed window)", 2)
+        self.n_tables = check_int(n_tables, "n_tables (hash tables, i.e. bands)", 1)
+        self.per_table = check_int(per_table, "per_table (hashes folded into one table's code)", 1)
+        self.seed = check_int(seed, "seed", 0)
+        self.measure = check_measure(measure)
+
+    def fit(self, windows: np.ndarray) -> HashFamily:
+        """Calibrate data-dependent settings on example windows (a no-op for sketch hashes)."""
+        self._checked(windows)
+        return self
+
+    def hash(self, windows: np.ndarray) -> np.ndarray:
+        """``uint64`` codes ``(n_windows, n_tables)`` of windows ``(n_windows, window)``."""
+        return self._hash(self._checked(windows))
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """JSON-safe settings; ``hash_from_config(config)`` rebuilds an identical family."""
+        return {"kind": self.kind, "measure": self.measure, "window": self.window,
+                "n_tables": self.n_tables, "per_table": self.per_table, "seed": self.seed,
+                **self._extra_config()}
+
+    def _checked(self, windows: np.ndarray) -> np.ndarray:
+        arr = as_windows(windows)
+        if arr.shape[1] != self.window:
+            raise InvalidParameterError(f"this {self.measure} hash is set up for windows of {self.window} "
+                                        f"samples, got {arr.shape[1]}; build one with window="
+                                        f"{arr.shape[1]}")
+        return arr
+
+    def _hash(self, windows: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _extra_config(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.config})"
+
+
+class SketchHash(HashFamily):
+    """Sign sketch -> n-gram counts -> consistent weighted min-hash (SSH with Hull's fixed-cost min-hash)."""
+
+    kind = "sketch"
+
+    def __init__(self, window: int, filter_length: int, step: int, ngram: int, n_tables: int = 48,
+                 per_table: int = 3, seed: int = 0, measure: str = "dtw") -> None:
+        super().__init__(window, n_tables, per_table, seed, measure)
+        self.filter_length = check_int(filter_length, "filter_length (samples)", 2)
+        self.step = check_int(step, "step (samples between sub-windows)", 1)
+        self.ngram = check_int(ngram, "ngram (sketch bits per word)", 1)
+        if self.filter_length > self.window:
+            raise InvalidParameterError(f"filter_length {self.filter_length} is longer than the window "
+                                        f"({self.window}); use a shorter filter")
+        if (self.window - self.filter_length) % self.step:
+            raise InvalidParameterError(
+                f"window - filter_length ({self.window - self.filter_length}) must be a multiple of step "
+                f"({self.step}) so every sub-window lies on the step grid; adjust filter_length")
+        self.n_sub = (self.window - self.filter_length) // self.step + 1
+        if self.ngram > min(self.n_sub, 16):
+            raise InvalidParameterError(f"ngram {self.ngram} must be <= 16 and <= the {self.n_sub} sketch "
+                                        "bits of a window; use a smaller ngram or a smaller step")
+        rng = np.random.default_rng(self.seed)
+        filt = rng.standard_normal(self.filter_length)
+        self.filter = filt - filt.mean()
+        self.keys = icws_keys(rng, self.n_tables * self.per_table, 2 ** self.ngram,
+                              self.n_sub - self.ngram + 1)
+
+    def _hash(self, windows: np.ndarray) -> np.ndarray:
+        return sketch_windows(windows, self.filter, self.step, self.ngram, self.keys, self.per_table,
+                              self.n_tables)
+
+    def _extra_config(self) -> dict[str, Any]:
+        return {"filter_length": self.filter_length, "step": self.step, "ngram": self.ngram}
+
+
+class PStableHash(HashFamily):
+    """Quantised Cauchy projections of the z-normalised window's cumulative sum (L1, so 1-D EMD)."""
+
+    kind = "pstable"
+
+    def __init__(self, window: int, n_tables: int = 48, per_table: int = 3, seed: int = 0,
+                 width: float | None = None, width_factor: float = 0.25, measure: str = "emd") -> None:
+        super().__init__(window, n_tables, per_table, seed, measure)
+        self.width_factor = float(width_factor)
+        if not self.width_factor > 0:
+            raise InvalidParameterError(f"width_factor must be positive, got {width_factor!r}")
+        self.width = None if width is None else float(width)
+        if self.width is not None and not self.width > 0:
+            raise InvalidParameterError(f"width must be positive, got {width!r}")
+        rng = np.random.default_rng(self.seed)
+        n_hashes = self.n_tables * self.per_table
+        a = rng.standard_cauchy((n_hashes, self.window))
+        # a . cumsum(x) == (reverse cumulative sum of a) . x: one dot product per hash
+        self.projection = np.ascontiguousarray(np.cumsum(a[:, ::-1], axis=1)[:, ::-1].T)
+        self.offsets = rng.uniform(0.0, 1.0, n_hashes)
+
+    def fit(self, windows: np.ndarray) -> PStableHash:
+        """Set ``width`` to ``width_factor`` times the median L1 distance between the windows' cumsums."""
+        arr = _znormalised(self._checked(windows))
+        if arr.shape[0] < 2:
+            raise InvalidParameterError("fit needs at least 2 windows to measure their spread")
+        rng = np.random.default_rng(self.seed)
+        i = rng.integers(0, arr.shape[0], 512)
+        j = rng.integers(0, arr.shape[0], 512)
+        cs = np.cumsum(arr, axis=1)
+        d = np.abs(cs[i] - cs[j]).sum(axis=1)
+        spread = float(np.median(d[i != j])) if np.any(i != j) else 0.0
+        self.width = self.width_factor * spread if spread > 0 else 1.0
+        return self
+
+    def _hash(self, windows: np.ndarray) -> np.ndarray:
+        if self.width is None:
+            raise NotFittedError("this EMD hash has no bucket width yet; call fit(windows) or pass width=")
+        projected = _znormalised(windows) @ self.projection
+        return pstable_windows(projected, self.offsets * self.width, self.width, self.per_table,
+                               self.n_tables)
+
+    def _extra_config(self) -> dict[str, Any]:
+        return {"width": self.width, "width_factor": self.width_factor}
+
+
+def _znormalised(windows: np.ndarray) -> np.ndarray:
+    """Each row minus its mean over its standard deviation (flat rows become zeros)."""
+    centred = windows - windows.mean(axis=1, keepdims=True)
+    sd = centred.std(axis=1, keepdims=True)
+    return centred / np.where(sd > 0, sd, 1.0)
+
+
+def make_hash(measure: str, window: int, seed: int = 0, **overrides: Any) -> HashFamily:
+    """The hash family for ``measure`` with the documented defaults for this window length.
+
+    ``overrides`` replace any setting (``n_tables``, ``per_table``, ``ngram``, ``filter_length``,
+    ``step``, ``width_factor``, ...). The EMD family still needs ``fit(windows)`` (or ``width=``).
+    """
+    measure = check_measure(measure)
+    window = check_int(window, "window (samples per hashed window)", 2)
+    settings = dict(DEFAULTS[measure])
+    if measure == "emd":
+        settings.update(overrides)
+        return PStableHash(window, seed=seed, measure=measure, **settings)
+    filter_frac = settings.pop("filter_frac")
+    step_frac = settings.pop("step_frac")
+    step = max(1, round(window * step_frac))
+    filter_length = max(2, round(window * filter_frac))
+    settings.update(step=step, filter_length=filter_length)
+    settings.update(overrides)
+    step, filter_length = settings["step"], settings["filter_length"]
+    if isinstance(step, int) and isinstance(filter_length, int) and step > 0 and window > filter_length:
+        settings["filter_length"] = filter_length + (window - filter_length) % step
+    return SketchHash(window, seed=seed, measure=measure, **settings)
+
+
+def hash_from_config(config: dict[str, Any]) -> HashFamily:
+    """Rebuild a hash family from its ``config`` dict."""
+    if not isinstance(config, dict) or "kind" not in config:
+        raise InvalidParameterError("a hash config is a dict with a 'kind' key, as HashFamily.config gives")
+    settings = dict(config)
+    kind = settings.pop("kind")
+    cls = {"sketch": SketchHash, "pstable": PStableHash}.get(kind)
+    if cls is None:
+        raise InvalidParameterError(f"unknown hash kind {kind!r}; expected 'sketch' or 'pstable'")
+    try:
+        return cls(**settings)
+    except TypeError as exc:
+        raise InvalidParameterError(f"hash config does not fit a {kind} hash: {exc}") from None
