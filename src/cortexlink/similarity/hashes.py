@@ -25,7 +25,8 @@ from cortexlink.core.errors import InvalidParameterError, NotFittedError
 from cortexlink.similarity._checks import as_windows, check_int, check_measure
 from cortexlink.similarity.hash_kernels import icws_keys, pstable_windows, sketch_windows
 
-__all__ = ["HashFamily", "PStableHash", "SketchHash", "hash_from_config", "make_hash", "DEFAULTS"]
+__all__ = ["DEFAULTS", "HashFamily", "PStableHash", "SketchHash", "hash_from_config", "make_hash",
+           "znormalise"]
 
 # Settings per measure, for a window of ``window`` samples (fractions scale with the window).
 # Measured on Bonn, Dog_1 and Neuralink windows (benchmarks/similarity.py); see the README.
@@ -142,7 +143,7 @@ class PStableHash(HashFamily):
 
     def fit(self, windows: np.ndarray) -> PStableHash:
         """Set ``width`` to ``width_factor`` times the median L1 distance between the windows' cumsums."""
-        arr = _znormalised(self._checked(windows))
+        arr = znormalise(self._checked(windows))
         if arr.shape[0] < 2:
             raise InvalidParameterError("fit needs at least 2 windows to measure their spread")
         rng = np.random.default_rng(self.seed)
@@ -157,7 +158,7 @@ class PStableHash(HashFamily):
     def _hash(self, windows: np.ndarray) -> np.ndarray:
         if self.width is None:
             raise NotFittedError("this EMD hash has no bucket width yet; call fit(windows) or pass width=")
-        projected = _znormalised(windows) @ self.projection
+        projected = znormalise(windows) @ self.projection
         return pstable_windows(projected, self.offsets * self.width, self.width, self.per_table,
                                self.n_tables)
 
@@ -165,7 +166,7 @@ class PStableHash(HashFamily):
         return {"width": self.width, "width_factor": self.width_factor}
 
 
-def _znormalised(windows: np.ndarray) -> np.ndarray:
+def znormalise(windows: np.ndarray) -> np.ndarray:
     """Each row minus its mean over its standard deviation (flat rows become zeros)."""
     centred = windows - windows.mean(axis=1, keepdims=True)
     sd = centred.std(axis=1, keepdims=True)
