@@ -25,8 +25,8 @@ from cortexlink.core.errors import InvalidParameterError, NotFittedError
 from cortexlink.similarity._checks import as_windows, check_int, check_measure
 from cortexlink.similarity.hash_kernels import icws_keys, pstable_windows, sketch_windows
 
-__all__ = ["DEFAULTS", "HashFamily", "PStableHash", "SketchHash", "hash_from_config", "make_hash",
-           "znormalise"]
+__all__ = ["DEFAULTS", "MEASURE_FAMILIES", "HashFamily", "PStableHash", "SketchHash", "hash_from_config",
+           "make_hash", "znormalise"]
 
 # Settings per measure, for a window of ``window`` samples (fractions scale with the window).
 # Measured on Bonn, Dog_1 and Neuralink windows (benchmarks/similarity.py); see the README.
@@ -36,6 +36,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "xcor": {"filter_frac": 0.125, "step_frac": 1 / 30, "ngram": 3, "per_table": 3, "n_tables": 48},
     "emd": {"per_table": 3, "n_tables": 48, "width_factor": 0.25},
 }
+
+
+MEASURE_FAMILIES = tuple(DEFAULTS)
 
 
 class HashFamily:

@@ -130,6 +130,10 @@ class HashIndex:
         slots = slots[keep]
         return Candidates(self._channels[slots], self._starts[slots], votes[keep].astype(np.int64))
 
+    def sort(self) -> None:
+        """Sort the tables now rather than at the next query (queries sort lazily after adds)."""
+        self._sorted_tables()
+
     def _live(self) -> np.ndarray:
         live = np.zeros(self.capacity, dtype=bool)
         live[:self._size] = True
