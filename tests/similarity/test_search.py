@@ -31,8 +31,13 @@ def test_search_with_every_candidate_is_the_exact_top_k():
     windows = np.stack([SIGNAL[c, s:s + 80] for c in range(3) for s in starts])
     idx, dist = exact_top_k(znormalise(query[None])[0], znormalise(windows), 5, "dtw", band=8)
     assert found.starts[0] == 1000 and found.channels[0] == 1
-    if found.n_candidates == windows.shape[0]:
-        np.testing.assert_allclose(found.distances, dist)
+    rows = found.channels * starts.size + found.starts // 4
+    candidates = index.candidates(query)
+    truth_in_candidates = np.isin(idx, candidates.channels * starts.size + candidates.starts // 4).all()
+    assert truth_in_candidates   # the exact top 5 all collide somewhere in 64 tables here
+    # so re-ranking the candidates must give exactly the exact top k
+    np.testing.assert_array_equal(rows, idx)
+    np.testing.assert_allclose(found.distances, dist, rtol=1e-5)   # the ring stores float32
     assert np.all(np.diff(found.distances) >= 0)
 
 

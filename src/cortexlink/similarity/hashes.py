@@ -29,12 +29,13 @@ __all__ = ["DEFAULTS", "MEASURE_FAMILIES", "HashFamily", "PStableHash", "SketchH
            "make_hash", "znormalise"]
 
 # Settings per measure, for a window of ``window`` samples (fractions scale with the window).
-# Measured on Bonn, Dog_1 and Neuralink windows (benchmarks/similarity.py); see the README.
+# One hash per table: candidates are ranked by how many tables they collide in (the operating point
+# that measured best on Bonn, Dog_1 and Neuralink windows; benchmarks/similarity.py, README).
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "dtw": {"filter_frac": 0.125, "step_frac": 1 / 30, "ngram": 4, "per_table": 3, "n_tables": 48},
-    "euclidean": {"filter_frac": 0.125, "step_frac": 1 / 30, "ngram": 6, "per_table": 3, "n_tables": 48},
-    "xcor": {"filter_frac": 0.125, "step_frac": 1 / 30, "ngram": 3, "per_table": 3, "n_tables": 48},
-    "emd": {"per_table": 3, "n_tables": 48, "width_factor": 0.25},
+    "dtw": {"filter_frac": 0.125, "step_frac": 1 / 30, "ngram": 4, "per_table": 1, "n_tables": 64},
+    "euclidean": {"filter_frac": 0.125, "step_frac": 1 / 30, "ngram": 6, "per_table": 1, "n_tables": 64},
+    "xcor": {"filter_frac": 0.125, "step_frac": 1 / 30, "ngram": 3, "per_table": 1, "n_tables": 64},
+    "emd": {"per_table": 1, "n_tables": 128, "width_factor": 1.0},
 }
 
 
@@ -92,8 +93,8 @@ class SketchHash(HashFamily):
 
     kind = "sketch"
 
-    def __init__(self, window: int, filter_length: int, step: int, ngram: int, n_tables: int = 48,
-                 per_table: int = 3, seed: int = 0, measure: str = "dtw") -> None:
+    def __init__(self, window: int, filter_length: int, step: int, ngram: int, n_tables: int = 64,
+                 per_table: int = 1, seed: int = 0, measure: str = "dtw") -> None:
         super().__init__(window, n_tables, per_table, seed, measure)
         self.filter_length = check_int(filter_length, "filter_length (samples)", 2)
         self.step = check_int(step, "step (samples between sub-windows)", 1)
@@ -128,8 +129,8 @@ class PStableHash(HashFamily):
 
     kind = "pstable"
 
-    def __init__(self, window: int, n_tables: int = 48, per_table: int = 3, seed: int = 0,
-                 width: float | None = None, width_factor: float = 0.25, measure: str = "emd") -> None:
+    def __init__(self, window: int, n_tables: int = 128, per_table: int = 1, seed: int = 0,
+                 width: float | None = None, width_factor: float = 1.0, measure: str = "emd") -> None:
         super().__init__(window, n_tables, per_table, seed, measure)
         self.width_factor = float(width_factor)
         if not self.width_factor > 0:
