@@ -26,7 +26,7 @@ def test_signal_ring_reads_back_recent_windows_only():
 def test_search_with_every_candidate_is_the_exact_top_k():
     index = SimilarityIndex.of_signal(make_hash("dtw", 80), SIGNAL, 1000.0, hop=4)
     query = SIGNAL[1, 1000:1080] + 0.05 * RNG.standard_normal(80)
-    found = index.search(query, k=5, band=8, min_votes=1)
+    found = index.search(query, k=5, band=8, fraction=None)
     starts = np.arange(0, 4000 - 80 + 1, 4)
     windows = np.stack([SIGNAL[c, s:s + 80] for c in range(3) for s in starts])
     idx, dist = exact_top_k(znormalise(query[None])[0], znormalise(windows), 5, "dtw", band=8)
@@ -51,6 +51,11 @@ def test_confirm_keeps_candidates_within_threshold():
     assert np.all(close.distances <= 1.0)
     with pytest.raises(InvalidParameterError, match="threshold"):
         index.confirm(cands, query, threshold=float("nan"))
+    best = index.candidates(query, fraction=0.01)
+    assert len(best) == int(0.01 * len(index.index)) and (2, 800) in set(
+        zip(best.channels.tolist(), best.starts.tolist(), strict=True))
+    with pytest.raises(InvalidParameterError, match="fraction"):
+        index.candidates(query, fraction=1.5)
 
 
 def test_streamed_index_keeps_only_the_retention():

@@ -63,9 +63,6 @@ def find_similar(query_file: str | Path, data_file: str | Path, channel: int = 0
 
     measure = check_measure(measure)
     k = check_int(k, "k", 1)
-    fraction = check_positive(candidates, "candidates (fraction of windows passed to the exact measure)")
-    if fraction > 1:
-        raise InvalidParameterError(f"candidates is a fraction of the windows (0 < f <= 1), got {candidates}")
     query_rec = open_recording(query_file, sample_rate=sample_rate)
     data_rec = open_recording(data_file, sample_rate=sample_rate)
     if not np.isclose(query_rec.sample_rate, data_rec.sample_rate):
@@ -90,7 +87,7 @@ def find_similar(query_file: str | Path, data_file: str | Path, channel: int = 0
     all_windows = znormalise(index.windows(all_channels, all_starts))
 
     t0 = time.perf_counter()
-    hashed = index.search(query, k, measure, max_candidates=max(k, int(fraction * n_windows)), **params)
+    hashed = index.search(query, k, measure, fraction=candidates, **params)
     hash_seconds = time.perf_counter() - t0
 
     t0 = time.perf_counter()

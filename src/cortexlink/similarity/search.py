@@ -147,12 +147,20 @@ class SimilarityIndex:
         """Stored windows ``(n, window)`` at the given channels and starts."""
         return self.signal.windows(channels, starts, self.family.window)
 
-    def candidates(self, query: np.ndarray, min_votes: int = 1,
-                   max_candidates: int | None = None) -> Candidates:
-        """Stored windows whose codes collide with the query's (the best ``max_candidates`` by votes)."""
+    def candidates(self, query: np.ndarray, fraction: float | None = None, min_votes: int = 1) -> Candidates:
+        """Stored windows whose codes collide with the query's in at least ``min_votes`` tables.
+
+        ``fraction`` keeps only that share of the stored windows, those colliding in most tables.
+        """
         codes = self.family.hash(as_window(query, "query")[None, :])[0]
         found = self.index.query(codes, min_votes)
-        return found if max_candidates is None else found.best(check_int(max_candidates, "max_candidates", 1))
+        if fraction is None:
+            return found
+        share = check_positive(fraction, "fraction (share of stored windows kept as candidates)")
+        if share > 1:
+            raise InvalidParameterError(f"fraction is a share of the stored windows (0 < f <= 1), "
+                                        f"got {fraction}")
+        return found.best(max(1, int(share * len(self.index))))
 
     def confirm(self, candidates: Candidates, query: np.ndarray, threshold: float, measure: str | None = None,
                 normalize: bool = True, **params) -> Matches:
@@ -160,9 +168,17 @@ class SimilarityIndex:
         return confirm(candidates, query, self.windows, measure or self.family.measure, threshold=threshold,
                        normalize=normalize, **params)
 
-    def search(self, query: np.ndarray, k: int = 10, measure: str | None = None, min_votes: int = 1,
-               max_candidates: int | None = None, normalize: bool = True, **params) -> Matches:
-        """The ``k`` stored windows nearest to ``query``: hash candidates re-ranked by the exact measure."""
-        found = self.candidates(query, min_votes, max_candidates)
+    def search(self, query: np.ndarray, k: int = 10, measure: str | None = None,
+               fraction: float | None = 0.05, min_votes: int = 1, normalize: bool = True,
+               **params) -> Matches:
+        """The ``k`` stored windows nearest to ``query``: hash candidates re-ranked by the exact measure.
+
+        By default the exact measure runs on the 5% of stored windows colliding in most tables
+        (``fraction``; None = every window colliding in ``min_votes`` tables or more).
+        """
+        k = check_int(k, "k", 1)
+        if fraction is not None and len(self.index):
+            fraction = max(check_positive(fraction, "fraction"), min(1.0, k / len(self.index)))
+        found = self.candidates(query, fraction, min_votes)
         return confirm(found, query, self.windows, measure or self.family.measure, k=k, normalize=normalize,
                        **params)
