@@ -29,7 +29,7 @@ from similarity_data import KINDS, hash_stream_signal, make_dataset  # noqa: E40
 from similarity_exact import compression_table, exact_search_table  # noqa: E402
 
 from cortexlink.similarity.exact_search import exact_top_k  # noqa: E402
-from cortexlink.similarity.hashes import make_hash, znormalise  # noqa: E402
+from cortexlink.similarity.hashes import HashFamily, SketchHash, make_hash, znormalise  # noqa: E402
 from cortexlink.similarity.index import HashIndex  # noqa: E402
 from cortexlink.similarity.measures import MEASURES, distances  # noqa: E402
 from cortexlink.similarity.search import confirm  # noqa: E402
@@ -55,6 +55,17 @@ def measure_params(measure: str, window: int) -> dict:
 # ---------------------------------------------------------------- 1. recall per family
 
 
+def families(window: int, seed: int) -> list[tuple[str, str, HashFamily]]:
+    """(label, measure, family): the default family of every measure, and Hull's Euclidean setting of
+    the sketch hash (the DTW hash with longer n-grams) for comparison."""
+    out = [(m, m, make_hash(m, window, seed=seed)) for m in MEASURES]
+    sketch = make_hash("dtw", window, seed=seed)
+    hull = SketchHash(window, sketch.filter_length, sketch.step, ngram=6, n_tables=64, per_table=1, seed=seed,
+                      measure="euclidean")
+    out.insert(2, ("euclidean (sketch)", "euclidean", hull))
+    return out
+
+
 def recall_rows(dataset: str, database: np.ndarray, queries: np.ndarray, seed: int = 0) -> list[dict]:
     """Recall and pruning of every family's hash index against brute-force exact ground truth.
 
@@ -68,13 +79,13 @@ def recall_rows(dataset: str, database: np.ndarray, queries: np.ndarray, seed: i
     n, window = database.shape
     keep = max(K, int(KEEP * n))
     rows = []
-    for measure in MEASURES:
+    for label, measure, family in families(window, seed):
         params = measure_params(measure, window)
         dist = np.stack([distances(q, database, measure, **params) for q in queries])
         order = np.argsort(dist, axis=1, kind="stable")
         top = order[:, :K]
         threshold = float(np.quantile(dist, THRESHOLD_Q))
-        family = make_hash(measure, window, seed=seed).fit(database)
+        family.fit(database)
         index = HashIndex(family.n_tables, n)
         index.add(family.hash(database), 0, np.arange(n))
         any_top, any_thr, any_pruned, rank_top, rank_thr, true_ranks = [], [], [], [], [], []
@@ -93,7 +104,7 @@ def recall_rows(dataset: str, database: np.ndarray, queries: np.ndarray, seed: i
             true_ranks.append(rank[top[i]])
         needed = int(np.quantile(np.concatenate(true_ranks), 0.95, method="higher")) + 1
         rows.append({
-            "data": dataset, "family": measure, "windows": n, "L": window,
+            "data": dataset, "family": label, "windows": n, "L": window,
             "d10/d5%": float(np.mean(dist[np.arange(len(queries)), order[:, K - 1]]
                                      / dist[np.arange(len(queries)), order[:, keep]])),
             "any: top10": np.mean(any_top), "any: thr": np.nanmean(any_thr),
