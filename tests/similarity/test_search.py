@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cortexlink.core.errors import InvalidParameterError
+from cortexlink.core.errors import InvalidDataError, InvalidParameterError
 from cortexlink.similarity.exact_search import exact_top_k
 from cortexlink.similarity.hashes import make_hash, znormalise
 from cortexlink.similarity.search import SignalRing, SimilarityIndex
@@ -44,8 +44,8 @@ def test_search_with_every_candidate_is_the_exact_top_k():
 def test_confirm_keeps_candidates_within_threshold():
     index = SimilarityIndex.of_signal(make_hash("euclidean", 64), SIGNAL, 1000.0, hop=8)
     query = SIGNAL[2, 800:864]
-    cands = index.candidates(query)
-    assert 1 <= len(cands) < len(index.index)
+    cands = index.candidates(query, min_votes=index.family.n_tables // 2)
+    assert 1 <= len(cands) < len(index.index) // 2
     close = index.confirm(cands, query, threshold=1.0)
     assert (2, 800) in set(zip(close.channels.tolist(), close.starts.tolist(), strict=True))
     assert np.all(close.distances <= 1.0)
@@ -70,3 +70,20 @@ def test_streamed_index_keeps_only_the_retention():
     assert (0, 3798) in set(zip(found.channels.tolist(), found.starts.tolist(), strict=True))
     old = index.candidates(SIGNAL[0, 100:160])
     assert len(old) and np.all(old.starts >= oldest)
+
+
+def test_bad_input_is_a_clear_error():
+    family = make_hash("dtw", 60)
+    with pytest.raises(InvalidParameterError, match="fewer than one window"):
+        SimilarityIndex.of_signal(family, SIGNAL[:, :40], 1000.0)
+    index = SimilarityIndex.of_signal(family, SIGNAL[:, :600], 1000.0)
+    with pytest.raises(InvalidDataError, match="NaN"):
+        index.search(np.full(60, np.nan))
+    with pytest.raises(InvalidDataError, match="empty"):
+        index.search(np.zeros(0))
+    with pytest.raises(InvalidParameterError, match="60 samples"):
+        index.search(np.zeros(50))
+    with pytest.raises(InvalidParameterError, match="band"):
+        index.search(SIGNAL[0, :60], band=0)
+    with pytest.raises(InvalidParameterError, match="unknown measure"):
+        index.search(SIGNAL[0, :60], measure="cosine")

@@ -76,9 +76,6 @@ def find_similar(query_file: str | Path, data_file: str | Path, channel: int = 0
 
     t0 = time.perf_counter()
     family = make_hash(measure, window, seed=seed)
-    n_fit = min(2000, data.shape[1] - window + 1)
-    family.fit(np.lib.stride_tricks.sliding_window_view(data[0], window)[
-        np.linspace(0, data.shape[1] - window, n_fit).astype(int)])
     index = SimilarityIndex.of_signal(family, data, data_rec.sample_rate, hop)
     index.index.sort()
     index_seconds = time.perf_counter() - t0

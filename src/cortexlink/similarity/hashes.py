@@ -61,6 +61,11 @@ class HashFamily:
         self._checked(windows)
         return self
 
+    @property
+    def fitted(self) -> bool:
+        """Whether the family can hash (p-stable families need ``fit`` or a ``width`` first)."""
+        return True
+
     def hash(self, windows: np.ndarray) -> np.ndarray:
         """``uint64`` codes ``(n_windows, n_tables)`` of windows ``(n_windows, window)``."""
         return self._hash(self._checked(windows))
@@ -175,6 +180,10 @@ class PStableHash(HashFamily):
         spread = float(np.median(np.abs(projected[i[keep]] - projected[j[keep]])))
         self.width = self.width_factor * spread if spread > 0 else 1.0
         return self
+
+    @property
+    def fitted(self) -> bool:
+        return self.width is not None
 
     def _hash(self, windows: np.ndarray) -> np.ndarray:
         if self.width is None:

@@ -123,7 +123,10 @@ class SimilarityIndex:
     @classmethod
     def of_signal(cls, family: HashFamily, data: np.ndarray, sample_rate: float,
                   hop: int | None = None) -> SimilarityIndex:
-        """An index holding every window of a whole ``(n_channels, n_samples)`` signal."""
+        """An index holding every window of a whole ``(n_channels, n_samples)`` signal.
+
+        A family that is not fitted yet is fitted on up to 2000 windows spread over the signal.
+        """
         data = np.asarray(data)
         if data.ndim != 2:
             raise InvalidDataError(f"signal must be (n_channels, n_samples), got shape {data.shape}")
@@ -131,6 +134,11 @@ class SimilarityIndex:
             raise InvalidParameterError(f"the signal has {data.shape[1]} samples, fewer than one window "
                                         f"({family.window}); use a shorter window or a longer recording")
         rate = check_sample_rate(sample_rate)
+        if not family.fitted:
+            views = np.lib.stride_tricks.sliding_window_view(data, family.window, axis=1)
+            rows = np.random.default_rng(family.seed).integers(0, views.shape[0], 2000)
+            cols = np.random.default_rng(family.seed + 1).integers(0, views.shape[1], 2000)
+            family.fit(views[rows, cols])
         out = cls(family, data.shape[0], rate, data.shape[1] / rate, hop)
         out.append(data)
         return out
