@@ -5,9 +5,10 @@ repeat over time while neighbouring tables are unrelated. Per table:
 
 1. a dictionary of the distinct codes, most frequent first, so the common codes get small indices;
 2. run-length coding of the dictionary indices;
-3. exponential-Golomb codes (Elias-gamma when the order is 0; the order is chosen per table) of
-   each run's index and length. A run's index is never the previous run's, so indices above it
-   are coded one lower.
+3. a variable-length integer code of each run's index and of its length, chosen per table from
+   two textbook families: exponential-Golomb (Elias-gamma at order 0) and Golomb-Rice (unary at
+   order 0, which suits tables whose runs are mostly 1 long). A run's index is never the previous
+   run's, so indices above it are coded one lower.
 
 Sliding-window hashes change with the hash's sub-window step: the windows ``t`` and ``t + step``
 share almost all of their sketch, neighbours ``t`` and ``t + 1`` do not. So rows are first
@@ -20,7 +21,7 @@ Format (little-endian)::
     payload (bits, MSB first, zero-padded to a byte)   crc32:u32 of everything before it
 
 Per table the payload holds: gamma(dictionary size), the codes at the dtype's width, and, when
-there is more than one code, the two orders (4 bits each) and the runs. The CRC is checked and
+there is more than one code, the two code ids (5 bits each) and the runs. The CRC is checked and
 every declared size is checked against its limits before anything is allocated, so a damaged
 stream raises ``CorruptDataError`` instead of decoding to wrong codes.
 """
@@ -34,7 +35,7 @@ import numpy as np
 from numba import njit
 
 from cortexlink.core.errors import CorruptDataError, InvalidDataError
-from cortexlink.similarity._bits import eg_lengths, get, get_eg, put, put_eg
+from cortexlink.similarity._bits import best_code, eg_lengths, get, get_code, get_eg, put, put_code, put_eg
 
 __all__ = ["compress_hashes", "decompress_hashes", "MAX_ELEMENTS"]
 
@@ -44,7 +45,7 @@ MAX_ELEMENTS = 1 << 28  # 2 GiB of uint64 codes per stream; compress longer stre
 MAX_NDIM = 32
 MAX_PERIOD = 16
 PERIOD_SAMPLE_ROWS = 4096
-MAX_ORDER = 15
+CODE_BITS = 5  # a code id: Golomb-Rice flag and order
 _DTYPES = {f"{order}{kind}{size}" for order in "<>|" for kind in "iu" for size in (1, 2, 4, 8)
            if (order == "|") == (size == 1)}
 
@@ -63,11 +64,11 @@ def _write(dict_vals, dict_off, k_idx, k_run, run_idx, run_len, run_off, width, 
         for i in range(dict_off[c], dict_off[c + 1]):
             pos = put(buf, pos, dict_vals[i], width)
         if n_dict > 1:
-            pos = put(buf, pos, k_idx[c], 4)
-            pos = put(buf, pos, k_run[c], 4)
+            pos = put(buf, pos, k_idx[c], CODE_BITS)
+            pos = put(buf, pos, k_run[c], CODE_BITS)
             for r in range(run_off[c], run_off[c + 1]):
-                pos = put_eg(buf, pos, run_idx[r], k_idx[c])
-                pos = put_eg(buf, pos, run_len[r] - 1, k_run[c])
+                pos = put_code(buf, pos, run_idx[r], k_idx[c])
+                pos = put_code(buf, pos, run_len[r] - 1, k_run[c])
     return buf, pos
 
 
@@ -90,8 +91,8 @@ def _read(buf, rows, cols, width, out):
             for t in range(rows):
                 out[c, t] = dictionary[0]
             continue
-        order_idx, pos = get(buf, pos, 4)
-        order_run, pos = get(buf, pos, 4)
+        order_idx, pos = get(buf, pos, CODE_BITS)
+        order_run, pos = get(buf, pos, CODE_BITS)
         if pos < 0:
             return -1
         ki = np.int64(order_idx)
@@ -99,8 +100,8 @@ def _read(buf, rows, cols, width, out):
         filled = 0
         prev = -1
         while filled < rows:
-            e, pos = get_eg(buf, pos, ki)
-            length, pos = get_eg(buf, pos, kr)
+            e, pos = get_code(buf, pos, ki, n_dict - 1)
+            length, pos = get_code(buf, pos, kr, rows - filled - 1)
             if pos < 0:
                 return -1
             idx = e + 1 if (prev >= 0 and e >= prev) else e
@@ -150,13 +151,6 @@ def _best_period(table: np.ndarray) -> int:
     return best
 
 
-def _best_order(values: np.ndarray) -> tuple[int, int]:
-    """The exponential-Golomb order (0..15) that codes ``values`` in the fewest bits, and that count."""
-    costs = [int(eg_lengths(values, k).sum()) for k in range(MAX_ORDER + 1)]
-    k = int(np.argmin(costs))
-    return k, costs[k]
-
-
 # ---------------------------------------------------------------- public API
 
 
@@ -189,9 +183,9 @@ def compress_hashes(codes: np.ndarray) -> bytes:
         run_idx = idx[starts]
         prev = np.concatenate(([-1], run_idx[:-1]))
         run_idx = np.where((prev >= 0) & (run_idx > prev), run_idx - 1, run_idx)
-        k_idx[c], bits_idx = _best_order(run_idx)
-        k_run[c], bits_run = _best_order(lengths - 1)
-        n_bits += 8 + bits_idx + bits_run
+        k_idx[c], bits_idx = best_code(run_idx)
+        k_run[c], bits_run = best_code(lengths - 1)
+        n_bits += 2 * CODE_BITS + bits_idx + bits_run
         run_idx_parts.append(run_idx)
         run_len_parts.append(lengths)
         n_runs[c] = starts.size
