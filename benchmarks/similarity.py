@@ -29,7 +29,13 @@ from similarity_data import KINDS, hash_stream_signal, make_dataset  # noqa: E40
 from similarity_exact import compression_table, exact_search_table  # noqa: E402
 
 from cortexlink.similarity.exact_search import exact_top_k  # noqa: E402
-from cortexlink.similarity.hashes import HashFamily, SketchHash, make_hash, znormalise  # noqa: E402
+from cortexlink.similarity.hashes import (  # noqa: E402
+    DEFAULT_KIND,
+    SKETCH_DEFAULTS,
+    HashFamily,
+    make_hash,
+    znormalise,
+)
 from cortexlink.similarity.index import HashIndex  # noqa: E402
 from cortexlink.similarity.measures import MEASURES, distances  # noqa: E402
 from cortexlink.similarity.search import confirm  # noqa: E402
@@ -56,13 +62,14 @@ def measure_params(measure: str, window: int) -> dict:
 
 
 def families(window: int, seed: int) -> list[tuple[str, str, HashFamily]]:
-    """(label, measure, family): the default family of every measure, and Hull's Euclidean setting of
-    the sketch hash (the DTW hash with longer n-grams) for comparison."""
-    out = [(m, m, make_hash(m, window, seed=seed)) for m in MEASURES]
-    sketch = make_hash("dtw", window, seed=seed)
-    hull = SketchHash(window, sketch.filter_length, sketch.step, ngram=6, n_tables=64, per_table=1, seed=seed,
-                      measure="euclidean")
-    out.insert(2, ("euclidean (sketch)", "euclidean", hull))
+    """(label, measure, family): every measure's default family, and for DTW and Euclidean the
+    sketch hash too (SSH/Hull's setting) so the two kinds are compared on the same windows."""
+    out = []
+    for measure in MEASURES:
+        kind = DEFAULT_KIND[measure]
+        out.append((f"{measure} ({kind})", measure, make_hash(measure, window, seed=seed)))
+        if kind != "sketch" and measure in SKETCH_DEFAULTS:
+            out.append((f"{measure} (sketch)", measure, make_hash(measure, window, seed=seed, kind="sketch")))
     return out
 
 
@@ -119,16 +126,17 @@ def recall_rows(dataset: str, database: np.ndarray, queries: np.ndarray, seed: i
 # ---------------------------------------------------------------- 2. hash search time
 
 
-def hash_search_row(windows: np.ndarray, queries: np.ndarray, truth: np.ndarray, seed: int = 0) -> dict:
+def hash_search_row(windows: np.ndarray, queries: np.ndarray, truth: np.ndarray, kind: str,
+                    seed: int = 0) -> dict:
     """Our hash search (query hash, index look-up, exact DTW on the best 5%) over ``windows``.
 
     ``truth`` (q, K) holds the exact top-10 rows per query for the recall. Windows are taken as
-    z-normalised already, as the exact searches compare them.
+    z-normalised already, as the exact searches compare them. ``kind`` picks the DTW hash.
     """
     n, window = windows.shape
     params = measure_params("dtw", window)
-    family = make_hash("dtw", window, seed=seed)
     t0 = time.perf_counter()
+    family = make_hash("dtw", window, seed=seed, kind=kind).fit(windows)
     index = HashIndex(family.n_tables, n)
     index.add(family.hash(windows), 0, np.arange(n))
     index.sort()
@@ -146,8 +154,8 @@ def hash_search_row(windows: np.ndarray, queries: np.ndarray, truth: np.ndarray,
         got = confirm(found, q, windows_of, "dtw", k=K, normalize=False, **params)
         recalls.append(np.isin(true, got.starts).mean())
     per_query = (time.perf_counter() - t0) / len(queries)
-    return {"method": "hash search (ours, best 5%)", "s/query": per_query, "recall": float(np.mean(recalls)),
-            "index build s": build}
+    return {"method": f"hash search (ours, {kind}, best 5%)", "s/query": per_query,
+            "recall": float(np.mean(recalls)), "index build s": build}
 
 
 # ---------------------------------------------------------------- 3. streaming hasher
@@ -155,7 +163,7 @@ def hash_search_row(windows: np.ndarray, queries: np.ndarray, truth: np.ndarray,
 
 def streaming_family():
     """The streaming configuration: one 120-sample window per 1 ms, 8 tables of one 4-gram min-hash."""
-    return make_hash("dtw", 120, n_tables=8, per_table=1, step=6, filter_length=18)
+    return make_hash("dtw", 120, kind="sketch", n_tables=8, per_table=1, step=6, filter_length=18)
 
 
 def streaming_rows(signal: np.ndarray, channel_counts: tuple[int, ...], seconds: float) -> list[dict]:
@@ -278,18 +286,20 @@ def search_section(search_windows: int, search_q: int, seed: int) -> None:
         label = f"{kind} 96 ch x {seconds:.3g} s"
         rows = exact_search_table(windows, queries, k=K, band=band, label=label)
         truth = np.stack([exact_top_k(q, windows, K, band=band)[0] for q in queries])
-        ours = hash_search_row(windows, queries, truth, seed=seed)
         fastest_peer = min(r["s_per_query"] for r in rows if not r["method"].startswith("cortexlink")
                            and not r["extrapolated"])
-        rows.append({"data": label, "method": ours["method"], "windows": windows.shape[0], "band": band,
-                     "k": K, "s_per_query": ours["s/query"], "extrapolated": False,
-                     f"recall@{K}": ours["recall"]})
+        built = []
+        for kind in ("pstable", "sketch"):
+            ours = hash_search_row(windows, queries, truth, kind, seed=seed)
+            rows.append({"data": label, "method": ours["method"], "windows": windows.shape[0], "band": band,
+                         "k": K, "s_per_query": ours["s/query"], "extrapolated": False,
+                         f"recall@{K}": ours["recall"]})
+            built.append(f"{kind} {ours['index build s']:.2f} s")
         for r in rows:
             r["x vs fastest peer"] = fastest_peer / r["s_per_query"]
             r["s per query, 1 h"] = r["s_per_query"] * 3600 / seconds
         search += rows
-        print(f"  {ds.label}: {windows.shape[0]} windows; hash index built in {ours['index build s']:.2f} s",
-              flush=True)
+        print(f"  {ds.label}: {windows.shape[0]} windows; hash index built in {', '.join(built)}", flush=True)
     print_table(f"2. Top-{K} DTW search per query over a 96-channel history, scaled from 1 h to what "
                 "fits this machine (time is linear in windows: the last column scales it to 1 h; "
                 "goal: hash >= 20x the fastest exact peer at recall >= 0.95)", search)
@@ -298,10 +308,14 @@ def search_section(search_windows: int, search_q: int, seed: int) -> None:
 def compression_section(signal: np.ndarray, seed: int) -> None:
     hashed = StreamingHasher(streaming_family(), hop=30).hash_all(signal)
     bonn = make_dataset("bonn", 120.0, n_channels=4, n_queries=1, seed=seed)
-    dtw_family = make_hash("dtw", bonn.window)
+    dtw_family = make_hash("dtw", bonn.window, kind="sketch")
     bonn_codes = StreamingHasher(dtw_family).hash_all(bonn.signal).codes
-    streams = {"neuralink 8 tables, 1 ms hop": hashed.codes,
-               f"bonn dtw {dtw_family.n_tables} tables, hop {dtw_family.step}": bonn_codes}
+    pstable = make_hash("dtw", bonn.window).fit(bonn.windows)
+    hop = bonn.window // 4
+    pstable_codes = StreamingHasher(pstable, hop).hash_all(bonn.signal).codes
+    streams = {"neuralink sketch 8 tables, 1 ms hop": hashed.codes,
+               f"bonn sketch {dtw_family.n_tables} tables, hop {dtw_family.step}": bonn_codes,
+               f"bonn p-stable {pstable.n_tables} tables, hop {hop}": pstable_codes}
     print_table("4. Hash compression of real hash streams (goal: ratio >= LZMA's)",
                 compression_table(streams))
 

@@ -7,7 +7,15 @@ import pytest
 
 from cortexlink.core.errors import CortexlinkError, InvalidDataError, InvalidParameterError, NotFittedError
 from cortexlink.similarity.hash_kernels import icws_keys
-from cortexlink.similarity.hashes import MEASURE_FAMILIES, hash_from_config, make_hash, znormalise
+from cortexlink.similarity.hashes import (
+    PSTABLE_DEFAULTS,
+    SKETCH_DEFAULTS,
+    hash_from_config,
+    make_hash,
+    znormalise,
+)
+
+FAMILIES = [(m, "sketch") for m in SKETCH_DEFAULTS] + [(m, "pstable") for m in PSTABLE_DEFAULTS]
 
 
 def _smooth(rng, n, length):
@@ -17,37 +25,38 @@ def _smooth(rng, n, length):
     return np.stack([np.convolve(r, kernel, mode="valid")[:length] for r in x])
 
 
-def _fitted(measure, windows, **kw):
-    return make_hash(measure, windows.shape[1], **kw).fit(windows)
+def _fitted(family, windows, **kw):
+    measure, kind = family
+    return make_hash(measure, windows.shape[1], kind=kind, **kw).fit(windows)
 
 
-@pytest.mark.parametrize("measure", MEASURE_FAMILIES)
-def test_same_seed_same_codes_other_seed_other_codes(measure):
+@pytest.mark.parametrize("family", FAMILIES)
+def test_same_seed_same_codes_other_seed_other_codes(family):
     rng = np.random.default_rng(0)
     w = _smooth(rng, 200, 96)
-    a = _fitted(measure, w, seed=3).hash(w)
-    b = _fitted(measure, w, seed=3).hash(w)
-    c = _fitted(measure, w, seed=4).hash(w)
-    assert a.dtype == np.uint64 and a.shape == (200, make_hash(measure, 96).n_tables)
+    a = _fitted(family, w, seed=3).hash(w)
+    b = _fitted(family, w, seed=3).hash(w)
+    c = _fitted(family, w, seed=4).hash(w)
+    assert a.dtype == np.uint64 and a.shape == (200, _fitted(family, w).n_tables)
     np.testing.assert_array_equal(a, b)
     assert (a != c).mean() > 0.5
 
 
-@pytest.mark.parametrize("measure", MEASURE_FAMILIES)
-def test_config_round_trips_through_json(measure):
+@pytest.mark.parametrize("family", FAMILIES)
+def test_config_round_trips_through_json(family):
     rng = np.random.default_rng(1)
     w = _smooth(rng, 100, 64)
-    fam = _fitted(measure, w, n_tables=7, per_table=2)
+    fam = _fitted(family, w, n_tables=7, per_table=2)
     again = hash_from_config(json.loads(json.dumps(fam.config)))
     assert again.config == fam.config
     np.testing.assert_array_equal(again.hash(w), fam.hash(w))
 
 
-@pytest.mark.parametrize("measure", MEASURE_FAMILIES)
-def test_near_identical_windows_collide_unrelated_noise_mostly_not(measure):
+@pytest.mark.parametrize("family", FAMILIES)
+def test_near_identical_windows_collide_unrelated_noise_mostly_not(family):
     rng = np.random.default_rng(2)
     w = _smooth(rng, 300, 120)
-    fam = _fitted(measure, w, n_tables=32, per_table=3)
+    fam = _fitted(family, w, n_tables=32, per_table=3)
     near = w + 0.02 * w.std() * rng.standard_normal(w.shape)
     other = _smooth(rng, 300, 120)
     same_rate = (fam.hash(w) == fam.hash(near)).mean()
@@ -60,7 +69,7 @@ def test_sketch_codes_ignore_gain_and_offset():
     """The filters have zero mean, so a window and its z-normalised copy hash the same."""
     rng = np.random.default_rng(3)
     w = _smooth(rng, 50, 120)
-    fam = make_hash("dtw", 120)
+    fam = make_hash("dtw", 120, kind="sketch")
     np.testing.assert_array_equal(fam.hash(3.5 * w + 100.0), fam.hash(znormalise(w)))
 
 
@@ -78,7 +87,7 @@ def test_icws_keys_are_consistent_weighted_sampling():
 
 
 def test_bad_input_is_a_clear_error():
-    fam = make_hash("dtw", 64)
+    fam = make_hash("dtw", 64, kind="sketch")
     with pytest.raises(InvalidDataError, match="NaN"):
         fam.hash(np.full((2, 64), np.nan))
     with pytest.raises(InvalidParameterError, match="64 samples"):
@@ -88,7 +97,9 @@ def test_bad_input_is_a_clear_error():
     with pytest.raises(InvalidParameterError, match="unknown measure"):
         make_hash("cosine", 64)
     with pytest.raises(InvalidParameterError, match="longer than the window"):
-        make_hash("dtw", 64, filter_length=80)
+        make_hash("dtw", 64, kind="sketch", filter_length=80)
+    with pytest.raises(InvalidParameterError, match="no 'sketch' hash for emd"):
+        make_hash("emd", 64, kind="sketch")
     with pytest.raises(NotFittedError, match="fit"):
         make_hash("emd", 64).hash(np.zeros((2, 64)))
     with pytest.raises(CortexlinkError, match="kind"):

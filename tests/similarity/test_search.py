@@ -59,7 +59,8 @@ def test_confirm_keeps_candidates_within_threshold():
 
 
 def test_streamed_index_keeps_only_the_retention():
-    index = SimilarityIndex(make_hash("dtw", 60), n_channels=3, sample_rate=1000.0, retention_s=0.5, hop=6)
+    family = make_hash("dtw", 60, kind="sketch")
+    index = SimilarityIndex(family, n_channels=3, sample_rate=1000.0, retention_s=0.5, hop=6)
     nbytes = index.index.nbytes + index.signal._data.nbytes
     for a in range(0, 4000, 30):
         index.append(SIGNAL[:, a:a + 30])
@@ -73,7 +74,7 @@ def test_streamed_index_keeps_only_the_retention():
 
 
 def test_bad_input_is_a_clear_error():
-    family = make_hash("dtw", 60)
+    family = make_hash("dtw", 60, kind="sketch")
     with pytest.raises(InvalidParameterError, match="fewer than one window"):
         SimilarityIndex.of_signal(family, SIGNAL[:, :40], 1000.0)
     index = SimilarityIndex.of_signal(family, SIGNAL[:, :600], 1000.0)

@@ -12,7 +12,7 @@ from cortexlink.similarity.streaming import StreamingHasher
 
 RNG = np.random.default_rng(0)
 SIGNAL = np.cumsum(RNG.standard_normal((3, 900)), axis=1)
-SKETCH = make_hash("dtw", 60, n_tables=6, per_table=2)          # step 2: incremental path
+SKETCH = make_hash("dtw", 60, kind="sketch", n_tables=6, per_table=2)   # step 2: incremental path
 EMD = make_hash("emd", 60, n_tables=6, per_table=2).fit(SIGNAL[:, :600].reshape(-1, 60))
 
 

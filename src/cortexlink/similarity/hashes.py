@@ -1,14 +1,16 @@
 """Locality-sensitive hash families for signal windows, one interface for every measure.
 
-- ``SketchHash`` (DTW and cross-correlation, as in SSH and Hull; Euclidean too if asked for):
+- ``SketchHash`` (cross-correlation; DTW and Euclidean with ``kind="sketch"``, as in SSH and Hull):
   a zero-mean random filter slides over the window in steps of ``step`` and each dot product's
   sign is one sketch bit; the counts of the ``ngram``-bit words of the sketch (2**ngram bins) go
   through a consistent weighted min-hash (0-bit ICWS, fixed cost per window). Because the filter
   has zero mean, the codes of a window and of its z-normalised copy are the same.
-- ``PStableHash`` (EMD and Euclidean): p-stable projections of the z-normalised window, quantised
-  as ``floor((a.x + b) / width)``: Cauchy (L1) of its cumulative sum for EMD, Gaussian (L2) of the
-  window for Euclidean. Hull's Euclidean setting of the sketch hash measured a top-10 recall of
-  about 0.1 at 95% pruned on Bonn, Dog_1 and Neuralink windows; the Gaussian one about 0.9.
+- ``PStableHash`` (EMD, Euclidean, DTW): p-stable projections of the z-normalised window,
+  quantised as ``floor((a.x + b) / width)``: Cauchy (L1) of its cumulative sum for EMD, Gaussian
+  (L2) of the window for Euclidean, Gaussian of its running max and min (envelopes, radius half
+  the DTW band) for DTW. On Bonn, Dog_1 and Neuralink windows the sketch hash kept about 0.1 of
+  the true DTW or Euclidean top 10 at 95% pruned; these keep 0.6-0.87 (DTW) and 0.86-0.96
+  (Euclidean), so they are the defaults; ``make_hash(..., kind="sketch")`` gives the sketch.
 
 Each family hashes ``(n_windows, window)`` to ``uint64`` codes ``(n_windows, n_tables)``: table
 ``t`` folds ``per_table`` hashes into one code, so two windows collide in a table only if all of its
@@ -22,26 +24,31 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
 from cortexlink.core.errors import InvalidParameterError, NotFittedError
 from cortexlink.similarity._checks import as_windows, check_int, check_measure
 from cortexlink.similarity.hash_kernels import icws_keys, pstable_windows, sketch_windows
 
-__all__ = ["DEFAULTS", "MEASURE_FAMILIES", "HashFamily", "PStableHash", "SketchHash", "hash_from_config",
-           "make_hash", "znormalise"]
+__all__ = ["DEFAULT_KIND", "MEASURE_FAMILIES", "PSTABLE_DEFAULTS", "SKETCH_DEFAULTS", "HashFamily",
+           "PStableHash", "SketchHash", "hash_from_config", "make_hash", "znormalise"]
 
-# Settings per measure, for a window of ``window`` samples (fractions scale with the window).
+# Settings per kind and measure, for a window of ``window`` samples (fractions scale with it).
 # One hash per table: candidates are ranked by how many tables they collide in (the operating point
 # that measured best on Bonn, Dog_1 and Neuralink windows; benchmarks/similarity.py, README).
-DEFAULTS: dict[str, dict[str, Any]] = {
+SKETCH_DEFAULTS: dict[str, dict[str, Any]] = {
     "dtw": {"filter_frac": 0.125, "step_frac": 1 / 30, "ngram": 4, "per_table": 1, "n_tables": 64},
-    "euclidean": {"per_table": 1, "n_tables": 256, "width_factor": 2.0},
+    "euclidean": {"filter_frac": 0.125, "step_frac": 1 / 30, "ngram": 6, "per_table": 1, "n_tables": 64},
     "xcor": {"filter_frac": 0.125, "step_frac": 1 / 30, "ngram": 3, "per_table": 1, "n_tables": 64},
+}
+PSTABLE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "dtw": {"per_table": 1, "n_tables": 256, "width_factor": 2.0, "radius_frac": 1 / 20},
+    "euclidean": {"per_table": 1, "n_tables": 256, "width_factor": 2.0},
     "emd": {"per_table": 1, "n_tables": 128, "width_factor": 1.0},
 }
-
-
-MEASURE_FAMILIES = tuple(DEFAULTS)
+#: the kind ``make_hash`` gives each measure by default
+DEFAULT_KIND = {"dtw": "pstable", "euclidean": "pstable", "xcor": "sketch", "emd": "pstable"}
+MEASURE_FAMILIES = tuple(DEFAULT_KIND)
 
 
 class HashFamily:
@@ -140,11 +147,16 @@ class PStableHash(HashFamily):
     """
 
     kind = "pstable"
-    MEASURES: ClassVar[tuple[str, ...]] = ("emd", "euclidean")
+    MEASURES: ClassVar[tuple[str, ...]] = ("emd", "euclidean", "dtw")
 
     def __init__(self, window: int, n_tables: int = 128, per_table: int = 1, seed: int = 0,
-                 width: float | None = None, width_factor: float = 1.0, measure: str = "emd") -> None:
+                 width: float | None = None, width_factor: float = 1.0, measure: str = "emd",
+                 radius: int | None = None) -> None:
         super().__init__(window, n_tables, per_table, seed, measure)
+        self.radius = None if radius is None else check_int(radius, "radius (envelope half-width)", 1)
+        if (self.radius is None) != (self.measure != "dtw"):
+            raise InvalidParameterError("a p-stable DTW hash needs radius= (the envelope half-width in "
+                                        "samples, e.g. half the DTW band); the other measures take none")
         if self.measure not in self.MEASURES:
             raise InvalidParameterError(f"a p-stable hash serves {' or '.join(self.MEASURES)}, "
                                         f"not {measure!r}")
@@ -160,8 +172,8 @@ class PStableHash(HashFamily):
             a = rng.standard_cauchy((n_hashes, self.window))
             # a . cumsum(x) == (reverse cumulative sum of a) . x: one dot product per hash
             a = np.cumsum(a[:, ::-1], axis=1)[:, ::-1]
-        else:
-            a = rng.standard_normal((n_hashes, self.window))
+        else:   # euclidean: the window; dtw: its upper and lower envelopes side by side
+            a = rng.standard_normal((n_hashes, self.window * (2 if self.measure == "dtw" else 1)))
         self.projection = np.ascontiguousarray(a.T)
         self.offsets = rng.uniform(0.0, 1.0, n_hashes)
 
@@ -176,7 +188,7 @@ class PStableHash(HashFamily):
         keep = i != j
         if not keep.any():
             raise InvalidParameterError("fit needs at least 2 different windows to measure their spread")
-        projected = znormalise(arr) @ self.projection
+        projected = self._features(arr) @ self.projection
         spread = float(np.median(np.abs(projected[i[keep]] - projected[j[keep]])))
         self.width = self.width_factor * spread if spread > 0 else 1.0
         return self
@@ -189,12 +201,24 @@ class PStableHash(HashFamily):
         if self.width is None:
             raise NotFittedError(f"this {self.measure} hash has no bucket width yet; call fit(windows) "
                                  "or pass width=")
-        projected = znormalise(windows) @ self.projection
+        projected = self._features(windows) @ self.projection
         return pstable_windows(projected, self.offsets * self.width, self.width, self.per_table,
                                self.n_tables)
 
+    def _features(self, windows: np.ndarray) -> np.ndarray:
+        """What is projected: the z-normalised windows, or for DTW their running max and min over
+        ``2 radius + 1`` samples (a small warp barely moves an envelope, so L2 between envelopes
+        follows DTW far better than L2 between the windows)."""
+        z = znormalise(windows)
+        if self.measure != "dtw":
+            return z
+        size = 2 * self.radius + 1
+        return np.hstack([maximum_filter1d(z, size, axis=1, mode="nearest"),
+                          minimum_filter1d(z, size, axis=1, mode="nearest")])
+
     def _extra_config(self) -> dict[str, Any]:
-        return {"width": self.width, "width_factor": self.width_factor}
+        extra = {"width": self.width, "width_factor": self.width_factor}
+        return extra if self.radius is None else {**extra, "radius": self.radius}
 
 
 def znormalise(windows: np.ndarray) -> np.ndarray:
@@ -204,16 +228,26 @@ def znormalise(windows: np.ndarray) -> np.ndarray:
     return centred / np.where(sd > 0, sd, 1.0)
 
 
-def make_hash(measure: str, window: int, seed: int = 0, **overrides: Any) -> HashFamily:
+def make_hash(measure: str, window: int, seed: int = 0, kind: str | None = None,
+              **overrides: Any) -> HashFamily:
     """The hash family for ``measure`` with the documented defaults for this window length.
 
-    ``overrides`` replace any setting (``n_tables``, ``per_table``, ``ngram``, ``filter_length``,
-    ``step``, ``width_factor``, ...). The EMD family still needs ``fit(windows)`` (or ``width=``).
+    ``kind`` is "sketch" (SSH/Hull: DTW, Euclidean, XCOR) or "pstable" (DTW, Euclidean, EMD);
+    default ``DEFAULT_KIND[measure]``. ``overrides`` replace any setting (``n_tables``,
+    ``per_table``, ``ngram``, ``filter_length``, ``step``, ``width_factor``, ``radius``, ...).
+    p-stable families still need ``fit(windows)`` (or ``width=``) before they hash.
     """
     measure = check_measure(measure)
     window = check_int(window, "window (samples per hashed window)", 2)
-    settings = dict(DEFAULTS[measure])
-    if "width_factor" in settings:   # a p-stable family
+    kind = DEFAULT_KIND[measure] if kind is None else kind
+    table = {"sketch": SKETCH_DEFAULTS, "pstable": PSTABLE_DEFAULTS}.get(kind)
+    if table is None or measure not in table:
+        kinds = [k for k, t in (("sketch", SKETCH_DEFAULTS), ("pstable", PSTABLE_DEFAULTS)) if measure in t]
+        raise InvalidParameterError(f"no {kind!r} hash for {measure}; choose kind from {', '.join(kinds)}")
+    settings = dict(table[measure])
+    if kind == "pstable":
+        if "radius_frac" in settings:
+            settings["radius"] = max(1, round(window * settings.pop("radius_frac")))
         settings.update(overrides)
         return PStableHash(window, seed=seed, measure=measure, **settings)
     filter_frac = settings.pop("filter_frac")
