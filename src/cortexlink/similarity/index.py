@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from cortexlink.core.errors import InvalidDataError
 from cortexlink.similarity._checks import check_int
@@ -36,7 +37,10 @@ class Candidates:
         """The ``n`` candidates with the most votes (ties: earlier channel, then earlier start)."""
         if n >= len(self):
             return self
-        order = np.lexsort((self.starts, self.channels, -self.votes))[:n]
+        # only the windows with at least the n-th best vote count can make the cut
+        floor = np.partition(self.votes, len(self) - n)[len(self) - n]
+        pool = np.flatnonzero(self.votes >= floor)
+        order = pool[np.lexsort((self.starts[pool], self.channels[pool], -self.votes[pool]))[:n]]
         return Candidates(self.channels[order], self.starts[order], self.votes[order])
 
 
@@ -116,19 +120,9 @@ class HashIndex:
             raise InvalidDataError(f"a query is one code per table ({self.n_tables}), got {codes.shape[0]}")
         min_votes = check_int(min_votes, "min_votes", 1)
         keys, order = self._sorted_tables()
-        hits = []
-        for t in range(self.n_tables):
-            lo = np.searchsorted(keys[t], codes[t], side="left")
-            hi = np.searchsorted(keys[t], codes[t], side="right")
-            if hi > lo:
-                hits.append(order[t, lo:hi])
-        if not hits:
-            empty = np.zeros(0, dtype=np.int64)
-            return Candidates(empty, empty, empty)
-        slots, votes = np.unique(np.concatenate(hits), return_counts=True)
-        keep = votes >= min_votes
-        slots = slots[keep]
-        return Candidates(self._channels[slots], self._starts[slots], votes[keep].astype(np.int64))
+        counts = _votes(keys, order, codes, self.capacity)
+        slots = np.flatnonzero(counts >= min_votes)
+        return Candidates(self._channels[slots], self._starts[slots], counts[slots].astype(np.int64))
 
     def sort(self) -> None:
         """Sort the tables now rather than at the next query (queries sort lazily after adds)."""
@@ -150,3 +144,15 @@ class HashIndex:
             keys = np.take_along_axis(codes.T, order, axis=1)
             self._sorted = (np.ascontiguousarray(keys), np.ascontiguousarray(slots[order]))
         return self._sorted
+
+
+@njit(cache=True)
+def _votes(keys: np.ndarray, order: np.ndarray, codes: np.ndarray, capacity: int) -> np.ndarray:
+    """Per ring slot, the number of tables whose sorted codes hold the query's code (binary search)."""
+    counts = np.zeros(capacity, dtype=np.int64)
+    for t in range(keys.shape[0]):
+        lo = np.searchsorted(keys[t], codes[t], side="left")
+        hi = np.searchsorted(keys[t], codes[t], side="right")
+        for i in range(lo, hi):
+            counts[order[t, i]] += 1
+    return counts
