@@ -104,3 +104,12 @@ def test_non_integer_codes_are_refused():
         compress_hashes(np.zeros(5, dtype=np.float32))
     with pytest.raises(CorruptDataError):
         decompress_hashes(b"not a hash stream at all")
+
+
+def test_codes_shared_by_tables_are_stored_once():
+    rng = np.random.default_rng(4)
+    column = rng.integers(0, 2**63, size=200, dtype=np.uint64)  # 200 distinct random codes
+    codes = np.repeat(column[:, None], 32, axis=1)  # every table holds the same codes
+    packed = compress_hashes(codes)
+    assert len(packed) < 200 * 8 * 3  # far less than 32 dictionaries of 200 eight-byte codes
+    np.testing.assert_array_equal(decompress_hashes(packed), codes)

@@ -1,9 +1,11 @@
 """Lossless compression of hash codes for the wire: Hull's HCOMP scheme, tuned for hash streams.
 
 Codes ``(..., n_tables)`` are coded one table (last axis) at a time, because each table's codes
-repeat over time while neighbouring tables are unrelated. Per table:
+repeat over time. A codebook of every distinct code, most frequent first, is stored once (tables
+of one family often share codes). Per table:
 
-1. a dictionary of the distinct codes, most frequent first, so the common codes get small indices;
+1. a dictionary of the table's distinct codes, most frequent first, so the common codes get small
+   indices; each entry is the code's rank in the codebook;
 2. run-length coding of the dictionary indices;
 3. a variable-length integer code of each run's index and of its length, chosen per table from
    two textbook families: exponential-Golomb (Elias-gamma at order 0) and Golomb-Rice (unary at
@@ -20,10 +22,11 @@ Format (little-endian)::
     b"CXH" version:u8 dtype_len:u8 dtype:ascii ndim:u8 shape:u64*ndim period:u32 payload_len:u64
     payload (bits, MSB first, zero-padded to a byte)   crc32:u32 of everything before it
 
-Per table the payload holds: gamma(dictionary size), the codes at the dtype's width, and, when
-there is more than one code, the two code ids (5 bits each) and the runs. The CRC is checked and
-every declared size is checked against its limits before anything is allocated, so a damaged
-stream raises ``CorruptDataError`` instead of decoding to wrong codes.
+The payload holds gamma(codebook size), the codebook at the dtype's width and the code id (5 bits)
+of the dictionary entries; then per table gamma(dictionary size), its entries, and, when there
+is more than one, the code ids (5 bits each) of its run indices and lengths, and the runs. The
+CRC is checked and every declared size is checked against its limits before anything is
+allocated, so a damaged stream raises ``CorruptDataError`` instead of decoding to wrong codes.
 """
 
 from __future__ import annotations
@@ -54,15 +57,19 @@ _DTYPES = {f"{order}{kind}{size}" for order in "<>|" for kind in "iu" for size i
 
 
 @njit(cache=True, nogil=True)
-def _write(dict_vals, dict_off, k_idx, k_run, run_idx, run_len, run_off, width, n_bytes):
-    """Pack every table's dictionary and runs into a zeroed buffer of ``n_bytes``."""
+def _write(codebook, rank_code, dict_ranks, dict_off, k_idx, k_run, run_idx, run_len, run_off, width,
+           n_bytes):
+    """Pack the codebook and every table's dictionary and runs into a zeroed buffer of ``n_bytes``."""
     buf = np.zeros(n_bytes, dtype=np.uint8)
-    pos = 0
+    pos = put_eg(buf, 0, codebook.size - 1, 0)
+    for i in range(codebook.size):
+        pos = put(buf, pos, codebook[i], width)
+    pos = put(buf, pos, rank_code, CODE_BITS)
     for c in range(dict_off.size - 1):
         n_dict = dict_off[c + 1] - dict_off[c]
         pos = put_eg(buf, pos, n_dict - 1, 0)
         for i in range(dict_off[c], dict_off[c + 1]):
-            pos = put(buf, pos, dict_vals[i], width)
+            pos = put_code(buf, pos, dict_ranks[i], rank_code)
         if n_dict > 1:
             pos = put(buf, pos, k_idx[c], CODE_BITS)
             pos = put(buf, pos, k_run[c], CODE_BITS)
@@ -75,18 +82,29 @@ def _write(dict_vals, dict_off, k_idx, k_run, run_idx, run_len, run_off, width, 
 @njit(cache=True, nogil=True)
 def _read(buf, rows, cols, width, out):
     """Unpack ``cols`` tables of ``rows`` codes into ``out`` (cols, rows); the bit position, or -1."""
-    pos = 0
-    dictionary = np.empty(rows, dtype=np.uint64)
+    n_codes, pos = get_eg(buf, 0, 0)
+    n_codes += 1
+    if pos < 0 or n_codes > rows * cols:
+        return -1
+    codebook = np.empty(n_codes, dtype=np.uint64)
+    for i in range(n_codes):
+        value, pos = get(buf, pos, width)
+        codebook[i] = value
+    rank_code, pos = get(buf, pos, CODE_BITS)
+    if pos < 0:
+        return -1
+    rc = np.int64(rank_code)
+    dictionary = np.empty(min(rows, n_codes), dtype=np.uint64)
     for c in range(cols):
         n_dict, pos = get_eg(buf, pos, 0)
         n_dict += 1
-        if pos < 0 or n_dict > rows:
+        if pos < 0 or n_dict > dictionary.size:
             return -1
         for i in range(n_dict):
-            value, pos = get(buf, pos, width)
-            dictionary[i] = value
-        if pos < 0:
-            return -1
+            rank, pos = get_code(buf, pos, rc, n_codes - 1)
+            if pos < 0:
+                return -1
+            dictionary[i] = codebook[rank]
         if n_dict == 1:
             for t in range(rows):
                 out[c, t] = dictionary[0]
@@ -154,29 +172,43 @@ def _best_period(table: np.ndarray) -> int:
 # ---------------------------------------------------------------- public API
 
 
-def compress_hashes(codes: np.ndarray) -> bytes:
-    """Losslessly compress integer hash codes (any shape; the last axis is the hash table)."""
-    table, dtype, width = _as_table(codes)
-    rows, cols = table.shape
-    period = _best_period(table) if rows > 2 else 1
-    columns = np.ascontiguousarray(table[_phase_order(rows, period)].T) if table.size else table.T
-    coded = cols if rows else 0  # an empty stream has no tables to code
+def _by_frequency(values: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Order of ``values`` most frequent first (ties: smaller value first), and each value's rank."""
+    order = np.argsort(-counts, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return order, rank
+
+
+def _gamma_bits(n: int) -> int:
+    return int(eg_lengths(np.array([n - 1]), 0)[0])
+
+
+def _cat(parts: list, dtype: type) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+
+
+def _encode(columns: np.ndarray, width: int) -> np.ndarray:
+    """The payload for ``columns`` (tables, rows) of unsigned codes of ``width`` bits."""
+    cols, rows = columns.shape
+    if not columns.size:
+        return np.zeros(0, dtype=np.uint8)
+    values, counts = np.unique(columns, return_counts=True)
+    order, global_rank = _by_frequency(values, counts)
     dict_parts, run_idx_parts, run_len_parts = [], [], []
-    n_dict = np.zeros(coded, dtype=np.int64)
-    n_runs = np.zeros(coded, dtype=np.int64)
-    k_idx = np.zeros(coded, dtype=np.int64)
-    k_run = np.zeros(coded, dtype=np.int64)
-    n_bits = 0
-    for c in range(coded):
-        values, inverse, counts = np.unique(columns[c], return_inverse=True, return_counts=True)
-        by_count = np.argsort(-counts, kind="stable")
-        rank = np.empty_like(by_count)
-        rank[by_count] = np.arange(by_count.size)
-        idx = rank[inverse.ravel()]
-        dict_parts.append(values[by_count])
-        n_dict[c] = values.size
-        n_bits += int(eg_lengths(np.array([values.size - 1]), 0)[0]) + values.size * width
-        if values.size == 1:
+    n_dict = np.zeros(cols, dtype=np.int64)
+    n_runs = np.zeros(cols, dtype=np.int64)
+    k_idx = np.zeros(cols, dtype=np.int64)
+    k_run = np.zeros(cols, dtype=np.int64)
+    n_bits = _gamma_bits(values.size) + values.size * width + CODE_BITS
+    for c in range(cols):
+        local, inverse, local_counts = np.unique(columns[c], return_inverse=True, return_counts=True)
+        local_order, local_rank = _by_frequency(local, local_counts)
+        idx = local_rank[inverse.ravel()]
+        dict_parts.append(global_rank[np.searchsorted(values, local[local_order])])
+        n_dict[c] = local.size
+        n_bits += _gamma_bits(local.size)
+        if local.size == 1:
             continue
         starts = np.flatnonzero(np.concatenate(([True], idx[1:] != idx[:-1])))
         lengths = np.diff(np.append(starts, rows))
@@ -189,15 +221,24 @@ def compress_hashes(codes: np.ndarray) -> bytes:
         run_idx_parts.append(run_idx)
         run_len_parts.append(lengths)
         n_runs[c] = starts.size
-
-    def cat(parts: list, dtype: type) -> np.ndarray:
-        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
-
-    payload, used = _write(cat(dict_parts, np.uint64), np.concatenate(([0], np.cumsum(n_dict))),
-                           k_idx, k_run, cat(run_idx_parts, np.int64), cat(run_len_parts, np.int64),
+    dict_ranks = _cat(dict_parts, np.int64)
+    rank_code, bits_ranks = best_code(dict_ranks)
+    n_bits += bits_ranks
+    payload, used = _write(values[order], rank_code, dict_ranks, np.concatenate(([0], np.cumsum(n_dict))),
+                           k_idx, k_run, _cat(run_idx_parts, np.int64), _cat(run_len_parts, np.int64),
                            np.concatenate(([0], np.cumsum(n_runs))), width, (n_bits + 7) // 8)
     if used != n_bits:
         raise RuntimeError(f"hash coder wrote {used} bits where it counted {n_bits}")
+    return payload
+
+
+def compress_hashes(codes: np.ndarray) -> bytes:
+    """Losslessly compress integer hash codes (any shape; the last axis is the hash table)."""
+    table, dtype, width = _as_table(codes)
+    rows, cols = table.shape
+    period = _best_period(table) if rows > 2 else 1
+    columns = np.ascontiguousarray(table[_phase_order(rows, period)].T)
+    payload = _encode(columns, width)
     dtype_str = dtype.str.encode("ascii")
     head = b"".join([MAGIC, struct.pack("<BB", VERSION, len(dtype_str)), dtype_str,
                      struct.pack(f"<B{len(np.shape(codes))}Q", len(np.shape(codes)), *np.shape(codes)),
