@@ -67,7 +67,8 @@ def families(window: int, seed: int) -> list[tuple[str, str, HashFamily]]:
     out = []
     for measure in MEASURES:
         kind = DEFAULT_KIND[measure]
-        out.append((f"{measure} ({kind})", measure, make_hash(measure, window, seed=seed)))
+        lag = measure_params(measure, window) if measure == "xcor" else {}   # hash the measure's own lag
+        out.append((f"{measure} ({kind})", measure, make_hash(measure, window, seed=seed, **lag)))
         if kind != "sketch" and measure in SKETCH_DEFAULTS:
             out.append((f"{measure} (sketch)", measure, make_hash(measure, window, seed=seed, kind="sketch")))
     return out
@@ -96,8 +97,8 @@ def recall_rows(dataset: str, database: np.ndarray, queries: np.ndarray, seed: i
         index = HashIndex(family.n_tables, n)
         index.add(family.hash(database), 0, np.arange(n))
         any_top, any_thr, any_pruned, rank_top, rank_thr, true_ranks = [], [], [], [], [], []
-        for i, codes in enumerate(family.hash(queries)):
-            found = index.query(codes)
+        for i, query in enumerate(queries):
+            found = index.query(family.hash(family.probes(query)))
             votes = np.zeros(n, dtype=np.int64)
             votes[found.starts] = found.votes
             rank = np.empty(n, dtype=np.int64)

@@ -104,3 +104,18 @@ def test_bad_input_is_a_clear_error():
         make_hash("emd", 64).hash(np.zeros((2, 64)))
     with pytest.raises(CortexlinkError, match="kind"):
         hash_from_config({"window": 64})
+
+
+def test_xcor_probes_find_a_shifted_copy():
+    """A window that is the query shifted by a lag inside max_lag collides with one of its probes."""
+    rng = np.random.default_rng(5)
+    w = _smooth(rng, 300, 128)
+    fam = make_hash("xcor", 128, max_lag=16).fit(w)
+    query = w[0]
+    shifted = np.roll(query, 8)
+    probes = fam.probes(query)
+    assert probes.shape == (9, 128)
+    best_probe = (fam.hash(probes) == fam.hash(shifted[None, :])).mean(axis=1).max()
+    plain = (fam.hash(query[None, :]) == fam.hash(shifted[None, :])).mean()
+    assert best_probe > 0.6 and best_probe > plain + 0.15
+    assert make_hash("euclidean", 128).probes(query).shape == (1, 128)

@@ -56,3 +56,10 @@ def test_bad_codes_are_clear_errors():
         index.add(np.zeros((2, 4), dtype=np.uint64), 0, 0)
     with pytest.raises(InvalidDataError, match="one code per table"):
         index.query(np.zeros(2, dtype=np.uint64))
+
+
+def test_several_probes_vote_with_their_best():
+    index = HashIndex(n_tables=3, capacity=4)
+    index.add(np.array([[1, 2, 3], [1, 9, 9], [7, 8, 3]], dtype=np.uint64), 0, [0, 1, 2])
+    found = index.query(np.array([[1, 2, 0], [7, 8, 3]], dtype=np.uint64))
+    assert dict(zip(found.starts.tolist(), found.votes.tolist(), strict=True)) == {0: 2, 1: 1, 2: 3}

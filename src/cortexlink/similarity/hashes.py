@@ -1,16 +1,16 @@
 """Locality-sensitive hash families for signal windows, one interface for every measure.
 
-- ``SketchHash`` (cross-correlation; DTW and Euclidean with ``kind="sketch"``, as in SSH and Hull):
+- ``SketchHash`` (``kind="sketch"``: DTW, Euclidean and cross-correlation, as in SSH and Hull):
   a zero-mean random filter slides over the window in steps of ``step`` and each dot product's
   sign is one sketch bit; the counts of the ``ngram``-bit words of the sketch (2**ngram bins) go
   through a consistent weighted min-hash (0-bit ICWS, fixed cost per window). Because the filter
   has zero mean, the codes of a window and of its z-normalised copy are the same.
-- ``PStableHash`` (EMD, Euclidean, DTW): p-stable projections of the z-normalised window,
-  quantised as ``floor((a.x + b) / width)``: Cauchy (L1) of its cumulative sum for EMD, Gaussian
-  (L2) of the window for Euclidean, Gaussian of its running max and min (envelopes, radius half
-  the DTW band) for DTW. On Bonn, Dog_1 and Neuralink windows the sketch hash kept about 0.1 of
-  the true DTW or Euclidean top 10 at 95% pruned; these keep 0.6-0.87 (DTW) and 0.86-0.96
-  (Euclidean), so they are the defaults; ``make_hash(..., kind="sketch")`` gives the sketch.
+- ``PStableHash`` (the default for every measure): p-stable projections of the z-normalised
+  window, quantised as ``floor((a.x + b) / width)``: Cauchy (L1) of its cumulative sum for EMD,
+  Gaussian (L2) of the window for Euclidean and for cross-correlation (whose queries are hashed
+  at 9 lags, ``probes``), Gaussian of its running max and min (envelopes, radius half the DTW
+  band) for DTW. On Bonn, Dog_1 and Neuralink windows the sketch hash kept about 0.1 of the true
+  DTW, Euclidean or XCOR top 10 at 95% pruned; these keep 0.6-0.9, and 1.0 for EMD.
 
 Each family hashes ``(n_windows, window)`` to ``uint64`` codes ``(n_windows, n_tables)``: table
 ``t`` folds ``per_table`` hashes into one code, so two windows collide in a table only if all of its
@@ -44,10 +44,11 @@ SKETCH_DEFAULTS: dict[str, dict[str, Any]] = {
 PSTABLE_DEFAULTS: dict[str, dict[str, Any]] = {
     "dtw": {"per_table": 1, "n_tables": 256, "width_factor": 2.0, "radius_frac": 1 / 20},
     "euclidean": {"per_table": 1, "n_tables": 256, "width_factor": 2.0},
+    "xcor": {"per_table": 1, "n_tables": 256, "width_factor": 2.0, "lag_frac": 1 / 4},
     "emd": {"per_table": 1, "n_tables": 128, "width_factor": 1.0},
 }
 #: the kind ``make_hash`` gives each measure by default
-DEFAULT_KIND = {"dtw": "pstable", "euclidean": "pstable", "xcor": "sketch", "emd": "pstable"}
+DEFAULT_KIND = {"dtw": "pstable", "euclidean": "pstable", "xcor": "pstable", "emd": "pstable"}
 MEASURE_FAMILIES = tuple(DEFAULT_KIND)
 
 
@@ -62,6 +63,11 @@ class HashFamily:
         self.per_table = check_int(per_table, "per_table (hashes folded into one table's code)", 1)
         self.seed = check_int(seed, "seed", 0)
         self.measure = check_measure(measure)
+
+    def probes(self, query: np.ndarray) -> np.ndarray:
+        """The windows to hash for one query ``(n_probes, window)``; its candidates are the stored
+        windows colliding with any probe (votes: the best probe's). Most families: just the query."""
+        return query[None, :]
 
     def fit(self, windows: np.ndarray) -> HashFamily:
         """Calibrate data-dependent settings on example windows (a no-op for sketch hashes)."""
@@ -147,16 +153,20 @@ class PStableHash(HashFamily):
     """
 
     kind = "pstable"
-    MEASURES: ClassVar[tuple[str, ...]] = ("emd", "euclidean", "dtw")
+    MEASURES: ClassVar[tuple[str, ...]] = ("emd", "euclidean", "dtw", "xcor")
 
     def __init__(self, window: int, n_tables: int = 128, per_table: int = 1, seed: int = 0,
                  width: float | None = None, width_factor: float = 1.0, measure: str = "emd",
-                 radius: int | None = None) -> None:
+                 radius: int | None = None, max_lag: int | None = None) -> None:
         super().__init__(window, n_tables, per_table, seed, measure)
         self.radius = None if radius is None else check_int(radius, "radius (envelope half-width)", 1)
         if (self.radius is None) != (self.measure != "dtw"):
             raise InvalidParameterError("a p-stable DTW hash needs radius= (the envelope half-width in "
                                         "samples, e.g. half the DTW band); the other measures take none")
+        self.max_lag = None if max_lag is None else check_int(max_lag, "max_lag (samples)", 0)
+        if (self.max_lag is None) != (self.measure != "xcor"):
+            raise InvalidParameterError("a p-stable XCOR hash needs max_lag= (the measure's lag bound in "
+                                        "samples); the other measures take none")
         if self.measure not in self.MEASURES:
             raise InvalidParameterError(f"a p-stable hash serves {' or '.join(self.MEASURES)}, "
                                         f"not {measure!r}")
@@ -172,7 +182,7 @@ class PStableHash(HashFamily):
             a = rng.standard_cauchy((n_hashes, self.window))
             # a . cumsum(x) == (reverse cumulative sum of a) . x: one dot product per hash
             a = np.cumsum(a[:, ::-1], axis=1)[:, ::-1]
-        else:   # euclidean: the window; dtw: its upper and lower envelopes side by side
+        else:   # euclidean, xcor: the window; dtw: its upper and lower envelopes side by side
             a = rng.standard_normal((n_hashes, self.window * (2 if self.measure == "dtw" else 1)))
         self.projection = np.ascontiguousarray(a.T)
         self.offsets = rng.uniform(0.0, 1.0, n_hashes)
@@ -216,9 +226,28 @@ class PStableHash(HashFamily):
         return np.hstack([maximum_filter1d(z, size, axis=1, mode="nearest"),
                           minimum_filter1d(z, size, axis=1, mode="nearest")])
 
+    def probes(self, query: np.ndarray) -> np.ndarray:
+        """For XCOR, the query shifted by lags across ``-max_lag..max_lag`` (9 of them, zeros shifted
+        in): a stored window near any of them is near the query at some lag. Others: the query."""
+        if self.max_lag is None or self.max_lag == 0:
+            return query[None, :]
+        z = znormalise(query[None, :])[0]
+        lags = np.unique(np.linspace(-self.max_lag, self.max_lag, 9).round().astype(int))
+        out = np.zeros((lags.size, z.size))
+        for row, lag in zip(out, lags, strict=True):
+            if lag >= 0:
+                row[lag:] = z[:z.size - lag]
+            else:
+                row[:lag] = z[-lag:]
+        return out
+
     def _extra_config(self) -> dict[str, Any]:
         extra = {"width": self.width, "width_factor": self.width_factor}
-        return extra if self.radius is None else {**extra, "radius": self.radius}
+        if self.radius is not None:
+            extra["radius"] = self.radius
+        if self.max_lag is not None:
+            extra["max_lag"] = self.max_lag
+        return extra
 
 
 def znormalise(windows: np.ndarray) -> np.ndarray:
@@ -248,6 +277,8 @@ def make_hash(measure: str, window: int, seed: int = 0, kind: str | None = None,
     if kind == "pstable":
         if "radius_frac" in settings:
             settings["radius"] = max(1, round(window * settings.pop("radius_frac")))
+        if "lag_frac" in settings:   # the measure's own default lag bound (xcor_distance)
+            settings["max_lag"] = int(window * settings.pop("lag_frac"))
         settings.update(overrides)
         return PStableHash(window, seed=seed, measure=measure, **settings)
     filter_frac = settings.pop("filter_frac")

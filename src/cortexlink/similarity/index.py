@@ -114,10 +114,14 @@ class HashIndex:
         self.add(flat, np.tile(ch, n_win), np.repeat(np.asarray(starts, dtype=np.int64), n_ch))
 
     def query(self, codes: np.ndarray, min_votes: int = 1) -> Candidates:
-        """Stored windows colliding with ``codes (n_tables,)`` in at least ``min_votes`` tables."""
-        codes = np.asarray(codes, dtype=np.uint64).reshape(-1)
-        if codes.shape[0] != self.n_tables:
-            raise InvalidDataError(f"a query is one code per table ({self.n_tables}), got {codes.shape[0]}")
+        """Stored windows colliding with ``codes (n_tables,)`` in at least ``min_votes`` tables.
+
+        ``codes (n_probes, n_tables)`` queries several probes at once; a window's votes are then
+        those of the probe it collides with most.
+        """
+        codes = np.atleast_2d(np.asarray(codes, dtype=np.uint64))
+        if codes.ndim != 2 or codes.shape[1] != self.n_tables:
+            raise InvalidDataError(f"a query is one code per table ({self.n_tables}), got {codes.shape}")
         min_votes = check_int(min_votes, "min_votes", 1)
         keys, order = self._sorted_tables()
         counts = _votes(keys, order, codes, self.capacity)
@@ -148,11 +152,17 @@ class HashIndex:
 
 @njit(cache=True)
 def _votes(keys: np.ndarray, order: np.ndarray, codes: np.ndarray, capacity: int) -> np.ndarray:
-    """Per ring slot, the number of tables whose sorted codes hold the query's code (binary search)."""
+    """Per ring slot, the most tables any probe collides in (binary search in each sorted table)."""
+    best = np.zeros(capacity, dtype=np.int64)
     counts = np.zeros(capacity, dtype=np.int64)
-    for t in range(keys.shape[0]):
-        lo = np.searchsorted(keys[t], codes[t], side="left")
-        hi = np.searchsorted(keys[t], codes[t], side="right")
-        for i in range(lo, hi):
-            counts[order[t, i]] += 1
-    return counts
+    for probe in range(codes.shape[0]):
+        counts[:] = 0
+        for t in range(keys.shape[0]):
+            lo = np.searchsorted(keys[t], codes[probe, t], side="left")
+            hi = np.searchsorted(keys[t], codes[probe, t], side="right")
+            for i in range(lo, hi):
+                counts[order[t, i]] += 1
+        for s in range(capacity):
+            if counts[s] > best[s]:
+                best[s] = counts[s]
+    return best

@@ -160,7 +160,7 @@ class SimilarityIndex:
 
         ``fraction`` keeps only that share of the stored windows, those colliding in most tables.
         """
-        codes = self.family.hash(as_window(query, "query")[None, :])[0]
+        codes = self.family.hash(self.family.probes(as_window(query, "query")))
         found = self.index.query(codes, min_votes)
         if fraction is None:
             return found
