@@ -75,7 +75,8 @@ def find_similar(query_file: str | Path, data_file: str | Path, channel: int = 0
     params = _measure_params(measure, window, band, max_lag)
 
     t0 = time.perf_counter()
-    family = make_hash(measure, window, seed=seed)
+    lag = {"max_lag": max_lag} if measure == "xcor" and max_lag is not None else {}
+    family = make_hash(measure, window, seed=seed, **lag)
     index = SimilarityIndex.of_signal(family, data, data_rec.sample_rate, hop)
     index.index.sort()
     index_seconds = time.perf_counter() - t0
