@@ -84,12 +84,15 @@ def find_similar(query_file: str | Path, data_file: str | Path, channel: int = 0
     all_channels, all_starts = _all_windows(index)
     all_windows = znormalise(index.windows(all_channels, all_starts))
 
+    zquery = znormalise(query[None, :])[0]
+    exact_top_k(zquery, all_windows[:k + 1], min(k, n_windows), measure, **params)   # compile once,
+    index.search(query, k, measure, fraction=candidates, **params)                  # outside the timing
     t0 = time.perf_counter()
     hashed = index.search(query, k, measure, fraction=candidates, **params)
     hash_seconds = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    idx, dist = exact_top_k(znormalise(query[None, :])[0], all_windows, min(k, n_windows), measure, **params)
+    idx, dist = exact_top_k(zquery, all_windows, min(k, n_windows), measure, **params)
     exact_seconds = time.perf_counter() - t0
     exact_matches = Matches(all_channels[idx], all_starts[idx], dist, n_windows)
 
