@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from cortexlink.core.errors import CortexlinkError
-from cortexlink.similarity.exact_search import STAT_NAMES, exact_top_k, within
+from cortexlink.similarity.exact_search import STAT_NAMES, envelope, exact_top_k, within
 from cortexlink.similarity.measures import distances
 
 
@@ -72,6 +72,18 @@ def test_dtw_search_prunes_most_windows_with_the_cascade():
     assert stats["dtw_full"] < 0.1 * len(windows)
     assert pruned > 0.9 * len(windows)
     assert stats["lb_kim"] > 0 and stats["lb_keogh_query"] > 0
+
+
+def test_envelope_is_the_running_max_and_min_over_the_band():
+    rng = np.random.default_rng(16)
+    for n in (1, 2, 5, 17, 64):
+        x = rng.normal(size=n)
+        for radius in (0, 1, 2, 7, n, n + 3):
+            upper, lower = np.empty(n), np.empty(n)
+            envelope(x, radius, upper, lower, np.empty((2, n)), np.empty((2, n)))
+            for i in range(n):
+                part = x[max(0, i - radius): i + radius + 1]
+                assert upper[i] == part.max() and lower[i] == part.min()
 
 
 def test_k_larger_than_the_history_returns_every_window():

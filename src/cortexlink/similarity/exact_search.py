@@ -33,34 +33,50 @@ _SLACK = 1.0 + 1e-9  # bounds and DTW sum in different orders; never prune on a 
 
 
 @njit(cache=True, nogil=True)
-def envelope(x, radius, upper, lower, dq_max, dq_min):
-    """Running max and min of ``x`` over ``[i - radius, i + radius]`` (Lemire's deques, O(n))."""
+def envelope(x, radius, upper, lower, pre, suf):
+    """Running max and min of ``x`` over ``[i - radius, i + radius]`` (clipped to the ends).
+
+    Van Herk / Gil-Werman: blocks of ``2 radius + 1`` samples, running max/min from each block's
+    start (``pre``) and to its end (``suf``); a full-width range spans at most two blocks, so each
+    output is one comparison, O(n) without branches on the data. ``pre`` and ``suf`` are scratch
+    ``(2, n)`` arrays.
+    """
     n = x.size
-    h_max = 0
-    t_max = 0
-    h_min = 0
-    t_min = 0
-    j = 0
+    m = 2 * radius + 1
     for i in range(n):
-        last = min(n - 1, i + radius)
-        while j <= last:
-            v = x[j]
-            while t_max > h_max and x[dq_max[t_max - 1]] <= v:
-                t_max -= 1
-            dq_max[t_max] = j
-            t_max += 1
-            while t_min > h_min and x[dq_min[t_min - 1]] >= v:
-                t_min -= 1
-            dq_min[t_min] = j
-            t_min += 1
-            j += 1
-        first = i - radius
-        while dq_max[h_max] < first:
-            h_max += 1
-        while dq_min[h_min] < first:
-            h_min += 1
-        upper[i] = x[dq_max[h_max]]
-        lower[i] = x[dq_min[h_min]]
+        if i % m == 0:
+            pre[0, i] = x[i]
+            pre[1, i] = x[i]
+        else:
+            pre[0, i] = max(pre[0, i - 1], x[i])
+            pre[1, i] = min(pre[1, i - 1], x[i])
+    for i in range(n - 1, -1, -1):
+        if i == n - 1 or (i + 1) % m == 0:
+            suf[0, i] = x[i]
+            suf[1, i] = x[i]
+        else:
+            suf[0, i] = max(suf[0, i + 1], x[i])
+            suf[1, i] = min(suf[1, i + 1], x[i])
+    for i in range(n):
+        a = max(0, i - radius)
+        b = min(n - 1, i + radius)
+        if a // m != b // m:
+            upper[i] = max(suf[0, a], pre[0, b])
+            lower[i] = min(suf[1, a], pre[1, b])
+        elif a % m == 0:
+            upper[i] = pre[0, b]
+            lower[i] = pre[1, b]
+        elif b == n - 1 or (b + 1) % m == 0:
+            upper[i] = suf[0, a]
+            lower[i] = suf[1, a]
+        else:  # a range clipped at both ends inside one block (only when x is shorter than the band)
+            hi = x[a]
+            lo = x[a]
+            for j in range(a + 1, b + 1):
+                hi = max(hi, x[j])
+                lo = min(lo, x[j])
+            upper[i] = hi
+            lower[i] = lo
 
 
 @njit(cache=True, nogil=True)
@@ -123,15 +139,15 @@ def _dtw_scan(query, windows, band, k, keep_all, cutoff_sq, out_idx, out_sq, cou
     q_lo = np.empty(lq)
     w_up = np.empty(lq)
     w_lo = np.empty(lq)
-    dq_a = np.empty(lq, dtype=np.int64)
-    dq_b = np.empty(lq, dtype=np.int64)
+    pre = np.empty((2, lq))
+    suf = np.empty((2, lq))
     c_eq = np.zeros(lq)
     c_ec = np.zeros(lq)
     s_eq = np.zeros(lq + 1)
     s_ec = np.zeros(lq + 1)
     order = np.argsort(-np.abs(query - query.mean()))
     if same:
-        envelope(query, radius, q_up, q_lo, dq_a, dq_b)
+        envelope(query, radius, q_up, q_lo, pre, suf)
     count = 0
     worst = 0  # slot of the kept window to drop next, once k are kept
     cutoff = cutoff_sq
@@ -150,7 +166,7 @@ def _dtw_scan(query, windows, band, k, keep_all, cutoff_sq, out_idx, out_sq, cou
             if _lb_keogh(c, q_up, q_lo, order, limit, c_eq) > limit:
                 counters[1] += 1
                 continue
-            envelope(c, radius, w_up, w_lo, dq_a, dq_b)
+            envelope(c, radius, w_up, w_lo, pre, suf)
             if _lb_keogh(query, w_up, w_lo, order, limit, c_ec) > limit:
                 counters[2] += 1
                 continue
