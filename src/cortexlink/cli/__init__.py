@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "cortexlink.cli.codec",      # compress, decompress, codec-eval
     "cortexlink.cli.decoders",   # decoder-train, decoder-eval
     "cortexlink.cli.runtime",    # run, graph
+    "cortexlink.cli.similarity",  # similar
 ]
 
 

@@ -1,0 +1,308 @@
+"""Locality-sensitive hash families for signal windows, one interface for every measure.
+
+- ``SketchHash`` (``kind="sketch"``: DTW, Euclidean and cross-correlation, as in SSH and Hull):
+  a zero-mean random filter slides over the window in steps of ``step`` and each dot product's
+  sign is one sketch bit; the counts of the ``ngram``-bit words of the sketch (2**ngram bins) go
+  through a consistent weighted min-hash (0-bit ICWS, fixed cost per window). Because the filter
+  has zero mean, the codes of a window and of its z-normalised copy are the same.
+- ``PStableHash`` (the default for every measure): p-stable projections of the z-normalised
+  window, quantised as ``floor((a.x + b) / width)``: Cauchy (L1) of its cumulative sum for EMD,
+  Gaussian (L2) of the window for Euclidean and for cross-correlation (whose queries are hashed
+  at 9 lags, ``probes``), Gaussian of its running max and min (envelopes, radius half the DTW
+  band) for DTW. On Bonn, Dog_1 and Neuralink windows the sketch hash kept about 0.1 of the true
+  DTW, Euclidean or XCOR top 10 at 95% pruned; these keep 0.6-0.9, and 1.0 for EMD.
+
+Each family hashes ``(n_windows, window)`` to ``uint64`` codes ``(n_windows, n_tables)``: table
+``t`` folds ``per_table`` hashes into one code, so two windows collide in a table only if all of its
+hashes agree (precision), and they are candidates if they collide in any table (recall).
+``config`` is a JSON-safe dict; ``hash_from_config(config)`` rebuilds the same family (random
+draws come from ``seed``). ``make_hash(measure, window)`` gives the documented settings.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy.ndimage import maximum_filter1d, minimum_filter1d
+
+from cortexlink.core.errors import InvalidParameterError, NotFittedError
+from cortexlink.similarity._checks import as_windows, check_int, check_measure
+from cortexlink.similarity.hash_kernels import icws_keys, pstable_windows, sketch_windows
+
+__all__ = ["DEFAULT_KIND", "MEASURE_FAMILIES", "PSTABLE_DEFAULTS", "SKETCH_DEFAULTS", "HashFamily",
+           "PStableHash", "SketchHash", "hash_from_config", "make_hash", "znormalise"]
+
+# Settings per kind and measure, for a window of ``window`` samples (fractions scale with it).
+# One hash per table: candidates are ranked by how many tables they collide in (the operating point
+# that measured best on Bonn, Dog_1 and Neuralink windows; benchmarks/similarity.py, README).
+SKETCH_DEFAULTS: dict[str, dict[str, Any]] = {
+    "dtw": {"filter_frac": 0.125, "step_frac": 1 / 30, "ngram": 4, "per_table": 1, "n_tables": 64},
+    "euclidean": {"filter_frac": 0.125, "step_frac": 1 / 30, "ngram": 6, "per_table": 1, "n_tables": 64},
+    "xcor": {"filter_frac": 0.125, "step_frac": 1 / 30, "ngram": 3, "per_table": 1, "n_tables": 64},
+}
+PSTABLE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "dtw": {"per_table": 1, "n_tables": 256, "width_factor": 2.0, "radius_frac": 1 / 20},
+    "euclidean": {"per_table": 1, "n_tables": 256, "width_factor": 2.0},
+    "xcor": {"per_table": 1, "n_tables": 256, "width_factor": 2.0, "lag_frac": 1 / 4},
+    "emd": {"per_table": 1, "n_tables": 128, "width_factor": 1.0},
+}
+#: the kind ``make_hash`` gives each measure by default
+DEFAULT_KIND = {"dtw": "pstable", "euclidean": "pstable", "xcor": "pstable", "emd": "pstable"}
+MEASURE_FAMILIES = tuple(DEFAULT_KIND)
+
+
+class HashFamily:
+    """Base of the hash families: ``hash(windows)``, ``config`` and ``fit``."""
+
+    kind: ClassVar[str]
+
+    def __init__(self, window: int, n_tables: int, per_table: int, seed: int, measure: str) -> None:
+        self.window = check_int(window, "window (samples per hashed window)", 2)
+        self.n_tables = check_int(n_tables, "n_tables (hash tables, i.e. bands)", 1)
+        self.per_table = check_int(per_table, "per_table (hashes folded into one table's code)", 1)
+        self.seed = check_int(seed, "seed", 0)
+        self.measure = check_measure(measure)
+
+    def probes(self, query: np.ndarray) -> np.ndarray:
+        """The windows to hash for one query ``(n_probes, window)``; its candidates are the stored
+        windows colliding with any probe (votes: the best probe's). Most families: just the query."""
+        return query[None, :]
+
+    def fit(self, windows: np.ndarray) -> HashFamily:
+        """Calibrate data-dependent settings on example windows (a no-op for sketch hashes)."""
+        self._checked(windows)
+        return self
+
+    @property
+    def fitted(self) -> bool:
+        """Whether the family can hash (p-stable families need ``fit`` or a ``width`` first)."""
+        return True
+
+    def hash(self, windows: np.ndarray) -> np.ndarray:
+        """``uint64`` codes ``(n_windows, n_tables)`` of windows ``(n_windows, window)``."""
+        return self._hash(self._checked(windows))
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """JSON-safe settings; ``hash_from_config(config)`` rebuilds an identical family."""
+        return {"kind": self.kind, "measure": self.measure, "window": self.window,
+                "n_tables": self.n_tables, "per_table": self.per_table, "seed": self.seed,
+                **self._extra_config()}
+
+    def _checked(self, windows: np.ndarray) -> np.ndarray:
+        arr = as_windows(windows)
+        if arr.shape[1] != self.window:
+            raise InvalidParameterError(f"this {self.measure} hash is set up for windows of {self.window} "
+                                        f"samples, got {arr.shape[1]}; build one with window="
+                                        f"{arr.shape[1]}")
+        return arr
+
+    def _hash(self, windows: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _extra_config(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.config})"
+
+
+class SketchHash(HashFamily):
+    """Sign sketch -> n-gram counts -> consistent weighted min-hash (SSH with Hull's fixed-cost min-hash)."""
+
+    kind = "sketch"
+
+    def __init__(self, window: int, filter_length: int, step: int, ngram: int, n_tables: int = 64,
+                 per_table: int = 1, seed: int = 0, measure: str = "dtw") -> None:
+        super().__init__(window, n_tables, per_table, seed, measure)
+        self.filter_length = check_int(filter_length, "filter_length (samples)", 2)
+        self.step = check_int(step, "step (samples between sub-windows)", 1)
+        self.ngram = check_int(ngram, "ngram (sketch bits per word)", 1)
+        if self.filter_length > self.window:
+            raise InvalidParameterError(f"filter_length {self.filter_length} is longer than the window "
+                                        f"({self.window}); use a shorter filter")
+        if (self.window - self.filter_length) % self.step:
+            raise InvalidParameterError(
+                f"window - filter_length ({self.window - self.filter_length}) must be a multiple of step "
+                f"({self.step}) so every sub-window lies on the step grid; adjust filter_length")
+        self.n_sub = (self.window - self.filter_length) // self.step + 1
+        if self.ngram > min(self.n_sub, 16):
+            raise InvalidParameterError(f"ngram {self.ngram} must be <= 16 and <= the {self.n_sub} sketch "
+                                        "bits of a window; use a smaller ngram or a smaller step")
+        rng = np.random.default_rng(self.seed)
+        filt = rng.standard_normal(self.filter_length)
+        self.filter = filt - filt.mean()
+        self.keys = icws_keys(rng, self.n_tables * self.per_table, 2 ** self.ngram,
+                              self.n_sub - self.ngram + 1)
+
+    def _hash(self, windows: np.ndarray) -> np.ndarray:
+        return sketch_windows(windows, self.filter, self.step, self.ngram, self.keys, self.per_table,
+                              self.n_tables)
+
+    def _extra_config(self) -> dict[str, Any]:
+        return {"filter_length": self.filter_length, "step": self.step, "ngram": self.ngram}
+
+
+class PStableHash(HashFamily):
+    """Quantised p-stable projections of the z-normalised window, ``floor((a.x + b) / width)``.
+
+    For ``measure="emd"`` the projections are Cauchy (1-stable) of the window's cumulative sum, so
+    collisions follow the L1 distance of cumulative sums (1-D EMD); for ``"euclidean"`` they are
+    Gaussian (2-stable) of the window itself (L2).
+    """
+
+    kind = "pstable"
+    MEASURES: ClassVar[tuple[str, ...]] = ("emd", "euclidean", "dtw", "xcor")
+
+    def __init__(self, window: int, n_tables: int = 128, per_table: int = 1, seed: int = 0,
+                 width: float | None = None, width_factor: float = 1.0, measure: str = "emd",
+                 radius: int | None = None, max_lag: int | None = None) -> None:
+        super().__init__(window, n_tables, per_table, seed, measure)
+        self.radius = None if radius is None else check_int(radius, "radius (envelope half-width)", 1)
+        if (self.radius is None) != (self.measure != "dtw"):
+            raise InvalidParameterError("a p-stable DTW hash needs radius= (the envelope half-width in "
+                                        "samples, e.g. half the DTW band); the other measures take none")
+        self.max_lag = None if max_lag is None else check_int(max_lag, "max_lag (samples)", 0)
+        if (self.max_lag is None) != (self.measure != "xcor"):
+            raise InvalidParameterError("a p-stable XCOR hash needs max_lag= (the measure's lag bound in "
+                                        "samples); the other measures take none")
+        if self.measure not in self.MEASURES:
+            raise InvalidParameterError(f"a p-stable hash serves {' or '.join(self.MEASURES)}, "
+                                        f"not {measure!r}")
+        self.width_factor = float(width_factor)
+        if not self.width_factor > 0:
+            raise InvalidParameterError(f"width_factor must be positive, got {width_factor!r}")
+        self.width = None if width is None else float(width)
+        if self.width is not None and not self.width > 0:
+            raise InvalidParameterError(f"width must be positive, got {width!r}")
+        rng = np.random.default_rng(self.seed)
+        n_hashes = self.n_tables * self.per_table
+        if self.measure == "emd":
+            a = rng.standard_cauchy((n_hashes, self.window))
+            # a . cumsum(x) == (reverse cumulative sum of a) . x: one dot product per hash
+            a = np.cumsum(a[:, ::-1], axis=1)[:, ::-1]
+        else:   # euclidean, xcor: the window; dtw: its upper and lower envelopes side by side
+            a = rng.standard_normal((n_hashes, self.window * (2 if self.measure == "dtw" else 1)))
+        self.projection = np.ascontiguousarray(a.T)
+        self.offsets = rng.uniform(0.0, 1.0, n_hashes)
+
+    def fit(self, windows: np.ndarray) -> PStableHash:
+        """Set ``width`` to ``width_factor`` times the median projected distance between windows."""
+        arr = self._checked(windows)
+        if arr.shape[0] < 2:
+            raise InvalidParameterError("fit needs at least 2 windows to measure their spread")
+        rng = np.random.default_rng(self.seed)
+        i = rng.integers(0, arr.shape[0], 512)
+        j = rng.integers(0, arr.shape[0], 512)
+        keep = i != j
+        if not keep.any():
+            raise InvalidParameterError("fit needs at least 2 different windows to measure their spread")
+        projected = self._features(arr) @ self.projection
+        spread = float(np.median(np.abs(projected[i[keep]] - projected[j[keep]])))
+        self.width = self.width_factor * spread if spread > 0 else 1.0
+        return self
+
+    @property
+    def fitted(self) -> bool:
+        return self.width is not None
+
+    def _hash(self, windows: np.ndarray) -> np.ndarray:
+        if self.width is None:
+            raise NotFittedError(f"this {self.measure} hash has no bucket width yet; call fit(windows) "
+                                 "or pass width=")
+        projected = self._features(windows) @ self.projection
+        return pstable_windows(projected, self.offsets * self.width, self.width, self.per_table,
+                               self.n_tables)
+
+    def _features(self, windows: np.ndarray) -> np.ndarray:
+        """What is projected: the z-normalised windows, or for DTW their running max and min over
+        ``2 radius + 1`` samples (a small warp barely moves an envelope, so L2 between envelopes
+        follows DTW far better than L2 between the windows)."""
+        z = znormalise(windows)
+        if self.measure != "dtw":
+            return z
+        size = 2 * self.radius + 1
+        return np.hstack([maximum_filter1d(z, size, axis=1, mode="nearest"),
+                          minimum_filter1d(z, size, axis=1, mode="nearest")])
+
+    def probes(self, query: np.ndarray) -> np.ndarray:
+        """For XCOR, the query shifted by lags across ``-max_lag..max_lag`` (9 of them, zeros shifted
+        in): a stored window near any of them is near the query at some lag. Others: the query."""
+        if self.max_lag is None or self.max_lag == 0:
+            return query[None, :]
+        z = znormalise(query[None, :])[0]
+        lags = np.unique(np.linspace(-self.max_lag, self.max_lag, 9).round().astype(int))
+        out = np.zeros((lags.size, z.size))
+        for row, lag in zip(out, lags, strict=True):
+            if lag >= 0:
+                row[lag:] = z[:z.size - lag]
+            else:
+                row[:lag] = z[-lag:]
+        return out
+
+    def _extra_config(self) -> dict[str, Any]:
+        extra = {"width": self.width, "width_factor": self.width_factor}
+        if self.radius is not None:
+            extra["radius"] = self.radius
+        if self.max_lag is not None:
+            extra["max_lag"] = self.max_lag
+        return extra
+
+
+def znormalise(windows: np.ndarray) -> np.ndarray:
+    """Each row minus its mean over its standard deviation (flat rows become zeros)."""
+    centred = windows - windows.mean(axis=1, keepdims=True)
+    sd = centred.std(axis=1, keepdims=True)
+    return centred / np.where(sd > 0, sd, 1.0)
+
+
+def make_hash(measure: str, window: int, seed: int = 0, kind: str | None = None,
+              **overrides: Any) -> HashFamily:
+    """The hash family for ``measure`` with the documented defaults for this window length.
+
+    ``kind`` is "sketch" (SSH/Hull: DTW, Euclidean, XCOR) or "pstable" (DTW, Euclidean, EMD);
+    default ``DEFAULT_KIND[measure]``. ``overrides`` replace any setting (``n_tables``,
+    ``per_table``, ``ngram``, ``filter_length``, ``step``, ``width_factor``, ``radius``, ...).
+    p-stable families still need ``fit(windows)`` (or ``width=``) before they hash.
+    """
+    measure = check_measure(measure)
+    window = check_int(window, "window (samples per hashed window)", 2)
+    kind = DEFAULT_KIND[measure] if kind is None else kind
+    table = {"sketch": SKETCH_DEFAULTS, "pstable": PSTABLE_DEFAULTS}.get(kind)
+    if table is None or measure not in table:
+        kinds = [k for k, t in (("sketch", SKETCH_DEFAULTS), ("pstable", PSTABLE_DEFAULTS)) if measure in t]
+        raise InvalidParameterError(f"no {kind!r} hash for {measure}; choose kind from {', '.join(kinds)}")
+    settings = dict(table[measure])
+    if kind == "pstable":
+        if "radius_frac" in settings:
+            settings["radius"] = max(1, round(window * settings.pop("radius_frac")))
+        if "lag_frac" in settings:   # the measure's own default lag bound (xcor_distance)
+            settings["max_lag"] = int(window * settings.pop("lag_frac"))
+        settings.update(overrides)
+        return PStableHash(window, seed=seed, measure=measure, **settings)
+    filter_frac = settings.pop("filter_frac")
+    step_frac = settings.pop("step_frac")
+    step = max(1, round(window * step_frac))
+    filter_length = max(2, round(window * filter_frac))
+    settings.update(step=step, filter_length=filter_length)
+    settings.update(overrides)
+    step, filter_length = settings["step"], settings["filter_length"]
+    if isinstance(step, int) and isinstance(filter_length, int) and step > 0 and window > filter_length:
+        settings["filter_length"] = filter_length + (window - filter_length) % step
+    return SketchHash(window, seed=seed, measure=measure, **settings)
+
+
+def hash_from_config(config: dict[str, Any]) -> HashFamily:
+    """Rebuild a hash family from its ``config`` dict."""
+    if not isinstance(config, dict) or "kind" not in config:
+        raise InvalidParameterError("a hash config is a dict with a 'kind' key, as HashFamily.config gives")
+    settings = dict(config)
+    kind = settings.pop("kind")
+    cls = {"sketch": SketchHash, "pstable": PStableHash}.get(kind)
+    if cls is None:
+        raise InvalidParameterError(f"unknown hash kind {kind!r}; expected 'sketch' or 'pstable'")
+    try:
+        return cls(**settings)
+    except TypeError as exc:
+        raise InvalidParameterError(f"hash config does not fit a {kind} hash: {exc}") from None

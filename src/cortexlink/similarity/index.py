@@ -1,0 +1,168 @@
+"""``HashIndex``: one site's hashes of the last N seconds, found again by sorted arrays and binary search.
+
+Entries are ``(channel, window start, codes)`` in a preallocated ring: once it is full the oldest
+entry is overwritten, and entries whose window started more than ``retention`` samples before the
+newest one are never returned, so memory is fixed at construction whatever the stream's length.
+A query sorts nothing of its own: each table's stored codes are kept sorted (re-sorted lazily after
+adds, as Hull's CCHECK sorts what it compares), and each query code is two binary searches per
+table. A stored window is a candidate when it collides with the query in at least ``min_votes``
+tables; its vote count (tables collided) ranks candidates when only the best few are wanted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from cortexlink.core.errors import InvalidDataError
+from cortexlink.similarity._checks import check_int
+
+__all__ = ["Candidates", "HashIndex"]
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Stored windows that collide with a query: channel, window start (samples) and tables collided."""
+
+    channels: np.ndarray  # (n,) int64
+    starts: np.ndarray    # (n,) int64
+    votes: np.ndarray     # (n,) int64, 1..n_tables
+
+    def __len__(self) -> int:
+        return int(self.starts.shape[0])
+
+    def best(self, n: int) -> Candidates:
+        """The ``n`` candidates with the most votes (ties: earlier channel, then earlier start)."""
+        if n >= len(self):
+            return self
+        # only the windows with at least the n-th best vote count can make the cut
+        floor = np.partition(self.votes, len(self) - n)[len(self) - n]
+        pool = np.flatnonzero(self.votes >= floor)
+        order = pool[np.lexsort((self.starts[pool], self.channels[pool], -self.votes[pool]))[:n]]
+        return Candidates(self.channels[order], self.starts[order], self.votes[order])
+
+
+class HashIndex:
+    """Ring of the last ``capacity`` hashed windows of one site, queried by code collisions."""
+
+    def __init__(self, n_tables: int, capacity: int, retention: int | None = None) -> None:
+        self.n_tables = check_int(n_tables, "n_tables", 1)
+        self.capacity = check_int(capacity, "capacity (windows kept)", 1)
+        self.retention = None if retention is None else check_int(retention, "retention (samples)", 1)
+        self._codes = np.zeros((self.capacity, self.n_tables), dtype=np.uint64)
+        self._channels = np.zeros(self.capacity, dtype=np.int64)
+        self._starts = np.zeros(self.capacity, dtype=np.int64)
+        self._size = 0
+        self._head = 0              # next slot to write
+        self._newest = -1           # latest window start added
+        self._sorted: tuple[np.ndarray, np.ndarray] | None = None
+
+    @classmethod
+    def for_stream(cls, n_tables: int, n_channels: int, retention: int, hop: int) -> HashIndex:
+        """An index for every window of ``n_channels`` channels begun in the last ``retention`` samples."""
+        n_channels = check_int(n_channels, "n_channels", 1)
+        retention = check_int(retention, "retention (samples)", 1)
+        hop = check_int(hop, "hop (samples between windows)", 1)
+        return cls(n_tables, n_channels * (retention // hop + 1), retention)
+
+    def __len__(self) -> int:
+        return int(np.count_nonzero(self._live()))
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the ring (fixed at construction)."""
+        return self._codes.nbytes + self._channels.nbytes + self._starts.nbytes
+
+    @property
+    def newest_start(self) -> int:
+        """Start of the latest window added (-1 before any)."""
+        return self._newest
+
+    def add(self, codes: np.ndarray, channels: np.ndarray, starts: np.ndarray) -> None:
+        """Store windows: ``codes (n, n_tables)``, and each one's channel and start sample."""
+        codes = np.asarray(codes)
+        if codes.ndim != 2 or codes.shape[1] != self.n_tables:
+            raise InvalidDataError(f"codes must be (n_windows, {self.n_tables}), got shape {codes.shape}")
+        n = codes.shape[0]
+        channels = np.broadcast_to(np.asarray(channels, dtype=np.int64), (n,))
+        starts = np.broadcast_to(np.asarray(starts, dtype=np.int64), (n,))
+        if n == 0:
+            return
+        if n > self.capacity:   # only the last ``capacity`` would survive anyway
+            keep = slice(n - self.capacity, n)
+            codes, channels, starts, n = codes[keep], channels[keep], starts[keep], self.capacity
+        slots = (self._head + np.arange(n)) % self.capacity
+        self._codes[slots] = codes
+        self._channels[slots] = channels
+        self._starts[slots] = starts
+        self._head = int((self._head + n) % self.capacity)
+        self._size = min(self._size + n, self.capacity)
+        self._newest = max(self._newest, int(starts.max()))
+        self._sorted = None
+
+    def add_hashed(self, codes: np.ndarray, starts: np.ndarray, channels: np.ndarray | None = None) -> None:
+        """Store a streaming hasher's output: ``codes (n_channels, n_windows, n_tables)``."""
+        codes = np.asarray(codes)
+        if codes.ndim != 3:
+            raise InvalidDataError(f"codes must be (n_channels, n_windows, n_tables), got {codes.shape}")
+        n_ch, n_win = codes.shape[:2]
+        ch = np.arange(n_ch) if channels is None else np.asarray(channels, dtype=np.int64)
+        # time-major so the ring drops the oldest windows first
+        flat = codes.transpose(1, 0, 2).reshape(n_ch * n_win, self.n_tables)
+        self.add(flat, np.tile(ch, n_win), np.repeat(np.asarray(starts, dtype=np.int64), n_ch))
+
+    def query(self, codes: np.ndarray, min_votes: int = 1) -> Candidates:
+        """Stored windows colliding with ``codes (n_tables,)`` in at least ``min_votes`` tables.
+
+        ``codes (n_probes, n_tables)`` queries several probes at once; a window's votes are then
+        those of the probe it collides with most.
+        """
+        codes = np.atleast_2d(np.asarray(codes, dtype=np.uint64))
+        if codes.ndim != 2 or codes.shape[1] != self.n_tables:
+            raise InvalidDataError(f"a query is one code per table ({self.n_tables}), got {codes.shape}")
+        min_votes = check_int(min_votes, "min_votes", 1)
+        keys, order = self._sorted_tables()
+        counts = _votes(keys, order, codes, self.capacity)
+        slots = np.flatnonzero(counts >= min_votes)
+        return Candidates(self._channels[slots], self._starts[slots], counts[slots].astype(np.int64))
+
+    def sort(self) -> None:
+        """Sort the tables now rather than at the next query (queries sort lazily after adds)."""
+        self._sorted_tables()
+
+    def _live(self) -> np.ndarray:
+        live = np.zeros(self.capacity, dtype=bool)
+        live[:self._size] = True
+        if self.retention is not None and self._newest >= 0:
+            live &= self._starts >= self._newest - self.retention
+        return live
+
+    def _sorted_tables(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per table, the live codes sorted ascending and the ring slots they came from."""
+        if self._sorted is None:
+            slots = np.flatnonzero(self._live())
+            codes = self._codes[slots]
+            order = np.argsort(codes, axis=0, kind="stable").T
+            keys = np.take_along_axis(codes.T, order, axis=1)
+            self._sorted = (np.ascontiguousarray(keys), np.ascontiguousarray(slots[order]))
+        return self._sorted
+
+
+@njit(cache=True)
+def _votes(keys: np.ndarray, order: np.ndarray, codes: np.ndarray, capacity: int) -> np.ndarray:
+    """Per ring slot, the most tables any probe collides in (binary search in each sorted table)."""
+    best = np.zeros(capacity, dtype=np.int64)
+    counts = np.zeros(capacity, dtype=np.int64)
+    for probe in range(codes.shape[0]):
+        counts[:] = 0
+        for t in range(keys.shape[0]):
+            lo = np.searchsorted(keys[t], codes[probe, t], side="left")
+            hi = np.searchsorted(keys[t], codes[probe, t], side="right")
+            for i in range(lo, hi):
+                counts[order[t, i]] += 1
+        for s in range(capacity):
+            if counts[s] > best[s]:
+                best[s] = counts[s]
+    return best
