@@ -36,6 +36,11 @@ _LAZY = {
     "train_decoder": "cortexlink.decode",
     "evaluate_decoders": "cortexlink.decode",
     "apply_decoder": "cortexlink.decode",
+    "find_similar": "cortexlink.similarity",
+    "exact_top_k": "cortexlink.similarity",
+    "make_hash": "cortexlink.similarity",
+    "compress_hashes": "cortexlink.similarity",
+    "decompress_hashes": "cortexlink.similarity",
 }
 
 __all__ = ["Chunk", "CortexlinkError", "Recording", "StreamSpec", "__version__", *_LAZY]

@@ -17,8 +17,8 @@ COMMAND_MODULES = [
     "cortexlink.cli.files",      # info, convert
     "cortexlink.cli.simulate",   # simulate
     "cortexlink.cli.codec",      # compress, decompress, codec-eval
-    "cortexlink.cli.decoders",   # decoder-train, decoder-eval
-    "cortexlink.cli.runtime",    # run, graph
+    "cortexlink.cli.decoders",   # decoder-train, decoder-eval, decoder-apply
+    "cortexlink.cli.runtime",    # run, agent, nodes, graph
     "cortexlink.cli.similarity",  # similar
 ]
 
