@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from cortexlink.core.errors import ModelFileError, RecordingNotFoundError
-from cortexlink.core.paths import writable_target, write_failed
+from cortexlink.core.paths import writable_target, writing
 
 FORMAT_NAME = "cortexlink-decoder"
 FORMAT_VERSION = 1
@@ -68,7 +68,7 @@ def write_model(
     if container not in ("npz", "safetensors"):
         raise ValueError(f"unknown container {container!r}")
     path = writable_target(path)
-    try:
+    with writing(path):
         if container == "npz":
             with open(path, "wb") as f:
                 np.savez(f, **arrays, **{META_KEY: np.frombuffer(text.encode(), dtype=np.uint8)})
@@ -76,8 +76,6 @@ def write_model(
             from safetensors.numpy import save_file
 
             save_file(arrays, str(path), metadata={FORMAT_NAME: text})
-    except OSError as exc:
-        raise write_failed(path, exc) from None
     return path
 
 
