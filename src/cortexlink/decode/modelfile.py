@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from cortexlink.core.errors import ModelFileError, RecordingNotFoundError
+from cortexlink.core.optional import require
 from cortexlink.core.paths import writable_target, writing
 
 FORMAT_NAME = "cortexlink-decoder"
@@ -129,12 +130,7 @@ def _read_safetensors(path: Path, header_len: int) -> tuple[dict[str, Any], dict
     size = path.stat().st_size
     if header_len <= 0 or header_len > min(MAX_HEADER_BYTES, size - 8):
         raise ModelFileError(f"{path} is not a cortexlink decoder file (neither npz nor safetensors)")
-    try:
-        from safetensors import safe_open
-    except ImportError:
-        raise ModelFileError(
-            f"{path} is a safetensors file; install 'safetensors' (pip install cortexlink[torch]) to read it"
-        ) from None
+    safe_open = require("safetensors", "torch", f"reading {path} (a safetensors file)").safe_open
     try:
         with safe_open(str(path), framework="numpy") as f:
             header = f.metadata() or {}
