@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "src"))
 CONTDATA = ROOT / ".." / "shared" / "data" / "motor" / "umich_contdata95" / "contdata95.mat"
 
 from cortexlink.decode import load_motor, make_decoder  # noqa: E402
-from cortexlink.decode.threads import blas_threads  # noqa: E402
+from cortexlink.decode.threads import blas_threads, torch_threads  # noqa: E402
 
 TRAIN_CONFIGS = (None, 1)  # threads: the libraries' default (one per core), then one
 
@@ -90,13 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     data = load_motor(CONTDATA)
     KF = reference_kalman()
     if not args.training_only:
-        import torch
-
-        old = torch.get_num_threads()
-        torch.set_num_threads(1)
-        with blas_threads(1):
+        with torch_threads(1), blas_threads(1):
             print_latency(latency_rows(data.X, data.Y, KF, 2000 if args.quick else 20000, args.quick))
-        torch.set_num_threads(old)
     print_training(training_rows(data.X, data.Y, KF, args.quick), data.n_bins)
     return 0
 

@@ -41,3 +41,11 @@ def test_bad_input_is_one_line_exit_2(bonn, capsys, extra, message):
 def test_missing_file_is_one_line(tmp_path, capsys):
     code, _, err = run(["similar", tmp_path / "nope.txt", tmp_path / "nope.txt"], capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+def test_measure_choices_are_the_library_measures():
+    # the CLI names them itself so that registering the command does not import the package
+    from cortexlink.cli.similarity import MEASURE_CHOICES
+    from cortexlink.similarity import MEASURES
+
+    assert MEASURE_CHOICES == tuple(MEASURES)

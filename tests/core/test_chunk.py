@@ -31,3 +31,12 @@ def test_derive_keeps_origin_and_position_unless_given():
 def test_chunk_has_slots():
     chunk = Chunk(np.zeros((1, 1)), 0, 1.0)
     assert not hasattr(chunk, "__dict__")
+
+
+def test_split_keeps_positions_and_origin():
+    c = Chunk(np.arange(10, dtype=np.float32).reshape(2, 5), 100, 1000.0, origin_ns=7)
+    head, tail = c.split(2)
+    assert (head.start_sample, head.n_samples, tail.start_sample, tail.n_samples) == (100, 2, 102, 3)
+    assert head.origin_ns == tail.origin_ns == 7 and tail.sample_rate == 1000.0
+    np.testing.assert_array_equal(np.concatenate([head.data, tail.data], axis=1), c.data)
+    assert c.split(5)[1].n_samples == 0 and c.split(5)[1].start_sample == 105

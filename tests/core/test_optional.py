@@ -37,3 +37,18 @@ def test_the_package_imports_without_the_optional_heavy_dependencies():
     done = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": str(src), "PATH": ""},
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("module, extra, where, call, args", [
+    ("pynwb", "nwb", "cortexlink.io.nwb", "_pynwb", ()),
+    ("redis", "redis", "cortexlink.graph.redis_transport", "redis_client", ("redis://127.0.0.1:1",)),
+    ("hiredis", "redis", "cortexlink.graph.resp", "RespConnection", ("redis://127.0.0.1:1",)),
+])
+def test_every_optional_import_names_its_extra(monkeypatch, module, extra, where, call, args):
+    import importlib
+    import sys
+
+    function = getattr(importlib.import_module(where), call)
+    monkeypatch.setitem(sys.modules, module, None)  # as if it were not installed
+    with pytest.raises(MissingDependencyError, match=rf"needs {module}, which is not installed.*\[{extra}\]"):
+        function(*args)

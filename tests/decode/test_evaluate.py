@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -29,6 +31,14 @@ def test_evaluate_regressors_and_classifiers(motor):
     assert rows["wiener"]["r2_mean"] == pytest.approx(float(ev.regression[0].r2.mean()))
     assert set(rows["lda"]) == {"decoder", "accuracy", "chance", "fit_s"}
     assert (ev.folds, ev.n_features, ev.n_bins) == (3, motor.X.shape[0], 1200)
+
+
+def test_write_json_writes_the_rows(motor, tmp_path):
+    ev = evaluate_decoders(motor, ["wiener"], folds=2, settings={"n_lags": 1})
+    target = ev.write_json(tmp_path / "table.json")
+    assert json.loads(target.read_text()) == ev.rows()
+    with pytest.raises(CortexlinkError, match="does not exist"):
+        ev.write_json(tmp_path / "nodir" / "table.json")
 
 
 def test_settings_reach_each_decoder(motor):

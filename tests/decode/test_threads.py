@@ -9,7 +9,7 @@ import cortexlink.decode.kalman as kalman_module
 import cortexlink.decode.wiener as wiener_module
 from cortexlink.core.errors import InvalidParameterError
 from cortexlink.decode import load_decoder, make_decoder
-from cortexlink.decode.threads import blas_threads
+from cortexlink.decode.threads import blas_threads, torch_threads
 
 
 def blas_thread_counts() -> list[int]:
@@ -58,3 +58,16 @@ def test_threads_is_a_parameter_that_is_saved(population, tmp_path):
     assert load_decoder(dec.save(tmp_path / "k.npz")).threads == 2
     with pytest.raises(InvalidParameterError, match="threads must be at least 1"):
         make_decoder("wiener", threads=0)
+
+
+def test_torch_threads_holds_only_inside_the_block():
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError), torch_threads(1):
+        raise RuntimeError("a failed fit")
+    assert torch.get_num_threads() == before  # restored after an error too
+    with torch_threads(None):
+        assert torch.get_num_threads() == before

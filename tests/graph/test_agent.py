@@ -296,3 +296,13 @@ def test_ctrl_c_stops_an_agent_and_its_nodes_cleanly(tmp_path, tcp_redis):
     by = {st.nickname: st for st in result.nodes}
     assert by["mid"].state == "DONE" and by["sink"].state == "DONE"
     assert (tmp_path / "tally.done").exists()
+
+
+def test_serve_agent_checks_the_url_and_the_server_before_serving():
+    from cortexlink.core.errors import CortexlinkError, InvalidParameterError
+    from cortexlink.graph.agent import serve_agent
+
+    with pytest.raises(InvalidParameterError, match="redis://host:port"):
+        serve_agent("http://localhost:6379", "b")
+    with pytest.raises(CortexlinkError, match="cannot reach Redis"):
+        serve_agent("redis://127.0.0.1:1", "b", pm_qos=False)

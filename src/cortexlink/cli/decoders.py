@@ -131,7 +131,7 @@ def run_train(args: argparse.Namespace) -> int:
 def run_eval(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from cortexlink.core.paths import writable_folder, writable_target, write_failed
+    from cortexlink.core.paths import writable_folder, writable_target
     from cortexlink.decode.evaluate import evaluate_decoders
 
     console = Console()
@@ -145,10 +145,7 @@ def run_eval(args: argparse.Namespace) -> int:
         console.print(f"[yellow]{note}")
     _print_table(console, ev)
     if json_out is not None:
-        try:
-            json_out.write_text(json.dumps(ev.rows(), indent=2))
-        except OSError as exc:
-            raise write_failed(json_out, exc) from None
+        ev.write_json(json_out)
     if plot_dir is not None:
         from cortexlink.decode.plots import plot_evaluation
 

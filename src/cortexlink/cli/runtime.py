@@ -156,30 +156,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _agent(args: argparse.Namespace) -> int:
-    import socket
-
     from rich.console import Console
 
-    from cortexlink.graph.agent import Agent
-    from cortexlink.graph.session import check_redis_url
+    from cortexlink.graph.agent import serve_agent
 
-    check_redis_url(args.redis_url)
     err = Console(stderr=True)
-    machine = args.machine or socket.gethostname()
-    agent = Agent(args.redis_url, machine, log=lambda line: err.print(line, markup=False, highlight=False))
-    qos = _hold_cpu_latency(args, err)  # once connected: a bad URL stays one line
-    try:
-        agent.serve()
-    finally:
-        qos.close()
+    serve_agent(args.redis_url, args.machine, pm_qos=args.pm_qos,
+                log=lambda line: err.print(line, markup=False, highlight=False))
     return 0
-
-
-def _hold_cpu_latency(args: argparse.Namespace, err: Any) -> Any:
-    """The PM QoS request that keeps CPUs quick to wake while nodes run (unless --no-pm-qos)."""
-    from cortexlink.graph.pm_qos import CpuLatencyRequest
-
-    qos = CpuLatencyRequest(0)
-    if args.pm_qos:
-        err.print(qos.hold().describe(), markup=False, highlight=False)
-    return qos

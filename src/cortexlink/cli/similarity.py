@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-MEASURE_CHOICES = ("dtw", "euclidean", "xcor", "emd")
+MEASURE_CHOICES = ("dtw", "euclidean", "xcor", "emd")  # similarity.MEASURES (a test keeps them equal), named
+# here so that building the parser does not import the similarity package (about a second)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from cortexlink.codec.api import DEFAULT_BLOCK_SECONDS, CompressedReader, compress, compress_wav_file
 from cortexlink.codec.levels import DEFAULT_LEVEL, check_level
-from cortexlink.core.paths import existing_file, writable_target, write_failed
+from cortexlink.core.paths import existing_file, writable_target, writing
 
 
 @dataclass
@@ -72,7 +72,5 @@ def decompress_file(source: str | Path, target: str | Path, start_s: float | Non
 
 
 def _write(target: Path, data: bytes) -> None:
-    try:
+    with writing(target):
         target.write_bytes(data)
-    except OSError as exc:
-        raise write_failed(target, exc) from exc

@@ -49,3 +49,7 @@ class Chunk:
             self.sample_rate if sample_rate is None else sample_rate,
             self.origin_ns,
         )
+
+    def split(self, n: int) -> tuple[Chunk, Chunk]:
+        """The first ``n`` samples and the rest, as chunks of the same stream (views, not copies)."""
+        return self.derive(self.data[:, :n]), self.derive(self.data[:, n:], self.start_sample + n)

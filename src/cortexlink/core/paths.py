@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from cortexlink.core.errors import CortexlinkError, RecordingNotFoundError
@@ -58,3 +60,13 @@ def write_failed(path: Path, exc: OSError) -> CortexlinkError:
     """The error to raise when the operating system refuses a write."""
     reason = one_line(exc.strerror or exc)
     return CortexlinkError(f"cannot write {path}: {reason}; check permissions and free disk space")
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[Path]:
+    """A block that writes ``path``: an ``OSError`` inside it (disk full, permission refused)
+    becomes the one-line ``write_failed`` error."""
+    try:
+        yield path
+    except OSError as exc:
+        raise write_failed(path, exc) from None

@@ -19,7 +19,7 @@ import numpy as np
 
 from cortexlink.core.errors import InvalidParameterError
 from cortexlink.core.metrics import r2_score
-from cortexlink.core.paths import writable_target, write_failed
+from cortexlink.core.paths import writable_target, writing
 from cortexlink.decode.base import Decoder, load_decoder
 from cortexlink.decode.classify import LinearClassifier
 from cortexlink.decode.datasets import MotorData, load_motor
@@ -74,7 +74,7 @@ def write_output(result: Applied, path: str | Path) -> Path:
     """``.npz``: arrays ``output``, ``output_names``, ``bin_width`` (NaN if unknown); ``.csv``: a
     header of output names and one row per bin."""
     target = _check_output(path)
-    try:
+    with writing(target):
         if target.suffix.lower() == ".npz":
             bin_width = np.nan if result.bin_width is None else result.bin_width
             with open(target, "wb") as f:
@@ -83,8 +83,6 @@ def write_output(result: Applied, path: str | Path) -> Path:
         else:
             np.savetxt(target, result.output.T, delimiter=",", header=",".join(result.output_names),
                        comments="", fmt="%.9g")
-    except OSError as exc:
-        raise write_failed(target, exc) from None
     return target
 
 

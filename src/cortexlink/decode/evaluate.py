@@ -13,6 +13,7 @@ What ``cortexlink decoder-train`` and ``decoder-eval`` do, as Python calls::
 from __future__ import annotations
 
 import importlib.util
+import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from cortexlink.core.errors import InvalidDataError, InvalidParameterError
-from cortexlink.core.paths import writable_target
+from cortexlink.core.paths import writable_target, writing
 from cortexlink.core.progress import progress
 from cortexlink.decode.base import Decoder
 from cortexlink.decode.datasets import MotorData, load_motor
@@ -164,6 +165,13 @@ class Evaluation:
     def rows(self) -> list[dict[str, Any]]:
         """One JSON-ready dict per decoder (what ``decoder-eval --json`` writes)."""
         return [s.row() for s in self.regression] + [s.row() for s in self.classification]
+
+    def write_json(self, path: str | Path) -> Path:
+        """Write ``rows()`` as a JSON list to ``path`` (what ``decoder-eval --json`` writes)."""
+        target = writable_target(path)
+        with writing(target):
+            target.write_text(json.dumps(self.rows(), indent=2))
+        return target
 
 
 def evaluate_decoders(

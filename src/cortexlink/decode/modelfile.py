@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from cortexlink.core.errors import ModelFileError, RecordingNotFoundError
-from cortexlink.core.paths import writable_target, write_failed
+from cortexlink.core.optional import require
+from cortexlink.core.paths import writable_target, writing
 
 FORMAT_NAME = "cortexlink-decoder"
 FORMAT_VERSION = 1
@@ -68,7 +69,7 @@ def write_model(
     if container not in ("npz", "safetensors"):
         raise ValueError(f"unknown container {container!r}")
     path = writable_target(path)
-    try:
+    with writing(path):
         if container == "npz":
             with open(path, "wb") as f:
                 np.savez(f, **arrays, **{META_KEY: np.frombuffer(text.encode(), dtype=np.uint8)})
@@ -76,8 +77,6 @@ def write_model(
             from safetensors.numpy import save_file
 
             save_file(arrays, str(path), metadata={FORMAT_NAME: text})
-    except OSError as exc:
-        raise write_failed(path, exc) from None
     return path
 
 
@@ -131,12 +130,7 @@ def _read_safetensors(path: Path, header_len: int) -> tuple[dict[str, Any], dict
     size = path.stat().st_size
     if header_len <= 0 or header_len > min(MAX_HEADER_BYTES, size - 8):
         raise ModelFileError(f"{path} is not a cortexlink decoder file (neither npz nor safetensors)")
-    try:
-        from safetensors import safe_open
-    except ImportError:
-        raise ModelFileError(
-            f"{path} is a safetensors file; install 'safetensors' (pip install cortexlink[torch]) to read it"
-        ) from None
+    safe_open = require("safetensors", "torch", f"reading {path} (a safetensors file)").safe_open
     try:
         with safe_open(str(path), framework="numpy") as f:
             header = f.metadata() or {}

@@ -24,7 +24,7 @@ from cortexlink.core.errors import InvalidDataError, InvalidParameterError
 from cortexlink.core.progress import progress
 from cortexlink.decode.base import Decoder, register_kind
 from cortexlink.decode.features import FeatureTransform
-from cortexlink.decode.threads import check_threads
+from cortexlink.decode.threads import check_threads, torch_threads
 
 
 def import_torch() -> Any:
@@ -157,13 +157,8 @@ class RecurrentDecoder(Decoder):
         self.y_mean = Y[:, :n_train].mean(axis=1)
         self.y_scale = Y[:, :n_train].std(axis=1) + 1e-12
         T = ((Y - self.y_mean[:, None]) / self.y_scale[:, None]).T.astype(np.float32)
-        old_threads = torch.get_num_threads()
-        if self.threads is not None:  # None: torch's own setting (one thread per core by default)
-            torch.set_num_threads(self.threads)
-        try:
+        with torch_threads(self.threads):
             self._train(torch, Z, T, n_train)
-        finally:
-            torch.set_num_threads(old_threads)
 
     def _train(self, torch: Any, Z: np.ndarray, T: np.ndarray, n_train: int) -> None:
         torch.manual_seed(self.seed)

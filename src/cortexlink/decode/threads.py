@@ -33,6 +33,23 @@ def blas_threads(threads: int | None) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """Run torch's intra-op pool on ``threads`` threads inside the block and restore its setting
+    after; ``None``: leave torch's setting (one thread per core by default). Imports torch."""
+    if threads is None:
+        yield
+        return
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(int(threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
 def check_threads(threads: int | None) -> int | None:
     """``threads`` if it is None or at least 1."""
     if threads is not None and int(threads) < 1:

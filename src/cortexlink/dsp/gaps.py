@@ -35,7 +35,6 @@ class GridAligned:
             if skip >= chunk.data.shape[1]:
                 return None
             if skip:
-                chunk = Chunk(chunk.data[:, skip:], chunk.start_sample + skip, chunk.sample_rate,
-                              chunk.origin_ns)
+                chunk = chunk.split(skip)[1]
         self.expected = chunk.start_sample + chunk.data.shape[1]
         return self.block.process(chunk)

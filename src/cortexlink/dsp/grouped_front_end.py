@@ -83,12 +83,11 @@ class GroupedFrontEnd:
             if needed >= n:
                 crossings, power = self._measured(chunk)
             else:  # the calibration ends inside this chunk: count from its next sample on
-                head, tail = _split(chunk, needed)
+                head, tail = chunk.split(needed)
                 crossings, power = self._measured(head)
                 counted, more = self._counted(tail)
                 crossings = np.concatenate([crossings, counted], axis=1)
-                power = Chunk(np.concatenate([power.data, more.data], axis=1), power.start_sample,
-                              power.sample_rate, power.origin_ns)
+                power = power.derive(np.concatenate([power.data, more.data], axis=1))
         return self.binner.process_trusted(chunk.derive(crossings)), power
 
     def apply(self, signal: Recording | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -131,17 +130,8 @@ class GroupedFrontEnd:
         return crossings, _stacked(powers)
 
 
-def _split(chunk: Chunk, n: int) -> tuple[Chunk, Chunk]:
-    """The first ``n`` samples of ``chunk`` and the rest, as chunks of the same stream."""
-    head = Chunk(chunk.data[:, :n], chunk.start_sample, chunk.sample_rate, chunk.origin_ns)
-    tail = Chunk(chunk.data[:, n:], chunk.start_sample + n, chunk.sample_rate, chunk.origin_ns)
-    return head, tail
-
-
 def _stacked(powers: list[Chunk]) -> Chunk:
     """The groups' power chunks as one, channels in group order."""
     if len(powers) == 1:
         return powers[0]
-    first = powers[0]
-    return Chunk(np.concatenate([p.data for p in powers]), first.start_sample, first.sample_rate,
-                 first.origin_ns)
+    return powers[0].derive(np.concatenate([p.data for p in powers]))

@@ -291,6 +291,6 @@ class SelfCalibratingCrossings(Block):
             self.crossings.set_rms(rms)
             self.crossings.continue_after(data[:, n - 1])
             if n < data.shape[1]:
-                rest = Chunk(data[:, n:], chunk.start_sample + n, chunk.sample_rate, chunk.origin_ns)
+                rest = chunk.derive(data[:, n:], chunk.start_sample + n)
                 out[:, n:] = self.crossings.process_trusted(rest).data
         return chunk.derive(out)

@@ -35,7 +35,7 @@ from cortexlink.graph.remote import (
 )
 from cortexlink.graph.states import AgentMsg, AgentOp, Msg
 
-__all__ = ["Agent", "run_agent_node"]
+__all__ = ["Agent", "run_agent_node", "serve_agent"]
 
 STOP_GRACE_S = 5.0
 BUSY_WAIT_S = 0.05     # with nodes: wait on their pipes this long, then look for commands
@@ -57,6 +57,27 @@ def run_agent_node(plan: Any, address: dict[str, Any], conn: Any, metadata: dict
 
     threading.Thread(target=watch, name="agent-watch", daemon=True).start()
     run_node(plan, address, conn, metadata)
+
+
+def serve_agent(redis_url: str, machine: str | None = None, *, pm_qos: bool = True,
+                log: Callable[[str], None] | None = None) -> None:
+    """What ``cortexlink agent`` does: serve machine ``machine`` (default: this host's name) for every
+    run on the Redis at ``redis_url`` until Ctrl-C or SIGTERM. ``pm_qos`` holds CPUs quick to wake
+    while it serves (where allowed); ``log`` receives each line the agent says."""
+    import socket
+
+    from cortexlink.graph.pm_qos import CpuLatencyRequest
+    from cortexlink.graph.session import check_redis_url
+
+    check_redis_url(redis_url)
+    agent = Agent(redis_url, machine or socket.gethostname(), log=log)
+    qos = CpuLatencyRequest(0)  # once connected: a bad URL stays one line
+    if pm_qos:
+        agent.log(qos.hold().describe())
+    try:
+        agent.serve()
+    finally:
+        qos.close()
 
 
 class _Child:

@@ -26,6 +26,7 @@ import numpy as np
 
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import TransportError
+from cortexlink.core.optional import require
 from cortexlink.core.streamspec import StreamSpec
 from cortexlink.graph.clock import Clock, measure_clock
 from cortexlink.graph.resp import MAX_BLOCK_MS, RespConnection, encode_command
@@ -43,10 +44,7 @@ HEADER = struct.Struct("<qqqdqqqq")
 
 def redis_client(url: str):
     """A redis-py client for ``redis://host:port[/db]`` or ``unix:///path/to.sock``."""
-    try:
-        import redis
-    except ImportError:
-        raise TransportError("the redis transport needs redis-py: pip install 'cortexlink[redis]'") from None
+    redis = require("redis", "redis", "the redis transport")
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=5)
         client.ping()

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from cortexlink.core.errors import TransportError
+from cortexlink.core.optional import require
 
 __all__ = ["RespConnection", "encode_command", "MAX_BLOCK_MS"]
 
@@ -36,11 +37,7 @@ class RespConnection:
     """A blocking connection to ``redis://[:password@]host[:port][/db]`` or ``unix:///path.sock``."""
 
     def __init__(self, url: str, connect_timeout: float = 5.0) -> None:
-        try:
-            import hiredis
-        except ImportError:
-            raise TransportError("the redis transport needs hiredis: "
-                                 "pip install 'cortexlink[redis]'") from None
+        hiredis = require("hiredis", "redis", "the redis transport")
         self._reader = hiredis.Reader()
         self._buf = bytearray(_RECV_BYTES)
         self._view = memoryview(self._buf)

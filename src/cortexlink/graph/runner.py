@@ -59,14 +59,16 @@ class _Control:
 class _Loop:
     """Counters and latency histograms of one node, sent with every heartbeat."""
 
-    def __init__(self, control: _Control, readers: dict[str, StreamReader]) -> None:
+    def __init__(self, control: _Control, readers: dict[str, StreamReader],
+                 main_port: str | None = None) -> None:
         self.control = control
         self.readers = readers
+        self.main_port = main_port          # the node's first declared output port
         self.transit = LatencyHistogram()   # upstream write -> this node's read
         self.proc = LatencyHistogram()      # time inside process()
         self.e2e = LatencyHistogram()       # origin_ns -> this node's output written
         self.chunks_out = 0
-        self.samples_out = 0     # samples written on the first output port
+        self.samples_out = 0     # samples written on main_port
         self.calls = 0
         self.next_beat = 0
         self.last_gc = time.monotonic_ns()
@@ -133,7 +135,8 @@ def run_node(plan: NodePlan, address: dict[str, Any], conn: Any, metadata: dict[
         )
         node = cls(settings, context)
         node.setup()
-        loop = _Loop(control, {**readers, **{f"feedback:{p}": r for p, r in feedback.items()}})
+        loop = _Loop(control, {**readers, **{f"feedback:{p}": r for p, r in feedback.items()}},
+                     next(iter(plan.outputs), None))
         control.state(NodeState.NODE_READY)
         gc.collect()
         gc.freeze()
@@ -228,8 +231,9 @@ def _write(outputs: dict[str, Chunk], writers: dict, loop: _Loop, now: int) -> N
         writer.write(chunk)
         if first:
             loop.e2e.add(time.monotonic_ns() - chunk.origin_ns)
-            loop.samples_out += chunk.n_samples
             first = False
+        if port == loop.main_port:  # what NodeStatus.produced_s divides by that port's rate
+            loop.samples_out += chunk.n_samples
     loop.chunks_out += 1
 
 

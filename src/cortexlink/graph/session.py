@@ -34,8 +34,14 @@ class RunReport:
     graph: str                      # where the graph came from
     transport: str                  # "shm" or "redis"
     result: RunResult               # the supervisor's record (events, sinks, every counter)
-    summary: list[str]              # latency at each sink, drops, what sources produced, node metrics
     notes: list[str] = field(default_factory=list)   # what was said before the run (setup, PM QoS, ...)
+
+    @property
+    def summary(self) -> list[str]:
+        """Latency at each sink, drops, what the sources produced, the metrics nodes reported."""
+        from cortexlink.graph.report import summary_lines
+
+        return summary_lines(self.result)
 
     @property
     def nodes(self) -> list[NodeStatus]:
@@ -139,7 +145,6 @@ def run_plan(plan: GraphPlan, *, transport: str = "shm", redis_url: str | None =
     """
     from cortexlink.graph.pm_qos import CpuLatencyRequest
     from cortexlink.graph.remote import check_placement, remote_machines
-    from cortexlink.graph.report import summary_lines
     from cortexlink.graph.supervisor import Supervisor
 
     check_duration(duration)
@@ -182,7 +187,7 @@ def run_plan(plan: GraphPlan, *, transport: str = "shm", redis_url: str | None =
         chosen.destroy()
         if server is not None:
             server.stop()
-    return RunReport(plan.source, chosen.kind, result, summary_lines(result), said)
+    return RunReport(plan.source, chosen.kind, result, said)
 
 
 def _say(log: Callable[[str], None] | None, line: str) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from cortexlink.core.errors import CorruptDataError, UnsupportedFormatError
-from cortexlink.core.paths import existing_file, one_line, writable_target, write_failed
+from cortexlink.core.paths import existing_file, one_line, writable_target, writing
 from cortexlink.core.recording import Recording
 
 REQUIRED_KEYS = ("data", "sample_rate", "gain_uv", "t0", "channel_ids", "site", "metadata")
@@ -35,11 +35,8 @@ def save_npz(recording: Recording, path: str | Path, compressed: bool = False) -
         "metadata": np.str_(metadata_json(recording.metadata)),
     }
     save = np.savez_compressed if compressed else np.savez
-    try:
-        with open(target, "wb") as fh:  # a file object stops numpy appending ".npz" to other names
-            save(fh, **fields)
-    except OSError as exc:
-        raise write_failed(target, exc) from None
+    with writing(target), open(target, "wb") as fh:  # a file object stops numpy appending ".npz"
+        save(fh, **fields)
 
 
 def load_npz(path: str | Path) -> Recording:

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from cortexlink.core.errors import CorruptDataError, InvalidDataError, UnsupportedFormatError
-from cortexlink.core.paths import existing_file, one_line, writable_target, write_failed
+from cortexlink.core.optional import require
+from cortexlink.core.paths import existing_file, one_line, writable_target, writing
 from cortexlink.core.recording import Recording
 from cortexlink.io.npz import metadata_json
 
@@ -26,11 +27,7 @@ _COMMENT_KEY = "cortexlink"
 
 
 def _pynwb() -> Any:
-    try:
-        import pynwb
-    except ImportError:
-        raise UnsupportedFormatError("NWB needs pynwb: pip install 'cortexlink[nwb]'") from None
-    return pynwb
+    return require("pynwb", "nwb", "NWB")
 
 
 def save_nwb(recording: Recording, path: str | Path, series_name: str = SERIES_NAME) -> None:
@@ -71,11 +68,8 @@ def save_nwb(recording: Recording, path: str | Path, series_name: str = SERIES_N
         comments=json.dumps(comments), description="recorded signal",
     )
     nwbfile.add_acquisition(series)
-    try:
-        with pynwb.NWBHDF5IO(str(target), "w") as io:
-            io.write(nwbfile)
-    except OSError as exc:
-        raise write_failed(target, exc) from None
+    with writing(target), pynwb.NWBHDF5IO(str(target), "w") as io:
+        io.write(nwbfile)
 
 
 def load_nwb(path: str | Path, series_name: str | None = None) -> Recording:

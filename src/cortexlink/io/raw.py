@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from cortexlink.core.errors import CorruptDataError, InvalidDataError, InvalidParameterError
-from cortexlink.core.paths import existing_file, writable_target, write_failed
+from cortexlink.core.paths import existing_file, writable_target, writing
 from cortexlink.core.recording import Recording
 
 NEEDS = "raw binary files carry no header: give dtype, channel count and sample rate " \
@@ -114,10 +114,8 @@ def save_raw(recording: Recording, path: str | Path) -> None:
     """Write the samples interleaved, little-endian, in the recording's dtype (int16 or float32)."""
     target = writable_target(path)
     frames = np.ascontiguousarray(recording.data.T).astype(recording.data.dtype.newbyteorder("<"), copy=False)
-    try:
+    with writing(target):
         frames.tofile(target)
-    except OSError as exc:
-        raise write_failed(target, exc) from None
 
 
 def raw_reading_options(recording: Recording) -> str:

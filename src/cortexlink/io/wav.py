@@ -20,7 +20,7 @@ from cortexlink.core.errors import (
     RecordingNotFoundError,
     UnsupportedFormatError,
 )
-from cortexlink.core.paths import writable_target, write_failed
+from cortexlink.core.paths import writable_target, writing
 from cortexlink.core.recording import Recording
 from cortexlink.core.validation import check_2d, check_positive, check_sample_rate
 
@@ -176,10 +176,8 @@ def save_wav(recording: Recording, path: str | Path, gain_uv: float | None = Non
             f"{data.size * 2} bytes of samples exceed the 4 GiB limit of a WAV file; write .npz, .nwb or .raw"
         )
     target = writable_target(path)
-    try:
+    with writing(target):
         write_wav(target, data, recording.sample_rate, gain_uv=gain)
-    except OSError as exc:
-        raise write_failed(target, exc) from None
 
 
 def quantise_to_int16(microvolts: np.ndarray, gain_uv: float) -> np.ndarray:
