@@ -22,6 +22,7 @@ _LAZY = {
     "run": "cortexlink.nodes.run",
     "RunReport": "cortexlink.graph.session",
     "node_catalog": "cortexlink.nodes.catalog",
+    "serve_agent": "cortexlink.graph.agent",
     "simulate": "cortexlink.sim",
     "simulate_scene": "cortexlink.sim",
     "open_recording": "cortexlink.io",
