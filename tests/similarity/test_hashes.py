@@ -110,11 +110,14 @@ def test_xcor_probes_find_a_shifted_copy():
     """A window that is the query shifted by a lag inside max_lag collides with one of its probes."""
     rng = np.random.default_rng(5)
     w = _smooth(rng, 300, 128)
-    fam = make_hash("xcor", 128, max_lag=16).fit(w)
+    fam = make_hash("xcor", 128, max_lag=16, n_lags=9).fit(w)
     query = w[0]
     shifted = np.roll(query, 8)
     probes = fam.probes(query)
     assert probes.shape == (9, 128)
+    assert make_hash("xcor", 128, max_lag=16).probes(query).shape == (17, 128)   # the default
+    with pytest.raises(InvalidParameterError, match="n_lags"):
+        make_hash("euclidean", 128, n_lags=9)
     best_probe = (fam.hash(probes) == fam.hash(shifted[None, :])).mean(axis=1).max()
     plain = (fam.hash(query[None, :]) == fam.hash(shifted[None, :])).mean()
     assert best_probe > 0.6 and best_probe > plain + 0.15
