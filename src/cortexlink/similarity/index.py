@@ -121,7 +121,7 @@ class HashIndex:
         """Stored windows colliding with ``codes (n_tables,)`` in at least ``min_votes`` tables.
 
         ``codes (n_probes, n_tables)`` queries several probes at once; a window's votes and score are
-        then those of its best probe. ``codes (n_probes, n_tables, n_alt)`` looks up ``n_alt`` codes
+        then the highest any probe gives it. ``codes (n_probes, n_tables, n_alt)`` looks up ``n_alt`` codes
         per table (multi-probe) with ``weights`` of the same shape: a window's score for a probe is
         ``floor[probe]`` plus the weights of the codes it collides with (``HashFamily.lookup``); its
         votes count only ``codes[:, :, 0]``, each probe's own code, so ``min_votes`` still means
