@@ -110,12 +110,69 @@ def test_xcor_probes_find_a_shifted_copy():
     """A window that is the query shifted by a lag inside max_lag collides with one of its probes."""
     rng = np.random.default_rng(5)
     w = _smooth(rng, 300, 128)
-    fam = make_hash("xcor", 128, max_lag=16).fit(w)
+    fam = make_hash("xcor", 128, max_lag=16, n_lags=9).fit(w)
     query = w[0]
     shifted = np.roll(query, 8)
     probes = fam.probes(query)
     assert probes.shape == (9, 128)
+    assert make_hash("xcor", 128, max_lag=16).probes(query).shape == (17, 128)   # the default
+    with pytest.raises(InvalidParameterError, match="n_lags"):
+        make_hash("euclidean", 128, n_lags=9)
     best_probe = (fam.hash(probes) == fam.hash(shifted[None, :])).mean(axis=1).max()
     plain = (fam.hash(query[None, :]) == fam.hash(shifted[None, :])).mean()
     assert best_probe > 0.6 and best_probe > plain + 0.15
     assert make_hash("euclidean", 128).probes(query).shape == (1, 128)
+
+
+@pytest.mark.parametrize("measure", ["euclidean", "dtw", "xcor", "emd"])
+def test_multiprobe_lookup_scores_minus_the_squared_distance_to_bucket_centres(measure):
+    """Each probe's own bucket is the code ``hash`` gives; a stored window's score is minus the summed
+    squared distance from the probe's projections to its buckets' centres, buckets beyond reach capped."""
+    rng = np.random.default_rng(6)
+    w = _smooth(rng, 200, 64)
+    fam = make_hash(measure, 64, n_tables=16, multiprobe=2).fit(w)
+    assert hash_from_config(json.loads(json.dumps(fam.config))).config == fam.config
+    lookup = fam.lookup(w[0])
+    n_probes = fam.probes(w[0]).shape[0]
+    assert lookup.codes.shape == lookup.weights.shape == (n_probes, 16, 5)
+    np.testing.assert_array_equal(lookup.codes[:, :, 0], fam.hash(fam.probes(w[0])))
+    assert (lookup.weights >= 0).all()
+    offsets = fam.offsets * fam.width
+    u = (fam._features(fam.probes(w[0])) @ fam.projection + offsets) / fam.width
+    stored = np.floor((fam._features(w) @ fam.projection + offsets) / fam.width)
+    for p in range(n_probes):
+        gap = np.abs(stored - np.floor(u[p]))
+        centre = (u[p] - stored - 0.5) ** 2
+        cap = np.minimum(u[p] - np.floor(u[p]) + 2.5, 3.5 - (u[p] - np.floor(u[p]))) ** 2
+        expected = -np.where(gap <= 2, centre, cap).sum(axis=1)
+        hit = (lookup.codes[p][None, :, :] == fam.hash(w)[:, :, None])
+        got = lookup.floor[p] + (hit * lookup.weights[p][None]).sum(axis=(1, 2))
+        np.testing.assert_allclose(got, expected, atol=1e-9)
+
+
+def test_multiprobe_ranks_neighbours_better_than_counting_tables():
+    """Ranked by the multi-probe score, the true nearest windows (Euclidean) come out nearer the top
+    than ranked by the number of tables collided."""
+    rng = np.random.default_rng(7)
+    w = znormalise(_smooth(rng, 600, 64))
+    queries = znormalise(_smooth(rng, 10, 64))
+    recall = {}
+    for reach in (0, 2):
+        fam = make_hash("euclidean", 64, n_tables=64, multiprobe=reach).fit(w)
+        codes = fam.hash(w)
+        hits = []
+        for q in queries:
+            lk = fam.lookup(q)
+            match = codes[:, :, None] == lk.codes[0][None]
+            score = lk.floor[0] + (match * lk.weights[0][None]).sum(axis=(1, 2))
+            truth = np.argsort(((w - q) ** 2).sum(axis=1))[:10]
+            hits.append(np.isin(truth, np.argsort(-score, kind="stable")[:30]).mean())
+        recall[reach] = np.mean(hits)
+    assert recall[2] > recall[0] + 0.1
+
+
+def test_multiprobe_needs_one_hash_per_table():
+    with pytest.raises(InvalidParameterError, match="per_table=1"):
+        make_hash("euclidean", 64, per_table=2, multiprobe=1)
+    with pytest.raises(InvalidParameterError, match="multiprobe"):
+        make_hash("euclidean", 64, multiprobe=-1)

@@ -63,3 +63,23 @@ def test_several_probes_vote_with_their_best():
     index.add(np.array([[1, 2, 3], [1, 9, 9], [7, 8, 3]], dtype=np.uint64), 0, [0, 1, 2])
     found = index.query(np.array([[1, 2, 0], [7, 8, 3]], dtype=np.uint64))
     assert dict(zip(found.starts.tolist(), found.votes.tolist(), strict=True)) == {0: 2, 1: 1, 2: 3}
+
+
+def test_weighted_codes_score_by_the_weights_they_hit():
+    """Several codes per table (multi-probe): a window scores its probe's floor plus the weights of
+    the codes it collides with, the best probe counts, and ``best`` ranks by that score; votes count
+    only each probe's own code (the first per table), so a window hit only by the others is no
+    candidate."""
+    index = HashIndex(n_tables=2, capacity=4)
+    index.add(np.array([[1, 5], [2, 5], [3, 6], [9, 9]], dtype=np.uint64), 0, [0, 1, 2, 3])
+    codes = np.array([[[1, 2], [5, 6]], [[3, 9], [6, 9]]], dtype=np.uint64)
+    weights = np.array([[[4.0, 1.0], [2.0, 0.5]], [[3.0, 0.1], [3.0, 0.2]]])
+    found = index.query(codes, weights=weights, floor=np.array([-10.0, -7.0]))
+    scores = dict(zip(found.starts.tolist(), found.scores.tolist(), strict=True))
+    assert scores == pytest.approx({0: -4.0, 1: -7.0, 2: -1.0})
+    assert dict(zip(found.starts.tolist(), found.votes.tolist(), strict=True)) == {0: 2, 1: 1, 2: 2}
+    assert found.best(2).starts.tolist() == [2, 0]
+    two = index.query(codes, min_votes=2, weights=weights, floor=np.array([-10.0, -7.0]))
+    assert sorted(two.starts.tolist()) == [0, 2]
+    with pytest.raises(InvalidDataError, match="weights"):
+        index.query(codes, weights=weights[:, :, :1])

@@ -56,7 +56,7 @@ def find_similar(query_file: str | Path, data_file: str | Path, channel: int = 0
 
     The query is ``length`` seconds (default: all) of ``channel`` from ``start`` s. Windows are
     compared z-normalised. ``candidates`` is the largest fraction of windows the hash search passes
-    to the exact measure (best by tables collided). ``band`` (dtw, samples; default 10% of the
+    to the exact measure (best by hash score). ``band`` (dtw, samples; default 10% of the
     window) and ``max_lag`` (xcor) go to the measure. ``sample_rate`` is needed for text files.
     """
     from cortexlink.io import open_recording

@@ -170,3 +170,33 @@ def pstable_windows(projected: np.ndarray, offsets: np.ndarray, width: float, pe
                 h = combine(h, np.int64(np.floor((projected[w, j] + offsets[j]) / width)))
             out[w, t] = h
     return out
+
+
+@njit(cache=True)
+def pstable_neighbours(projected: np.ndarray, offsets: np.ndarray, width: float,
+                       reach: int) -> tuple:
+    """Multi-probe look-up of one-hash tables: the codes of the ``2 reach + 1`` buckets nearest each
+    projection, its own bucket first (``codes[p, t, 0]``, as ``pstable_windows`` codes it), then
+    the buckets 1 below, 1 above, 2 below, ...
+    and their weights ``cap - (u - centre)**2``, ``u`` the projection and ``centre`` the bucket's middle
+    in bucket widths, ``cap`` the same for the nearest bucket not probed (so weights are >= 0).
+    ``floor[p] = -sum(cap)``: ``floor + sum of the weights hit`` is minus the squared distance from the
+    projections to the stored window's bucket centres, every bucket beyond reach counted as at cap.
+    """
+    n, n_tables = projected.shape
+    n_alt = 2 * reach + 1
+    codes = np.empty((n, n_tables, n_alt), dtype=np.uint64)
+    weights = np.empty((n, n_tables, n_alt), dtype=np.float64)
+    floor = np.zeros(n, dtype=np.float64)
+    for w in range(n):
+        for t in range(n_tables):
+            u = (projected[w, t] + offsets[t]) / width
+            b = np.floor(u)
+            f = u - b
+            cap = min(reach + 0.5 + f, reach + 1.5 - f) ** 2
+            floor[w] -= cap
+            for a in range(n_alt):
+                d = (a + 1) // 2 * (1 if a % 2 == 0 else -1)   # 0, -1, 1, -2, 2, ...
+                codes[w, t, a] = combine(np.uint64(t), np.int64(b) + d)
+                weights[w, t, a] = cap - (f - 0.5 - d) ** 2
+    return codes, weights, floor

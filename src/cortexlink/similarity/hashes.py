@@ -8,9 +8,13 @@
 - ``PStableHash`` (the default for every measure): p-stable projections of the z-normalised
   window, quantised as ``floor((a.x + b) / width)``: Cauchy (L1) of its cumulative sum for EMD,
   Gaussian (L2) of the window for Euclidean and for cross-correlation (whose queries are hashed
-  at 9 lags, ``probes``), Gaussian of its running max and min (envelopes, radius half the DTW
-  band) for DTW. On Bonn, Dog_1 and Neuralink windows the sketch hash kept about 0.1 of the true
-  DTW, Euclidean or XCOR top 10 at 95% pruned; these keep 0.6-0.9, and 1.0 for EMD.
+  at ``n_lags`` lags, ``probes``), Gaussian of its running max and min (envelopes, radius half the DTW
+  band) for DTW. DTW, Euclidean and XCOR queries are multi-probe (``multiprobe`` buckets either
+  side in every table, ``lookup``): stored windows are ranked by the squared distance from the
+  query's projections to the centres of their buckets, an estimate of the feature distance read
+  from the stored codes, rather than by the number of tables they share with the query. On Bonn,
+  Dog_1 and Neuralink windows the sketch hash kept about 0.1 of the true DTW, Euclidean or XCOR
+  top 10 at 95% pruned; these keep 0.70-0.94 (DTW), 0.95-1.00 (XCOR), 1.00 (Euclidean, EMD).
 
 Each family hashes ``(n_windows, window)`` to ``uint64`` codes ``(n_windows, n_tables)``: table
 ``t`` folds ``per_table`` hashes into one code, so two windows collide in a table only if all of its
@@ -21,6 +25,7 @@ draws come from ``seed``). ``make_hash(measure, window)`` gives the documented s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -28,10 +33,15 @@ from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
 from cortexlink.core.errors import InvalidParameterError, NotFittedError
 from cortexlink.similarity._checks import as_windows, check_int, check_measure
-from cortexlink.similarity.hash_kernels import icws_keys, pstable_windows, sketch_windows
+from cortexlink.similarity.hash_kernels import (
+    icws_keys,
+    pstable_neighbours,
+    pstable_windows,
+    sketch_windows,
+)
 
 __all__ = ["DEFAULT_KIND", "MEASURE_FAMILIES", "PSTABLE_DEFAULTS", "SKETCH_DEFAULTS", "HashFamily",
-           "PStableHash", "SketchHash", "hash_from_config", "make_hash", "znormalise"]
+           "Lookup", "PStableHash", "SketchHash", "hash_from_config", "make_hash", "znormalise"]
 
 # Settings per kind and measure, for a window of ``window`` samples (fractions scale with it).
 # One hash per table: candidates are ranked by how many tables they collide in (the operating point
@@ -41,15 +51,30 @@ SKETCH_DEFAULTS: dict[str, dict[str, Any]] = {
     "euclidean": {"filter_frac": 0.125, "step_frac": 1 / 30, "ngram": 6, "per_table": 1, "n_tables": 64},
     "xcor": {"filter_frac": 0.125, "step_frac": 1 / 30, "ngram": 3, "per_table": 1, "n_tables": 64},
 }
+# DTW, Euclidean and XCOR queries probe 3 buckets either side in every table (multi-probe) and rank
+# windows by the summed squared distance of the query's projections to their buckets' centres; with
+# buckets one median projected distance wide, 3 each side cover nearly every window's bucket.
 PSTABLE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "dtw": {"per_table": 1, "n_tables": 256, "width_factor": 2.0, "radius_frac": 1 / 20},
-    "euclidean": {"per_table": 1, "n_tables": 256, "width_factor": 2.0},
-    "xcor": {"per_table": 1, "n_tables": 256, "width_factor": 2.0, "lag_frac": 1 / 4},
+    "dtw": {"per_table": 1, "n_tables": 256, "width_factor": 1.0, "multiprobe": 3, "radius_frac": 1 / 20},
+    "euclidean": {"per_table": 1, "n_tables": 256, "width_factor": 1.0, "multiprobe": 3},
+    "xcor": {"per_table": 1, "n_tables": 256, "width_factor": 1.0, "multiprobe": 3, "lag_frac": 1 / 4,
+             "n_lags": 17},
     "emd": {"per_table": 1, "n_tables": 128, "width_factor": 1.0},
 }
 #: the kind ``make_hash`` gives each measure by default
 DEFAULT_KIND = {"dtw": "pstable", "euclidean": "pstable", "xcor": "pstable", "emd": "pstable"}
 MEASURE_FAMILIES = tuple(DEFAULT_KIND)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A query's look-up: ``codes (n_probes, n_tables, n_alt)``, the ``weights`` of a collision with
+    each code and a ``floor`` per probe; a stored window's score is its best probe's ``floor`` plus
+    the weights of the codes it collides with (``HashIndex.query(codes, weights=, floor=)``)."""
+
+    codes: np.ndarray    # uint64
+    weights: np.ndarray  # float64, same shape
+    floor: np.ndarray    # float64, (n_probes,)
 
 
 class HashFamily:
@@ -68,6 +93,12 @@ class HashFamily:
         """The windows to hash for one query ``(n_probes, window)``; its candidates are the stored
         windows colliding with any probe (votes: the best probe's). Most families: just the query."""
         return query[None, :]
+
+    def lookup(self, query: np.ndarray) -> Lookup:
+        """What ``HashIndex.query`` looks up for one query: the codes of its probes, one per table
+        and each weighted 1, so a stored window's score is the number of tables it collides in."""
+        codes = self.hash(self.probes(query))[:, :, None]
+        return Lookup(codes, np.ones(codes.shape), np.zeros(codes.shape[0]))
 
     def fit(self, windows: np.ndarray) -> HashFamily:
         """Calibrate data-dependent settings on example windows (a no-op for sketch hashes)."""
@@ -157,8 +188,13 @@ class PStableHash(HashFamily):
 
     def __init__(self, window: int, n_tables: int = 128, per_table: int = 1, seed: int = 0,
                  width: float | None = None, width_factor: float = 1.0, measure: str = "emd",
-                 radius: int | None = None, max_lag: int | None = None) -> None:
+                 radius: int | None = None, max_lag: int | None = None, multiprobe: int = 0,
+                 n_lags: int | None = None) -> None:
         super().__init__(window, n_tables, per_table, seed, measure)
+        self.multiprobe = check_int(multiprobe, "multiprobe (neighbouring buckets probed each side)", 0)
+        if self.multiprobe and self.per_table != 1:
+            raise InvalidParameterError("multiprobe looks up the buckets next to the query's in each table, "
+                                        "which needs one hash per table; set per_table=1 or multiprobe=0")
         self.radius = None if radius is None else check_int(radius, "radius (envelope half-width)", 1)
         if (self.radius is None) != (self.measure != "dtw"):
             raise InvalidParameterError("a p-stable DTW hash needs radius= (the envelope half-width in "
@@ -167,6 +203,10 @@ class PStableHash(HashFamily):
         if (self.max_lag is None) != (self.measure != "xcor"):
             raise InvalidParameterError("a p-stable XCOR hash needs max_lag= (the measure's lag bound in "
                                         "samples); the other measures take none")
+        self.n_lags = None if n_lags is None else check_int(n_lags, "n_lags (lags of an XCOR query)", 1)
+        if self.n_lags is not None and self.max_lag is None:
+            raise InvalidParameterError("n_lags is the number of lags an XCOR query is hashed at; only a "
+                                        "p-stable XCOR hash takes it")
         if self.measure not in self.MEASURES:
             raise InvalidParameterError(f"a p-stable hash serves {' or '.join(self.MEASURES)}, "
                                         f"not {measure!r}")
@@ -208,12 +248,28 @@ class PStableHash(HashFamily):
         return self.width is not None
 
     def _hash(self, windows: np.ndarray) -> np.ndarray:
+        width = self._width()
+        projected = self._features(windows) @ self.projection
+        return pstable_windows(projected, self.offsets * width, width, self.per_table, self.n_tables)
+
+    def lookup(self, query: np.ndarray) -> Lookup:
+        """With ``multiprobe = m``, each probe looks up its own bucket and the ``m`` on either side in
+        every table, weighted so that a stored window's score is minus the squared distance (in bucket
+        widths, summed over tables) from the query's projections to the centres of the window's buckets:
+        a Johnson-Lindenstrauss estimate of the feature distance, from the stored codes alone."""
+        if not self.multiprobe:
+            return super().lookup(query)
+        probes = self._checked(self.probes(query))
+        projected = self._features(probes) @ self.projection
+        codes, weights, floor = pstable_neighbours(projected, self.offsets * self._width(), self._width(),
+                                                   self.multiprobe)
+        return Lookup(codes, weights, floor)
+
+    def _width(self) -> float:
         if self.width is None:
             raise NotFittedError(f"this {self.measure} hash has no bucket width yet; call fit(windows) "
                                  "or pass width=")
-        projected = self._features(windows) @ self.projection
-        return pstable_windows(projected, self.offsets * self.width, self.width, self.per_table,
-                               self.n_tables)
+        return self.width
 
     def _features(self, windows: np.ndarray) -> np.ndarray:
         """What is projected: the z-normalised windows, or for DTW their running max and min over
@@ -227,12 +283,13 @@ class PStableHash(HashFamily):
                           minimum_filter1d(z, size, axis=1, mode="nearest")])
 
     def probes(self, query: np.ndarray) -> np.ndarray:
-        """For XCOR, the query shifted by lags across ``-max_lag..max_lag`` (9 of them, zeros shifted
-        in): a stored window near any of them is near the query at some lag. Others: the query."""
+        """For XCOR, the query shifted by ``n_lags`` lags (9 unless set) across ``-max_lag..max_lag``,
+        zeros shifted in: a stored window near any of them is near the query at some lag. Others: the
+        query."""
         if self.max_lag is None or self.max_lag == 0:
             return query[None, :]
         z = znormalise(query[None, :])[0]
-        lags = np.unique(np.linspace(-self.max_lag, self.max_lag, 9).round().astype(int))
+        lags = np.unique(np.linspace(-self.max_lag, self.max_lag, self.n_lags or 9).round().astype(int))
         out = np.zeros((lags.size, z.size))
         for row, lag in zip(out, lags, strict=True):
             if lag >= 0:
@@ -242,11 +299,13 @@ class PStableHash(HashFamily):
         return out
 
     def _extra_config(self) -> dict[str, Any]:
-        extra = {"width": self.width, "width_factor": self.width_factor}
+        extra = {"width": self.width, "width_factor": self.width_factor, "multiprobe": self.multiprobe}
         if self.radius is not None:
             extra["radius"] = self.radius
         if self.max_lag is not None:
             extra["max_lag"] = self.max_lag
+        if self.n_lags is not None:
+            extra["n_lags"] = self.n_lags
         return extra
 
 
@@ -264,7 +323,8 @@ def make_hash(measure: str, window: int, seed: int = 0, kind: str | None = None,
     ``kind`` is "sketch" (SSH/Hull: DTW, Euclidean, XCOR) or "pstable" (DTW, Euclidean, EMD);
     default ``DEFAULT_KIND[measure]``. ``overrides`` replace any setting (``n_tables``,
     ``per_table``, ``ngram``, ``filter_length``, ``step``, ``width_factor``, ``radius``, ...).
-    p-stable families still need ``fit(windows)`` (or ``width=``) before they hash.
+    p-stable families still need ``fit(windows)`` (or ``width=``) before they hash; with
+    ``per_table`` > 1 they default to ``multiprobe=0`` (multi-probe needs one hash per table).
     """
     measure = check_measure(measure)
     window = check_int(window, "window (samples per hashed window)", 2)
@@ -280,6 +340,8 @@ def make_hash(measure: str, window: int, seed: int = 0, kind: str | None = None,
         if "lag_frac" in settings:   # the measure's own default lag bound (xcor_distance)
             settings["max_lag"] = int(window * settings.pop("lag_frac"))
         settings.update(overrides)
+        if settings.get("per_table") != 1 and "multiprobe" not in overrides:
+            settings["multiprobe"] = 0   # multi-probe looks up neighbouring buckets of one-hash tables
         return PStableHash(window, seed=seed, measure=measure, **settings)
     filter_frac = settings.pop("filter_frac")
     step_frac = settings.pop("step_frac")

@@ -6,7 +6,9 @@ newest one are never returned, so memory is fixed at construction whatever the s
 A query sorts nothing of its own: each table's stored codes are kept sorted (re-sorted lazily after
 adds, as Hull's CCHECK sorts what it compares), and each query code is two binary searches per
 table. A stored window is a candidate when it collides with the query in at least ``min_votes``
-tables; its vote count (tables collided) ranks candidates when only the best few are wanted.
+tables; its score ranks candidates when only the best few are wanted: by default the number of
+tables collided, or with per-code ``weights`` (multi-probe: several codes per table, each weighted
+by how near the query lies to that bucket) the sum of the weights of the codes it collides with.
 """
 
 from __future__ import annotations
@@ -29,19 +31,20 @@ class Candidates:
     channels: np.ndarray  # (n,) int64
     starts: np.ndarray    # (n,) int64
     votes: np.ndarray     # (n,) int64, 1..n_tables
+    scores: np.ndarray    # (n,) float64, higher = nearer (the votes, unless the query was weighted)
 
     def __len__(self) -> int:
         return int(self.starts.shape[0])
 
     def best(self, n: int) -> Candidates:
-        """The ``n`` candidates with the most votes (ties: earlier channel, then earlier start)."""
+        """The ``n`` candidates with the highest scores (ties: earlier channel, then earlier start)."""
         if n >= len(self):
             return self
-        # only the windows with at least the n-th best vote count can make the cut
-        floor = np.partition(self.votes, len(self) - n)[len(self) - n]
-        pool = np.flatnonzero(self.votes >= floor)
-        order = pool[np.lexsort((self.starts[pool], self.channels[pool], -self.votes[pool]))[:n]]
-        return Candidates(self.channels[order], self.starts[order], self.votes[order])
+        # only the windows with at least the n-th best score can make the cut
+        floor = np.partition(self.scores, len(self) - n)[len(self) - n]
+        pool = np.flatnonzero(self.scores >= floor)
+        order = pool[np.lexsort((self.starts[pool], self.channels[pool], -self.scores[pool]))[:n]]
+        return Candidates(self.channels[order], self.starts[order], self.votes[order], self.scores[order])
 
 
 class HashIndex:
@@ -113,20 +116,32 @@ class HashIndex:
         flat = codes.transpose(1, 0, 2).reshape(n_ch * n_win, self.n_tables)
         self.add(flat, np.tile(ch, n_win), np.repeat(np.asarray(starts, dtype=np.int64), n_ch))
 
-    def query(self, codes: np.ndarray, min_votes: int = 1) -> Candidates:
+    def query(self, codes: np.ndarray, min_votes: int = 1, weights: np.ndarray | None = None,
+              floor: np.ndarray | None = None) -> Candidates:
         """Stored windows colliding with ``codes (n_tables,)`` in at least ``min_votes`` tables.
 
-        ``codes (n_probes, n_tables)`` queries several probes at once; a window's votes are then
-        those of the probe it collides with most.
+        ``codes (n_probes, n_tables)`` queries several probes at once; a window's votes and score are
+        then the highest any probe gives it. ``codes (n_probes, n_tables, n_alt)`` looks up ``n_alt`` codes
+        per table (multi-probe) with ``weights`` of the same shape: a window's score for a probe is
+        ``floor[probe]`` plus the weights of the codes it collides with (``HashFamily.lookup``); its
+        votes count only ``codes[:, :, 0]``, each probe's own code, so ``min_votes`` still means
+        "collides in that many tables". Candidates are the windows with ``min_votes`` votes.
         """
-        codes = np.atleast_2d(np.asarray(codes, dtype=np.uint64))
-        if codes.ndim != 2 or codes.shape[1] != self.n_tables:
+        codes = np.asarray(codes, dtype=np.uint64)
+        if codes.ndim in (1, 2):   # one code per table, of one probe or of several
+            codes = np.atleast_2d(codes)[..., None]
+        if codes.ndim != 3 or codes.shape[1] != self.n_tables:
             raise InvalidDataError(f"a query is one code per table ({self.n_tables}), got {codes.shape}")
         min_votes = check_int(min_votes, "min_votes", 1)
+        weights = np.ones(codes.shape) if weights is None else np.asarray(weights, dtype=np.float64)
+        floor = np.zeros(codes.shape[0]) if floor is None else np.asarray(floor, dtype=np.float64)
+        if weights.shape != codes.shape or floor.shape != codes.shape[:1]:
+            raise InvalidDataError(f"weights must match the codes {codes.shape} and floor be one value per "
+                                   f"probe, got {weights.shape} and {floor.shape}")
         keys, order = self._sorted_tables()
-        counts = _votes(keys, order, codes, self.capacity)
+        counts, scores = _votes(keys, order, codes, weights, floor, self.capacity)
         slots = np.flatnonzero(counts >= min_votes)
-        return Candidates(self._channels[slots], self._starts[slots], counts[slots].astype(np.int64))
+        return Candidates(self._channels[slots], self._starts[slots], counts[slots], scores[slots])
 
     def sort(self) -> None:
         """Sort the tables now rather than at the next query (queries sort lazily after adds)."""
@@ -146,23 +161,41 @@ class HashIndex:
             codes = self._codes[slots]
             order = np.argsort(codes, axis=0, kind="stable").T
             keys = np.take_along_axis(codes.T, order, axis=1)
-            self._sorted = (np.ascontiguousarray(keys), np.ascontiguousarray(slots[order]))
+            # 32-bit slots when they fit: half the memory traffic of the vote loop's reads
+            dtype = np.int32 if self.capacity < 2**31 else np.int64
+            self._sorted = (np.ascontiguousarray(keys), np.ascontiguousarray(slots[order], dtype=dtype))
         return self._sorted
 
 
 @njit(cache=True)
-def _votes(keys: np.ndarray, order: np.ndarray, codes: np.ndarray, capacity: int) -> np.ndarray:
-    """Per ring slot, the most tables any probe collides in (binary search in each sorted table)."""
+def _votes(keys: np.ndarray, order: np.ndarray, codes: np.ndarray, weights: np.ndarray, floor: np.ndarray,
+           capacity: int) -> tuple:
+    """Per ring slot, the most tables any probe's own code (``codes[p, t, 0]``) collides in, and the
+    best probe's score (``floor`` plus the weights of every code hit), by binary search in each
+    sorted table."""
     best = np.zeros(capacity, dtype=np.int64)
-    counts = np.zeros(capacity, dtype=np.int64)
+    best_score = np.full(capacity, -np.inf)
+    hits = np.zeros(capacity, dtype=np.int32)
+    own = np.zeros(capacity, dtype=np.int32)
+    score = np.zeros(capacity, dtype=np.float64)
     for probe in range(codes.shape[0]):
-        counts[:] = 0
+        hits[:] = 0
+        own[:] = 0
+        score[:] = 0.0
         for t in range(keys.shape[0]):
-            lo = np.searchsorted(keys[t], codes[probe, t], side="left")
-            hi = np.searchsorted(keys[t], codes[probe, t], side="right")
-            for i in range(lo, hi):
-                counts[order[t, i]] += 1
+            table, slots = keys[t], order[t]
+            for a in range(codes.shape[2]):
+                lo = np.searchsorted(table, codes[probe, t, a], side="left")
+                hi = np.searchsorted(table, codes[probe, t, a], side="right")
+                w = weights[probe, t, a]
+                for i in range(lo, hi):
+                    hits[slots[i]] += 1
+                    score[slots[i]] += w
+                if a == 0:
+                    for i in range(lo, hi):
+                        own[slots[i]] += 1
         for s in range(capacity):
-            if counts[s] > best[s]:
-                best[s] = counts[s]
-    return best
+            if hits[s] > 0:
+                best[s] = max(best[s], own[s])
+                best_score[s] = max(best_score[s], floor[probe] + score[s])
+    return best, best_score

@@ -158,10 +158,11 @@ class SimilarityIndex:
     def candidates(self, query: np.ndarray, fraction: float | None = None, min_votes: int = 1) -> Candidates:
         """Stored windows whose codes collide with the query's in at least ``min_votes`` tables.
 
-        ``fraction`` keeps only that share of the stored windows, those colliding in most tables.
+        ``fraction`` keeps only that share of the stored windows, those scoring best (colliding in most
+        tables, or for multi-probe families nearest by their projections).
         """
-        codes = self.family.hash(self.family.probes(as_window(query, "query")))
-        found = self.index.query(codes, min_votes)
+        lookup = self.family.lookup(as_window(query, "query"))
+        found = self.index.query(lookup.codes, min_votes, lookup.weights, lookup.floor)
         if fraction is None:
             return found
         share = check_positive(fraction, "fraction (share of stored windows kept as candidates)")
@@ -181,7 +182,7 @@ class SimilarityIndex:
                **params) -> Matches:
         """The ``k`` stored windows nearest to ``query``: hash candidates re-ranked by the exact measure.
 
-        By default the exact measure runs on the 5% of stored windows colliding in most tables
+        By default the exact measure runs on the 5% of stored windows with the best hash score
         (``fraction``; None = every window colliding in ``min_votes`` tables or more).
         """
         k = check_int(k, "k", 1)
