@@ -28,7 +28,7 @@ def seen(monkeypatch):
 
         return wrapped
 
-    monkeypatch.setattr(wiener_module, "ridge_solve", spy(wiener_module.ridge_solve))
+    monkeypatch.setattr(wiener_module.RidgeStats, "solve", spy(wiener_module.RidgeStats.solve))
     monkeypatch.setattr(kalman_module, "_lstsq", spy(kalman_module._lstsq))
     return counts
 

@@ -94,6 +94,7 @@ class Decoder(ABC):
 
     n_features_: int | None = None
     n_outputs_: int | None = None
+    _channel_mask: np.ndarray | None = None
     threads: int | None = None  # threads a fit may use (see cortexlink.decode.threads); None: no limit
 
     # -- the public interface ---------------------------------------------------------------
@@ -105,6 +106,7 @@ class Decoder(ABC):
             self._fit(X, Y)
         self.n_features_ = int(X.shape[0])
         self.n_outputs_ = int(Y.shape[0])
+        self._channel_mask = None
         self.reset()
         return self
 
@@ -118,20 +120,89 @@ class Decoder(ABC):
         self._check_fitted()
         self._reset()
 
-    def step(self, x_t: Any) -> np.ndarray:
-        """Decode one bin online: ``(n_features,) -> (n_outputs,)``."""
+    def step(self, x_t: Any, mask: Any = None) -> np.ndarray:
+        """Decode one bin online: ``(n_features,) -> (n_outputs,)``.
+
+        ``mask`` (optional): the channels that are dead now (bool per feature, or indices); when it
+        differs from the current mask the decoder switches to it (``set_channel_mask``). Values
+        of masked channels are ignored, NaN included.
+        """
         self._check_fitted()
+        if mask is not None:
+            mask = self._as_mask(mask)
+            if not np.array_equal(mask, self.channel_mask):
+                self.set_channel_mask(mask)
         x = np.asarray(x_t, dtype=np.float64)
         if x.shape != (self.n_features_,):
             raise InvalidDataError(f"step expects one bin of shape ({self.n_features_},), got {x.shape}")
+        dead = self._channel_mask
+        if dead is not None and dead.any():
+            x = np.where(dead, 0.0, x)
         if not np.isfinite(x).all():
             raise InvalidDataError("step input holds NaN or infinite values; mask missing channels instead")
         return self._step(x)
+
+    @property
+    def channel_mask(self) -> np.ndarray:
+        """Bool per input feature: true where the channel is masked (see ``set_channel_mask``)."""
+        self._check_fitted()
+        if self._channel_mask is None:
+            self._channel_mask = np.zeros(self.n_features_, dtype=bool)
+        return self._channel_mask
+
+    def set_channel_mask(self, dead: Any) -> None:
+        """Decode without the channels where ``dead`` is true (bool per feature, or channel indices).
+
+        Kalman and Wiener decoders without PCA re-solve their weights for the live channels,
+        exactly as if they had been fitted without the dead ones (their sufficient statistics are
+        kept for that); other decoders hold dead channels at their training mean. An empty mask
+        restores the fitted decoder. The mask persists until changed (``reset`` keeps it).
+        """
+        self._check_fitted()
+        mask = self._as_mask(dead)
+        with blas_threads(self.threads):  # as in fit: the same numbers whatever the machine's pool
+            self._apply_mask(mask)
+        self._channel_mask = mask
+        self.reset()
+
+    def mask_channels(self, channels: np.ndarray | list[int]) -> None:
+        """Add ``channels`` (indices) to the masked ones: dead or missing electrodes."""
+        self.set_channel_mask(self.channel_mask | self._as_mask(channels))
+
+    def _as_mask(self, dead: Any) -> np.ndarray:
+        arr = np.asarray(dead)
+        if arr.size == 0:
+            return np.zeros(self.n_features_, dtype=bool)
+        if arr.dtype == bool:
+            if arr.shape != (self.n_features_,):
+                raise InvalidParameterError(
+                    f"a channel mask needs one bool per input feature ({self.n_features_}), "
+                    f"got shape {arr.shape}"
+                )
+            return arr.copy()
+        try:
+            idx = arr.astype(np.int64, casting="safe").ravel()
+        except TypeError:
+            raise InvalidParameterError("a channel mask is a bool array or a list of channel indices") \
+                from None
+        if idx.size and (idx.min() < 0 or idx.max() >= self.n_features_):
+            raise InvalidParameterError(
+                f"channel index out of range 0..{self.n_features_ - 1}: {idx.tolist()}"
+            )
+        mask = np.zeros(self.n_features_, dtype=bool)
+        mask[idx] = True
+        return mask
+
+    def _apply_mask(self, mask: np.ndarray) -> None:
+        """Change the model for ``mask``; by default dead channels are held at their training mean."""
+        self.features.set_mask(mask)
 
     def save(self, path: str | Path) -> Path:
         """Write the fitted decoder to ``path`` (safe format, see ``cortexlink.decode.modelfile``)."""
         self._check_fitted()
         extra = {"n_features": self.n_features_, "n_outputs": self.n_outputs_, **self._extra()}
+        if self._channel_mask is not None and self._channel_mask.any():
+            extra["masked_channels"] = np.flatnonzero(self._channel_mask).tolist()
         return write_model(path, self.kind, self.params(), self._state(), self.container, extra)
 
     @classmethod
@@ -154,6 +225,9 @@ class Decoder(ABC):
             dec.n_features_ = int(extra["n_features"])
             dec.n_outputs_ = int(extra["n_outputs"])
             dec._restore(arrays, extra)
+            if extra.get("masked_channels"):  # the stored weights are already solved for it
+                dec._channel_mask = dec._as_mask(extra["masked_channels"])
+                dec.features.set_mask(dec._channel_mask)
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFileError(
                 f"{path}: the {cls.kind!r} decoder file is incomplete or inconsistent ({exc}); retrain it"

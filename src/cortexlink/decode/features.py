@@ -100,6 +100,7 @@ class FeatureTransform:
         self.mask = dead
         self.mean = np.where(dead, 0.0, mean)
         self.inv_std = np.where(dead, 0.0, 1.0 / np.where(dead, 1.0, sd) if self.zscore else 1.0)
+        self._remember_fit()
         self.components = None
         if self.pca is not None:
             if self.pca > n:
@@ -108,6 +109,10 @@ class FeatureTransform:
             _, _, vt = np.linalg.svd(Z.T - Z.mean(axis=1), full_matrices=False)
             self.components = np.ascontiguousarray(vt[: self.pca])
         return self
+
+    def _remember_fit(self) -> None:
+        """Keep the fitted scaling so a later ``set_mask`` can bring masked channels back."""
+        self._fitted = (self.mean.copy(), self.inv_std.copy(), self.mask.copy())
 
     def mask_channels(self, channels: np.ndarray | list[int]) -> None:
         """Treat ``channels`` as dead from now on: their features are held at the training mean."""
@@ -118,6 +123,23 @@ class FeatureTransform:
         self.mask[idx] = True
         self.inv_std[idx] = 0.0
         self.mean[idx] = 0.0
+
+    def set_mask(self, dead: np.ndarray) -> None:
+        """Mask exactly the channels where ``dead`` (bool, one per input) is true, plus those that
+        were flat in training; channels masked before and live now come back."""
+        self._check_fitted()
+        self.mean, self.inv_std, self.mask = (a.copy() for a in self._fitted)
+        self.mask_channels(np.flatnonzero(dead))
+
+    def live_columns(self, n_lags: int = 1) -> np.ndarray | None:
+        """Indices of the lag-stacked features (``lag_stack`` order) that come from live channels,
+        or ``None`` when a PCA projection mixes channels so no feature belongs to one channel."""
+        self._check_fitted()
+        if self.components is not None:
+            return None
+        n = self.n_inputs
+        live = np.flatnonzero(~self.mask)
+        return (np.arange(int(n_lags))[:, None] * n + live[None, :]).ravel()
 
     def _apply_scaling(self, raw: np.ndarray) -> np.ndarray:
         return (raw - self.mean[:, None]) * self.inv_std[:, None]
@@ -144,10 +166,11 @@ class FeatureTransform:
     # -- persistence ---------------------------------------------------------------------------
     def arrays(self, prefix: str = "features.") -> dict[str, np.ndarray]:
         self._check_fitted()
+        mean, inv_std, mask = self._fitted  # as fitted: the decoder stores its channel mask apart
         out = {
-            prefix + "mean": self.mean,
-            prefix + "inv_std": self.inv_std,
-            prefix + "mask": self.mask.astype(np.uint8),
+            prefix + "mean": mean,
+            prefix + "inv_std": inv_std,
+            prefix + "mask": mask.astype(np.uint8),
         }
         if self.components is not None:
             out[prefix + "components"] = self.components
@@ -173,6 +196,7 @@ class FeatureTransform:
             or (ft.components is not None and (ft.components.ndim != 2 or ft.components.shape[1] != n))
         ):
             raise InvalidDataError("decoder file has feature arrays of inconsistent shapes")
+        ft._remember_fit()
         ft.reset()
         return ft
 

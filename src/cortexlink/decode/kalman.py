@@ -72,6 +72,7 @@ def _lstsq(B: np.ndarray, A: np.ndarray) -> np.ndarray:
 
 
 Q_GRID = (1e-3, 1e-2, 1e-1, 1.0, 10.0)
+RESOLVE_MAX_FEATURES = 2048  # keep H and Q (to re-solve for masked channels) up to this many features
 
 
 @dataclass
@@ -168,17 +169,34 @@ class KalmanFilter(Decoder):
         """The filter's matrices from the least-squares fits, with ``Q`` shrunk by ``q_ridge``."""
         mo = moments
         self.y_mean, self.A, self.Wn, self.c, self.P0 = mo.y_mean, mo.A, mo.Wn, mo.c, mo.P0
-        H, m = mo.H, mo.Q.shape[0]
-        Q = mo.Q.copy()
-        Q[np.diag_indices(m)] += q_ridge * max(float(np.trace(Q)) / m, 1e-12)
-        Qinv = np.linalg.inv(Q)
-        self.HtQinv = np.ascontiguousarray(H.T @ Qinv)
-        self.HtQinvH = self.HtQinv @ H
+        keep_stats = mo.Q.shape[0] <= RESOLVE_MAX_FEATURES
+        self.H, self.Q = (mo.H, mo.Q) if keep_stats else (None, None)
+        self._solve_observation(mo.H, mo.Q, q_ridge, None)
+
+    def _solve_observation(
+        self, H: np.ndarray, Q: np.ndarray, q_ridge: float, keep: np.ndarray | None
+    ) -> None:
+        """``H' Q^-1`` and the gains from the observation model restricted to features ``keep``
+        (all when ``None``); the other features get zero weight. The rows of ``H`` and the block
+        of ``Q`` of the kept features are what a fit on those features alone gives."""
+        m = H.shape[0]
+        if keep is not None:
+            H, Q = H[keep], Q[np.ix_(keep, keep)]
+        k = Q.shape[0]
+        Q = Q.copy()
+        Q[np.diag_indices(k)] += q_ridge * max(float(np.trace(Q)) / k, 1e-12)
+        HtQinv = H.T @ np.linalg.inv(Q)
+        self.HtQinvH = HtQinv @ H
+        if keep is None:
+            self.HtQinv = np.ascontiguousarray(HtQinv)
+        else:
+            self.HtQinv = np.zeros((H.shape[1], m))
+            self.HtQinv[:, keep] = HtQinv
         self.hc = self.HtQinv @ self.c
         self.M, self.K = self._steady_gain()
         self.kc = self.K @ self.c
-        for k in self._ARRAYS:  # same memory layout as after load: bit-identical outputs
-            setattr(self, k, np.ascontiguousarray(getattr(self, k)))
+        for name in self._ARRAYS:  # same memory layout as after load: bit-identical outputs
+            setattr(self, name, np.ascontiguousarray(getattr(self, name)))
 
     def _steady_gain(self) -> tuple[np.ndarray, np.ndarray]:
         """Iterate the Riccati recursion to its fixed point; returns (M, K)."""
@@ -221,16 +239,25 @@ class KalmanFilter(Decoder):
             _full_step(z, self._s, self._P, self.A, self.Wn, self.HtQinv, self.HtQinvH, self.hc)
         return self._s + self.y_mean
 
-    def mask_channels(self, channels: np.ndarray | list[int]) -> None:
-        """Hold ``channels`` at their training mean (dead or missing electrodes)."""
-        self.features.mask_channels(channels)
+
+    def _apply_mask(self, mask: np.ndarray) -> None:
+        """Re-solve the observation model for the live channels (exact), when it can."""
+        self.features.set_mask(mask)
+        keep = self.features.live_columns(self.n_lags)
+        if keep is None or self.H is None:
+            return  # PCA mixes channels, or too many features to keep Q: hold at the mean only
+        self._solve_observation(self.H, self.Q, self.q_ridge_, None if keep.size == self.H.shape[0] else keep)
 
     # -- persistence -----------------------------------------------------------------------
     _ARRAYS = ("y_mean", "A", "Wn", "c", "HtQinv", "HtQinvH", "hc", "P0", "M", "K", "kc")
+    H: np.ndarray | None = None
+    Q: np.ndarray | None = None
 
     def _state(self) -> dict[str, np.ndarray]:
+        stats = {} if self.H is None else {"H": self.H, "Q": self.Q}
         return {
             **{k: getattr(self, k) for k in self._ARRAYS},
+            **stats,
             "q_ridge": np.array([self.q_ridge_]),
             **self.features.arrays(),
         }
@@ -241,6 +268,11 @@ class KalmanFilter(Decoder):
             setattr(self, k, np.ascontiguousarray(arrays[k], dtype=np.float64))
         self.q_ridge_ = float(np.asarray(arrays["q_ridge"]).ravel()[0])
         d, m = self.n_outputs_, self.n_lags * self.features.n_outputs
+        if "H" in arrays and "Q" in arrays:  # files written before masking re-solved lack them
+            self.H = np.asarray(arrays["H"], dtype=np.float64)
+            self.Q = np.asarray(arrays["Q"], dtype=np.float64)
+            if self.H.shape != (m, d) or self.Q.shape != (m, m):
+                raise InvalidDataError(f"observation model shapes {self.H.shape}, {self.Q.shape} do not fit")
         shapes = {
             "y_mean": (d,),
             "A": (d, d),

@@ -266,9 +266,6 @@ class RecurrentDecoder(Decoder):
         w, b = self._readout
         return (w @ v + b) * self.y_scale + self.y_mean
 
-    def mask_channels(self, channels: np.ndarray | list[int]) -> None:
-        """Hold ``channels`` at their training mean (dead or missing electrodes)."""
-        self.features.mask_channels(channels)
 
     # -- persistence -----------------------------------------------------------------------
     def _state(self) -> dict[str, np.ndarray]:

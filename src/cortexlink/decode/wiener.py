@@ -10,6 +10,7 @@ data; the chosen value is ``ridge_``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,16 +21,57 @@ from cortexlink.decode.preprocess import check_enough_bins, lag_stack
 from cortexlink.decode.threads import check_threads
 
 
+@dataclass
+class RidgeStats:
+    """What a ridge fit needs of ``A (n_in, T)`` and ``B (n_out, T)``: means, the centred Gram
+    matrix ``G = Ac Ac'``, the cross products ``C = Ac Bc'`` and ``T``. Any subset of the inputs
+    can be re-solved from them exactly, without the data."""
+
+    a_mean: np.ndarray
+    b_mean: np.ndarray
+    G: np.ndarray
+    C: np.ndarray
+    n: int
+
+    @classmethod
+    def of(cls, A: np.ndarray, B: np.ndarray) -> RidgeStats:
+        a_mean, b_mean = A.mean(axis=1), B.mean(axis=1)
+        Ac = A - a_mean[:, None]
+        return cls(a_mean, b_mean, Ac @ Ac.T, Ac @ (B - b_mean[:, None]).T, int(A.shape[1]))
+
+    def solve(self, ridge: float, keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Weights ``W (n_out, n_in)`` and intercept ``b`` using only inputs ``keep`` (all when
+        ``None``; the others get zero weight), as a fit on those inputs alone gives."""
+        n_in = self.G.shape[0]
+        idx = np.arange(n_in) if keep is None else np.asarray(keep)
+        G = self.G[np.ix_(idx, idx)].copy()
+        G[np.diag_indices_from(G)] += ridge * self.n + 1e-12 * max(1.0, float(np.trace(G)))
+        W = np.zeros((self.C.shape[1], n_in))
+        W[:, idx] = np.linalg.solve(G, self.C[idx]).T
+        return W, self.b_mean - W @ self.a_mean
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"stats.a_mean": self.a_mean, "stats.b_mean": self.b_mean, "stats.G": self.G,
+                "stats.C": self.C, "stats.n": np.array([self.n])}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> RidgeStats | None:
+        if "stats.G" not in arrays:  # files written before masking re-solved lack them
+            return None
+        a = {k: np.asarray(arrays[f"stats.{k}"], dtype=np.float64) for k in ("a_mean", "b_mean", "G", "C")}
+        n_in = a["a_mean"].shape[0]
+        if a["G"].shape != (n_in, n_in) or a["C"].shape != (n_in, a["b_mean"].shape[0]):
+            raise ValueError("the stored ridge statistics have inconsistent shapes")
+        return cls(a["a_mean"], a["b_mean"], a["G"], a["C"], int(np.asarray(arrays["stats.n"]).ravel()[0]))
+
+
+RESOLVE_MAX_FEATURES = 2048  # keep the Gram matrix (to re-solve for masked channels) up to this many inputs
+
+
 def ridge_solve(A: np.ndarray, B: np.ndarray, ridge: float) -> tuple[np.ndarray, np.ndarray]:
     """Weights ``W (n_out, n_in)`` and intercept ``b`` minimising ``|B - W A - b|^2 + ridge*T*|W|^2``
     for ``A (n_in, T)``, ``B (n_out, T)``; the intercept is not penalised."""
-    a_mean = A.mean(axis=1, keepdims=True)
-    b_mean = B.mean(axis=1, keepdims=True)
-    Ac = A - a_mean
-    G = Ac @ Ac.T
-    G[np.diag_indices_from(G)] += ridge * A.shape[1] + 1e-12 * max(1.0, float(np.trace(G)))
-    W = np.linalg.solve(G, Ac @ (B - b_mean).T).T
-    return W, (b_mean - W @ a_mean).ravel()
+    return RidgeStats.of(A, B).solve(ridge)
 
 
 RIDGE_GRID = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
@@ -91,8 +133,21 @@ class WienerFilter(Decoder):
         lagged = lag_stack(Z, self.n_lags)[:, self.n_lags - 1 :]
         target = Y[:, self.n_lags - 1 :]
         self.ridge_ = select_ridge(lagged, target) if self.ridge == "auto" else self.ridge
-        W, self.b = ridge_solve(lagged, target, self.ridge_)
+        stats = RidgeStats.of(lagged, target)
+        self.stats = stats if lagged.shape[0] <= RESOLVE_MAX_FEATURES else None
+        W, self.b = stats.solve(self.ridge_)
         self.W = np.ascontiguousarray(W)  # same memory layout as after load: bit-identical outputs
+
+    stats: RidgeStats | None = None
+
+    def _apply_mask(self, mask: np.ndarray) -> None:
+        """Re-solve the ridge weights for the live channels (exact), when it can."""
+        self.features.set_mask(mask)
+        keep = self.features.live_columns(self.n_lags)
+        if keep is None or self.stats is None:
+            return  # PCA mixes channels, or too many inputs to keep the Gram matrix
+        W, self.b = self.stats.solve(self.ridge_, keep)
+        self.W = np.ascontiguousarray(W)
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
         return self.W @ lag_stack(self.features.transform(X), self.n_lags) + self.b[:, None]
@@ -107,18 +162,17 @@ class WienerFilter(Decoder):
         self._hist[0] = z
         return self.W @ self._hist.ravel() + self.b
 
-    def mask_channels(self, channels: np.ndarray | list[int]) -> None:
-        """Hold ``channels`` at their training mean (dead or missing electrodes)."""
-        self.features.mask_channels(channels)
 
     def _state(self) -> dict[str, np.ndarray]:
-        return {"W": self.W, "b": self.b, "ridge": np.array([self.ridge_]), **self.features.arrays()}
+        stats = {} if self.stats is None else self.stats.arrays()
+        return {"W": self.W, "b": self.b, "ridge": np.array([self.ridge_]), **stats, **self.features.arrays()}
 
     def _restore(self, arrays: dict[str, np.ndarray], extra: dict[str, Any]) -> None:
         self.features = FeatureTransform.from_arrays(self.features.params(), arrays)
         self.W = np.ascontiguousarray(arrays["W"], dtype=np.float64)
         self.b = np.asarray(arrays["b"], dtype=np.float64)
         self.ridge_ = float(np.asarray(arrays["ridge"]).ravel()[0])
+        self.stats = RidgeStats.from_arrays(arrays)
         if (
             self.W.shape != (self.n_outputs_, self.n_lags * self.features.n_outputs)
             or self.b.shape != (self.n_outputs_,)
