@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from cortexlink.core.errors import InvalidDataError, InvalidParameterError
+from cortexlink.core.metrics import r2_score
 from cortexlink.decode import load_decoder
 from cortexlink.decode.kalman import KalmanFilter
-from cortexlink.core.metrics import r2_score
 from cortexlink.decode.wiener import WienerFilter
 
 DEAD = [2, 5, 11]
