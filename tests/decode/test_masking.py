@@ -93,3 +93,24 @@ def test_bad_masks_are_clear_errors(population):
         dec.set_channel_mask(np.zeros(3, dtype=bool))
     with pytest.raises(InvalidDataError, match="NaN"):
         dec.step(np.full(Xtr.shape[0], np.nan))  # NaN on a live channel is still refused
+
+
+def test_a_hot_swap_continues_from_the_live_state_with_the_new_parameters(population):
+    from cortexlink.decode.hotswap import HotSwap
+
+    Xtr, Ytr, Xte, _ = _train_test(population)
+    live = KalmanFilter(n_lags=2, q_ridge=0.1).fit(Xtr, Ytr)
+    reference = KalmanFilter(n_lags=2, q_ridge=0.1).fit(Xtr, Ytr)
+    swap = HotSwap()
+    out = [live.step(Xte[:, t]) for t in range(50)]
+    assert swap.prepare(live, lambda d: d.set_channel_mask(DEAD), "electrodes died")
+    assert not swap.prepare(live, lambda d: None, "second")  # one change at a time
+    live = swap.wait(live)
+    out += [live.step(Xte[:, t]) for t in range(50, 100)]
+    # the same as switching the mask between bins 49 and 50 without a swap
+    expected = [reference.step(Xte[:, t]) for t in range(50)]
+    reference.set_channel_mask(DEAD)
+    expected += [reference.step(Xte[:, t]) for t in range(50, 100)]
+    np.testing.assert_allclose(np.array(out), np.array(expected), rtol=1e-10, atol=1e-12)
+    (record,) = swap.log
+    assert record.reason == "electrodes died" and record.before != record.after

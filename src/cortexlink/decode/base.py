@@ -12,6 +12,7 @@ order gives the same numbers. Decoders are causal: output ``t`` depends only on 
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
@@ -91,6 +92,7 @@ class Decoder(ABC):
 
     kind: ClassVar[str] = ""
     container: ClassVar[str] = "npz"
+    online_state_attrs: ClassVar[tuple[str, ...]] = ()  # what ``step`` carries besides the features
 
     n_features_: int | None = None
     n_outputs_: int | None = None
@@ -156,14 +158,33 @@ class Decoder(ABC):
         Kalman and Wiener decoders without PCA re-solve their weights for the live channels,
         exactly as if they had been fitted without the dead ones (their sufficient statistics are
         kept for that); other decoders hold dead channels at their training mean. An empty mask
-        restores the fitted decoder. The mask persists until changed (``reset`` keeps it).
+        restores the fitted decoder. The mask persists until changed (``reset`` keeps it); the
+        online state is kept too, so decoding goes on from where it was.
         """
         self._check_fitted()
         mask = self._as_mask(dead)
+        state = self.online_state()
         with blas_threads(self.threads):  # as in fit: the same numbers whatever the machine's pool
             self._apply_mask(mask)
         self._channel_mask = mask
-        self.reset()
+        self.restore_online_state(state)
+
+    def online_state(self) -> dict[str, Any]:
+        """A copy of what ``step`` carries from bin to bin (for handing over to a swapped-in copy)."""
+        self._check_fitted()
+        f = self.features
+        return {"features": (f._buf.copy(), f._pos.copy()),
+                **{k: copy.deepcopy(getattr(self, k)) for k in self.online_state_attrs}}
+
+    def restore_online_state(self, state: dict[str, Any]) -> None:
+        """Continue from ``online_state()`` of this decoder or of one with the same shapes."""
+        buf, pos = state["features"]
+        if buf.shape != self.features._buf.shape:
+            raise InvalidParameterError("the online state comes from a decoder of other dimensions")
+        self.features._buf[...] = buf
+        self.features._pos[...] = pos
+        for k in self.online_state_attrs:
+            setattr(self, k, copy.deepcopy(state[k]))
 
     def mask_channels(self, channels: np.ndarray | list[int]) -> None:
         """Add ``channels`` (indices) to the masked ones: dead or missing electrodes."""

@@ -28,6 +28,8 @@ from cortexlink.decode.threads import check_threads
 class LinearClassifier(Decoder):
     """Shared machinery: per-channel features, folded scaling, partial decisions."""
 
+    online_state_attrs = ("last_decision",)
+
     def __init__(self, sqrt: bool = False, smooth: int = 1, threads: int | None = 1):
         self.features = FeatureTransform(sqrt=sqrt, smooth=smooth, zscore=False, pca=None)
         self.threads = check_threads(threads)

@@ -110,6 +110,7 @@ class KalmanFilter(Decoder):
     """Kalman filter decoder (Wu et al. 2006); ``steady_state=True`` uses a fixed gain."""
 
     kind = "kalman"
+    online_state_attrs = ("_hist", "_s", "_P")
 
     def __init__(
         self,

@@ -63,6 +63,8 @@ def _build_network(cell: str, n_in: int, hidden: int, layers: int, n_out: int, d
 class RecurrentDecoder(Decoder):
     """Shared implementation of ``GRUDecoder`` and ``LSTMDecoder``."""
 
+    online_state_attrs = ("_h", "_c")
+
     container = "safetensors"
     cell = "gru"
 

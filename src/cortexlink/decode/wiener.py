@@ -104,6 +104,7 @@ class WienerFilter(Decoder):
     """Lagged ridge regression (the classic BCI Wiener filter), causal and online-steppable."""
 
     kind = "wiener"
+    online_state_attrs = ("_hist",)
 
     def __init__(
         self,

@@ -1,0 +1,109 @@
+"""Changing a running decoder's parameters without a gap in its output.
+
+Re-solving for a channel mask or refitting on recent data takes longer than a bin. ``HotSwap``
+does the work on a copy of the decoder in a background thread while the live one keeps decoding;
+``poll`` then hands the live decoder's online state (smoothing and lag history, Kalman state,
+recurrent state) to the new copy and returns it, so the next ``step`` continues where the old
+one stopped, with the new parameters. Every swap is logged with a digest of the parameters
+before and after.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from cortexlink.core.errors import InvalidParameterError
+from cortexlink.decode.base import Decoder
+
+
+def parameters_digest(decoder: Decoder) -> str:
+    """SHA-256 (first 16 hex digits) of a fitted decoder's parameter arrays and channel mask."""
+    h = hashlib.sha256(decoder.kind.encode())
+    for name, arr in sorted(decoder._state().items()):
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(arr).tobytes())
+    h.update(np.packbits(decoder.channel_mask).tobytes())
+    return h.hexdigest()[:16]
+
+
+@dataclass
+class SwapRecord:
+    """One swap: why, the digests before and after, and how long the work took off the loop."""
+
+    reason: str
+    before: str
+    after: str
+    prepare_s: float
+    time: float
+
+    def to_dict(self) -> dict:
+        return {"event": "decoder_swap", "reason": self.reason, "before": self.before, "after": self.after,
+                "prepare_s": round(self.prepare_s, 4), "time": self.time}
+
+
+class HotSwap:
+    """Prepare a changed copy of a decoder off the real-time loop, then swap it in between bins."""
+
+    def __init__(self) -> None:
+        self.log: list[SwapRecord] = []
+        self._thread: threading.Thread | None = None
+        self._ready: Decoder | None = None
+        self._error: BaseException | None = None
+        self._pending: tuple[str, str, float] | None = None
+
+    @property
+    def busy(self) -> bool:
+        """A change is being prepared (or is ready and not yet swapped in)."""
+        return self._thread is not None
+
+    def prepare(self, decoder: Decoder, change: Callable[[Decoder], object], reason: str) -> bool:
+        """Start ``change(copy_of_decoder)`` in the background; False if one is still in progress."""
+        if self._thread is not None:
+            return False
+        if not decoder.is_fitted:
+            raise InvalidParameterError("only a fitted decoder can be hot-swapped")
+        before = parameters_digest(decoder)
+        work = copy.deepcopy(decoder)
+
+        def run() -> None:
+            try:
+                change(work)
+                self._ready = work
+            except BaseException as exc:  # handed to poll(), on the loop's thread
+                self._error = exc
+
+        self._pending = (reason, before, time.perf_counter())
+        self._ready, self._error = None, None
+        self._thread = threading.Thread(target=run, name="decoder-swap", daemon=True)
+        self._thread.start()
+        return True
+
+    def poll(self, live: Decoder) -> Decoder:
+        """The decoder to use for the next bin: the new one, carrying ``live``'s online state, once
+        it is ready; ``live`` until then. A failed change is raised here."""
+        if self._thread is None or self._thread.is_alive():
+            return live
+        self._thread.join()
+        self._thread = None
+        if self._error is not None:
+            exc, self._error = self._error, None
+            raise exc
+        new, self._ready = self._ready, None
+        new.restore_online_state(live.online_state())
+        reason, before, t0 = self._pending
+        prepare_s = time.perf_counter() - t0
+        self.log.append(SwapRecord(reason, before, parameters_digest(new), prepare_s, time.time()))
+        return new
+
+    def wait(self, live: Decoder, timeout: float = 30.0) -> Decoder:
+        """``poll`` after waiting for the work to finish (offline use and tests)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.poll(live)
