@@ -46,7 +46,7 @@ def _run(node, monkey, n_bins, start=0):
 
 
 def _wait_live(node):
-    node._fit_thread.join(10)
+    node._fit_thread.join(120)  # returns when the fit ends; a loaded machine may take a while
 
 
 @pytest.mark.parametrize("kind", ["kalman", "wiener"])
@@ -189,3 +189,20 @@ def test_readme_snippet_loads_a_saved_model_into_the_default_graph(tmp_path, mon
     specs = {name: plan.streams[stream] for name, stream in node["inputs"].items()}
     dec = make_node(BinnedDecoder, params, specs, connect_feedback=False)
     assert dec.live and dec.model.n_features_ == n_features == 384
+
+
+def test_a_monitor_status_on_the_mask_feedback_masks_dead_channels_by_a_hot_swap():
+    node = make_node(DecoderNode, {"decoder": "kalman", "calibration_s": 3.0}, SPEC)
+    monkey = Monkey()
+    _run(node, monkey, 300)
+    _wait_live(node)
+    _run(node, monkey, 20, start=300)
+    status = np.zeros((N_FEAT // 2, 1), dtype=np.float32)  # features = 2 blocks of 12 channels
+    status[[1, 4], 0] = 1.0  # dead
+    node.context.set_latest("mask", Chunk(status, 0, 2.0))
+    _run(node, monkey, 1, start=320)
+    node.swap._thread.join(120)  # the re-solve runs off the loop; the next bin swaps it in
+    dec, want, _ = _run(node, monkey, 200, start=321)
+    assert np.flatnonzero(node.model.channel_mask).tolist() == [1, 4, 13, 16]
+    assert len(node.swap.log) == 1
+    assert np.corrcoef(dec[0], want[0])[0, 1] > 0.8

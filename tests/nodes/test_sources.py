@@ -134,3 +134,16 @@ def test_file_source_replays_a_real_recording_through_a_filter(data_dir):
     want = ButterworthFilter(rec.sample_rate, 300.0, 3000.0, order=4).apply(rec.data)  # the node default
     np.testing.assert_allclose(np.concatenate([o.data for o in outs], axis=1), want, rtol=1e-4, atol=1e-2)
     assert outs[-1].end_sample == rec.n_samples
+
+
+def test_sim_source_injects_faults_on_global_channel_numbers():
+    faults = [{"kind": "dead", "channel": 10, "start_s": 0.005}, {"kind": "saturation", "channel": 1}]
+    node = make_node(SimSource, {**SMALL, "duration_s": 0.01, "faults": faults})
+    got = np.concatenate([o["out"].data for o in node.generate()], axis=1)
+    assert got[10, :150].any() and not got[10, 150:].any()  # array 1, channel 2 dies at 5 ms
+    assert (got[1] == 32767).all()
+    assert got[[0, 2, 9, 11]].std(axis=1).min() > 0
+    with pytest.raises(GraphError, match="outside 0..15"):
+        SimSource.make_settings({**SMALL, "faults": [{"kind": "dead", "channel": 16}]})
+    with pytest.raises(GraphError, match="unknown fault kind"):
+        SimSource.make_settings({**SMALL, "faults": [{"kind": "melted", "channel": 0}]})

@@ -203,3 +203,14 @@ class FeatureTransform:
     def _check_fitted(self) -> None:
         if self.mean is None:
             raise NotFittedError("the feature transform is not fitted; call fit(X, Y) first")
+
+
+def feature_mask(dead_channels: np.ndarray, n_features: int) -> np.ndarray:
+    """The features of dead channels, when features are blocks of one value per channel (e.g.
+    threshold crossings of every channel, then spike band power of every channel)."""
+    dead = np.asarray(dead_channels, dtype=bool).ravel()
+    if dead.size == 0 or n_features % dead.size:
+        raise InvalidParameterError(
+            f"{n_features} features are not whole blocks of the {dead.size} channels a mask was given for"
+        )
+    return np.tile(dead, n_features // dead.size)

@@ -102,6 +102,11 @@ def _window_stats(raw, band, noise, k, rail, dead_time, out):  # pragma: no cove
 _NOISE_SAMPLES = 4096  # the median of |x| is taken over at most this many evenly spaced samples
 
 
+def unusable(status: np.ndarray) -> np.ndarray:
+    """Bool per channel: dead or saturated in ``status`` codes (drifting channels still carry signal)."""
+    return np.isin(np.asarray(status), (DEAD, SATURATED))
+
+
 @dataclass
 class MonitorUpdate:
     """What one chunk completed: ``status`` (n_channels, n_windows) codes (OK, DEAD, SATURATED,

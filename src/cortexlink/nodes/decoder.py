@@ -5,7 +5,9 @@ velocity in force while each bin was recorded, on its own time base: the simulat
 ``behaviour`` stream (a column per block, indexed by time; see ``cortexlink.nodes._labels``).
 Each bin is labelled with the column covering its middle; a bin whose label was not seen is left
 out. Output ``out``: rows ``vx, vy, live`` per bin; ``live`` is 0 while calibrating (the velocity
-rows are 0 then) and 1 once the decoder drives the cursor.
+rows are 0 then) and 1 once the decoder drives the cursor. Optional feedback ``mask``: a
+``monitor`` node's channel status; dead and saturated channels are masked (Kalman and Wiener
+re-solve for the rest) by a decoder prepared off the loop and swapped in between bins.
 
 Calibration collects ``calibration_s`` seconds of labelled bins, fits the decoder on a background
 thread (the node keeps consuming its input meanwhile, so nothing backs up), then decodes every
@@ -27,7 +29,10 @@ from cortexlink.core.errors import CortexlinkError, InvalidParameterError, NodeE
 from cortexlink.core.metrics import r2_score
 from cortexlink.core.paths import writable_target
 from cortexlink.core.streamspec import StreamSpec
+from cortexlink.decode.features import feature_mask
+from cortexlink.decode.hotswap import HotSwap
 from cortexlink.decode.registry import NETWORK_DECODERS, REGRESSION_DECODERS, check_parameters, make_decoder
+from cortexlink.dsp.monitor import unusable
 from cortexlink.graph.node import Node
 from cortexlink.graph.settings import graph_path
 from cortexlink.nodes._labels import LabelHistory, bin_middle_s
@@ -40,7 +45,7 @@ class DecoderNode(Node):
     """Calibrate (or load) a decoder, then decode velocity from every bin of features."""
 
     kind = "decoder"
-    feedback_inputs = ("intended",)
+    feedback_inputs = ("intended", "mask")
 
     @dataclass
     class Settings:
@@ -69,6 +74,7 @@ class DecoderNode(Node):
         s = self.settings
         self.model = None
         self.live = False
+        self.swap = HotSwap()
         self._fit_thread: threading.Thread | None = None
         self._fit_error: BaseException | None = None
         self._n_features: int | None = None
@@ -121,6 +127,7 @@ class DecoderNode(Node):
         if not self.live and self._fit_thread is not None and not self._fit_thread.is_alive():
             self._go_live()
         if self.live:
+            self._follow_mask()
             model = self.model
             for k in range(n):
                 out[:N_OUTPUTS, k] = model.step(data[:, k])
@@ -128,6 +135,23 @@ class DecoderNode(Node):
         elif self._fit_thread is None:
             self._collect(chunk)
         return {"out": chunk.derive(out)}
+
+    def _follow_mask(self) -> None:
+        """Mask the channels the ``mask`` feedback (a monitor's status) says are unusable: the
+        re-solved decoder is prepared off the loop and swapped in between bins."""
+        if self.swap.busy:
+            self.model = self.swap.poll(self.model)
+            if not self.swap.busy:
+                rec = self.swap.log[-1]
+                self.context.info(f"decoder swapped ({rec.reason}): {rec.before} -> {rec.after}")
+            return
+        status = self.context.latest("mask") if "mask" in self.context.feedback_specs else None
+        if status is None or not status.data.shape[1]:
+            return
+        mask = feature_mask(unusable(status.data[:, -1]), self._n_features)
+        if not np.array_equal(mask, self.model.channel_mask):
+            n_dead = int(unusable(status.data[:, -1]).sum())
+            self.swap.prepare(self.model, lambda d: d.set_channel_mask(mask), f"{n_dead} channels masked")
 
     def _collect(self, chunk: Chunk) -> None:
         self._labels.add(self.context.latest("intended"))
@@ -174,6 +198,8 @@ class DecoderNode(Node):
                              "unlabelled_bins": self._missing_labels})
 
     def shutdown(self) -> None:
+        if self.swap.log:
+            self.context.report({"decoder_swaps": len(self.swap.log)})
         if self._fit_thread is not None:
             self._fit_thread.join(timeout=5.0)
         if not self.live and self._n_features is not None:  # say why nothing was decoded

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -51,6 +51,9 @@ class SimSource(SourceNode):
         task: Literal["center_out", "pursuit"] | None = None   # behaviour without feedback
         realtime: bool = True
         duration_s: float | None = None     # stop after this much signal (None: until stopped)
+        # electrode faults: {kind: dead|saturation|drift, channel (0..n_arrays*channels_per_array-1),
+        # start_s, and for drift ramp_s, final_gain, offset_uv} (see cortexlink.sim.faults.Fault)
+        faults: list[dict[str, Any]] = field(default_factory=list)
 
         def __post_init__(self) -> None:
             if self.n_arrays < 1 or self.channels_per_array < 1:
@@ -68,6 +71,26 @@ class SimSource(SourceNode):
                 raise InvalidParameterError(f"seed must be >= 0, got {self.seed}")
             if self.duration_s is not None and not self.duration_s > 0:
                 raise InvalidParameterError(f"duration_s must be positive or null, got {self.duration_s}")
+            self.array_faults()  # checks every fault now
+
+        def array_faults(self) -> list[tuple[int, Any]]:
+            """``(array index, Fault)`` for each configured fault, its channel local to the array."""
+            from cortexlink.sim import Fault
+
+            out = []
+            for spec in self.faults:
+                if not isinstance(spec, dict) or "channel" not in spec or "kind" not in spec:
+                    raise InvalidParameterError(f"a fault needs at least kind and channel: {spec!r}")
+                channel = int(spec["channel"])
+                n = self.n_arrays * self.channels_per_array
+                if not 0 <= channel < n:
+                    raise InvalidParameterError(f"fault channel {channel} is outside 0..{n - 1}")
+                a, local = divmod(channel, self.channels_per_array)
+                try:
+                    out.append((a, Fault(**{**spec, "site": f"array{a}", "channel": local})))
+                except TypeError:
+                    raise InvalidParameterError(f"fault {spec!r} has an unknown field") from None
+            return out
 
         @property
         def chunk_samples(self) -> int:
@@ -86,11 +109,14 @@ class SimSource(SourceNode):
 
     def setup(self) -> None:
         from cortexlink.sim import MotorSimulator, PopulationConfig
+        from cortexlink.sim.faults import FaultSource
 
         s = self.settings
         config = PopulationConfig(n_channels=s.channels_per_array, sample_rate=s.sample_rate)
         self.arrays = [MotorSimulator(config, seed=s.seed + ARRAY_SEED_STRIDE * a, task=s.task,
                                       task_seed=s.seed, truth_window_s=1.0) for a in range(s.n_arrays)]
+        for a, fault in s.array_faults():
+            self.arrays[a].add_source(FaultSource(fault, s.sample_rate, config.gain_uv))
         # load the simulator's compiled kernels now, not while the first chunks are due
         MotorSimulator(PopulationConfig(n_channels=4, sample_rate=s.sample_rate), seed=s.seed,
                        task=s.task).read(s.chunk_samples * s.chunks_per_block)
