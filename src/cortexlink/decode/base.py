@@ -169,6 +169,26 @@ class Decoder(ABC):
         self._channel_mask = mask
         self.restore_online_state(state)
 
+    def adapt(self, X: Any, Y: Any, keep: float = 0.5) -> None:
+        """Blend in a fit of the model to recent closed-loop data (SmoothBatch, Dangi et al. 2013):
+        new parameters = ``keep`` x old + (1 - ``keep``) x fitted on ``X, Y`` alone; ``keep=0`` is
+        a full refit on the batch (ReFIT, Gilja et al. 2012). The feature scaling learnt at
+        calibration stays, and so do the channel mask and the online state."""
+        self._check_fitted()
+        if not 0.0 <= float(keep) < 1.0:
+            raise InvalidParameterError(f"keep must lie in [0, 1), got {keep!r}")
+        X = as_features(X, n_features=self.n_features_)
+        Y = self._check_targets(Y, X.shape[1])
+        state = self.online_state()
+        with blas_threads(self.threads):
+            self._adapt(X, Y, float(keep))
+        self.restore_online_state(state)
+
+    def _adapt(self, X: np.ndarray, Y: np.ndarray, keep: float) -> None:
+        raise InvalidParameterError(
+            f"{type(self).__name__} cannot adapt its parameters online; recalibrate it instead"
+        )
+
     def online_state(self) -> dict[str, Any]:
         """A copy of what ``step`` carries from bin to bin (for handing over to a swapped-in copy)."""
         self._check_fitted()

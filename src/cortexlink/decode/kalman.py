@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from cortexlink.core.errors import InvalidDataError
+from cortexlink.core.errors import InvalidDataError, InvalidParameterError
 from cortexlink.decode.base import Decoder, check_lag_and_penalty, register_kind
 from cortexlink.decode.features import FeatureTransform
 from cortexlink.decode.preprocess import check_enough_bins, lag_stack
@@ -240,6 +240,28 @@ class KalmanFilter(Decoder):
             _full_step(z, self._s, self._P, self.A, self.Wn, self.HtQinv, self.HtQinvH, self.hc)
         return self._s + self.y_mean
 
+
+    def _adapt(self, X: np.ndarray, Y: np.ndarray, keep: float) -> None:
+        """Blend the observation model ``H, c, Q`` (what closed-loop adaptation updates; the
+        kinematics model ``A, W`` stays) with a least-squares fit on the batch."""
+        if self.H is None:
+            raise InvalidParameterError("this Kalman filter has too many features to keep its observation "
+                                        f"model (> {RESOLVE_MAX_FEATURES}); recalibrate it instead")
+        L = self.n_lags
+        check_enough_bins(X.shape[1], L + 2, "adapting a Kalman filter")
+        Z = lag_stack(self.features.transform(X), L)[:, L - 1 :]
+        S = Y[:, L - 1 :] - self.y_mean[:, None]
+        S1 = np.vstack([S, np.ones(S.shape[1])])
+        Hc = _lstsq(Z, S1)
+        H_b, c_b = Hc[:, :-1], Hc[:, -1]
+        E = Z - Hc @ S1
+        Q_b = E @ E.T / E.shape[1]
+        self.H = keep * self.H + (1.0 - keep) * H_b
+        self.Q = keep * self.Q + (1.0 - keep) * Q_b
+        self.c = keep * self.c + (1.0 - keep) * c_b
+        keep_cols = self.features.live_columns(self.n_lags)
+        full = keep_cols is None or keep_cols.size == self.H.shape[0]
+        self._solve_observation(self.H, self.Q, self.q_ridge_, None if full else keep_cols)
 
     def _apply_mask(self, mask: np.ndarray) -> None:
         """Re-solve the observation model for the live channels (exact), when it can."""

@@ -50,6 +50,15 @@ class RidgeStats:
         W[:, idx] = np.linalg.solve(G, self.C[idx]).T
         return W, self.b_mean - W @ self.a_mean
 
+    def blend(self, other: RidgeStats, keep: float) -> RidgeStats:
+        """Per-sample statistics weighted ``keep`` (these) and ``1 - keep`` (``other``); ``n`` is 1,
+        so the ridge penalty keeps its per-sample meaning."""
+        def mix(a: np.ndarray, b: np.ndarray, na: int, nb: int) -> np.ndarray:
+            return keep * a / na + (1.0 - keep) * b / nb
+
+        return RidgeStats(mix(self.a_mean, other.a_mean, 1, 1), mix(self.b_mean, other.b_mean, 1, 1),
+                          mix(self.G, other.G, self.n, other.n), mix(self.C, other.C, self.n, other.n), 1)
+
     def arrays(self) -> dict[str, np.ndarray]:
         return {"stats.a_mean": self.a_mean, "stats.b_mean": self.b_mean, "stats.G": self.G,
                 "stats.C": self.C, "stats.n": np.array([self.n])}
@@ -140,6 +149,20 @@ class WienerFilter(Decoder):
         self.W = np.ascontiguousarray(W)  # same memory layout as after load: bit-identical outputs
 
     stats: RidgeStats | None = None
+
+    def _adapt(self, X: np.ndarray, Y: np.ndarray, keep: float) -> None:
+        """Blend the ridge statistics (or, without them, the weights) with the batch's."""
+        check_enough_bins(X.shape[1], self.n_lags, "adapting a Wiener filter")
+        lagged = lag_stack(self.features.transform(X), self.n_lags)[:, self.n_lags - 1 :]
+        batch = RidgeStats.of(lagged, Y[:, self.n_lags - 1 :])
+        if self.stats is None:
+            W, b = batch.solve(self.ridge_, self.features.live_columns(self.n_lags))
+            self.W = np.ascontiguousarray(keep * self.W + (1.0 - keep) * W)
+            self.b = keep * self.b + (1.0 - keep) * b
+            return
+        self.stats = self.stats.blend(batch, keep)
+        W, self.b = self.stats.solve(self.ridge_, self.features.live_columns(self.n_lags))
+        self.W = np.ascontiguousarray(W)
 
     def _apply_mask(self, mask: np.ndarray) -> None:
         """Re-solve the ridge weights for the live channels (exact), when it can."""
