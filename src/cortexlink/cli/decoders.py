@@ -1,5 +1,5 @@
-"""``cortexlink decoder-train``, ``decoder-eval`` and ``decoder-apply``: fit decoders on motor data,
-compare them, run a saved one."""
+"""``cortexlink decoder-train``, ``decoder-eval``, ``decoder-apply`` and ``long-session``: fit
+decoders on motor data, compare them, run a saved one, and watch them drift in a long session."""
 
 from __future__ import annotations
 
@@ -72,6 +72,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ap.add_argument("--out", type=Path, metavar="OUT", help="write the decoded output (.npz or .csv)")
     _add_part(ap, "decode")
     ap.set_defaults(func=run_apply)
+
+    ls = subparsers.add_parser(
+        "long-session",
+        help="a simulated long closed-loop session with drift and faults: fixed vs adaptive decoders",
+        description="Simulate a long centre-out session at the level of binned spike counts (baselines "
+        "wander, spikes shrink, units turn over, electrodes die or turn noisy), calibrate a decoder "
+        "on an open-loop block, then run the closed loop with each adaptation mode on the same subject "
+        "and print targets per minute and R^2 per block.",
+    )
+    ls.add_argument("--duration", type=float, default=1800.0, metavar="S",
+                    help="session length (default 1800)")
+    ls.add_argument("--adaptation", nargs="+", default=["fixed", "refit", "smoothbatch"],
+                    metavar="MODE", help="fixed, refit, smoothbatch (default: all three)")
+    ls.add_argument("--decoder", default="kalman", help="kalman, kalman-ss or wiener (default kalman)")
+    ls.add_argument("--block", type=float, default=300.0, metavar="S", help="block length (default 300)")
+    ls.add_argument("--batch", type=float, default=60.0, metavar="S", help="adaptation batch (default 60)")
+    ls.add_argument("--seed", type=int, default=0)
+    ls.add_argument("--plot", type=Path, metavar="DIR", help="write long_session.png to DIR")
+    ls.set_defaults(func=run_long_session)
 
 
 def _add_part(p: argparse.ArgumentParser, purpose: str) -> None:
@@ -205,3 +224,33 @@ def _print_table(console, ev) -> None:
         for s in ev.classification:
             table.add_row(s.decoder, f"{s.accuracy:.3f}", f"{s.chance:.3f}", f"{s.fit_seconds:.2f}")
         console.print(table)
+
+
+def run_long_session(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from cortexlink.decode.long_session import compare_adaptations, plot_long_session
+
+    results = compare_adaptations(tuple(args.adaptation), duration_s=args.duration, decoder=args.decoder,
+                                  block_s=args.block, batch_s=args.batch, seed=args.seed, show_progress=True)
+    table = Table(title=f"long session: {args.duration:g} s, {args.decoder}, seed {args.seed}")
+    table.add_column("block")
+    for r in results:
+        table.add_column(f"{r.adaptation} targets/min", justify="right")
+        table.add_column(f"{r.adaptation} R^2", justify="right")
+    for i, block in enumerate(results[0].blocks):
+        cells = [f"{block.start_s / 60:.3g}-{block.end_s / 60:.3g} min"]
+        for r in results:
+            cells += [f"{r.blocks[i].targets_per_minute:.1f}", f"{r.blocks[i].r2:.3f}"]
+        table.add_row(*cells)
+    console = Console(width=200)
+    console.print(table)
+    for r in results:
+        first, last = r.blocks[0].targets_per_minute, r.blocks[-1].targets_per_minute
+        kept = last / first if first > 0 else float("nan")
+        console.print(f"{r.adaptation}: last block keeps {kept:.0%} of the first block's targets/min "
+                      f"({r.updates} adaptations)", highlight=False)
+    if args.plot:
+        console.print(f"plot: {plot_long_session(results, args.plot)}", highlight=False)
+    return 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -51,7 +52,7 @@ class LongSessionResult:
     calibration_s: float = 0.0
 
     def rows(self) -> list[dict[str, Any]]:
-        return [{"adaptation": self.adaptation, "block": f"{b.start_s / 60:.0f}-{b.end_s / 60:.0f} min",
+        return [{"adaptation": self.adaptation, "block": f"{b.start_s / 60:.3g}-{b.end_s / 60:.3g} min",
                  "targets/min": b.targets_per_minute, "R2": b.r2} for b in self.blocks]
 
     def mean_targets_per_minute(self, since_s: float = 0.0) -> float:
@@ -109,3 +110,35 @@ def long_session(duration_s: float = 1800.0, adaptation: str = "fixed", decoder:
             start = end
     result.updates = adapter.updates
     return result
+
+
+def compare_adaptations(modes: tuple[str, ...] = ADAPTATIONS, **session: Any) -> list[LongSessionResult]:
+    """The same simulated session (same seed, same subject) run once per adaptation mode."""
+    unknown = [m for m in modes if m not in ADAPTATIONS]
+    if unknown or not modes:
+        raise InvalidParameterError(f"choose adaptations among {', '.join(ADAPTATIONS)}, got {list(modes)}")
+    return [long_session(adaptation=m, **session) for m in modes]
+
+
+def plot_long_session(results: list[LongSessionResult], out_dir: str | Path) -> Path:
+    """``long_session.png`` in ``out_dir``: targets per minute and R^2 per block, one line per mode."""
+    from cortexlink.core.optional import pyplot
+    from cortexlink.core.paths import writable_folder
+
+    out = writable_folder(out_dir)
+    out.mkdir(exist_ok=True)
+    plt = pyplot()
+    fig, axes = plt.subplots(2, 1, figsize=(8, 5.5), sharex=True)
+    for r in results:
+        mid = [(b.start_s + b.end_s) / 120.0 for b in r.blocks]
+        axes[0].plot(mid, [b.targets_per_minute for b in r.blocks], marker="o", label=r.adaptation)
+        axes[1].plot(mid, [b.r2 for b in r.blocks], marker="o", label=r.adaptation)
+    axes[0].set_ylabel("targets / min")
+    axes[1].set_ylabel("R^2 decoded vs intended")
+    axes[1].set_xlabel("session time (min)")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    path = out / "long_session.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
