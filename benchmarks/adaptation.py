@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
             last10 = r.mean_targets_per_minute(since_s=duration - 600.0)
             tail = [b for b in r.blocks if b.start_s >= duration - 600.0 - 1e-9]
             rows.append({"seed": seed, "decoder": r.adaptation, "updates": r.updates,
-                         "first 5 min targets/min": first.targets_per_minute, "last 10 min targets/min": last10,
+                         "first 5 min targets/min": first.targets_per_minute,
+                         "last 10 min targets/min": last10,
                          "kept": last10 / first.targets_per_minute, "first R2": first.r2,
                          "last 10 min R2": sum(b.r2 for b in tail) / len(tail)})
     print_table(f"Long session, {duration:g} s, Kalman (kept = last 10 min / first 5 min)", rows)
