@@ -347,3 +347,5 @@ def _import_all_kinds(kind: str) -> None:
 
     if kind in ("gru", "lstm") and kind not in _REGISTRY:
         import cortexlink.decode.recurrent  # noqa: F401  (raises a clear error without torch)
+    if kind == "ndt" and kind not in _REGISTRY:
+        import cortexlink.decode.transformer  # noqa: F401

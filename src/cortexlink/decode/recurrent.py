@@ -165,7 +165,7 @@ class RecurrentDecoder(Decoder):
     def _train(self, torch: Any, Z: np.ndarray, T: np.ndarray, n_train: int) -> None:
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
-        net = _build_network(self.cell, Z.shape[1], self.hidden, self.layers, T.shape[1], self.dropout)
+        net = self._network(Z.shape[1], T.shape[1])
         opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=2)
         z_train, t_train = torch.from_numpy(Z[:n_train]), torch.from_numpy(T[:n_train])
@@ -186,8 +186,7 @@ class RecurrentDecoder(Decoder):
             losses = []
             for b in range(0, len(starts), self.batch_size):
                 idx = torch.from_numpy(starts[b : b + self.batch_size, None] + np.arange(self.window))
-                out, _ = net(z_train[idx])
-                loss = torch.mean((out[:, self.burn_in :] - t_train[idx][:, self.burn_in :]) ** 2)
+                loss = self._batch_loss(torch, net, z_train[idx], t_train[idx])
                 opt.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(net.parameters(), self.clip)
@@ -195,7 +194,7 @@ class RecurrentDecoder(Decoder):
                 losses.append(float(loss.detach()))
             net.eval()
             with torch.no_grad():
-                val = float(torch.mean((net(z_val)[0] - t_val) ** 2))
+                val = float(torch.mean((self._run(net, z_val) - t_val) ** 2))
             sched.step(val)
             self.history.append((float(np.mean(losses)), val))
             if val < best - 1e-5:
@@ -211,19 +210,30 @@ class RecurrentDecoder(Decoder):
             )
         self._set_network({k: v.numpy().astype(np.float64) for k, v in best_state.items()})
 
+    def _network(self, n_in: int, n_out: int) -> Any:
+        """A fresh (untrained) network of this decoder's architecture."""
+        return _build_network(self.cell, n_in, self.hidden, self.layers, n_out, self.dropout)
+
+    def _batch_loss(self, torch: Any, net: Any, z: Any, t: Any) -> Any:
+        """Training loss of a batch of windows ``(batch, window, n)``: MSE after the burn-in."""
+        out, _ = net(z)
+        return torch.mean((out[:, self.burn_in :] - t[:, self.burn_in :]) ** 2)
+
+    def _run(self, net: Any, z: Any) -> Any:
+        """Outputs ``(1, T, n_out)`` of a whole sequence ``(1, T, n_in)`` from rest."""
+        return net(z)[0]
+
     def _set_network(self, weights: dict[str, np.ndarray]) -> None:
         torch = import_torch()
-        net = _build_network(
-            self.cell,
-            self.features.n_outputs,
-            self.hidden,
-            self.layers,
-            int(self.y_mean.shape[0]),
-            self.dropout,
-        ).double()
+        net = self._network(self.features.n_outputs, int(self.y_mean.shape[0])).double()
         net.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in weights.items()})
         net.eval()
         self.net = net
+        self.weights = weights
+        self._load_online(weights)
+
+    def _load_online(self, weights: dict[str, np.ndarray]) -> None:
+        """Keep the numpy copies of the weights that ``step`` uses."""
         self._cells = [
             tuple(
                 np.ascontiguousarray(weights[f"rnn.{k}_l{i}"])
@@ -232,14 +242,13 @@ class RecurrentDecoder(Decoder):
             for i in range(self.layers)
         ]
         self._readout = (np.ascontiguousarray(weights["out.weight"]), weights["out.bias"])
-        self.weights = weights
 
     # -- decoding --------------------------------------------------------------------------
     def _predict(self, X: np.ndarray) -> np.ndarray:
         torch = import_torch()
         Z = torch.from_numpy(np.ascontiguousarray(self.features.transform(X).T))
         with torch.no_grad():
-            out, _ = self.net(Z[None])
+            out = self._run(self.net, Z[None])
         return out[0].numpy().T * self.y_scale[:, None] + self.y_mean[:, None]
 
     def _reset(self) -> None:

@@ -26,12 +26,13 @@ DECODERS: dict[str, tuple[str, dict[str, Any]]] = {
     "kalman-ss": ("kalman.KalmanFilter", {"steady_state": True}),
     "gru": ("recurrent.GRUDecoder", {}),
     "lstm": ("recurrent.LSTMDecoder", {}),
+    "ndt": ("transformer.NDTDecoder", {}),
     "lda": ("classify.LDAClassifier", {}),
     "svm": ("classify.LinearSVM", {}),
 }
-REGRESSION_DECODERS = ("wiener", "kalman", "kalman-ss", "gru", "lstm")
+REGRESSION_DECODERS = ("wiener", "kalman", "kalman-ss", "gru", "lstm", "ndt")
 CLASSIFIERS = ("lda", "svm")
-NETWORK_DECODERS = ("gru", "lstm")  # need the torch extra
+NETWORK_DECODERS = ("gru", "lstm", "ndt")  # need the torch extra
 
 
 @dataclass(frozen=True)
