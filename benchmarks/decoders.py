@@ -6,7 +6,8 @@ Online step latency (p50 / p99 over many single-bin calls, one thread):
   KordingLab's Neural_Decoding package (``pip install neural-decoding``; Wu et al. form, which
   inverts an n_channels x n_channels matrix every bin), per bin of its offline loop;
 - GRU with 256 hidden units and 192 inputs: ours (``GRUDecoder.step``: preprocessing, float64)
-  vs a bare ``torch.nn.GRU`` float32 call with the hidden state carried by hand.
+  vs a bare ``torch.nn.GRU`` float32 call with the hidden state carried by hand;
+- NDT (64 wide, 2 layers, 30-bin context) at 96 and 256 channels (BRAND runs NDT in < 2 ms).
 
 Training time of every decoder on all of contdata95, and of the reference Kalman filter, in two
 configurations side by side: the BLAS / torch default (one thread per core: ``threads=None``) and
@@ -135,6 +136,14 @@ def latency_rows(X: np.ndarray, Y: np.ndarray, KF, repeats: int, quick: bool) ->
     p50, p99 = time_steps(bare_step, Xg, repeats // 4)
     rows.append(("gru 256 hidden, 192 inputs", "torch nn.GRU", p50, p99, "float32, no preprocessing"))
 
+    # -- NDT latency: 30-bin context, 96 and 256 channels (BRAND reports < 2 ms at 256) ------------
+    for n_ch in (96, 256):
+        Xn = rng.poisson(2.0, size=(n_ch, 1200)).astype(np.float64)
+        ndt = make_decoder("ndt", context=30, epochs=1, window=60, threads=1).fit(Xn, Yg)
+        ndt.reset()
+        p50, p99 = time_steps(ndt.step, Xn, repeats // 4)
+        rows.append((f"ndt 64 wide, 2 layers, 30-bin context, {n_ch} ch", "cortexlink", p50, p99,
+                     "numpy step, goal p99 < 1000 us"))
     return rows
 
 
