@@ -7,7 +7,8 @@ Online step latency (p50 / p99 over many single-bin calls, one thread):
   inverts an n_channels x n_channels matrix every bin), per bin of its offline loop;
 - GRU with 256 hidden units and 192 inputs: ours (``GRUDecoder.step``: preprocessing, float64)
   vs a bare ``torch.nn.GRU`` float32 call with the hidden state carried by hand;
-- NDT (64 wide, 2 layers, 30-bin context) at 96 and 256 channels (BRAND runs NDT in < 2 ms).
+- NDT (64 wide, 2 layers, 30-bin context) and the LFADS-style decoder (64-unit encoder and
+  generator, 30-bin context) at 96 and 256 channels (BRAND: NDT < 2 ms, LFADS < 6 ms).
 
 Training time of every decoder on all of contdata95, and of the reference Kalman filter, in two
 configurations side by side: the BLAS / torch default (one thread per core: ``threads=None``) and
@@ -144,6 +145,11 @@ def latency_rows(X: np.ndarray, Y: np.ndarray, KF, repeats: int, quick: bool) ->
         p50, p99 = time_steps(ndt.step, Xn, repeats // 4)
         rows.append((f"ndt 64 wide, 2 layers, 30-bin context, {n_ch} ch", "cortexlink", p50, p99,
                      "numpy step, goal p99 < 1000 us"))
+        lfads = make_decoder("lfads", context=30, epochs=1, threads=1).fit(Xn, Yg)
+        lfads.reset()
+        p50, p99 = time_steps(lfads.step, Xn, repeats // 4)
+        rows.append((f"lfads-style 64 gen, 30-bin context, {n_ch} ch", "cortexlink", p50, p99,
+                     "numpy step, goal p99 < 3000 us"))
     return rows
 
 

@@ -43,3 +43,20 @@ def intent_labels(Y: np.ndarray) -> np.ndarray:
     """Discrete intent from velocity: the quadrant of the movement direction (0..3)."""
     angle = np.arctan2(Y[1], Y[0])
     return (np.floor((angle + np.pi) / (np.pi / 2)).astype(np.int64)) % 4
+
+
+def check_context_decoder(dec, X, Y, context: int) -> None:
+    """A rolling-context decoder: ``step`` equals ``predict``, it decodes ``Y``, and its last output
+    depends on the last ``context`` bins only."""
+    test = X[:, 2400:2600]
+    pred = dec.predict(test)
+    dec.reset()
+    steps = np.stack([dec.step(test[:, t]) for t in range(test.shape[1])], axis=1)
+    np.testing.assert_allclose(steps, pred, rtol=1e-9, atol=1e-9)
+    assert np.corrcoef(pred[0], Y[0, 2400:2600])[0, 1] > 0.5
+    a = X[:, 100:100 + 3 * context].copy()
+    b = a.copy()
+    b[:, : -context] = 0.0  # bins before the last context change nothing
+    np.testing.assert_allclose(dec.predict(a)[:, -1], dec.predict(b)[:, -1], rtol=1e-12)
+    b[:, -2] += 5.0
+    assert not np.allclose(dec.predict(a)[:, -1], dec.predict(b)[:, -1])

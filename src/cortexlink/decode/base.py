@@ -349,3 +349,5 @@ def _import_all_kinds(kind: str) -> None:
         import cortexlink.decode.recurrent  # noqa: F401  (raises a clear error without torch)
     if kind == "ndt" and kind not in _REGISTRY:
         import cortexlink.decode.transformer  # noqa: F401
+    if kind == "lfads" and kind not in _REGISTRY:
+        import cortexlink.decode.lfads  # noqa: F401

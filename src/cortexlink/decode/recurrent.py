@@ -39,6 +39,18 @@ def import_torch() -> Any:
     return torch
 
 
+def gru_cell(x: np.ndarray, h: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray, b_ih: np.ndarray,
+             b_hh: np.ndarray) -> np.ndarray:
+    """One step of torch's GRU cell in numpy: the new hidden state."""
+    H = h.shape[-1]
+    gi = w_ih @ x + b_ih
+    gh = w_hh @ h + b_hh
+    r = _sigmoid(gi[:H] + gh[:H])
+    z = _sigmoid(gi[H : 2 * H] + gh[H : 2 * H])
+    n = np.tanh(gi[2 * H :] + r * gh[2 * H :])
+    return (1.0 - z) * n + z * h
+
+
 def _build_network(cell: str, n_in: int, hidden: int, layers: int, n_out: int, dropout: float) -> Any:
     torch = import_torch()
     nn = torch.nn
@@ -67,6 +79,7 @@ class RecurrentDecoder(Decoder):
 
     container = "safetensors"
     cell = "gru"
+    max_window_stride = 1 << 30  # training windows start at most this many bins apart
 
     def __init__(
         self,
@@ -173,6 +186,7 @@ class RecurrentDecoder(Decoder):
         best, best_state, stale = np.inf, None, 0
         # windows overlap on short recordings so every epoch still has ~4 batches or more
         stride = max(1, min(self.window, (n_train - self.window) // (4 * self.batch_size)))
+        stride = min(stride, self.max_window_stride)
         self.history = []
         for _ in progress(
             range(self.epochs),
@@ -261,14 +275,11 @@ class RecurrentDecoder(Decoder):
         v = self.features.step(x)
         H = self.hidden
         for i, (w_ih, w_hh, b_ih, b_hh) in enumerate(self._cells):
-            gi = w_ih @ v + b_ih
-            gh = w_hh @ self._h[i] + b_hh
             if self.cell == "gru":
-                r = _sigmoid(gi[:H] + gh[:H])
-                z = _sigmoid(gi[H : 2 * H] + gh[H : 2 * H])
-                n = np.tanh(gi[2 * H :] + r * gh[2 * H :])
-                self._h[i] = (1.0 - z) * n + z * self._h[i]
+                self._h[i] = gru_cell(v, self._h[i], w_ih, w_hh, b_ih, b_hh)
             else:
+                gi = w_ih @ v + b_ih
+                gh = w_hh @ self._h[i] + b_hh
                 g = gi + gh
                 c = _sigmoid(g[H : 2 * H]) * self._c[i] + _sigmoid(g[:H]) * np.tanh(g[2 * H : 3 * H])
                 self._c[i] = c

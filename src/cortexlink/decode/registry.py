@@ -27,12 +27,13 @@ DECODERS: dict[str, tuple[str, dict[str, Any]]] = {
     "gru": ("recurrent.GRUDecoder", {}),
     "lstm": ("recurrent.LSTMDecoder", {}),
     "ndt": ("transformer.NDTDecoder", {}),
+    "lfads": ("lfads.LFADSDecoder", {}),
     "lda": ("classify.LDAClassifier", {}),
     "svm": ("classify.LinearSVM", {}),
 }
-REGRESSION_DECODERS = ("wiener", "kalman", "kalman-ss", "gru", "lstm", "ndt")
+REGRESSION_DECODERS = ("wiener", "kalman", "kalman-ss", "gru", "lstm", "ndt", "lfads")
 CLASSIFIERS = ("lda", "svm")
-NETWORK_DECODERS = ("gru", "lstm", "ndt")  # need the torch extra
+NETWORK_DECODERS = ("gru", "lstm", "ndt", "lfads")  # need the torch extra
 
 
 @dataclass(frozen=True)
