@@ -22,7 +22,7 @@ def test_every_builtin_kind_is_listed_with_its_streams_and_settings():
     assert dec["bin_ms"].help.startswith("bin width")  # the subclass's own field, after the inherited ones
     assert "relative to the graph file" in dec["model_path"].help
     assert docs["binned_decoder"].inputs == ("crossings", "power") and docs["binned_decoder"].feedback == (
-        "intended",)
+        "intended", "mask")
     src = {s.name: s for s in docs["file_source"].settings}
     assert src["path"].default == "required" and docs["file_source"].source
     assert {s.name: s.type for s in docs["sim_source"].settings}["task"] == "'center_out' | 'pursuit' | None"
