@@ -22,6 +22,9 @@ BUILTIN_NODES: dict[str, str] = {
     "cursor_task": "cortexlink.nodes.cursor_task:CursorTaskNode",
     "recorder": "cortexlink.nodes.recorder:Recorder",
     "latency_probe": "cortexlink.nodes.latency_probe:LatencyProbe",
+    "redis_stream_in": "cortexlink.nodes.redis_streams:RedisStreamIn",
+    "redis_stream_out": "cortexlink.nodes.redis_streams:RedisStreamOut",
+    "external": "cortexlink.nodes.external:ExternalNode",
 }
 
 DEFAULT_GRAPH: Path = Path(__file__).resolve().parent / "graphs" / "default.yaml"
