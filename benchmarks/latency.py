@@ -10,6 +10,8 @@ Systems, each with one publisher process and 1, 2 or 4 subscriber processes:
                       at nice -10 where allowed, as `cortexlink run --transport redis` starts it)
   redis-py loop     - BRAND's Python pattern: XADD of the raw bytes / blocking XREAD COUNT 1, same server
   ezmsg             - ezmsg (PyPI) low-level publisher/subscriber over its shared memory
+  BRAND pub -> redis_stream_in - a BRAND-style publisher (samples x channels with ``ts``) read by
+                      cortexlink's redis_stream_in node (latency_brand.py)
 Latency is the subscriber's ``monotonic_ns()`` on receipt minus the publisher's just before it
 published; CPU% is process time over wall time of each process while messages flow; steal% is the
 share of the machine's CPU time a hypervisor took while the case ran (0 on bare metal; on a VM it
@@ -39,6 +41,7 @@ import sys
 import time
 from dataclasses import dataclass
 
+import latency_brand
 import latency_graph
 import latency_wake
 import numpy as np
@@ -46,7 +49,8 @@ import numpy as np
 RATE = 30_000
 CHUNK = 30            # 1 ms at 30 kHz
 WARMUP = 50
-SYSTEMS = ("cortexlink shm", "cortexlink shm pinned", "cortexlink redis", "redis-py loop", "ezmsg")
+SYSTEMS = ("cortexlink shm", "cortexlink shm pinned", "cortexlink redis", "redis-py loop", "ezmsg",
+           latency_brand.SYSTEM)
 EZ_ADDR = ("127.0.0.1", 25979)
 RT_ENV = "CORTEXLINK_BENCH_RT"
 
@@ -222,7 +226,8 @@ def _ez_sub(_addr, ch, n, ready, out):
 
 BODIES = {"cortexlink shm": (_cl_pub, _cl_sub), "cortexlink shm pinned": (_cl_pub, _cl_sub),
           "cortexlink redis": (_cl_pub, _cl_sub),
-          "redis-py loop": (_rp_pub, _rp_sub), "ezmsg": (_ez_pub, _ez_sub)}
+          "redis-py loop": (_rp_pub, _rp_sub), "ezmsg": (_ez_pub, _ez_sub),
+          latency_brand.SYSTEM: (latency_brand.brand_pub, latency_brand.stream_in_sub)}
 
 
 def _logged(target, log_path, cpu, *args):
@@ -304,7 +309,7 @@ def _run_case_once(system: str, ch: int, n_subs: int, n: int, env: dict) -> Resu
     else:
         transport = None
         address = env.get("redis_url")
-        if system == "redis-py loop":
+        if system in ("redis-py loop", latency_brand.SYSTEM):
             import redis
 
             redis.Redis.from_url(address).delete("bench")
