@@ -24,8 +24,8 @@ __all__ = ["CommandDesk", "Exporter", "COMMANDS"]
 COMMANDS = ("loadGraph", "startGraph", "updateParameters", "stopGraph", "stopGraphAndSaveNWB", "saveRdb",
             "saveNwb", "flushDb", "setDataDir")
 _RESERVED_FIELDS = {"commands", "file", "graph", "path", "nickname", "parameters"}
-# (stream names, data folder) -> files written
-Exporter = Callable[[list[str], Path], list[str]]
+# (Redis URL, stream names, data folder) -> files written
+Exporter = Callable[[str, list[str], Path], list[str]]
 
 
 class CommandDesk:
@@ -94,7 +94,7 @@ class CommandDesk:
         streams = sorted(self.supergraph.get("streams", {}))
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            written = self.exporter(streams, self.data_dir)
+            written = self.exporter(self.transport.address.get("url", ""), streams, self.data_dir)
         except Exception as exc:  # an export must answer, not take the supervisor down
             self.reply(name, False, f"{type(exc).__name__}: {exc}")
             return []

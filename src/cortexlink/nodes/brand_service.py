@@ -30,30 +30,29 @@ from cortexlink.nodes import BUILTIN_NODES
 __all__ = ["serve_brand", "export_streams_nwb"]
 
 
-def export_streams_nwb(url: str) -> Exporter:
-    """An exporter: each named stream still in Redis at ``url`` -> ``<folder>/<stream>.nwb``."""
-    def export(streams: list[str], folder: Path) -> list[str]:
-        from cortexlink.io import save_recording
+def export_streams_nwb(url: str, streams: list[str], folder: Path) -> list[str]:
+    """Each named stream still in Redis at ``url`` -> ``<folder>/<stream>.nwb`` (the ``Exporter`` the
+    supervisor calls for ``saveNwb`` and ``stopGraphAndSaveNWB``); returns the files written."""
+    from cortexlink.io import save_recording
 
-        transport = RedisTransport(url)
-        written = []
-        try:
-            for name in streams:
-                raw = transport.client.get(f"{name}{SPEC_SUFFIX}")
-                if raw is None:
-                    raise TransportError(f"stream {name!r} has no {name}{SPEC_SUFFIX} description in Redis")
-                d = json.loads(raw)
-                spec = StreamSpec(name, d["n_channels"], d["sample_rate"], d["dtype"], d["chunk_samples"])
-                data, first = read_stream(transport.client, spec)
-                rec = Recording(data, spec.sample_rate, t0=first / spec.sample_rate, site=name,
-                                metadata={"stream": name, "writer": d.get("writer")})
-                target = folder / f"{name}.nwb"
-                save_recording(rec, target)
-                written.append(str(target))
-        finally:
-            transport.close()
-        return written
-    return export
+    transport = RedisTransport(url)
+    written = []
+    try:
+        for name in streams:
+            raw = transport.client.get(f"{name}{SPEC_SUFFIX}")
+            if raw is None:
+                raise TransportError(f"stream {name!r} has no {name}{SPEC_SUFFIX} description in Redis")
+            d = json.loads(raw)
+            spec = StreamSpec(name, d["n_channels"], d["sample_rate"], d["dtype"], d["chunk_samples"])
+            data, first = read_stream(transport.client, spec)
+            rec = Recording(data, spec.sample_rate, t0=first / spec.sample_rate, site=name,
+                            metadata={"stream": name, "writer": d.get("writer")})
+            target = folder / f"{name}.nwb"
+            save_recording(rec, target)
+            written.append(str(target))
+    finally:
+        transport.close()
+    return written
 
 
 def _plan_of(entry: dict[str, str], registry: dict[str, str]) -> GraphPlan:
@@ -69,7 +68,7 @@ def serve_brand(redis_url: str, *, data_dir: str | Path = ".", registry: dict[st
     """Answer BRAND supervisor commands at ``redis_url`` until ``stop()`` is true (default: forever)."""
     registry = registry if registry is not None else BUILTIN_NODES
     transport = RedisTransport(redis_url)
-    exporter = export_streams_nwb(redis_url)
+    exporter = export_streams_nwb
     desk = CommandDesk(transport, exporter, data_dir)
     transport.listen_from_now()
     transport.post_status("supervisor_status", {"status": "Listening for commands"})
