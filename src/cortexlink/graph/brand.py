@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 from urllib.parse import urlparse
@@ -102,7 +101,3 @@ def brand_supergraph(plan: Any, url: str, *, graph_name: str | None = None, load
         "streams": {name: stream_description(spec, writers.get(name)) for name, spec in plan.streams.items()},
     }
 
-
-def dumps(obj: Any) -> str:
-    """JSON for Redis fields (numpy and other values as text rather than a failure)."""
-    return json.dumps(obj, default=str)
