@@ -53,6 +53,8 @@ SYSTEMS = ("cortexlink shm", "cortexlink shm pinned", "cortexlink redis", "redis
            latency_brand.SYSTEM)
 EZ_ADDR = ("127.0.0.1", 25979)
 RT_ENV = "CORTEXLINK_BENCH_RT"
+# the first message waits for the publisher's process to start and import (seconds on a busy machine)
+FIRST_WAIT_S, NEXT_WAIT_S = 60.0, 5.0
 
 
 @dataclass
@@ -139,7 +141,7 @@ def _cl_sub(address, ch, n, ready, out):
     ready.put(1)
 
     def recv():
-        c = r.read(5.0)
+        c = r.read(FIRST_WAIT_S if r.chunks == 0 else NEXT_WAIT_S)
         return None if c is None else c.origin_ns
 
     lat, cpu = _collect(n, recv)
@@ -164,7 +166,7 @@ def _rp_sub(url, ch, n, ready, out):
     ready.put(1)
 
     def recv():
-        deadline = time.monotonic() + 5.0
+        deadline = time.monotonic() + (FIRST_WAIT_S if last["id"] == b"$" else NEXT_WAIT_S)
         reply = None
         while not reply and time.monotonic() < deadline:
             reply = r.xread({"bench": last["id"]}, block=500, count=1)

@@ -28,7 +28,7 @@ def brand_pub(url, ch, n, go, out):
 
 
 def stream_in_sub(url, ch, n, ready, out):
-    from latency import CHUNK, RATE, _collect
+    from latency import CHUNK, FIRST_WAIT_S, NEXT_WAIT_S, RATE, _collect
 
     from cortexlink.graph.node import NodeContext
     from cortexlink.nodes.redis_streams import RedisStreamIn
@@ -43,7 +43,7 @@ def stream_in_sub(url, ch, n, ready, out):
     ready.put(1)
 
     def recv():
-        deadline = time.monotonic() + 5.0
+        deadline = time.monotonic() + (FIRST_WAIT_S if node.samples == 0 else NEXT_WAIT_S)
         while time.monotonic() < deadline:
             got = next(chunks)
             if got:
