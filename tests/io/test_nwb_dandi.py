@@ -72,3 +72,42 @@ def test_bad_subject_fields_are_refused_before_writing(tmp_path):
         with pytest.raises(InvalidParameterError):
             save_recording(rec, tmp_path / "x.nwb", session=bad)
     assert not (tmp_path / "x.nwb").exists()
+
+
+def test_a_file_written_like_pynwbs_tutorial_reads_and_converts_with_its_subject(tmp_path):
+    """pynwb's ecephys tutorial shape: a Subject, two shanks, gzip-chunked raw counts with
+    channel_conversion, LFP in a processing module; cortexlink reads both series and a convert keeps
+    the subject, so the copy passes the DANDI checks too."""
+    from datetime import UTC, datetime
+
+    import pynwb
+    from hdmf.backends.hdf5.h5_utils import H5DataIO
+    from pynwb.ecephys import LFP, ElectricalSeries
+    from pynwb.file import Subject
+
+    nwb = pynwb.NWBFile(session_description="ecephys tutorial", identifier="t",
+                        session_start_time=datetime(2024, 1, 1, tzinfo=UTC),
+                        subject=Subject(subject_id="m1", species="Mus musculus", sex="M", age="P90D"))
+    device = nwb.create_device(name="array", description="a probe")
+    for shank in range(2):
+        group = nwb.create_electrode_group(name=f"shank{shank}", description="shank", location="CA1",
+                                           device=device)
+        for _ in range(3):
+            nwb.add_electrode(group=group, location="CA1")
+    region = nwb.create_electrode_table_region(region=list(range(6)), description="all")
+    raw = np.random.default_rng(0).integers(-500, 500, (3000, 6)).astype(np.int16)
+    nwb.add_acquisition(ElectricalSeries(name="ElectricalSeries", electrodes=region, rate=30000.0,
+                                         data=H5DataIO(raw, compression="gzip", chunks=(1000, 6)),
+                                         conversion=1.95e-7, channel_conversion=np.ones(6)))
+    module = nwb.create_processing_module(name="ecephys", description="processed")
+    lfp = np.random.default_rng(1).standard_normal((100, 6))
+    module.add(LFP(electrical_series=ElectricalSeries(name="LFP", data=lfp, electrodes=region, rate=1000.0)))
+    with pynwb.NWBHDF5IO(str(tmp_path / "tutorial.nwb"), "w") as io:
+        io.write(nwb)
+
+    rec = open_recording(tmp_path / "tutorial.nwb")
+    assert np.array_equal(rec.data, raw.T) and rec.gain_uv == pytest.approx(0.195)
+    assert rec.metadata["session"]["species"] == "Mus musculus"
+    assert open_recording(tmp_path / "tutorial.nwb", series_name="LFP").data.shape == (6, 100)
+    save_recording(rec, tmp_path / "copy.nwb")
+    assert _refused(tmp_path / "copy.nwb") == []

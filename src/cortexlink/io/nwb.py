@@ -79,7 +79,13 @@ def new_nwbfile(info: dict[str, Any]) -> Any:
 def add_electrodes(nwbfile: Any, site: str, channel_ids: Any, info: dict[str, Any]) -> Any:
     """One device, electrode group and electrode per channel for ``site``; returns the group."""
     name = site.replace("/", "_").replace(":", "_")  # NWB names cannot hold these
-    location = str(info.get("location", "unknown"))
+    where = info.get("location", "unknown")
+    n = len(channel_ids)
+    if isinstance(where, list):
+        per_channel = [str(x) for x in where] if len(where) == n else ["unknown"] * n
+    else:
+        per_channel = [str(where)] * n
+    location = per_channel[0] if len(set(per_channel)) == 1 else "several (see the electrodes table)"
     described = str(info.get("device_description", f"implant of site {site}"))
     device = nwbfile.create_device(name=f"implant_{name}",
                                    description=f"{described}, {len(channel_ids)} electrodes")
@@ -87,8 +93,8 @@ def add_electrodes(nwbfile: Any, site: str, channel_ids: Any, info: dict[str, An
         name=f"site_{name}", description=f"electrodes of site {site}", location=location, device=device,
     )
     nwbfile.add_electrode_column(name="channel_id", description="cortexlink channel id")
-    for channel_id in channel_ids:
-        nwbfile.add_electrode(group=group, location=location, channel_id=str(channel_id))
+    for channel_id, place in zip(channel_ids, per_channel, strict=True):
+        nwbfile.add_electrode(group=group, location=place, channel_id=str(channel_id))
     return group
 
 
@@ -110,8 +116,23 @@ def load_nwb(path: str | Path, series_name: str | None = None) -> Recording:
         found = [obj for obj in nwbfile.objects.values() if isinstance(obj, ElectricalSeries)]
         series = _pick(found, series_name, p)
         recording = _recording(series, p)
-        recording.metadata.setdefault("session", session_from_nwbfile(nwbfile))
+        session = session_from_nwbfile(nwbfile)
+        locations = _locations(series)
+        if locations is not None:
+            session.setdefault("location", locations)
+        recording.metadata.setdefault("session", session)
         return recording
+
+
+def _locations(series: Any) -> str | list[str] | None:
+    """The series' electrode locations: one string when they agree, else one per channel."""
+    table = series.electrodes.table
+    if "location" not in table.colnames:
+        return None
+    rows = np.asarray(series.electrodes.data[()]).ravel()
+    column = table["location"].data
+    found = [v.decode() if isinstance(v, bytes) else str(v) for v in (column[int(i)] for i in rows)]
+    return found[0] if len(set(found)) == 1 else found
 
 
 def _pick(found: list, series_name: str | None, path: Path) -> Any:
