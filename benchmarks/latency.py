@@ -10,6 +10,8 @@ Systems, each with one publisher process and 1, 2 or 4 subscriber processes:
                       at nice -10 where allowed, as `cortexlink run --transport redis` starts it)
   redis-py loop     - BRAND's Python pattern: XADD of the raw bytes / blocking XREAD COUNT 1, same server
   ezmsg             - ezmsg (PyPI) low-level publisher/subscriber over its shared memory
+  BRAND pub -> redis_stream_in - a BRAND-style publisher (samples x channels with ``ts``) read by
+                      cortexlink's redis_stream_in node (latency_brand.py)
 Latency is the subscriber's ``monotonic_ns()`` on receipt minus the publisher's just before it
 published; CPU% is process time over wall time of each process while messages flow; steal% is the
 share of the machine's CPU time a hypervisor took while the case ran (0 on bare metal; on a VM it
@@ -39,6 +41,7 @@ import sys
 import time
 from dataclasses import dataclass
 
+import latency_brand
 import latency_graph
 import latency_wake
 import numpy as np
@@ -46,9 +49,12 @@ import numpy as np
 RATE = 30_000
 CHUNK = 30            # 1 ms at 30 kHz
 WARMUP = 50
-SYSTEMS = ("cortexlink shm", "cortexlink shm pinned", "cortexlink redis", "redis-py loop", "ezmsg")
+SYSTEMS = ("cortexlink shm", "cortexlink shm pinned", "cortexlink redis", "redis-py loop", "ezmsg",
+           latency_brand.SYSTEM)
 EZ_ADDR = ("127.0.0.1", 25979)
 RT_ENV = "CORTEXLINK_BENCH_RT"
+# the first message waits for the publisher's process to start and import (seconds on a busy machine)
+FIRST_WAIT_S, NEXT_WAIT_S = 60.0, 5.0
 
 
 @dataclass
@@ -135,7 +141,7 @@ def _cl_sub(address, ch, n, ready, out):
     ready.put(1)
 
     def recv():
-        c = r.read(5.0)
+        c = r.read(FIRST_WAIT_S if r.chunks == 0 else NEXT_WAIT_S)
         return None if c is None else c.origin_ns
 
     lat, cpu = _collect(n, recv)
@@ -160,7 +166,7 @@ def _rp_sub(url, ch, n, ready, out):
     ready.put(1)
 
     def recv():
-        deadline = time.monotonic() + 5.0
+        deadline = time.monotonic() + (FIRST_WAIT_S if last["id"] == b"$" else NEXT_WAIT_S)
         reply = None
         while not reply and time.monotonic() < deadline:
             reply = r.xread({"bench": last["id"]}, block=500, count=1)
@@ -222,7 +228,8 @@ def _ez_sub(_addr, ch, n, ready, out):
 
 BODIES = {"cortexlink shm": (_cl_pub, _cl_sub), "cortexlink shm pinned": (_cl_pub, _cl_sub),
           "cortexlink redis": (_cl_pub, _cl_sub),
-          "redis-py loop": (_rp_pub, _rp_sub), "ezmsg": (_ez_pub, _ez_sub)}
+          "redis-py loop": (_rp_pub, _rp_sub), "ezmsg": (_ez_pub, _ez_sub),
+          latency_brand.SYSTEM: (latency_brand.brand_pub, latency_brand.stream_in_sub)}
 
 
 def _logged(target, log_path, cpu, *args):
@@ -304,7 +311,7 @@ def _run_case_once(system: str, ch: int, n_subs: int, n: int, env: dict) -> Resu
     else:
         transport = None
         address = env.get("redis_url")
-        if system == "redis-py loop":
+        if system in ("redis-py loop", latency_brand.SYSTEM):
             import redis
 
             redis.Redis.from_url(address).delete("bench")

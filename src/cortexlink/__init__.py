@@ -23,6 +23,7 @@ _LAZY = {
     "RunReport": "cortexlink.graph.session",
     "node_catalog": "cortexlink.nodes.catalog",
     "serve_agent": "cortexlink.graph.agent",
+    "serve_brand": "cortexlink.nodes.brand_service",
     "simulate": "cortexlink.sim",
     "simulate_scene": "cortexlink.sim",
     "open_recording": "cortexlink.io",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cortexlink.cli.nwb_options import add_session_options, session_options
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     info = subparsers.add_parser("info", help="show channels, rate, duration, dtype and value range",
@@ -22,6 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     convert.add_argument("--out-gain", type=float, metavar="UV",
                          help="microvolts per count when writing WAV: quantises float data, re-scales counts")
     convert.add_argument("--compress", action="store_true", help="deflate the arrays of an .npz output")
+    add_session_options(convert)
     convert.set_defaults(func=run_convert)
 
 
@@ -99,11 +102,18 @@ def run_convert(args: argparse.Namespace) -> int:
         raise InvalidParameterError(f"IN and OUT are the same file ({args.input}); write to another path")
     recording = _open(args.input, args)
     written = save_recording(recording, args.output, gain_uv=args.out_gain,
-                             compressed=args.compress or None)
+                             compressed=args.compress or None, session=session_options(args))
     if written == "wav" and args.out_gain is not None:
         recording.gain_uv = args.out_gain  # the counts in the file are of this size now
     print(f"wrote {args.output} ({written}, {recording.n_channels} ch x {recording.n_samples} samples "
           f"at {recording.sample_rate:.15g} Hz)")
+    if written == "nwb":
+        from cortexlink.io.nwb_session import archive_gaps
+
+        gaps = archive_gaps(recording.metadata, session_options(args))
+        if gaps:
+            print(f"note: archives (DANDI) will refuse it until it has {', '.join(gaps)}: "
+                  + " ".join(f"--{gap.replace('_', '-')} ..." for gap in gaps))
     hint = readback_options(recording, written)
     if hint:
         print(f"read it back with: cortexlink info {args.output} {hint}")

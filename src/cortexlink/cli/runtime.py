@@ -26,6 +26,9 @@ def register(subparsers: Any) -> None:
     run.add_argument("--machine", default=None, metavar="NAME",
                      help="this machine's name in the graph's 'machine:' fields (default: the host name); "
                           "nodes on other machines are run by their 'cortexlink agent' (needs --redis-url)")
+    run.add_argument("--keep-streams", action="store_true",
+                     help="leave the data streams in Redis after the run (for BRAND tools, saveRdb, an NWB "
+                          "export) instead of deleting them")
     _add_pm_qos(run)
     run.set_defaults(func=_run)
 
@@ -143,7 +146,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         report = run(args.graph, transport=args.transport, redis_url=args.redis_url, duration=args.duration,
                      buffer_s=args.buffer, machine=args.machine, pm_qos=args.pm_qos, log=say,
-                     on_event=on_event, on_tick=on_tick)
+                     on_event=on_event, on_tick=on_tick,
+                     **({"keep_streams": True} if args.keep_streams else {}))
     finally:
         if live is not None:
             live.stop()

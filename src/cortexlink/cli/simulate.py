@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cortexlink.cli.nwb_options import add_session_options, session_options
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -30,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--plot", type=Path, metavar="PNG",
                    help="draw traces with their true spikes, a raster and the velocity (first site)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_session_options(p)
     p.set_defaults(func=run_simulate)
 
 
@@ -61,7 +64,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         out = scene.record(blocks=bar)
         results, scene_truth = out.sites, out.truth
 
-    written = _write(results, args.out) if args.out else {}
+    written = _write(results, args.out, session_options(args)) if args.out else {}
     if args.truth:
         _write_truth(results, args.truth)
     _print_summary(results, written, scene_truth, args.truth)
@@ -90,7 +93,7 @@ def _site_path(out: Path, site: str, n_sites: int) -> Path:
     return out if n_sites == 1 else out.with_name(f"{out.stem}_{site}{out.suffix}")
 
 
-def _write(results: dict, out: Path) -> dict[str, str]:
+def _write(results: dict, out: Path, session: dict | None = None) -> dict[str, str]:
     """Save each site; returns the path written per site (with how to read it back if needed)."""
     from cortexlink.io import readback_options, save_recording
 
@@ -99,7 +102,7 @@ def _write(results: dict, out: Path) -> dict[str, str]:
         path = _site_path(out, site, len(results))
         if path.parent and not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-        fmt = save_recording(result.recording, path)
+        fmt = save_recording(result.recording, path, session=session)
         hint = readback_options(result.recording, fmt)
         written[site] = f"{path} (read back with {hint})" if hint else str(path)
     return written

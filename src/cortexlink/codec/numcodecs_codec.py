@@ -26,17 +26,30 @@ class CortexlinkCodec(Codec):
         self.level = check_level(level)
 
     def encode(self, buf) -> bytes:
-        arr = np.asarray(buf)
-        if arr.dtype.kind != "i" or arr.dtype.itemsize != 2:
-            raise InvalidDataError(f"the cortexlink codec stores int16 data, got {arr.dtype}; "
-                                   "use an int16 zarr array or another codec")
-        arr = arr.astype(np.int16, copy=False)
-        rows = arr.reshape(1, -1) if arr.ndim < 2 or arr.shape[-1] == 0 else arr.reshape(-1, arr.shape[-1])
+        """Compress any buffer as int16, as numcodecs' typed codecs do (``Delta(dtype=...)``).
+
+        An int16 array keeps its shape (rows along the last axis, e.g. ``(channels, time)``); anything
+        else (bytes, ``bytearray``, ``memoryview``, other dtypes) is viewed as one row of int16 in
+        memory order, so the round trip is byte-exact. Object arrays raise ``TypeError``.
+        """
+        arr = ensure_contiguous_ndarray(buf, flatten=False)
+        if arr.dtype == np.int16 and arr.flags.c_contiguous and arr.ndim >= 1:
+            flat_rows = arr.ndim < 2 or arr.shape[-1] == 0
+            rows = arr.reshape(1, -1) if flat_rows else arr.reshape(-1, arr.shape[-1])
+        else:
+            flat = arr.reshape(-1, order="A").view(np.uint8)
+            if flat.size % 2:
+                raise InvalidDataError(f"the cortexlink codec stores 16-bit samples, got {flat.size} bytes "
+                                       "(an odd count); use an int16 zarr array or another codec")
+            rows = flat.view(np.int16).reshape(1, -1)
         if rows.shape[0] == 0:
             rows = rows.reshape(1, 0)
         return compress(np.ascontiguousarray(rows), self.level, None)
 
     def decode(self, buf, out=None) -> np.ndarray:
+        """Decompress to a flat int16 array, or into ``out`` (any buffer; object arrays: ``TypeError``)."""
+        if out is not None:
+            ensure_contiguous_ndarray(out)  # refuses object arrays before anything is written
         data = CompressedReader(ensure_contiguous_ndarray(buf).tobytes()).read().reshape(-1)
         return ndarray_copy(data, out)
 

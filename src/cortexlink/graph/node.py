@@ -78,6 +78,12 @@ class Node:
         return {port: spec for port in cls.outputs}
 
     @classmethod
+    def external_streams(cls, settings: Any) -> tuple[str, ...]:
+        """Redis streams outside the graph that this node reads or writes (e.g. a BRAND node's), so
+        validation can tell them from the graph's own streams."""
+        return ()
+
+    @classmethod
     def make_settings(cls, parameters: dict[str, Any] | None = None) -> Any:
         """``Settings`` filled from a graph file's ``parameters`` (types checked; raises GraphError)."""
         return build_settings(cls.Settings, parameters or {}, owner=cls.kind or cls.__name__)
@@ -128,8 +134,10 @@ class NodeContext:
         latest: Callable[[str], Chunk | None] | None = None,
         stop_requested: Callable[[], bool] | None = None,
         graph_metadata: dict[str, Any] | None = None,
+        transport_address: dict[str, Any] | None = None,
     ) -> None:
         self.nickname = nickname
+        self.transport_address = dict(transport_address or {})  # e.g. {"kind": "redis", "url": ...}
         self.input_specs = dict(input_specs)
         self.output_specs = dict(output_specs)
         self.feedback_specs = dict(feedback_specs or {})

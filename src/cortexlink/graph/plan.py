@@ -111,11 +111,12 @@ def plan_graph(graph: GraphFile, registry: dict[str, str]) -> GraphPlan:
                           f"{writers[stream][1]}) and {entry.nickname!r}; a stream has one writer")
             else:
                 writers[stream] = (entry.nickname, line)
+    external = _external_streams(graph, classes, settings, writers, bad)
     for entry in graph.nodes:
         for key in ("inputs", "feedback"):
             for port, stream in getattr(entry, key).items():
                 if stream not in writers:
-                    hint = _close(stream, writers)
+                    hint = _external_hint(stream, external, outputs) or _close(stream, writers)
                     bad(entry.line_of(key, port), f"node {entry.nickname!r} reads stream {stream!r} on "
                                                   f"{key[:-1] if key == 'inputs' else key} port {port!r} but "
                                                   f"no node writes it{hint}")
@@ -158,6 +159,32 @@ def plan_graph(graph: GraphFile, registry: dict[str, str]) -> GraphPlan:
         for stream in [*entry.inputs.values(), *entry.feedback.values()]:
             readers[stream].append(nick)
     return GraphPlan(graph.source, graph.metadata, [plans[n] for n in order], specs, readers)
+
+
+def _external_streams(graph: GraphFile, classes: dict[str, type], settings: dict[str, Any],
+                      writers: dict[str, tuple[str, int]], bad: Any) -> dict[str, str]:
+    """``stream -> nickname`` of the Redis streams outside the graph that nodes declare (BRAND
+    nodes' streams, through redis_stream_in/out); one that is also a graph stream is an error."""
+    found: dict[str, str] = {}
+    for entry in graph.nodes:
+        if entry.nickname not in settings:
+            continue
+        for stream in classes[entry.nickname].external_streams(settings[entry.nickname]):
+            if stream in writers:
+                bad(entry.line_of("parameters", "stream"),
+                    f"node {entry.nickname!r} uses {stream!r} as a stream outside the graph, but node "
+                    f"{writers[stream][0]!r} writes a graph stream of that name; rename one of them")
+            found.setdefault(stream, entry.nickname)
+    return found
+
+
+def _external_hint(stream: str, external: dict[str, str], outputs: dict[str, dict[str, str]]) -> str:
+    if stream in external:
+        nick = external[stream]
+        mine = ", ".join(outputs.get(nick, {}).values())
+        return (f" inside the graph; it is the outside stream of node {nick!r}" +
+                (f": read that node's output {mine!r} instead" if mine else ""))
+    return ""
 
 
 def _resolve_paths(settings_cls: type, parameters: dict[str, Any], base_dir: Path) -> dict[str, Any]:
@@ -263,4 +290,6 @@ def _topological(graph: GraphFile, writers: dict[str, tuple[str, int]], bad: Any
 
 def _close(name: str, options: dict[str, Any]) -> str:
     hint = difflib.get_close_matches(name, list(options), n=1)
-    return f" (did you mean {hint[0]!r}?)" if hint else f" (streams written: {', '.join(sorted(options))})"
+    near = f" (did you mean {hint[0]!r}?)" if hint else f" (streams written: {', '.join(sorted(options))})"
+    return near + "; a stream written outside the graph (e.g. by a BRAND node) is read through a " \
+                  "redis_stream_in node"

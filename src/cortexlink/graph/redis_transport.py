@@ -28,6 +28,7 @@ from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import TransportError
 from cortexlink.core.optional import require
 from cortexlink.core.streamspec import StreamSpec
+from cortexlink.graph.brand import SPEC_SUFFIX
 from cortexlink.graph.clock import Clock, measure_clock
 from cortexlink.graph.resp import MAX_BLOCK_MS, RespConnection, encode_command
 from cortexlink.graph.transport import StreamReader, StreamWriter, Transport, check_chunk
@@ -210,9 +211,10 @@ class RedisTransport(Transport):
     def __init__(self, url: str) -> None:
         self.url = url
         self.client = redis_client(url)
-        self._cmd_id = b"$"
+        self.command_cursor = b"$"  # id of the last supervisor_ipstream entry read
         self._open: list[RedisWriter | RedisReader] = []  # each holds its own connection
         self._clock: Clock | None = None
+        self.keep_streams = False
 
     @property
     def clock(self) -> Clock:
@@ -254,22 +256,51 @@ class RedisTransport(Transport):
         except Exception:  # the mirror must never take a node down
             pass
 
-    def publish_graph(self, description: dict[str, Any]) -> None:
+    def publish_graph(self, description: dict[str, Any], listen_from_now: bool = True) -> None:
+        """Add ``description`` to ``supergraph_stream`` (BRAND's shape: see ``brand.py``) and each
+        stream's description to ``<stream>_spec``; commands are then read from after this moment."""
         self.client.xadd(SUPERGRAPH, {"data": json.dumps(description, default=str)}, maxlen=100,
                          approximate=True)
-        last = self.client.xrevrange(SUPERVISOR_IN, count=1)
-        self._cmd_id = last[0][0] if last else b"0-0"
+        for name, spec in (description.get("streams") or {}).items():
+            self.client.set(f"{name}{SPEC_SUFFIX}", json.dumps(spec))
+        if listen_from_now:
+            self.listen_from_now()
 
-    def poll_commands(self) -> list[str]:
-        reply = self.client.xread({SUPERVISOR_IN: self._cmd_id}, count=16)
+    def listen_from_now(self) -> None:
+        """Read only commands sent from now on."""
+        last = self.client.xrevrange(SUPERVISOR_IN, count=1)
+        self.command_cursor = last[0][0] if last else b"0-0"
+
+    def poll_commands(self) -> list[dict[str, str]]:
+        reply = self.client.xread({SUPERVISOR_IN: self.command_cursor}, count=16)
         out = []
         for _key, entries in reply or []:
             for entry_id, fields in entries:
-                self._cmd_id = entry_id
-                cmd = fields.get(b"commands") or fields.get(b"command")
-                if cmd:
-                    out.append(cmd.decode(errors="replace"))
+                self.command_cursor = entry_id
+                entry = {k.decode(errors="replace"): v.decode(errors="replace") for k, v in fields.items()}
+                if "command" in entry and "commands" not in entry:
+                    entry["commands"] = entry.pop("command")
+                if entry.get("commands"):
+                    out.append(entry)
         return out
+
+    def post_status(self, stream: str, fields: dict[str, str]) -> None:
+        self.client.xadd(stream, {k: str(v) for k, v in fields.items()}, maxlen=1000, approximate=True)
+
+    def save_snapshot(self) -> str:
+        """Ask the server for an RDB snapshot (BGSAVE); returns where it writes it."""
+        directory = self.client.config_get("dir").get("dir", "")
+        name = self.client.config_get("dbfilename").get("dbfilename", "dump.rdb")
+        try:
+            self.client.bgsave()
+        except Exception as exc:  # a save already in progress is fine
+            if "in progress" not in str(exc):
+                raise TransportError(f"Redis refused BGSAVE: {exc}") from None
+        return f"{directory}/{name}"
+
+    def stream_names(self) -> list[str]:
+        """The cortexlink streams created on this server."""
+        return sorted(k.decode() for k in self.client.hkeys(_META))
 
     def close(self) -> None:
         for item in self._open:
@@ -281,11 +312,41 @@ class RedisTransport(Transport):
             pass
 
     def destroy(self) -> None:
+        """Remove the streams, unless ``keep_streams`` (left for an export, as BRAND leaves them)."""
         try:
             names = [k.decode() for k in self.client.hkeys(_META)]
-            if names:
-                self.client.delete(*names)
-            self.client.delete(_META)
+            if names and not self.keep_streams:
+                self.client.delete(*names, *(f"{n}{SPEC_SUFFIX}" for n in names))
+                self.client.delete(_META)
         except Exception:
             pass
         self.close()
+
+
+def read_stream(client: Any, spec: StreamSpec, max_bytes: int = 1 << 31) -> tuple[np.ndarray, int]:
+    """Every chunk a Redis stream still holds, concatenated: ``(data (channels, samples), first
+    start_sample)``, for an export after a run (``keep_streams``)."""
+    dtype = np.dtype(spec.dtype)
+    clock = Clock(0, 0)
+    parts, first, total, last = [], 0, 0, b"-"
+    while True:
+        entries = client.xrange(spec.name, min=last, count=1024)
+        if last != b"-" and entries and entries[0][0] == last:
+            entries = entries[1:]
+        if not entries:
+            break
+        for entry_id, fields in entries:
+            last = entry_id
+            head, samples, ended = _parts(fields)
+            if ended:
+                continue
+            _seq, _wrote, chunk = _entry_to_chunk(head, samples, spec, dtype, clock)
+            if not parts:
+                first = chunk.start_sample
+            total += chunk.data.nbytes
+            if total > max_bytes:
+                raise TransportError(f"stream {spec.name!r} holds more than {max_bytes} bytes; export it "
+                                     "in parts")
+            parts.append(chunk.data)
+    data = np.concatenate(parts, axis=1) if parts else np.empty((spec.n_channels, 0), dtype)
+    return data, first

@@ -131,7 +131,7 @@ def run_node(plan: NodePlan, address: dict[str, Any], conn: Any, metadata: dict[
         context = NodeContext(
             plan.nickname, plan.inputs, plan.outputs, feedback_specs=plan.feedback, send=control.send,
             latest=lambda port: feedback[port].latest(), stop_requested=lambda: stop["flag"],
-            graph_metadata=metadata,
+            graph_metadata=metadata, transport_address=address,
         )
         node = cls(settings, context)
         node.setup()

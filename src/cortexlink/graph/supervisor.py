@@ -22,7 +22,9 @@ from collections.abc import Callable
 from typing import Any
 
 from cortexlink.core.streamspec import StreamSpec
+from cortexlink.graph.brand import brand_supergraph
 from cortexlink.graph.children import wait_children
+from cortexlink.graph.commands import CommandDesk, Exporter
 from cortexlink.graph.plan import GraphPlan
 from cortexlink.graph.remote import RemoteNodes, check_placement, remote_machines
 from cortexlink.graph.runner import run_node
@@ -52,7 +54,8 @@ class Supervisor:
                  on_event: Callable[[str, str, str], None] | None = None,
                  on_tick: Callable[[list[NodeStatus], float], None] | None = None,
                  max_restarts: int = 5, setup_timeout: float = 120.0, machine: str | None = None,
-                 agent_wait: float | None = None) -> None:
+                 agent_wait: float | None = None, exporter: Exporter | None = None,
+                 data_dir: str = ".", keep_streams: bool = False, supergraph: dict | None = None) -> None:
         self.plan = plan
         self.transport = transport
         self.buffer_s = buffer_s
@@ -69,6 +72,10 @@ class Supervisor:
         self._interrupted = False
         self._t0 = time.monotonic()
         self._ctx = process_context(_dotted_modules(plan))
+        # BRAND's supervisor protocol (commands, graph_status, supervisor_status): see commands.py
+        self.desk = CommandDesk(transport, exporter, data_dir)
+        self.desk.supergraph = supergraph or brand_supergraph(plan, transport.address.get("url", ""))
+        transport.keep_streams = keep_streams
         self.remote: RemoteNodes | None = None
         if remote_machines(plan, machine):
             check_placement(plan, transport.kind, machine)
@@ -91,13 +98,18 @@ class Supervisor:
                 self.remote.require_agents()
             for spec in self.plan.streams.values():
                 self.transport.create(spec, ring_slots(spec, self.buffer_s))
-            self.transport.publish_graph(_describe(self.plan))
+            self.transport.publish_graph(self.desk.supergraph)
+            self.desk.graph_status("initialized")
             self._start_all()
+            self.desk.graph_status("running")
             started = time.monotonic()
             deadline = None if duration is None else started + duration
             self._supervise(deadline)
         finally:
             self._stop_all()
+            self.desk.graph_status("stopped")
+            if self.desk.save_after_stop:
+                self.desk.save_nwb("stopGraphAndSaveNWB")
             if in_main:
                 signal.signal(signal.SIGINT, old_int)
         return RunResult(list(self.status.values()), self._stop_reason or "finished", self._failed,
@@ -175,9 +187,8 @@ class Supervisor:
                 self.request_stop(f"the {self.transport.kind} transport failed: {type(exc).__name__}: {exc}",
                                   failed=True)
                 commands = []
-            for cmd in commands:
-                if cmd.strip().lower() in ("stopgraph", "stop"):
-                    self.request_stop(f"'{cmd}' received on supervisor_ipstream")
+            for entry in commands:
+                self.desk.handle_running(entry, self.request_stop)
             if all(st.state == NodeState.DONE for st in self.status.values()):
                 self.request_stop("all nodes finished")
             self._check_heartbeats(now)
@@ -382,11 +393,3 @@ def _in_main_thread() -> bool:
 
     return threading.current_thread() is threading.main_thread()
 
-
-def _describe(plan: GraphPlan) -> dict[str, Any]:
-    return {
-        "metadata": plan.metadata,
-        "nodes": [{"nickname": n.nickname, "name": n.kind, "parameters": n.parameters, "machine": n.machine,
-                   "inputs": {p: s.name for p, s in n.inputs.items()},
-                   "outputs": {p: s.name for p, s in n.outputs.items()}} for n in plan.nodes],
-    }

@@ -91,13 +91,20 @@ class Transport(ABC):
         """Mirror a node's lifecycle state where other tools can see it."""
         return None
 
-    def publish_graph(self, description: dict[str, Any]) -> None:
+    keep_streams: bool = False  # destroy() leaves the data streams (for an export after the run)
+
+    def publish_graph(self, description: dict[str, Any], listen_from_now: bool = True) -> None:
         """Publish the running graph (Redis: ``supergraph_stream``)."""
         return None
 
-    def poll_commands(self) -> list[str]:
-        """Commands sent to the supervisor from outside (Redis: ``supervisor_ipstream``)."""
+    def poll_commands(self) -> list[dict[str, str]]:
+        """Commands sent to the supervisor from outside (Redis: ``supervisor_ipstream`` entries, each
+        a dict of its fields with the command in ``commands``)."""
         return []
+
+    def post_status(self, stream: str, fields: dict[str, str]) -> None:
+        """Answer outside tools (Redis: ``graph_status``, ``supervisor_status``)."""
+        return None
 
     def close(self) -> None:
         """Close connections held by this process."""

@@ -21,6 +21,7 @@ from cortexlink.core.optional import require
 from cortexlink.core.paths import existing_file, one_line, writable_target, writing
 from cortexlink.core.recording import Recording
 from cortexlink.io.npz import metadata_json
+from cortexlink.io.nwb_session import nwb_subject, nwbfile_fields, session_from_nwbfile, session_info
 
 SERIES_NAME = "ElectricalSeries"
 _COMMENT_KEY = "cortexlink"
@@ -30,26 +31,21 @@ def _pynwb() -> Any:
     return require("pynwb", "nwb", "NWB")
 
 
-def save_nwb(recording: Recording, path: str | Path, series_name: str = SERIES_NAME) -> None:
-    """Write ``recording`` as an NWB file holding one ElectricalSeries named ``series_name``."""
+def save_nwb(recording: Recording, path: str | Path, series_name: str = SERIES_NAME,
+             session: dict | None = None) -> None:
+    """Write ``recording`` as an NWB file holding one ElectricalSeries named ``series_name``.
+
+    ``session`` sets subject and session fields (``subject_id``, ``species``, ``sex``, ``age``,
+    ``experimenter``, ``institution``, ``location``, ...; see ``cortexlink.io.nwb_session``); the
+    recording's metadata and defaults fill the rest, so the file passes ``nwbinspector --config dandi``.
+    """
     pynwb = _pynwb()
     from pynwb.ecephys import ElectricalSeries
 
     target = writable_target(path)
-    nwbfile = pynwb.NWBFile(
-        session_description=str(recording.metadata.get("session_description", "cortexlink recording")),
-        identifier=str(uuid.uuid4()),
-        session_start_time=datetime.now(UTC),
-    )
-    site = recording.site.replace("/", "_").replace(":", "_")  # NWB names cannot hold these
-    device = nwbfile.create_device(name=f"implant_{site}")
-    group = nwbfile.create_electrode_group(
-        name=f"site_{site}", description=f"electrodes of site {recording.site}",
-        location="unknown", device=device,
-    )
-    nwbfile.add_electrode_column(name="channel_id", description="cortexlink channel id")
-    for channel_id in recording.channel_ids:
-        nwbfile.add_electrode(group=group, location="unknown", channel_id=str(channel_id))
+    info = session_info(recording.metadata, session)
+    nwbfile = new_nwbfile(info)
+    add_electrodes(nwbfile, recording.site, recording.channel_ids, info)
     region = nwbfile.create_electrode_table_region(
         region=list(range(recording.n_channels)), description="all electrodes"
     )
@@ -72,6 +68,36 @@ def save_nwb(recording: Recording, path: str | Path, series_name: str = SERIES_N
         io.write(nwbfile)
 
 
+def new_nwbfile(info: dict[str, Any]) -> Any:
+    """An empty ``NWBFile`` with the subject and session fields of ``session_info`` (other writers, e.g.
+    of sorted units, start from it too so their files pass the same checks)."""
+    pynwb = _pynwb()
+    return pynwb.NWBFile(identifier=str(uuid.uuid4()), session_start_time=datetime.now(UTC),
+                         subject=nwb_subject(info), **nwbfile_fields(info))
+
+
+def add_electrodes(nwbfile: Any, site: str, channel_ids: Any, info: dict[str, Any]) -> Any:
+    """One device, electrode group and electrode per channel for ``site``; returns the group."""
+    name = site.replace("/", "_").replace(":", "_")  # NWB names cannot hold these
+    where = info.get("location", "unknown")
+    n = len(channel_ids)
+    if isinstance(where, list):
+        per_channel = [str(x) for x in where] if len(where) == n else ["unknown"] * n
+    else:
+        per_channel = [str(where)] * n
+    location = per_channel[0] if len(set(per_channel)) == 1 else "several (see the electrodes table)"
+    described = str(info.get("device_description", f"implant of site {site}"))
+    device = nwbfile.create_device(name=f"implant_{name}",
+                                   description=f"{described}, {len(channel_ids)} electrodes")
+    group = nwbfile.create_electrode_group(
+        name=f"site_{name}", description=f"electrodes of site {site}", location=location, device=device,
+    )
+    nwbfile.add_electrode_column(name="channel_id", description="cortexlink channel id")
+    for channel_id, place in zip(channel_ids, per_channel, strict=True):
+        nwbfile.add_electrode(group=group, location=place, channel_id=str(channel_id))
+    return group
+
+
 def load_nwb(path: str | Path, series_name: str | None = None) -> Recording:
     """Read the ElectricalSeries named ``series_name`` (default: the first one) from an NWB file."""
     p = existing_file(path)
@@ -89,7 +115,24 @@ def load_nwb(path: str | Path, series_name: str | None = None) -> Recording:
             raise CorruptDataError(f"{p} could not be read as NWB ({one_line(exc)})") from None
         found = [obj for obj in nwbfile.objects.values() if isinstance(obj, ElectricalSeries)]
         series = _pick(found, series_name, p)
-        return _recording(series, p)
+        recording = _recording(series, p)
+        session = session_from_nwbfile(nwbfile)
+        locations = _locations(series)
+        if locations is not None:
+            session.setdefault("location", locations)
+        recording.metadata.setdefault("session", session)
+        return recording
+
+
+def _locations(series: Any) -> str | list[str] | None:
+    """The series' electrode locations: one string when they agree, else one per channel."""
+    table = series.electrodes.table
+    if "location" not in table.colnames:
+        return None
+    rows = np.asarray(series.electrodes.data[()]).ravel()
+    column = table["location"].data
+    found = [v.decode() if isinstance(v, bytes) else str(v) for v in (column[int(i)] for i in rows)]
+    return found[0] if len(set(found)) == 1 else found
 
 
 def _pick(found: list, series_name: str | None, path: Path) -> Any:

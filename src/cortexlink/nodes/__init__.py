@@ -23,6 +23,9 @@ BUILTIN_NODES: dict[str, str] = {
     "recorder": "cortexlink.nodes.recorder:Recorder",
     "latency_probe": "cortexlink.nodes.latency_probe:LatencyProbe",
     "monitor": "cortexlink.nodes.monitor:MonitorNode",
+    "redis_stream_in": "cortexlink.nodes.redis_streams:RedisStreamIn",
+    "redis_stream_out": "cortexlink.nodes.redis_streams:RedisStreamOut",
+    "external": "cortexlink.nodes.external:ExternalNode",
 }
 
 DEFAULT_GRAPH: Path = Path(__file__).resolve().parent / "graphs" / "default.yaml"

@@ -36,6 +36,10 @@ def run(graph: str | Path | GraphPlan | None = None, *, transport: str = "shm", 
     """
     check_duration(duration)
     plan, notes = plan_for_run(graph, duration)
+    if transport == "redis":  # BRAND's saveNwb / stopGraphAndSaveNWB write the streams as NWB files
+        from cortexlink.nodes.brand_service import export_streams_nwb
+
+        supervisor_options.setdefault("exporter", export_streams_nwb)
     return run_plan(plan, transport=transport, redis_url=redis_url, duration=duration, buffer_s=buffer_s,
                     machine=machine, pm_qos=pm_qos, log=log, on_event=on_event, on_tick=on_tick,
                     notes=notes, **supervisor_options)
