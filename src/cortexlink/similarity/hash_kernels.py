@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from cortexlink.similarity.exact_search import envelope
+
 
 @njit(cache=True, inline="always")
 def combine(h: np.uint64, value: np.int64) -> np.uint64:
@@ -195,3 +197,20 @@ def pstable_neighbours(projected: np.ndarray, offsets: np.ndarray, width: float,
                 codes[w, t, a] = combine(np.uint64(t), np.int64(b) + d)
                 weights[w, t, a] = cap - (f - 0.5 - d) ** 2
     return codes, weights, floor
+
+
+@njit(cache=True)
+def envelope_features(windows: np.ndarray, radius: int) -> np.ndarray:
+    """``(n, 2 L)``: each row's running max over ``[i - radius, i + radius]`` (clipped to the row),
+    then its running min: the p-stable DTW hash's features, O(L) per row."""
+    n, length = windows.shape
+    out = np.empty((n, 2 * length))
+    pre = np.empty((2, length))
+    suf = np.empty((2, length))
+    upper = np.empty(length)
+    lower = np.empty(length)
+    for w in range(n):
+        envelope(windows[w], radius, upper, lower, pre, suf)
+        out[w, :length] = upper
+        out[w, length:] = lower
+    return out

@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
 from cortexlink.core.errors import InvalidParameterError, NotFittedError
 from cortexlink.similarity._checks import as_windows, check_int, check_measure
 from cortexlink.similarity.hash_kernels import (
+    envelope_features,
     icws_keys,
     pstable_neighbours,
     pstable_windows,
@@ -278,9 +278,7 @@ class PStableHash(HashFamily):
         z = znormalise(windows)
         if self.measure != "dtw":
             return z
-        size = 2 * self.radius + 1
-        return np.hstack([maximum_filter1d(z, size, axis=1, mode="nearest"),
-                          minimum_filter1d(z, size, axis=1, mode="nearest")])
+        return envelope_features(z, self.radius)
 
     def probes(self, query: np.ndarray) -> np.ndarray:
         """For XCOR, the query shifted by ``n_lags`` lags (9 unless set) across ``-max_lag..max_lag``,
