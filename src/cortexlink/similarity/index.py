@@ -7,7 +7,8 @@ A query sorts nothing of its own: each table's stored codes are kept sorted (re-
 adds, as Hull's CCHECK sorts what it compares), and each query code is two binary searches per
 table. Multi-probe queries, whose neighbouring buckets together hold most windows, instead look
 their codes up among each table's few distinct codes and scan every window's bucket numbers once
-(the same votes and scores, about 2.5x faster than reading the buckets entry by entry). A stored window is a candidate when it collides with the query in at least ``min_votes``
+(the same votes and scores, about 2.5x faster than reading the buckets entry by entry).
+A stored window is a candidate when it collides with the query in at least ``min_votes``
 tables; its score ranks candidates when only the best few are wanted: by default the number of
 tables collided, or with per-code ``weights`` (multi-probe: several codes per table, each weighted
 by how near the query lies to that bucket) the sum of the weights of the codes it collides with.
