@@ -330,7 +330,8 @@ def search_section(search_windows: int, search_q: int, seed: int) -> None:
         print(f"  {ds.label}: {windows.shape[0]} windows; hash index built in {', '.join(built)}", flush=True)
     print_table(f"2. Top-{K} DTW search per query (CPU s of this process, one thread) over a 96-channel "
                 "history, scaled from 1 h to what fits this machine (time is linear in windows: the last "
-                "column scales it to 1 h; goal: hash >= 20x the fastest exact peer at recall >= 0.95)", search)
+                "column scales it to 1 h; goal: hash >= 20x the fastest exact peer at recall >= 0.95)",
+                search)
 
 
 def compression_section(signal: np.ndarray, seed: int) -> None:
