@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     search_windows, search_q = (4000, 2) if quick else (40_000, 4)
     stream_channels, stream_s = (96, 256, 1024), (0.05 if quick else 0.5)
     print(f"similarity benchmark ({'quick' if quick else 'full'}); timings are wall-clock on this machine "
-          "and noisy under load: compare the ratios within one run")
+          "unless a table says CPU s, and noisy under load: compare the ratios within one run")
 
     if "recall" in args.only:
         recall_section(n_db, n_q, args.seed)
