@@ -126,7 +126,7 @@ def recall_rows(dataset: str, database: np.ndarray, queries: np.ndarray, seed: i
             "any: pruned": np.mean(any_pruned),
             "ranked: top10": np.mean(rank_top), "ranked: thr": np.nanmean(rank_thr),
             "ranked: pruned": 1.0 - keep / n, "pruned@0.95": 1.0 - needed / n,
-            "goal met": bool(np.mean(rank_top) >= 0.95),
+            "goal met": bool(np.mean(rank_top) >= 0.95 - 1e-9),   # 190 of 200 is 0.95, whatever the rounding
         })
     return rows
 
