@@ -7,8 +7,10 @@
    for "collides in any table" and for the candidates ranked by score, cut at 95% pruned.
    Ground truth: every query-window distance computed by brute force with the exact measure.
 2. Top-10 DTW search time per query over a 96-channel history: brute force, dtaidistance,
-   tslearn, our exact pruned search (similarity_exact), and our hash search (with its recall).
-3. Streaming hasher: samples/s on one core and per-1 ms-chunk p50/p99 at 96/256/1024 channels x 30 kHz.
+   tslearn, our exact pruned search (similarity_exact), and our hash search (with its recall),
+   in CPU seconds of this process on one thread (the machine is shared).
+3. Streaming hasher: samples/s on one core and per-1 ms-chunk p50/p99 at 96/256/1024 channels x 30 kHz,
+   for the sketch hash and the p-stable DTW hash.
 4. Hash compression (HCOMP) against LZ4, zstd -19 and LZMA on a real recording's hash stream.
 
 Timings depend on the machine and its load; ratios measured in the same run are what to compare.
@@ -22,15 +24,16 @@ import time
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from similarity_data import KINDS, hash_stream_signal, make_dataset  # noqa: E402
-from similarity_exact import compression_table, exact_search_table  # noqa: E402
+from similarity_exact import compression_table, exact_search_table, tie_aware_recall  # noqa: E402
 
-from cortexlink.similarity.exact_search import exact_top_k  # noqa: E402
 from cortexlink.similarity.hashes import (  # noqa: E402
     DEFAULT_KIND,
+    PSTABLE_DEFAULTS,
     SKETCH_DEFAULTS,
     HashFamily,
     make_hash,
@@ -123,7 +126,7 @@ def recall_rows(dataset: str, database: np.ndarray, queries: np.ndarray, seed: i
             "any: pruned": np.mean(any_pruned),
             "ranked: top10": np.mean(rank_top), "ranked: thr": np.nanmean(rank_thr),
             "ranked: pruned": 1.0 - keep / n, "pruned@0.95": 1.0 - needed / n,
-            "goal met": bool(np.mean(rank_top) >= 0.95),
+            "goal met": bool(np.mean(rank_top) >= 0.95 - 1e-9),   # 190 of 200 is 0.95, whatever the rounding
         })
     return rows
 
@@ -135,7 +138,8 @@ def hash_search_row(windows: np.ndarray, queries: np.ndarray, truth: np.ndarray,
                     seed: int = 0) -> dict:
     """Our hash search (query hash, index look-up, exact DTW on the best 5%) over ``windows``.
 
-    ``truth`` (q, K) holds the exact top-10 rows per query for the recall. Windows are taken as
+    ``truth`` (q, n) holds every query-window DTW, for the recall (ties counted as found, as for
+    the exact peers: ``tie_aware_recall``). Windows are taken as
     z-normalised already, as the exact searches compare them. ``kind`` picks the DTW hash.
     """
     n, window = windows.shape
@@ -157,12 +161,12 @@ def hash_search_row(windows: np.ndarray, queries: np.ndarray, truth: np.ndarray,
 
     confirm(candidates(queries[0]), queries[0], windows_of, "dtw", k=K, normalize=False,
             **params)  # compile outside the timing
-    recalls, t0 = [], time.perf_counter()
+    recalls, t0 = [], time.process_time()   # CPU time, as for the exact peers (_timed)
     for q, true in zip(queries, truth, strict=True):
         found = candidates(q)
         got = confirm(found, q, windows_of, "dtw", k=K, normalize=False, **params)
-        recalls.append(np.isin(true, got.starts).mean())
-    per_query = (time.perf_counter() - t0) / len(queries)
+        recalls.append(tie_aware_recall(got.starts, true, K))
+    per_query = (time.process_time() - t0) / len(queries)
     return {"method": f"hash search (ours, {kind}, best 5%)", "s/query": per_query,
             "recall": float(np.mean(recalls)), "index build s": build}
 
@@ -175,13 +179,23 @@ def streaming_family():
     return make_hash("dtw", 120, kind="sketch", n_tables=8, per_table=1, step=6, filter_length=18)
 
 
-def streaming_rows(signal: np.ndarray, channel_counts: tuple[int, ...], seconds: float) -> list[dict]:
-    """Samples/s, real-time factor and per-chunk p50/p99 of the streaming hasher (1 ms chunks).
+def streaming_families(signal: np.ndarray) -> list[tuple[str, HashFamily]]:
+    """(label, family) of the streamed hashes: the sketch configuration above, and the p-stable DTW
+    hash (the measure's default, fitted on the signal's windows) at its default and at 16 tables."""
+    windows = np.lib.stride_tricks.sliding_window_view(signal, 120, axis=1)[:, ::30].reshape(-1, 120)
+    out = [("sketch 8 tables", streaming_family())]
+    for n_tables in (PSTABLE_DEFAULTS["dtw"]["n_tables"], 16):
+        out.append((f"p-stable dtw {n_tables} tables", make_hash("dtw", 120, n_tables=n_tables).fit(windows)))
+    return out
+
+
+def streaming_rows(signal: np.ndarray, channel_counts: tuple[int, ...], seconds: float, family: HashFamily,
+                   label: str) -> list[dict]:
+    """Samples/s, real-time factor and per-chunk p50/p99 of the streaming hasher (1 ms chunks, hop 30).
 
     The real-time factor is given against wall time and against this process's CPU time: on a
     loaded machine the second is what one core of our own would do.
     """
-    family = streaming_family()
     n_chunks = int(seconds * STREAM_RATE / STREAM_CHUNK)
     rows = []
     for n_ch in channel_counts:
@@ -200,7 +214,7 @@ def streaming_rows(signal: np.ndarray, channel_counts: tuple[int, ...], seconds:
         total = times.sum()
         stream_seconds = n_chunks * STREAM_CHUNK / STREAM_RATE
         rows.append({
-            "channels": n_ch, "samples/s": n_ch * STREAM_CHUNK * n_chunks / total,
+            "family": label, "channels": n_ch, "samples/s": n_ch * STREAM_CHUNK * n_chunks / total,
             "x real time": stream_seconds / total, "x real time (CPU s)": stream_seconds / cpu,
             "p50 ms": 1e3 * float(np.percentile(times, 50)), "p99 ms": 1e3 * float(np.percentile(times, 99)),
         })
@@ -257,17 +271,22 @@ def main(argv: list[str] | None = None) -> int:
     search_windows, search_q = (4000, 2) if quick else (40_000, 4)
     stream_channels, stream_s = (96, 256, 1024), (0.05 if quick else 0.5)
     print(f"similarity benchmark ({'quick' if quick else 'full'}); timings are wall-clock on this machine "
-          "and noisy under load: compare the ratios within one run")
+          "unless a table says CPU s, and noisy under load: compare the ratios within one run")
 
     if "recall" in args.only:
         recall_section(n_db, n_q, args.seed)
     if "search" in args.only:
-        search_section(search_windows, search_q, args.seed)
+        with threadpool_limits(1):   # every method on one thread, timed in CPU seconds
+            search_section(search_windows, search_q, args.seed)
     signal, _ = hash_stream_signal("neuralink", seconds=1.0, max_files=8)
     if "stream" in args.only:
-        stream = streaming_rows(signal, stream_channels, stream_s)
+        stream = []
+        with threadpool_limits(1):   # one core: the p-stable projections are a BLAS product
+            for label, family in streaming_families(signal):
+                stream += streaming_rows(signal, stream_channels, stream_s, family, label)
         print_table(f"3. Streaming hasher, 1 ms chunks at {STREAM_RATE // 1000} kHz for {stream_s:g} s, one "
-                    f"core ({streaming_family().config}, hop 30; goal >= 1x real time at 1024 ch)", stream)
+                    f"core (sketch: {streaming_family().config}; windows of 120 samples, hop 30; "
+                    "goal >= 1x real time at 1024 ch)", stream)
     if "compress" in args.only:
         compression_section(signal, args.seed)
     return 0
@@ -294,7 +313,7 @@ def search_section(search_windows: int, search_q: int, seed: int) -> None:
         band = measure_params("dtw", ds.window)["band"]
         label = f"{kind} 96 ch x {seconds:.3g} s"
         rows = exact_search_table(windows, queries, k=K, band=band, label=label)
-        truth = np.stack([exact_top_k(q, windows, K, band=band)[0] for q in queries])
+        truth = np.stack([distances(q, windows, "dtw", band=band) for q in queries])
         fastest_peer = min(r["s_per_query"] for r in rows if not r["method"].startswith("cortexlink")
                            and not r["extrapolated"])
         built = []
@@ -309,9 +328,10 @@ def search_section(search_windows: int, search_q: int, seed: int) -> None:
             r["s per query, 1 h"] = r["s_per_query"] * 3600 / seconds
         search += rows
         print(f"  {ds.label}: {windows.shape[0]} windows; hash index built in {', '.join(built)}", flush=True)
-    print_table(f"2. Top-{K} DTW search per query over a 96-channel history, scaled from 1 h to what "
-                "fits this machine (time is linear in windows: the last column scales it to 1 h; "
-                "goal: hash >= 20x the fastest exact peer at recall >= 0.95)", search)
+    print_table(f"2. Top-{K} DTW search per query (CPU s of this process, one thread) over a 96-channel "
+                "history, scaled from 1 h to what fits this machine (time is linear in windows: the last "
+                "column scales it to 1 h; goal: hash >= 20x the fastest exact peer at recall >= 0.95)",
+                search)
 
 
 def compression_section(signal: np.ndarray, seed: int) -> None:

@@ -115,7 +115,7 @@ def test_xcor_probes_find_a_shifted_copy():
     shifted = np.roll(query, 8)
     probes = fam.probes(query)
     assert probes.shape == (9, 128)
-    assert make_hash("xcor", 128, max_lag=16).probes(query).shape == (17, 128)   # the default
+    assert make_hash("xcor", 128, max_lag=16).probes(query).shape == (33, 128)   # the default: every lag
     with pytest.raises(InvalidParameterError, match="n_lags"):
         make_hash("euclidean", 128, n_lags=9)
     best_probe = (fam.hash(probes) == fam.hash(shifted[None, :])).mean(axis=1).max()

