@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from similarity_data import KINDS, hash_stream_signal, make_dataset  # noqa: E402
 from similarity_exact import compression_table, exact_search_table, tie_aware_recall  # noqa: E402
+from tables import print_table  # noqa: E402
 
 from cortexlink.similarity.hashes import (  # noqa: E402
     DEFAULT_KIND,
@@ -219,34 +220,6 @@ def streaming_rows(signal: np.ndarray, channel_counts: tuple[int, ...], seconds:
             "p50 ms": 1e3 * float(np.percentile(times, 50)), "p99 ms": 1e3 * float(np.percentile(times, 99)),
         })
     return rows
-
-
-# ---------------------------------------------------------------- printing
-
-
-def print_table(title: str, rows: list[dict]) -> None:
-    """Rows of dicts as an aligned text table."""
-    print(f"\n{title}")
-    if not rows:
-        print("  (no rows)")
-        return
-    cols = list(rows[0])
-    cells = [[_fmt(r.get(c)) for c in cols] for r in rows]
-    widths = [max(len(c), *(len(row[j]) for row in cells)) for j, c in enumerate(cols)]
-    print("  " + "  ".join(c.rjust(w) for c, w in zip(cols, widths, strict=True)))
-    for row in cells:
-        print("  " + "  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)))
-
-
-def _fmt(v: object) -> str:
-    if isinstance(v, bool | np.bool_):
-        return "yes" if v else "no"
-    if isinstance(v, float | np.floating):
-        v = float(v)
-        if v != v:
-            return "-"
-        return f"{v:.3g}" if abs(v) >= 1000 or abs(v) < 0.01 else f"{v:.3f}"
-    return str(v)
 
 
 # ---------------------------------------------------------------- main
