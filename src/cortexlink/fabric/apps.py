@@ -33,7 +33,7 @@ class Step:
     pes: tuple[str, ...]
     at: str = "source"
     work: float = 1.0
-    per: str = "channel"       # "channel": load = electrodes; "source": 1 per sending implant
+    per: str = "channel"  # "channel": load = electrodes; "source": 1 per sending implant
     critical: bool = True
 
 
@@ -96,8 +96,9 @@ class App:
         for t in self.tasks:
             if t.name == name:
                 return t
-        raise InvalidParameterError(f"application {self.name} has no task {name!r}; it has "
-                                    f"{', '.join(t.name for t in self.tasks)}")
+        raise InvalidParameterError(
+            f"application {self.name} has no task {name!r}; it has {', '.join(t.name for t in self.tasks)}"
+        )
 
 
 def load_app(app: str | Path | dict[str, Any], catalog: Catalog) -> App:
@@ -109,8 +110,10 @@ def load_app(app: str | Path | dict[str, Any], catalog: Catalog) -> App:
     if str(app) in APPS:
         path = APP_DIR / f"{app}.yaml"
     elif not path.suffix:
-        raise InvalidParameterError(f"unknown application {app!r}: give one of {', '.join(APPS)} or a "
-                                    f"YAML/JSON file in the same format")
+        raise InvalidParameterError(
+            f"unknown application {app!r}: give one of {', '.join(APPS)} or a "
+            f"YAML/JSON file in the same format"
+        )
     return _parse(read_data_file(path), catalog, str(path))
 
 
@@ -148,20 +151,35 @@ def _parse(raw: Any, catalog: Catalog, source: str) -> App:
             raise InvalidParameterError(f"{where} must be a mapping")
         name = _get(t, "name", where, str)
         where = f"{source}: task {name}"
-        variants = tuple(_variant(v, catalog, f"{where} variants[{j}]")
-                         for j, v in enumerate(_get(t, "variants", where, list)))
+        variants = tuple(
+            _variant(v, catalog, f"{where} variants[{j}]")
+            for j, v in enumerate(_get(t, "variants", where, list))
+        )
         if not variants:
             raise InvalidParameterError(f"{where}: field variants is empty")
-        tasks.append(Task(name, _get(t, "label", where, str, name), float(_get(t, "weight", where, num, 1.0)),
-                          variants, float(_get(t, "fraction", where, num, 1.0))))
+        tasks.append(
+            Task(
+                name,
+                _get(t, "label", where, str, name),
+                float(_get(t, "weight", where, num, 1.0)),
+                variants,
+                float(_get(t, "fraction", where, num, 1.0)),
+            )
+        )
     if len({t.name for t in tasks}) != len(tasks):
         raise InvalidParameterError(f"{source}: two tasks share a name")
     window = float(_get(raw, "window_ms", source, num))
     if window <= 0:
         raise InvalidParameterError(f"{source}: field window_ms must be > 0")
-    return App(_get(raw, "name", source, str), _get(raw, "description", source, str, ""), window,
-               float(_get(raw, "latency_ms", source, num, 10.0)), bool(_get(raw, "stimulation", source, bool, False)),
-               tuple(tasks), float(_get(raw, "history_ms", source, num, 100.0)))
+    return App(
+        _get(raw, "name", source, str),
+        _get(raw, "description", source, str, ""),
+        window,
+        float(_get(raw, "latency_ms", source, num, 10.0)),
+        bool(_get(raw, "stimulation", source, bool, False)),
+        tuple(tasks),
+        float(_get(raw, "history_ms", source, num, 100.0)),
+    )
 
 
 def _variant(raw: Any, catalog: Catalog, where: str) -> Variant:
@@ -180,13 +198,18 @@ def _variant(raw: Any, catalog: Catalog, where: str) -> Variant:
                 raise InvalidParameterError(f"{at}: a variant has at most one send step")
             pattern = _get(s, "send", at, str)
             if pattern not in SEND_PATTERNS:
-                raise InvalidParameterError(f"{at}: field send must be one of {', '.join(SEND_PATTERNS)}, "
-                                            f"got {pattern!r}")
+                raise InvalidParameterError(
+                    f"{at}: field send must be one of {', '.join(SEND_PATTERNS)}, got {pattern!r}"
+                )
             compression = float(_get(s, "compression", at, (int, float), 1.0))
             if compression <= 0:
                 raise InvalidParameterError(f"{at}: field compression must be > 0")
-            send = Send(pattern, float(_get(s, "bits_per_channel", at, (int, float), 0.0)),
-                        float(_get(s, "bits_fixed", at, (int, float), 0.0)), compression)
+            send = Send(
+                pattern,
+                float(_get(s, "bits_per_channel", at, (int, float), 0.0)),
+                float(_get(s, "bits_fixed", at, (int, float), 0.0)),
+                compression,
+            )
             order.append(send)
             continue
         pes = _get(s, "pes", at, list)
@@ -202,8 +225,15 @@ def _variant(raw: Any, catalog: Catalog, where: str) -> Variant:
         per = _get(s, "per", at, str, "channel")
         if per not in ("channel", "source"):
             raise InvalidParameterError(f"{at}: field per must be channel or source, got {per!r}")
-        order.append(Step(tuple(pes), place, float(_get(s, "work", at, (int, float), 1.0)), per,
-                          bool(_get(s, "critical", at, bool, True))))
+        order.append(
+            Step(
+                tuple(pes),
+                place,
+                float(_get(s, "work", at, (int, float), 1.0)),
+                per,
+                bool(_get(s, "critical", at, bool, True)),
+            )
+        )
     if not order:
         raise InvalidParameterError(f"{where}: field steps is empty")
     steps = tuple(x for x in order if isinstance(x, Step))

@@ -26,11 +26,24 @@ _SECTIONS: dict[str, dict[str, bool]] = {
     "dac": {"power_mw": False},
     "radio_intra": {"rate_mbps": True, "power_mw": False, "range_cm": True, "slot_guard_us": False},
     "radio_external": {"rate_mbps": True, "power_mw": False, "range_cm": True},
-    "nvm": {"page_bytes": True, "block_bytes": True, "read_bytes_per_op": True, "read_energy_nj_per_page": False,
-            "write_energy_nj_per_page": False, "leakage_mw": False, "erase_ms": False, "program_ms": False},
+    "nvm": {
+        "page_bytes": True,
+        "block_bytes": True,
+        "read_bytes_per_op": True,
+        "read_energy_nj_per_page": False,
+        "write_energy_nj_per_page": False,
+        "leakage_mw": False,
+        "erase_ms": False,
+        "program_ms": False,
+    },
     "microcontroller": {"freq_mhz": True, "memory_kb": True},
 }
-_PE_FIELDS = {"max_freq_mhz": True, "leakage_uw": False, "dynamic_uw_per_electrode": False, "latency_ms": False}
+_PE_FIELDS = {
+    "max_freq_mhz": True,
+    "leakage_uw": False,
+    "dynamic_uw_per_electrode": False,
+    "latency_ms": False,
+}
 
 
 @dataclass(frozen=True)
@@ -86,8 +99,9 @@ class Catalog:
         try:
             return self.pes[name]
         except KeyError:
-            raise InvalidParameterError(f"unknown PE {name!r}{where}; the catalogue has "
-                                        f"{', '.join(sorted(self.pes))}") from None
+            raise InvalidParameterError(
+                f"unknown PE {name!r}{where}; the catalogue has {', '.join(sorted(self.pes))}"
+            ) from None
 
     def with_changes(self, changes: dict[str, Any]) -> Catalog:
         """A copy with ``changes`` merged in (same shape as the file), validated again."""
@@ -102,13 +116,16 @@ def read_data_file(path: str | Path) -> Any:
     if not path.is_file():
         raise InvalidParameterError(f"no such file: {path}")
     if path.stat().st_size > MAX_FILE_BYTES:
-        raise InvalidParameterError(f"{path} is larger than {MAX_FILE_BYTES >> 20} MiB; is it the right file?")
+        raise InvalidParameterError(
+            f"{path} is larger than {MAX_FILE_BYTES >> 20} MiB; is it the right file?"
+        )
     text = path.read_text(encoding="utf-8")
     try:
         return json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
-        raise InvalidParameterError(f"{path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: "
-                                    f"{str(exc).splitlines()[0]}") from None
+        raise InvalidParameterError(
+            f"{path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {str(exc).splitlines()[0]}"
+        ) from None
 
 
 def load_catalog(path: str | Path | None = None, changes: dict[str, Any] | None = None) -> Catalog:
@@ -118,7 +135,9 @@ def load_catalog(path: str | Path | None = None, changes: dict[str, Any] | None 
     if path is not None:
         user = read_data_file(path)
         if not isinstance(user, dict):
-            raise InvalidParameterError(f"{path}: a catalogue is a mapping of sections (implant, adc, pes, ...)")
+            raise InvalidParameterError(
+                f"{path}: a catalogue is a mapping of sections (implant, adc, pes, ...)"
+            )
         raw, source = _merge(raw, user), str(path)
     if changes:
         raw = _merge(raw, changes)
@@ -128,7 +147,9 @@ def load_catalog(path: str | Path | None = None, changes: dict[str, Any] | None 
 def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in top.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        out[key] = (
+            _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        )
     return out
 
 
@@ -144,8 +165,10 @@ def _number(value: Any, field: str, positive: bool, source: str) -> float:
     if value != value or value in (float("inf"), float("-inf")):
         raise InvalidParameterError(f"{source}: field {field} must be finite, got {value!r}")
     if value < 0 or (positive and value == 0):
-        raise InvalidParameterError(f"{source}: field {field} must be {'> 0' if positive else '>= 0'} "
-                                    f"(a negative power, rate or time means nothing), got {value!r}")
+        raise InvalidParameterError(
+            f"{source}: field {field} must be {'> 0' if positive else '>= 0'} "
+            f"(a negative power, rate or time means nothing), got {value!r}"
+        )
     return float(value)
 
 
@@ -175,6 +198,12 @@ def _build(raw: Any, source: str) -> Catalog:
     pes = {}
     for pe_name, row in pes_raw.items():
         f = _fields(row, f"pes.{pe_name}", _PE_FIELDS, source)
-        pes[str(pe_name)] = PE(str(pe_name), f["max_freq_mhz"], f["leakage_uw"], f["dynamic_uw_per_electrode"],
-                               f["latency_ms"], capacity)
+        pes[str(pe_name)] = PE(
+            str(pe_name),
+            f["max_freq_mhz"],
+            f["leakage_uw"],
+            f["dynamic_uw_per_electrode"],
+            f["latency_ms"],
+            capacity,
+        )
     return Catalog(sections, pes)

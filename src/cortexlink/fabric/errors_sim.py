@@ -22,11 +22,11 @@ __all__ = ["BerResult", "ber_experiment"]
 class BerResult:
     ber: float
     hash_packets: int
-    hash_errors: float           # fraction of hash packets with any bit error (dropped)
+    hash_errors: float  # fraction of hash packets with any bit error (dropped)
     signal_packets: int
-    signal_errors: float         # fraction of signal packets with any bit error (kept)
-    dtw_flips: float             # fraction of erroneous signal packets whose DTW decision flipped
-    crc_missed: int              # erroneous packets both CRCs passed (should be 0)
+    signal_errors: float  # fraction of signal packets with any bit error (kept)
+    dtw_flips: float  # fraction of erroneous signal packets whose DTW decision flipped
+    crc_missed: int  # erroneous packets both CRCs passed (should be 0)
 
 
 def _windows(rng: np.random.Generator, n: int, length: int = 120) -> tuple[np.ndarray, np.ndarray]:
@@ -38,8 +38,12 @@ def _windows(rng: np.random.Generator, n: int, length: int = 120) -> tuple[np.nd
     return np.clip(base, -32768, 32767).astype(np.int16), np.clip(partner, -32768, 32767).astype(np.int16)
 
 
-def ber_experiment(bers: tuple[float, ...] = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2), packets: int = 2000,
-                   seed: int = 0, band: int = 12) -> list[BerResult]:
+def ber_experiment(
+    bers: tuple[float, ...] = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2),
+    packets: int = 2000,
+    seed: int = 0,
+    band: int = 12,
+) -> list[BerResult]:
     """Fractions of erroneous hash and signal packets and of flipped DTW decisions per BER."""
     from cortexlink.similarity import compress_hashes, dtw
 
@@ -50,8 +54,9 @@ def ber_experiment(bers: tuple[float, ...] = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2), pac
     decision = clean < threshold
     # one 8-bit hash per electrode; hashes of neighbouring windows repeat, so few codes dominate
     codes = np.minimum(rng.zipf(1.6, (packets, 96)), 255).astype(np.uint8)
-    hash_bits = [pack(Header(KINDS["hash"], src=1, seq=k), compress_hashes(c[None, :])) for k, c in
-                 enumerate(codes)]
+    hash_bits = [
+        pack(Header(KINDS["hash"], src=1, seq=k), compress_hashes(c[None, :])) for k, c in enumerate(codes)
+    ]
     signal_bits = [pack(Header(KINDS["signal"], src=1, seq=k), w.tobytes()) for k, w in enumerate(sent)]
     out = []
     for ber in bers:
@@ -73,6 +78,15 @@ def ber_experiment(bers: tuple[float, ...] = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2), pac
             missed += p.header_ok and p.data_ok
             window = np.frombuffer(p.payload, dtype=np.int16).astype(float)
             flips += (dtw(local[k].astype(float), window, band) < threshold) != decision[k]
-        out.append(BerResult(ber, packets, hash_err / packets, packets, sig_err / packets,
-                             float(flips) / sig_err if sig_err else 0.0, missed))
+        out.append(
+            BerResult(
+                ber,
+                packets,
+                hash_err / packets,
+                packets,
+                sig_err / packets,
+                float(flips) / sig_err if sig_err else 0.0,
+                missed,
+            )
+        )
     return out

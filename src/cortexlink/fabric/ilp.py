@@ -38,9 +38,9 @@ class Milp:
     cost: list[float] = field(default_factory=list)
     integer: list[bool] = field(default_factory=list)
     rows: list[tuple[dict[int, float], float, float, str, str]] = field(default_factory=list)
-    fixed_by: dict[int, str] = field(default_factory=dict)   # column fixed to 0 -> family that fixed it
-    flow_col: dict[int, int] = field(default_factory=dict)    # flow index -> its electrodes column
-    replicas: int = 1                                          # reduced: every modelled flow stands for N
+    fixed_by: dict[int, str] = field(default_factory=dict)  # column fixed to 0 -> family that fixed it
+    flow_col: dict[int, int] = field(default_factory=dict)  # flow index -> its electrodes column
+    replicas: int = 1  # reduced: every modelled flow stands for N
 
     def col(self, name: str, lb: float, ub: float, cost: float = 0.0, integer: bool = False) -> int:
         self.names.append(name)
@@ -57,10 +57,18 @@ class Milp:
 
     def without(self, families: set[str]) -> Milp:
         """The same model with the rows (and zero-fixings) of ``families`` dropped."""
-        out = Milp(list(self.names), list(self.lb), list(self.ub), list(self.cost), list(self.integer),
-                   [r for r in self.rows if r[3] not in families],
-                   {k: v for k, v in self.fixed_by.items() if v not in families}, dict(self.flow_col),
-                   self.replicas, dict(self._orig_ub))
+        out = Milp(
+            list(self.names),
+            list(self.lb),
+            list(self.ub),
+            list(self.cost),
+            list(self.integer),
+            [r for r in self.rows if r[3] not in families],
+            {k: v for k, v in self.fixed_by.items() if v not in families},
+            dict(self.flow_col),
+            self.replicas,
+            dict(self._orig_ub),
+        )
         for colidx, fam in self.fixed_by.items():
             if fam in families:
                 out.ub[colidx] = self._orig_ub.get(colidx, out.ub[colidx])
@@ -105,8 +113,9 @@ class Milp:
         lp.a_matrix_.value_ = np.asarray(value, dtype=float)
         lp.a_matrix_.num_col_ = n
         lp.a_matrix_.num_row_ = len(self.rows)
-        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-                           for i in self.integer]
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in self.integer
+        ]
         lp.col_names_ = list(self.names)
         lp.row_names_ = [r[4] for r in self.rows]
         h.passModel(lp)
@@ -137,9 +146,9 @@ def _quiet_highs(highspy):  # noqa: ANN001, ANN202
 
 @dataclass
 class Solution:
-    status: str                 # "optimal", "infeasible", "time limit", ...
+    status: str  # "optimal", "infeasible", "time limit", ...
     objective: float
-    channels: dict[int, int]    # flow index -> electrodes
+    channels: dict[int, int]  # flow index -> electrodes
     seconds: float
     gap: float = 0.0
 
@@ -150,8 +159,10 @@ def build_milp(system: System, reduced: bool = False, symmetry: bool = True) -> 
     if reduced:
         why = _not_reducible(system)
         if why:
-            raise InvalidParameterError(f"the reduced ILP needs identical implants with symmetric flows: {why}; "
-                                        f"plan without --reduced")
+            raise InvalidParameterError(
+                f"the reduced ILP needs identical implants with symmetric flows: {why}; "
+                f"plan without --reduced"
+            )
     cat, E = system.catalog, system.electrodes
     n = system.n_implants
     N = float(n)
@@ -167,7 +178,7 @@ def build_milp(system: System, reduced: bool = False, symmetry: bool = True) -> 
         x[f.index] = m.col(name, 0, E, cost, True)
         m.flow_col[f.index] = x[f.index]
         if system.weight(f) == 0:
-            m.ub[x[f.index]] = 0    # a task nobody values only takes power and radio time from the others
+            m.ub[x[f.index]] = 0  # a task nobody values only takes power and radio time from the others
         elif f.pre_ms + f.post_ms > lat + 1e-9 or (f.radio and f.deadline_ms(lat) <= 0):
             m._orig_ub[x[f.index]] = E
             m.ub[x[f.index]] = 0
@@ -193,7 +204,7 @@ def build_milp(system: System, reduced: bool = False, symmetry: bool = True) -> 
         for step in f.variant.steps:
             places = system.places(f, step.at)
             if reduced and step.at == "receiver":
-                places = [(0, N - 1)]   # the N-1 identical peers' flows all land here
+                places = [(0, N - 1)]  # the N-1 identical peers' flows all land here
             for imp, mult in places:
                 if imp not in modelled:
                     continue
@@ -203,8 +214,13 @@ def build_milp(system: System, reduced: bool = False, symmetry: bool = True) -> 
     enabled = {}
     for (p, imp), coefs in loads.items():
         enabled[(p, imp)] = m.col(f"on_{p}_{imp}", 0, 1, 0.0, True)
-        m.row({**coefs, enabled[(p, imp)]: -float(cat.pe(p).capacity)}, -math.inf, 0.0, "capacity",
-              f"capacity_{p}_{imp}")
+        m.row(
+            {**coefs, enabled[(p, imp)]: -float(cat.pe(p).capacity)},
+            -math.inf,
+            0.0,
+            "capacity",
+            f"capacity_{p}_{imp}",
+        )
 
     # radios
     intra = [f for f in flows if f.radio == "intra"]
@@ -217,14 +233,24 @@ def build_milp(system: System, reduced: bool = False, symmetry: bool = True) -> 
             continue
         send = f.send
         assert send is not None
-        rate = cat["radio_intra" if f.radio == "intra" else "radio_external"]["rate_mbps"] * 1e3  # bits per ms
+        rate = (
+            cat["radio_intra" if f.radio == "intra" else "radio_external"]["rate_mbps"] * 1e3
+        )  # bits per ms
         guard = cat["radio_intra"]["slot_guard_us"] / 1e3 if f.radio == "intra" else 0.0
         per_ch = send.bits_per_channel * system.app.tasks[f.task].fraction / send.compression
-        m.row({pk[f.index]: -PACKET_PAYLOAD_BITS, x[f.index]: per_ch, u[f.index]: send.bits_fixed},
-              -math.inf, 0.0, "radio", f"packets_{f.index}")
+        m.row(
+            {pk[f.index]: -PACKET_PAYLOAD_BITS, x[f.index]: per_ch, u[f.index]: send.bits_fixed},
+            -math.inf,
+            0.0,
+            "radio",
+            f"packets_{f.index}",
+        )
         m.row({pk[f.index]: -1.0, u[f.index]: 1.0}, -math.inf, 0.0, "radio", f"packet_min_{f.index}")
-        durations[f.index] = {x[f.index]: per_ch / rate, u[f.index]: send.bits_fixed / rate + guard,
-                              pk[f.index]: PACKET_OVERHEAD_BITS / rate}
+        durations[f.index] = {
+            x[f.index]: per_ch / rate,
+            u[f.index]: send.bits_fixed / rate + guard,
+            pk[f.index]: PACKET_OVERHEAD_BITS / rate,
+        }
         if f.radio == "intra":
             m.row({u[f.index]: 1.0, radio_on: -1.0}, -math.inf, 0.0, "power", f"radio_on_{f.index}")
         else:
@@ -245,7 +271,7 @@ def build_milp(system: System, reduced: bool = False, symmetry: bool = True) -> 
             m.rows[-1] = ({c: v * s for c, v in m.rows[-1][0].items()}, *m.rows[-1][1:])
         for deadline in sorted({f.deadline_ms(lat) for f in members if f.deadline_ms(lat) > 0}):
             if deadline >= window:
-                continue    # the frame row already holds it
+                continue  # the frame row already holds it
             early = [f for f in members if f.deadline_ms(lat) <= deadline + 1e-12]
             coefs = {c: v * s for c, v in _sum(durations[f.index] for f in early).items()}
             m.row(coefs, -math.inf, deadline, "latency", f"deadline_{lane}_{deadline:.4f}ms")
@@ -265,8 +291,13 @@ def build_milp(system: System, reduced: bool = False, symmetry: bool = True) -> 
             coefs[radio_on] += cat["radio_intra"]["power_mw"]
         if i in external_on:
             coefs[external_on[i]] += cat["radio_external"]["power_mw"]
-        m.row(dict(coefs), -math.inf, float(system.power_cap_mw) - fixed_power_mw(system),  # type: ignore[arg-type]
-              "power", f"power_{i}")
+        m.row(
+            dict(coefs),
+            -math.inf,
+            float(system.power_cap_mw) - fixed_power_mw(system),  # type: ignore[arg-type]
+            "power",
+            f"power_{i}",
+        )
     if symmetry and not reduced:
         _break_symmetry(m, system, flows, x)
     return m
@@ -293,9 +324,12 @@ def add_minimums(m: Milp, system: System, minimum: dict[str, int]) -> None:
     for name, need in minimum.items():
         t = [k for k, task in enumerate(system.app.tasks) if task.name == name]
         if not t:
-            system.app.task(name)   # raises, naming the tasks
-        coefs = {m.flow_col[f.index]: float(m.replicas) for f in system.flows
-                 if f.task == t[0] and f.index in m.flow_col}
+            system.app.task(name)  # raises, naming the tasks
+        coefs = {
+            m.flow_col[f.index]: float(m.replicas)
+            for f in system.flows
+            if f.task == t[0] and f.index in m.flow_col
+        }
         m.rows.append((coefs, float(need), math.inf, "minimum", f"minimum_{name}"))
 
 
@@ -336,5 +370,6 @@ def solve_highs(m: Milp, time_limit: float | None = None, threads: int | None = 
     if values.size == 0:
         return Solution(status, math.nan, {}, seconds)
     channels = {f: int(round(values[c])) for f, c in m.flow_col.items() if round(values[c]) > 0}
-    return Solution(status, float(info.objective_function_value), channels, seconds,
-                    float(getattr(info, "mip_gap", 0.0)))
+    return Solution(
+        status, float(info.objective_function_value), channels, seconds, float(getattr(info, "mip_gap", 0.0))
+    )

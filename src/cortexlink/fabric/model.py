@@ -18,11 +18,19 @@ from cortexlink.core.errors import InvalidParameterError
 from cortexlink.fabric.apps import App, Send, Variant
 from cortexlink.fabric.catalog import Catalog
 
-__all__ = ["ARCHITECTURES", "System", "Flow", "Slot", "Evaluation", "evaluate", "PACKET_PAYLOAD_BITS",
-           "PACKET_OVERHEAD_BITS"]
+__all__ = [
+    "ARCHITECTURES",
+    "System",
+    "Flow",
+    "Slot",
+    "Evaluation",
+    "evaluate",
+    "PACKET_PAYLOAD_BITS",
+    "PACKET_OVERHEAD_BITS",
+]
 
 ARCHITECTURES = ("hull", "hull-nohash", "central", "central-nohash")
-PACKET_PAYLOAD_BITS = 256 * 8        # at most 256 bytes of data per packet
+PACKET_PAYLOAD_BITS = 256 * 8  # at most 256 bytes of data per packet
 PACKET_OVERHEAD_BITS = 84 + 32 + 32  # header, header CRC32, data CRC32
 _EPS = 1e-6
 
@@ -35,9 +43,9 @@ class Flow:
     task: int
     variant: Variant
     source: int
-    pre_ms: float        # PE latency before the send (all of it when there is none)
-    post_ms: float       # PE latency after the send
-    radio: str | None    # "intra", "external" or None (local, or wired in a central design)
+    pre_ms: float  # PE latency before the send (all of it when there is none)
+    post_ms: float  # PE latency after the send
+    radio: str | None  # "intra", "external" or None (local, or wired in a central design)
 
     @property
     def send(self) -> Send | None:
@@ -70,8 +78,10 @@ class System:
             self.power_cap_mw = self.catalog.power_cap_mw
         if self.latency_ms is None:
             self.latency_ms = self.app.latency_ms
-        for name, value in (("power cap (--power-mw)", self.power_cap_mw), ("latency (--latency-ms)",
-                                                                             self.latency_ms)):
+        for name, value in (
+            ("power cap (--power-mw)", self.power_cap_mw),
+            ("latency (--latency-ms)", self.latency_ms),
+        ):
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 raise InvalidParameterError(f"{name} must be a positive number, got {value!r}")
         if self.weights is None:
@@ -79,7 +89,8 @@ class System:
         if len(self.weights) != len(self.app.tasks) or any(w < 0 for w in self.weights):
             raise InvalidParameterError(
                 f"weights must be {len(self.app.tasks)} numbers >= 0, one per task "
-                f"({':'.join(t.name for t in self.app.tasks)}), got {':'.join(map(str, self.weights))}")
+                f"({':'.join(t.name for t in self.app.tasks)}), got {':'.join(map(str, self.weights))}"
+            )
         self.flows = self._make_flows()
 
     @property
@@ -105,14 +116,21 @@ class System:
                     send = variant.send
                     if send is not None and send.pattern == "one-to-all" and s != 0:
                         continue
-                    if send is not None and send.pattern in ("all-to-all", "one-to-all") and self.n_implants < 2:
-                        continue   # nothing to compare with
+                    if (
+                        send is not None
+                        and send.pattern in ("all-to-all", "one-to-all")
+                        and self.n_implants < 2
+                    ):
+                        continue  # nothing to compare with
                     radio = None
                     if send is not None:
                         if send.pattern == "external":
                             radio = "external"
-                        elif not self.central and not (send.pattern == "all-to-one" and s == 0) \
-                                and self.n_implants > 1:
+                        elif (
+                            not self.central
+                            and not (send.pattern == "all-to-one" and s == 0)
+                            and self.n_implants > 1
+                        ):
                             radio = "intra"
                     flows.append(Flow(len(flows), t, variant, s, pre, post, radio))
         return flows
@@ -126,7 +144,7 @@ class System:
         pattern = flow.send.pattern if flow.send else "all-to-one"
         if at == "leader" or pattern == "all-to-one":
             return [(0, 1.0)]
-        if self.central:   # every comparison at the one processor
+        if self.central:  # every comparison at the one processor
             return [(0, float(n - 1))] if n > 1 else []
         return [(j, 1.0) for j in range(n) if j != flow.source]
 
@@ -153,13 +171,13 @@ class Slot:
 class Evaluation:
     """What a channel assignment does to the hardware, and every constraint it breaks."""
 
-    channels: dict[int, int]                    # flow index -> electrodes
-    pe_load: dict[tuple[str, int], float]       # (PE, implant) -> electrodes at full clock
+    channels: dict[int, int]  # flow index -> electrodes
+    pe_load: dict[tuple[str, int], float]  # (PE, implant) -> electrodes at full clock
     power_mw: list[float]
     slots: list[Slot]
-    latency_ms: dict[int, float]                # flow index -> end-to-end latency
+    latency_ms: dict[int, float]  # flow index -> end-to-end latency
     violations: list[str]
-    throughput_mbps: dict[str, float]           # task -> aggregate
+    throughput_mbps: dict[str, float]  # task -> aggregate
     objective: float
 
     @property
@@ -180,8 +198,9 @@ def slot_ms(system: System, radio: str, bits: float, used: bool = True) -> float
     cat = system.catalog
     if radio == "external":
         return bits / (cat["radio_external"]["rate_mbps"] * 1e3)
-    return bits / (cat["radio_intra"]["rate_mbps"] * 1e3) + (cat["radio_intra"]["slot_guard_us"] / 1e3
-                                                             if used else 0.0)
+    return bits / (cat["radio_intra"]["rate_mbps"] * 1e3) + (
+        cat["radio_intra"]["slot_guard_us"] / 1e3 if used else 0.0
+    )
 
 
 def fixed_power_mw(system: System) -> float:
@@ -221,16 +240,23 @@ def evaluate(system: System, channels: dict[int, int]) -> Evaluation:
         per_task = max(digitised[i]) if digitised[i] else 0
         for t, used in enumerate(digitised[i]):
             if used > E:
-                violations.append(f"implant {i}: task {system.app.tasks[t].name} uses {used} electrodes > {E}")
+                violations.append(
+                    f"implant {i}: task {system.app.tasks[t].name} uses {used} electrodes > {E}"
+                )
         mw += cat.adc_mw_per_electrode * per_task
         for (p, imp), amount in load.items():
             if imp == i:
                 pe = cat.pe(p)
                 mw += pe.power_uw(amount) / 1e3
                 if amount > pe.capacity + _EPS:
-                    violations.append(f"implant {i}: PE {p} must handle {amount:g} electrodes > its "
-                                      f"{pe.capacity} at f_max (PE capacity)")
-        mw += cat["radio_intra"]["power_mw"] * intra_used[i] + cat["radio_external"]["power_mw"] * external_used[i]
+                    violations.append(
+                        f"implant {i}: PE {p} must handle {amount:g} electrodes > its "
+                        f"{pe.capacity} at f_max (PE capacity)"
+                    )
+        mw += (
+            cat["radio_intra"]["power_mw"] * intra_used[i]
+            + cat["radio_external"]["power_mw"] * external_used[i]
+        )
         power.append(mw)
         if mw > system.power_cap_mw + _EPS:  # type: ignore[operator]
             violations.append(f"implant {i}: power {mw:.3f} mW > cap {system.power_cap_mw:g} mW (power)")
@@ -243,8 +269,16 @@ def evaluate(system: System, channels: dict[int, int]) -> Evaluation:
             task = system.app.tasks[f.task]
             throughput[task.name] += x * cat.channel_mbps
             objective += system.weight(f) * x * cat.channel_mbps
-    return Evaluation({k: int(v) for k, v in channels.items() if v}, load, power, slots, latency, violations,
-                      throughput, objective)
+    return Evaluation(
+        {k: int(v) for k, v in channels.items() if v},
+        load,
+        power,
+        slots,
+        latency,
+        violations,
+        throughput,
+        objective,
+    )
 
 
 def _schedule(system: System, channels: dict[int, int], violations: list[str]) -> tuple[list[Slot], dict]:
@@ -267,11 +301,15 @@ def _schedule(system: System, channels: dict[int, int], violations: list[str]) -
             start = lane[k]
             end = start + slot_ms(system, f.radio, bits)
             lane[k] = end
-            slots.append(Slot(f.index, system.app.tasks[f.task].name, f.source, start, end, bits, packets, f.radio))
+            slots.append(
+                Slot(f.index, system.app.tasks[f.task].name, f.source, start, end, bits, packets, f.radio)
+            )
             latency[f.index] = f.pre_ms + end + f.post_ms
         if latency[f.index] > latency_ms + _EPS:
-            violations.append(f"flow {f.index} ({system.app.tasks[f.task].name}/{f.variant.name} from implant "
-                              f"{f.source}): latency {latency[f.index]:.3f} ms > {latency_ms:g} ms (latency)")
+            violations.append(
+                f"flow {f.index} ({system.app.tasks[f.task].name}/{f.variant.name} from implant "
+                f"{f.source}): latency {latency[f.index]:.3f} ms > {latency_ms:g} ms (latency)"
+            )
     for radio, lane in clocks.items():
         for k, busy in enumerate(lane):
             if busy > window + _EPS:

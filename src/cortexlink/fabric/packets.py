@@ -15,12 +15,33 @@ import numpy as np
 
 from cortexlink.core.errors import CorruptDataError, InvalidParameterError
 
-__all__ = ["Header", "Packet", "pack", "unpack", "air_bits", "airtime_ms", "flip_bits", "HEADER_FIELDS",
-           "HEADER_BITS", "MAX_PAYLOAD", "KINDS"]
+__all__ = [
+    "Header",
+    "Packet",
+    "pack",
+    "unpack",
+    "air_bits",
+    "airtime_ms",
+    "flip_bits",
+    "HEADER_FIELDS",
+    "HEADER_BITS",
+    "MAX_PAYLOAD",
+    "KINDS",
+]
 
 # (field, bits): 84 bits in all
-HEADER_FIELDS = (("version", 3), ("kind", 3), ("src", 6), ("dst", 6), ("flow", 8), ("seq", 16), ("slot", 12),
-                 ("timestamp", 20), ("length", 9), ("reserved", 1))
+HEADER_FIELDS = (
+    ("version", 3),
+    ("kind", 3),
+    ("src", 6),
+    ("dst", 6),
+    ("flow", 8),
+    ("seq", 16),
+    ("slot", 12),
+    ("timestamp", 20),
+    ("length", 9),
+    ("reserved", 1),
+)
 HEADER_BITS = sum(b for _, b in HEADER_FIELDS)
 MAX_PAYLOAD = 256
 KINDS = {"signal": 0, "hash": 1, "partial": 2, "control": 3}
@@ -55,7 +76,11 @@ def _to_bits(value: int, width: int) -> np.ndarray:
 
 
 def _from_bits(bits: np.ndarray) -> int:
-    return int(bits.astype(np.int64) @ (1 << np.arange(bits.size - 1, -1, -1, dtype=np.int64))) if bits.size else 0
+    return (
+        int(bits.astype(np.int64) @ (1 << np.arange(bits.size - 1, -1, -1, dtype=np.int64)))
+        if bits.size
+        else 0
+    )
 
 
 def _crc_bits(bits: np.ndarray) -> np.ndarray:
@@ -65,8 +90,10 @@ def _crc_bits(bits: np.ndarray) -> np.ndarray:
 def pack(header: Header, payload: bytes) -> np.ndarray:
     """The packet's air bits (0/1 uint8): header, header CRC32, payload, payload CRC32."""
     if len(payload) > MAX_PAYLOAD:
-        raise InvalidParameterError(f"a packet carries at most {MAX_PAYLOAD} bytes, got {len(payload)}; "
-                                    f"split the data over several packets")
+        raise InvalidParameterError(
+            f"a packet carries at most {MAX_PAYLOAD} bytes, got {len(payload)}; "
+            f"split the data over several packets"
+        )
     fields = {**vars(header), "length": len(payload)}
     parts = []
     for name, width in HEADER_FIELDS:
@@ -86,16 +113,17 @@ def unpack(bits: np.ndarray, strict: bool = True) -> Packet:
     if bits.size < HEADER_BITS + 64 or (bits.size - HEADER_BITS - 64) % 8:
         raise CorruptDataError(f"a packet is 84 + 64 bits plus whole bytes of data, got {bits.size} bits")
     head = bits[:HEADER_BITS]
-    header_ok = bool(np.array_equal(_crc_bits(head), bits[HEADER_BITS:HEADER_BITS + 32]))
-    data = bits[HEADER_BITS + 32:-32]
+    header_ok = bool(np.array_equal(_crc_bits(head), bits[HEADER_BITS : HEADER_BITS + 32]))
+    data = bits[HEADER_BITS + 32 : -32]
     data_ok = bool(np.array_equal(_crc_bits(data), bits[-32:]))
     values, pos = {}, 0
     for name, width in HEADER_FIELDS:
-        values[name] = _from_bits(head[pos:pos + width])
+        values[name] = _from_bits(head[pos : pos + width])
         pos += width
     if strict and not (header_ok and data_ok):
-        raise CorruptDataError(f"packet {'header' if not header_ok else 'data'} CRC32 mismatch; drop it or ask "
-                               f"for it again")
+        raise CorruptDataError(
+            f"packet {'header' if not header_ok else 'data'} CRC32 mismatch; drop it or ask for it again"
+        )
     header = Header(**values)
     return Packet(header, np.packbits(data).tobytes(), header_ok, data_ok)
 

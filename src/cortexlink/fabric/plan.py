@@ -57,9 +57,15 @@ class Plan:
         cat = self.system.catalog
         out = []
         for i in range(self.system.n_implants):
-            pes = {p: {"electrodes": round(load, 3), "divider": cat.pe(p).divider(load),
-                       "clock_mhz": round(cat.pe(p).max_freq_mhz / max(cat.pe(p).divider(load), 1), 4)}
-                   for (p, imp), load in sorted(self.evaluation.pe_load.items()) if imp == i and load > 0}
+            pes = {
+                p: {
+                    "electrodes": round(load, 3),
+                    "divider": cat.pe(p).divider(load),
+                    "clock_mhz": round(cat.pe(p).max_freq_mhz / max(cat.pe(p).divider(load), 1), 4),
+                }
+                for (p, imp), load in sorted(self.evaluation.pe_load.items())
+                if imp == i and load > 0
+            }
             out.append({"implant": i, "power_mw": round(self.evaluation.power_mw[i], 4), "pes": pes})
         return out
 
@@ -71,12 +77,22 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         s = self.system
-        return {"app": s.app.name, "arch": s.arch, "implants": s.n_implants, "power_cap_mw": s.power_cap_mw,
-                "latency_ms": s.latency_ms, "weights": list(s.weights or ()), "reduced": self.reduced,
-                "status": self.solution.status, "solve_s": self.solution.seconds,
-                "channels": self.channels_per_task(), "throughput_mbps": self.throughput_mbps,
-                "weighted_mbps": self.weighted_mbps, "per_implant": self.implants(),
-                "tdma": [vars(slot) for slot in self.evaluation.slots]}
+        return {
+            "app": s.app.name,
+            "arch": s.arch,
+            "implants": s.n_implants,
+            "power_cap_mw": s.power_cap_mw,
+            "latency_ms": s.latency_ms,
+            "weights": list(s.weights or ()),
+            "reduced": self.reduced,
+            "status": self.solution.status,
+            "solve_s": self.solution.seconds,
+            "channels": self.channels_per_task(),
+            "throughput_mbps": self.throughput_mbps,
+            "weighted_mbps": self.weighted_mbps,
+            "per_implant": self.implants(),
+            "tdma": [vars(slot) for slot in self.evaluation.slots],
+        }
 
 
 def parse_weights(text: str | None, app: App) -> tuple[float, ...] | None:
@@ -88,15 +104,26 @@ def parse_weights(text: str | None, app: App) -> tuple[float, ...] | None:
     except ValueError:
         raise InvalidParameterError(f"weights look like 1:1:1 (one number per task), got {text!r}") from None
     if len(values) != len(app.tasks) or any(v < 0 for v in values):
-        raise InvalidParameterError(f"weights need {len(app.tasks)} numbers >= 0 "
-                                    f"({':'.join(t.name for t in app.tasks)}), got {text!r}")
+        raise InvalidParameterError(
+            f"weights need {len(app.tasks)} numbers >= 0 "
+            f"({':'.join(t.name for t in app.tasks)}), got {text!r}"
+        )
     return values
 
 
-def plan(app: str | Path | App = "seizure", implants: int = 1, *, weights: str | tuple[float, ...] | None = None,
-         power_mw: float | None = None, latency_ms: float | None = None, arch: str = "hull",
-         reduced: bool = False, catalog: str | Path | Catalog | None = None,
-         minimum: dict[str, int] | None = None, time_limit: float | None = None) -> Plan:
+def plan(
+    app: str | Path | App = "seizure",
+    implants: int = 1,
+    *,
+    weights: str | tuple[float, ...] | None = None,
+    power_mw: float | None = None,
+    latency_ms: float | None = None,
+    arch: str = "hull",
+    reduced: bool = False,
+    catalog: str | Path | Catalog | None = None,
+    minimum: dict[str, int] | None = None,
+    time_limit: float | None = None,
+) -> Plan:
     """Plan ``app`` on ``implants`` implants and return the checked schedule (see module doc).
 
     ``weights`` per task ("1:1:1"), ``power_mw`` per implant (default the catalogue's 15 mW),
@@ -117,7 +144,9 @@ def plan(app: str | Path | App = "seizure", implants: int = 1, *, weights: str |
         raise InfeasiblePlanError(
             f"no schedule of {application.name} on {implants} implant(s) ({arch}) meets "
             f"{_describe(minimum)}: the {' and '.join(binding) or 'combined'} constraint"
-            f"{'s bind' if len(binding) != 1 else ' binds'} ({_hint(binding)})", binding)
+            f"{'s bind' if len(binding) != 1 else ' binds'} ({_hint(binding)})",
+            binding,
+        )
     channels = replicate(system, solution.channels) if reduced else solution.channels
     evaluation = evaluate(system, channels)
     if evaluation.violations:
@@ -138,21 +167,28 @@ def replicate(system: System, channels: dict[int, int]) -> dict[int, int]:
 
 def explain_infeasible(m: Milp) -> list[str]:
     """The constraint families whose removal alone makes ``m`` feasible (else pairs of them)."""
-    families = [f for f in FAMILIES if f != "minimum" and any(r[3] == f for r in m.rows)
-                or f in m.fixed_by.values()]
+    families = [
+        f for f in FAMILIES if f != "minimum" and any(r[3] == f for r in m.rows) or f in m.fixed_by.values()
+    ]
     single = [f for f in families if solve_highs(m.without({f}), time_limit=30).status != "infeasible"]
     if single:
         return single
-    pairs = [f"{a}+{b}" for k, a in enumerate(families) for b in families[k + 1:]
-             if solve_highs(m.without({a, b}), time_limit=30).status != "infeasible"]
+    pairs = [
+        f"{a}+{b}"
+        for k, a in enumerate(families)
+        for b in families[k + 1 :]
+        if solve_highs(m.without({a, b}), time_limit=30).status != "infeasible"
+    ]
     return pairs
 
 
-_HINTS = {"power": "raise --power-mw or ask for fewer electrodes",
-          "latency": "raise --latency-ms: the PEs' latency plus the radio slots exceed it",
-          "radio": "fewer implants or electrodes: the TDMA frame is full",
-          "capacity": "a PE cannot handle more electrodes even at its maximum clock",
-          "channels": "each implant has only so many electrodes"}
+_HINTS = {
+    "power": "raise --power-mw or ask for fewer electrodes",
+    "latency": "raise --latency-ms: the PEs' latency plus the radio slots exceed it",
+    "radio": "fewer implants or electrodes: the TDMA frame is full",
+    "capacity": "a PE cannot handle more electrodes even at its maximum clock",
+    "channels": "each implant has only so many electrodes",
+}
 
 
 def _hint(binding: list[str]) -> str:
@@ -163,11 +199,18 @@ def _describe(minimum: dict[str, int] | None) -> str:
     return ", ".join(f"{v} electrodes of {k}" for k, v in (minimum or {}).items()) or "the requirements"
 
 
-def sweep(app: str | Path | App = "seizure", implants: range | list[int] = range(1, 17), *,
-          archs: tuple[str, ...] = ("hull",), weights: list[str | tuple[float, ...] | None] | None = None,
-          reduced: bool = False, catalog: str | Path | Catalog | None = None,
-          power_mw: float | None = None, latency_ms: float | None = None,
-          plot: str | Path | None = None) -> list[dict[str, Any]]:
+def sweep(
+    app: str | Path | App = "seizure",
+    implants: range | list[int] = range(1, 17),
+    *,
+    archs: tuple[str, ...] = ("hull",),
+    weights: list[str | tuple[float, ...] | None] | None = None,
+    reduced: bool = False,
+    catalog: str | Path | Catalog | None = None,
+    power_mw: float | None = None,
+    latency_ms: float | None = None,
+    plot: str | Path | None = None,
+) -> list[dict[str, Any]]:
     """Throughput vs implant count per architecture and weight choice (Hull Fig. 7b/8a rows)."""
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     application = app if isinstance(app, App) else load_app(app, cat)
@@ -175,11 +218,27 @@ def sweep(app: str | Path | App = "seizure", implants: range | list[int] = range
     for arch in archs:
         for w in weights or [None]:
             for n in implants:
-                p = plan(application, n, weights=w, arch=arch, reduced=reduced, catalog=cat, power_mw=power_mw,
-                         latency_ms=latency_ms)
+                p = plan(
+                    application,
+                    n,
+                    weights=w,
+                    arch=arch,
+                    reduced=reduced,
+                    catalog=cat,
+                    power_mw=power_mw,
+                    latency_ms=latency_ms,
+                )
                 label = ":".join(f"{v:g}" for v in p.system.weights or ())
-                rows.append({"arch": arch, "weights": label, "implants": n, "weighted_mbps": p.weighted_mbps,
-                             **{f"{k}_mbps": v for k, v in p.throughput_mbps.items()}, "solve_s": p.solution.seconds})
+                rows.append(
+                    {
+                        "arch": arch,
+                        "weights": label,
+                        "implants": n,
+                        "weighted_mbps": p.weighted_mbps,
+                        **{f"{k}_mbps": v for k, v in p.throughput_mbps.items()},
+                        "solve_s": p.solution.seconds,
+                    }
+                )
     if plot is not None:
         from cortexlink.fabric.plots import plot_sweep
 

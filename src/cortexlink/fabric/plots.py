@@ -21,9 +21,13 @@ def plot_sweep(rows: list[dict[str, Any]], app: App, path: str | Path) -> Path:
     for (arch, w), rs in groups.items():
         n = [r["implants"] for r in rs]
         for task in app.tasks:
-            ax1.plot(n, [max(r[f"{task.name}_mbps"], 1e-3) for r in rs], marker="o", label=f"{arch} {task.label}")
+            ax1.plot(
+                n, [max(r[f"{task.name}_mbps"], 1e-3) for r in rs], marker="o", label=f"{arch} {task.label}"
+            )
         ax2.plot(n, [r["weighted_mbps"] for r in rs], marker="o", label=f"{arch} {w}")
-    ax1.set(yscale="log", xlabel="implants", ylabel="aggregate throughput (Mbps)", title=f"{app.name}: per task")
+    ax1.set(
+        yscale="log", xlabel="implants", ylabel="aggregate throughput (Mbps)", title=f"{app.name}: per task"
+    )
     ax2.set(xlabel="implants", ylabel="weighted throughput (Mbps)", title="priority-weighted")
     for ax in (ax1, ax2):
         ax.legend(fontsize=7)
