@@ -122,8 +122,14 @@ class Milp:
         return h
 
     def write_mps(self, path: str | Path) -> Path:
-        """The model as a free-format MPS file (what GLPK's glpsol and CBC read)."""
-        h = self.to_highs()
+        """The model as a free-format MPS file (what GLPK's glpsol and CBC read), written as the
+        equivalent minimisation of the negated objective (MPS readers differ on OBJSENSE)."""
+        flipped = Milp(self.names, self.lb, self.ub, [-c for c in self.cost], self.integer, self.rows)
+        h = flipped.to_highs()
+        from cortexlink.core.optional import require
+
+        highspy = require("highspy", "fabric", "the fabric planner's ILP")
+        h.changeObjectiveSense(highspy.ObjSense.kMinimize)
         h.writeModel(str(path))
         return Path(path)
 
