@@ -43,11 +43,18 @@ def _glpk(mps: Path, cap: float) -> tuple[float, str, float]:
         return float("nan"), "no glpsol (apt-get install glpk-utils)", float("nan")
     out = mps.with_suffix(".glpk.txt")
     t0 = time.perf_counter()
-    run = subprocess.run([exe, "--freemps", str(mps), "--tmlim", str(int(cap)), "-o", str(out)],
-                         capture_output=True, text=True, timeout=cap + 60)
+    run = subprocess.run(
+        [exe, "--freemps", str(mps), "--tmlim", str(int(cap)), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=cap + 60,
+    )
     seconds = time.perf_counter() - t0
-    status = "optimal" if "INTEGER OPTIMAL" in run.stdout else (
-        "time limit" if "TIME LIMIT" in run.stdout else run.stdout.strip().splitlines()[-1][:30])
+    status = (
+        "optimal"
+        if "INTEGER OPTIMAL" in run.stdout
+        else ("time limit" if "TIME LIMIT" in run.stdout else run.stdout.strip().splitlines()[-1][:30])
+    )
     m = re.search(r"Objective:\s+\S+\s+=\s+(\S+)", out.read_text()) if out.exists() else None
     return seconds, status, -float(m.group(1)) if m else float("nan")
 
@@ -60,8 +67,12 @@ def _cbc(mps: Path, cap: float) -> tuple[float, str, float]:
     except ImportError:
         return float("nan"), "no pulp (pip install pulp)", float("nan")
     t0 = time.perf_counter()
-    run = subprocess.run([exe, str(mps), "-sec", str(int(cap)), "-solve", "-quit"], capture_output=True,
-                         text=True, timeout=cap + 60)
+    run = subprocess.run(
+        [exe, str(mps), "-sec", str(int(cap)), "-solve", "-quit"],
+        capture_output=True,
+        text=True,
+        timeout=cap + 60,
+    )
     seconds = time.perf_counter() - t0
     res = re.search(r"Result - (.*)", run.stdout)
     obj = re.search(r"Objective value:\s+(\S+)", run.stdout)
@@ -74,8 +85,10 @@ def solve_table(implants: list[int], cap: float) -> None:
     cat = load_catalog()
     app = load_app("seizure", cat)
     print(f"\n== ILP solve time, seizure 1:1:1, full formulation, cap {cap:g} s per solve ==")
-    print(f"{'implants':>8} {'vars':>6} {'rows':>6} | {'HiGHS s':>9} {'GLPK s':>9} {'CBC s':>9} | "
-          f"{'GLPK/HiGHS':>10} {'CBC/HiGHS':>10} | {'reduced s':>9} | objective HiGHS / GLPK / CBC (status)")
+    print(
+        f"{'implants':>8} {'vars':>6} {'rows':>6} | {'HiGHS s':>9} {'GLPK s':>9} {'CBC s':>9} | "
+        f"{'GLPK/HiGHS':>10} {'CBC/HiGHS':>10} | {'reduced s':>9} | objective HiGHS / GLPK / CBC (status)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for n in implants:
             system = System(cat, app, n)
@@ -89,30 +102,42 @@ def solve_table(implants: list[int], cap: float) -> None:
             t0 = time.perf_counter()
             red = solve_highs(build_milp(system, reduced=True)) if n > 1 else sol
             rs = time.perf_counter() - t0
-            print(f"{n:>8} {len(m.names):>6} {len(m.rows):>6} | {hs:>9.3f} {gs:>9.3f} {cs:>9.3f} | "
-                  f"{gs / hs:>10.1f} {cs / hs:>10.1f} | {rs:>9.4f} | {sol.objective:.2f} ({sol.status}) / "
-                  f"{gobj:.2f} ({gstat}) / {cobj:.2f} ({cstat}); reduced {red.objective:.2f}", flush=True)
+            print(
+                f"{n:>8} {len(m.names):>6} {len(m.rows):>6} | {hs:>9.3f} {gs:>9.3f} {cs:>9.3f} | "
+                f"{gs / hs:>10.1f} {cs / hs:>10.1f} | {rs:>9.4f} | {sol.objective:.2f} ({sol.status}) / "
+                f"{gobj:.2f} ({gstat}) / {cobj:.2f} ({cstat}); reduced {red.objective:.2f}",
+                flush=True,
+            )
     print("Hull (GLPK, Xeon E5-2620 v3): ~2 h at 11 implants, > 24 h beyond 12; reduced < 10 ms")
 
 
-FIG7A_TASKS = (("seizure detection", "seizure", "1:0:0", "detect"), ("movement intent", "movement", None,
-                                                                      "movement"),
-               ("signal similarity", "seizure", "0:1:0", "hash"), ("spike sorting", "sorting", None, "sorting"))
+FIG7A_TASKS = (
+    ("seizure detection", "seizure", "1:0:0", "detect"),
+    ("movement intent", "movement", None, "movement"),
+    ("signal similarity", "seizure", "0:1:0", "hash"),
+    ("spike sorting", "sorting", None, "sorting"),
+)
 
 
 def fig7a_table(n: int) -> None:
     print(f"\n== Fig. 7a: maximum aggregate throughput (Mbps), each task alone, {n} implants ==")
     archs = ("hull", "hull-nohash", "central", "central-nohash")
     print(f"{'task':<20}" + "".join(f"{a:>15}" for a in archs) + f"{'hull/central-nohash':>21}")
-    paper = {"seizure detection": "~10x", "movement intent": "~10x", "signal similarity": "~1000x",
-             "spike sorting": "~1000x"}
+    paper = {
+        "seizure detection": "~10x",
+        "movement intent": "~10x",
+        "signal similarity": "~1000x",
+        "spike sorting": "~1000x",
+    }
     for label, app, weights, task in FIG7A_TASKS:
         vals = []
         for arch in archs:
             reduced = not arch.startswith("central") and app != "movement"
             vals.append(plan(app, n, weights=weights, arch=arch, reduced=reduced).throughput_mbps[task])
         ratio = vals[0] / vals[3] if vals[3] else float("inf")
-        print(f"{label:<20}" + "".join(f"{v:>15.1f}" for v in vals) + f"{ratio:>12.1f}x (paper {paper[label]})")
+        print(
+            f"{label:<20}" + "".join(f"{v:>15.1f}" for v in vals) + f"{ratio:>12.1f}x (paper {paper[label]})"
+        )
 
 
 def fig7b_table(implants: list[int]) -> None:
@@ -123,8 +148,10 @@ def fig7b_table(implants: list[int]) -> None:
         d = plan("seizure", n, weights="0:0:1", reduced=n > 1).throughput_mbps["dtw"]
         mv = plan("movement", n).throughput_mbps["movement"]
         print(f"{n:>8}{h:>10.1f}{d:>10.1f}{mv:>10.1f}")
-    print("Hull: hash comparison rises to ~470 Mbps at 10 implants then falls; DTW comparison carries ~16 of "
-          "96 electrodes and falls with implants; movement grows linearly")
+    print(
+        "Hull: hash comparison rises to ~470 Mbps at 10 implants then falls; DTW comparison carries ~16 of "
+        "96 electrodes and falls with implants; movement grows linearly"
+    )
 
 
 def fig8a_table(implants: list[int], weights: tuple[str, ...]) -> None:
@@ -139,27 +166,40 @@ def fig8a_table(implants: list[int], weights: tuple[str, ...]) -> None:
             if v > best.get(w, (-1.0, 0))[0]:
                 best[w] = (v, n)
         print(f"{n:>8}" + "".join(f"{v:>12.1f}" for v in row))
-    print("best implant count: " + ", ".join(f"{w}: {best[w][1]}" for w in weights)
-          + " (Hull: 11 for equal weights)")
+    print(
+        "best implant count: "
+        + ", ".join(f"{w}: {best[w][1]}" for w in weights)
+        + " (Hull: 11 for equal weights)"
+    )
 
 
 def ber_table(packets: int) -> None:
     from cortexlink.fabric.errors_sim import ber_experiment
 
     print(f"\n== Fig. 12: bit errors ({packets} hash and {packets} signal packets per BER) ==")
-    print(f"{'BER':>8}{'hash pkts w/ error':>20}{'signal pkts w/ error':>22}{'DTW decisions flipped':>23}"
-          f"{'CRC missed':>11}")
+    print(
+        f"{'BER':>8}{'hash pkts w/ error':>20}{'signal pkts w/ error':>22}{'DTW decisions flipped':>23}"
+        f"{'CRC missed':>11}"
+    )
     for r in ber_experiment(packets=packets):
-        print(f"{r.ber:>8.0e}{r.hash_errors:>20.4f}{r.signal_errors:>22.4f}{r.dtw_flips:>23.4f}{r.crc_missed:>11}")
-    print("hash packets with a bad CRC are dropped; signal packets are kept (Hull's policy). "
-          "Hull: radio BER < 1e-4; DTW outcome unaffected")
+        print(
+            f"{r.ber:>8.0e}{r.hash_errors:>20.4f}{r.signal_errors:>22.4f}{r.dtw_flips:>23.4f}{r.crc_missed:>11}"
+        )
+    print(
+        "hash packets with a bad CRC are dropped; signal packets are kept (Hull's policy). "
+        "Hull: radio BER < 1e-4; DTW outcome unaffected"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="fewer implants, lower caps, fewer packets")
     parser.add_argument("--only", nargs="*", choices=SECTIONS, default=None)
-    parser.add_argument("--cap", type=float, default=None, help="seconds per ILP solve (default 600; quick 20)")
+    parser.add_argument(
+        "--cap", type=float, default=None, help="seconds per ILP solve (default 600; quick 20)"
+    )
     parser.add_argument("--max-implants", type=int, default=None, help="largest implant count (default 16)")
     args = parser.parse_args(argv)
     todo = args.only or SECTIONS

@@ -54,10 +54,26 @@ def test_graph_place_writes_placed_graph(tmp_path, capsys):
     costs = tmp_path / "c.json"
     costs.write_text(json.dumps({"monkey": 150, "frontend": 600, "decoder": 300, "task": 50, "e2e": 10}))
     out = tmp_path / "placed.yaml"
-    assert main(["graph", "place", str(DEFAULT_GRAPH), "--machines", str(machines), "--costs", str(costs),
-                 "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "graph",
+                "place",
+                str(DEFAULT_GRAPH),
+                "--machines",
+                str(machines),
+                "--costs",
+                str(costs),
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "planned critical-path latency" in capsys.readouterr().out
     nodes = yaml.safe_load(out.read_text())["nodes"]
     assert all(n["machine"] in ("a", "b") and len(n["cpu_affinity"]) == 1 for n in nodes)
     machines.write_text("machines: [{name: a, cores: 0}]\n")
-    assert main(["graph", "place", str(DEFAULT_GRAPH), "--machines", str(machines), "--costs", str(costs)]) == 2
+    assert (
+        main(["graph", "place", str(DEFAULT_GRAPH), "--machines", str(machines), "--costs", str(costs)]) == 2
+    )

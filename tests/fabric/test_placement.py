@@ -10,15 +10,21 @@ def _latency(nodes, where, local, remote):
     arrive = {}
     for n in nodes:
         wait = sum(o.cost_us for o in nodes if o.name != n.name and where[o.name] == where[n.name])
-        start = max((arrive[p] + (local if where[p][0] == where[n.name][0] else remote) for p in n.parents),
-                    default=0.0)
+        start = max(
+            (arrive[p] + (local if where[p][0] == where[n.name][0] else remote) for p in n.parents),
+            default=0.0,
+        )
         arrive[n.name] = start + n.cost_us + wait
     return max(arrive.values())
 
 
 def test_placement_equals_brute_force():
-    nodes = [PlacementNode("src", 100, 1000), PlacementNode("a", 300, 1000, ("src",)),
-             PlacementNode("b", 250, 1000, ("src",)), PlacementNode("sink", 50, 1000, ("a", "b"))]
+    nodes = [
+        PlacementNode("src", 100, 1000),
+        PlacementNode("a", 300, 1000, ("src",)),
+        PlacementNode("b", 250, 1000, ("src",)),
+        PlacementNode("sink", 50, 1000, ("a", "b")),
+    ]
     machines = [Machine("m0", 2), Machine("m1", 1)]
     cores = [(m.name, c) for m in machines for c in range(m.cores)]
     got = place(nodes, machines, local_hop_us=20, remote_hop_us=200)

@@ -63,12 +63,14 @@ def register(subparsers: Any) -> None:
                                        "path's latency, and write the graph with machine and cpu_affinity.")
     place.add_argument("file", help="graph YAML file")
     place.add_argument("--machines", required=True, metavar="FILE",
-                       help="YAML/JSON: machines: [{name: a, cores: 8}, ...], optional local_hop_us, remote_hop_us")
+                       help="YAML/JSON: machines: [{name: a, cores: 8}, ...], optional local_hop_us and "
+                            "remote_hop_us")
     place.add_argument("--costs", default=None, metavar="FILE",
                        help="YAML/JSON {nickname: microseconds per chunk} instead of measuring")
     place.add_argument("--measure", type=float, default=5.0, metavar="SECONDS",
                        help="length of the measuring run (default 5)")
-    place.add_argument("-o", "--output", default=None, help="placed graph file (default: GRAPH with .placed.yaml)")
+    place.add_argument("-o", "--output", default=None,
+                       help="placed graph file (default: GRAPH with .placed.yaml)")
     place.set_defaults(func=_place)
     graph.set_defaults(func=lambda args: (graph.print_help(), 2)[1])
 

@@ -28,22 +28,29 @@ class Machine:
 @dataclass(frozen=True)
 class PlacementNode:
     name: str
-    cost_us: float               # CPU time per chunk
-    period_us: float             # time between chunks
+    cost_us: float  # CPU time per chunk
+    period_us: float  # time between chunks
     parents: tuple[str, ...] = ()
 
 
 @dataclass
 class Placement:
-    where: dict[str, tuple[str, int]]     # node -> (machine, core)
-    latency_us: float                     # planned critical-path latency
+    where: dict[str, tuple[str, int]]  # node -> (machine, core)
+    latency_us: float  # planned critical-path latency
     arrival_us: dict[str, float]
     status: str
     seconds: float
 
 
-def place(nodes: list[PlacementNode], machines: list[Machine], *, local_hop_us: float = 30.0,
-          remote_hop_us: float = 300.0, max_util: float = 0.8, time_limit: float = 60.0) -> Placement:
+def place(
+    nodes: list[PlacementNode],
+    machines: list[Machine],
+    *,
+    local_hop_us: float = 30.0,
+    remote_hop_us: float = 300.0,
+    max_util: float = 0.8,
+    time_limit: float = 60.0,
+) -> Placement:
     """The placement minimising the critical path (see module doc); nodes in dependency order."""
     if not machines or any(m.cores < 1 for m in machines):
         raise InvalidParameterError("machines need at least one machine with at least one core")
@@ -60,20 +67,35 @@ def place(nodes: list[PlacementNode], machines: list[Machine], *, local_hop_us: 
     a = {(n.name, k): m.col(f"a_{n.name}_{k}", 0, 1, 0.0, True) for n in nodes for k in range(len(cores))}
     big = sum(n.cost_us for n in nodes) + remote_hop_us * (len(nodes) + 1)
     arrive = {n.name: m.col(f"t_{n.name}", 0, big) for n in nodes}
-    worst = m.col("latency", 0, big, -1.0)   # maximise -latency
+    worst = m.col("latency", 0, big, -1.0)  # maximise -latency
     for n in nodes:
         m.row({a[(n.name, k)]: 1.0 for k in range(len(cores))}, 1.0, 1.0, "channels", f"one_core_{n.name}")
     for k in range(len(cores)):
-        m.row({a[(n.name, k)]: n.cost_us / n.period_us for n in nodes}, -math.inf, max_util, "capacity",
-              f"util_{k}")
+        m.row(
+            {a[(n.name, k)]: n.cost_us / n.period_us for n in nodes},
+            -math.inf,
+            max_util,
+            "capacity",
+            f"util_{k}",
+        )
     # symmetry: on one machine the cores are interchangeable, so fill them in order
     for k in range(1, len(cores)):
         if cores[k][0] == cores[k - 1][0]:
-            m.row({**{a[(n.name, k)]: 1.0 for n in nodes}, **{a[(n.name, k - 1)]: -float(len(nodes))
-                                                              for n in nodes}}, -math.inf, 0.0, "symmetry",
-                  f"fill_{k}")
-    machine_of = {(n.name, mach.name): {a[(n.name, k)]: 1.0 for k, c in enumerate(cores) if c[0] == mach.name}
-                  for n in nodes for mach in machines}
+            m.row(
+                {
+                    **{a[(n.name, k)]: 1.0 for n in nodes},
+                    **{a[(n.name, k - 1)]: -float(len(nodes)) for n in nodes},
+                },
+                -math.inf,
+                0.0,
+                "symmetry",
+                f"fill_{k}",
+            )
+    machine_of = {
+        (n.name, mach.name): {a[(n.name, k)]: 1.0 for k, c in enumerate(cores) if c[0] == mach.name}
+        for n in nodes
+        for mach in machines
+    }
     for n in nodes:
         # waiting for the others on my core: share[n, o] >= a[n,k] + a[o,k] - 1
         wait: dict[int, float] = {}
@@ -82,8 +104,13 @@ def place(nodes: list[PlacementNode], machines: list[Machine], *, local_hop_us: 
                 continue
             share = m.col(f"share_{n.name}_{o.name}", 0, 1)
             for k in range(len(cores)):
-                m.row({share: 1.0, a[(n.name, k)]: -1.0, a[(o.name, k)]: -1.0}, -1.0, math.inf, "latency",
-                      f"share_{n.name}_{o.name}_{k}")
+                m.row(
+                    {share: 1.0, a[(n.name, k)]: -1.0, a[(o.name, k)]: -1.0},
+                    -1.0,
+                    math.inf,
+                    "latency",
+                    f"share_{n.name}_{o.name}_{k}",
+                )
             wait[share] = o.cost_us
         base = {arrive[n.name]: 1.0, **{c: -v for c, v in wait.items()}}
         if not n.parents:
@@ -97,8 +124,13 @@ def place(nodes: list[PlacementNode], machines: list[Machine], *, local_hop_us: 
                 for c, v in machine_of[(p, mach.name)].items():
                     coefs[c] = coefs.get(c, 0.0) + v
                 m.row(coefs, 0.0, math.inf, "latency", f"cross_{p}_{n.name}_{mach.name}")
-            m.row({**base, arrive[p]: -1.0, cross: -(remote_hop_us - local_hop_us)},
-                  n.cost_us + local_hop_us, math.inf, "latency", f"edge_{p}_{n.name}")
+            m.row(
+                {**base, arrive[p]: -1.0, cross: -(remote_hop_us - local_hop_us)},
+                n.cost_us + local_hop_us,
+                math.inf,
+                "latency",
+                f"edge_{p}_{n.name}",
+            )
     children = {p for n in nodes for p in n.parents}
     for n in nodes:
         if n.name not in children:
@@ -111,12 +143,19 @@ def place(nodes: list[PlacementNode], machines: list[Machine], *, local_hop_us: 
     seconds = time.perf_counter() - t0
     status = h.modelStatusToString(h.getModelStatus()).lower()
     if "infeasible" in status:
-        raise InvalidParameterError(f"the nodes do not fit: their CPU time per chunk needs more than "
-                                    f"{max_util:.0%} of the {len(cores)} cores given; add cores or machines")
+        raise InvalidParameterError(
+            f"the nodes do not fit: their CPU time per chunk needs more than "
+            f"{max_util:.0%} of the {len(cores)} cores given; add cores or machines"
+        )
     x = h.getSolution().col_value
     where = {}
     for n in nodes:
         k = max(range(len(cores)), key=lambda k: x[a[(n.name, k)]])
         where[n.name] = cores[k]
-    return Placement(where, float(x[worst]), {n: float(x[arrive[n]]) for n in names},
-                     "optimal" if "optimal" in status else status, seconds)
+    return Placement(
+        where,
+        float(x[worst]),
+        {n: float(x[arrive[n]]) for n in names},
+        "optimal" if "optimal" in status else status,
+        seconds,
+    )

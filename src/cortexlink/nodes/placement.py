@@ -27,16 +27,20 @@ __all__ = ["PlacedGraph", "place_graph", "read_machines", "measure_costs"]
 class PlacedGraph:
     placement: Placement
     costs_us: dict[str, float]
-    text: str                    # the placed graph file
-    path: Path | None            # where it was written
+    text: str  # the placed graph file
+    path: Path | None  # where it was written
 
     def lines(self) -> list[str]:
         out = [f"{'node':<16}{'cpu_us/chunk':>13}  machine:core  arrival_us"]
         for nick, (machine, core) in self.placement.where.items():
-            out.append(f"{nick:<16}{self.costs_us[nick]:>13.1f}  {machine}:{core:<6} "
-                       f"{self.placement.arrival_us[nick]:>10.1f}")
-        out.append(f"planned critical-path latency {self.placement.latency_us:.1f} us "
-                   f"({self.placement.status}, solved in {self.placement.seconds:.3f} s)")
+            out.append(
+                f"{nick:<16}{self.costs_us[nick]:>13.1f}  {machine}:{core:<6} "
+                f"{self.placement.arrival_us[nick]:>10.1f}"
+            )
+        out.append(
+            f"planned critical-path latency {self.placement.latency_us:.1f} us "
+            f"({self.placement.status}, solved in {self.placement.seconds:.3f} s)"
+        )
         return out
 
 
@@ -52,9 +56,13 @@ def read_machines(path: str | Path) -> tuple[list[Machine], dict[str, float]]:
             raise InvalidParameterError(f"{path}: machines[{k}] needs a field name")
         cores = item.get("cores")
         if not isinstance(cores, int) or isinstance(cores, bool) or cores < 1:
-            raise InvalidParameterError(f"{path}: machines[{k}].cores must be a whole number >= 1, got {cores!r}")
+            raise InvalidParameterError(
+                f"{path}: machines[{k}].cores must be a whole number >= 1, got {cores!r}"
+            )
         machines.append(Machine(item["name"], cores))
-    hops = {k: float(raw[k]) for k in ("local_hop_us", "remote_hop_us") if isinstance(raw.get(k), (int, float))}
+    hops = {
+        k: float(raw[k]) for k in ("local_hop_us", "remote_hop_us") if isinstance(raw.get(k), (int, float))
+    }
     return machines, hops
 
 
@@ -76,8 +84,15 @@ def _period_us(node: Any) -> float:
     return min(periods) if periods else 1e6
 
 
-def place_graph(graph: str | Path, machines: str | Path, *, costs: str | Path | dict[str, float] | None = None,
-                measure_s: float = 5.0, out: str | Path | None = None, max_util: float = 0.8) -> PlacedGraph:
+def place_graph(
+    graph: str | Path,
+    machines: str | Path,
+    *,
+    costs: str | Path | dict[str, float] | None = None,
+    measure_s: float = 5.0,
+    out: str | Path | None = None,
+    max_util: float = 0.8,
+) -> PlacedGraph:
     """Place ``graph``'s nodes on the ``machines`` file's cores; write the placed graph to ``out``."""
     import yaml
 
