@@ -191,6 +191,53 @@ def ber_table(packets: int) -> None:
     )
 
 
+def placement_table(seconds: float) -> None:
+    import yaml
+
+    from cortexlink.fabric.placement import Machine
+    from cortexlink.graph.plan import load_plan
+    from cortexlink.nodes import BUILTIN_NODES, DEFAULT_GRAPH
+    from cortexlink.nodes.placement import measure_costs, place_graph
+    from cortexlink.nodes.run import run
+
+    print(f"\n== Placement: default BCI graph, CPU time per chunk from a {seconds:g} s run here ==")
+    plan0 = load_plan(DEFAULT_GRAPH, BUILTIN_NODES)
+    costs = measure_costs(plan0, seconds)
+    print("measured us/chunk: " + ", ".join(f"{k} {v:.0f}" for k, v in costs.items()))
+    print(f"{'machines x cores':<18}{'planned us':>11}{'solve s':>9}  nodes per machine")
+    with tempfile.TemporaryDirectory() as tmp:
+        here = None
+        for n_mach, cores in ((1, 2), (1, 4), (2, 2), (2, 8), (4, 2), (4, 16)):
+            mfile = Path(tmp) / f"m{n_mach}x{cores}.yaml"
+            mfile.write_text(
+                yaml.safe_dump({"machines": [vars(Machine(f"m{k}", cores)) for k in range(n_mach)]})
+            )
+            out = Path(tmp) / f"placed{n_mach}x{cores}.yaml"
+            placed = place_graph(DEFAULT_GRAPH, mfile, costs=costs, out=out)
+            spread: dict[str, int] = {}
+            for machine, _core in placed.placement.where.values():
+                spread[machine] = spread.get(machine, 0) + 1
+            print(
+                f"{n_mach} x {cores:<14}{placed.placement.latency_us:>11.1f}"
+                f"{placed.placement.seconds:>9.3f}  {spread}"
+            )
+            if (n_mach, cores) == (1, 2):
+                here = (out, placed.placement.latency_us)
+        assert here is not None
+        report = run(str(here[0]), duration=seconds, pm_qos=False)
+        sinks = load_plan(here[0], BUILTIN_NODES).sinks()
+        for st in report.nodes:
+            if st.nickname in sinks:
+                h = st.histogram("e2e")
+                print(
+                    f"measured on this machine (1 x 2 cores, placed): {st.nickname} e2e p50 "
+                    f"{h.percentile(50) / 1e3:.0f} us, p99 {h.percentile(99) / 1e3:.0f} us; planned "
+                    f"{here[1]:.0f} us (CPU time and hops only: the planned figure leaves out the wait for a "
+                    f"bin to fill and the source's pacing)"
+                )
+    print("graphs across machines need agents on those machines: planned figures only for more than one")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -216,6 +263,10 @@ def main(argv: list[str] | None = None) -> int:
         fig8a_table(implants if not args.quick else [2, 4, 6, 8, 10, 11, 12, 14], ("1:1:1", "4:2:1", "1:2:4"))
     if "ber" in todo:
         ber_table(200 if args.quick else 2000)
+    if "placement" in todo:
+        placement_table(8.0 if args.quick else 20.0)
+    if "movement" in todo:
+        print("\n== Movement live graph: not built yet (see the report) ==")
     return 0
 
 

@@ -67,14 +67,19 @@ def read_machines(path: str | Path) -> tuple[list[Machine], dict[str, float]]:
 
 
 def measure_costs(plan: GraphPlan, seconds: float) -> dict[str, float]:
-    """Each node's median CPU time per chunk (us) over a ``seconds`` run of ``plan`` here."""
+    """Each node's median CPU time per chunk (us) over a ``seconds`` run of ``plan`` here; a
+    source (no processing calls) gets its process's CPU share times its chunk period."""
     from cortexlink.graph.session import run_plan
 
     report = run_plan(plan, duration=seconds, pm_qos=False)
     costs = {}
     for st in report.nodes:
         p50 = st.histogram("proc").percentile(50)
-        costs[st.nickname] = 0.0 if math.isnan(p50) else p50 / 1e3
+        if math.isnan(p50):
+            share = st.cpu_percent / 100.0
+            costs[st.nickname] = 0.0 if math.isnan(share) else share * _period_us(st.plan)
+        else:
+            costs[st.nickname] = p50 / 1e3
     return costs
 
 
