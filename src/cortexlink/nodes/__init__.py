@@ -22,6 +22,8 @@ BUILTIN_NODES: dict[str, str] = {
     "cursor_task": "cortexlink.nodes.cursor_task:CursorTaskNode",
     "recorder": "cortexlink.nodes.recorder:Recorder",
     "latency_probe": "cortexlink.nodes.latency_probe:LatencyProbe",
+    "partial_decoder": "cortexlink.nodes.partial_decoder:PartialDecoder",
+    "partial_leader": "cortexlink.nodes.partial_decoder:PartialLeader",
 }
 
 DEFAULT_GRAPH: Path = Path(__file__).resolve().parent / "graphs" / "default.yaml"
