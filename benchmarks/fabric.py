@@ -238,6 +238,48 @@ def placement_table(seconds: float) -> None:
     print("graphs across machines need agents on those machines: planned figures only for more than one")
 
 
+def movement_table(sites: list[int], seconds: float) -> None:
+    from cortexlink.nodes.movement_graph import features_to_one_graph, movement_sites_graph
+    from cortexlink.nodes.run import run
+
+    print(f"\n== Movement intent live, 96 channels per site, {seconds:g} s runs (3 s calibration) ==")
+    print(
+        f"{'sites':>5}  {'graph':<22}{'bytes/decision':>15}{'task e2e p50 ms':>16}{'p99 ms':>9}"
+        f"{'leader p50/p99 ms':>19}{'signal s / wall s':>19}{'vel. corr':>10}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in sites:
+            for label, make in (
+                ("partial + leader", movement_sites_graph),
+                ("features to one node", features_to_one_graph),
+            ):
+                path = Path(tmp) / f"{label[:4]}{k}.yaml"
+                path.write_text(make(k, calibration_s=3.0, duration_s=seconds))
+                report = run(str(path), pm_qos=False)
+                nodes = {st.nickname: st for st in report.nodes}
+                e2e = nodes["task"].histogram("e2e")
+                m = report.metrics
+                if "leader" in m:
+                    bytes_ = m["leader"]["bytes_per_decision"]
+                    lead = (
+                        f"{m['leader'].get('decision_latency_p50_ms', float('nan')):.1f}/"
+                        f"{m['leader'].get('decision_latency_p99_ms', float('nan')):.1f}"
+                    )
+                else:
+                    bytes_, lead = k * 2 * 96 * 4, "-"
+                produced = next((line for line in report.summary if line.startswith("signal produced")), "")
+                got = re.findall(r"([0-9.]+) s", produced)
+                ratio = f"{got[0]} / {got[1]}" if len(got) >= 2 else "?"
+                corr = m.get("task", {}).get("velocity_corr")
+                print(
+                    f"{k:>5}  {label:<22}{bytes_:>15}{e2e.percentile(50) / 1e6:>16.1f}"
+                    f"{e2e.percentile(99) / 1e6:>9.1f}{lead:>19}{ratio:>19}"
+                    f"{corr if corr is not None else float('nan'):>10.3f}",
+                    flush=True,
+                )
+    print("bytes/decision: 3 float32 rows (vx, vy, live) per site vs 2 x 96 float32 features per site")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -266,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     if "placement" in todo:
         placement_table(8.0 if args.quick else 20.0)
     if "movement" in todo:
-        print("\n== Movement live graph: not built yet (see the report) ==")
+        movement_table([3] if args.quick else [3, 5, 7, 11], 30.0 if args.quick else 60.0)
     return 0
 
 
