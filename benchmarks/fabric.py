@@ -289,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cap", type=float, default=None, help="seconds per ILP solve (default 600; quick 20)"
     )
+    parser.add_argument("--sites", type=int, nargs="*", default=None,
+                        help="site counts of the live movement runs (default 3, 5, 7, 11; quick 3)")
     parser.add_argument("--max-implants", type=int, default=None, help="largest implant count (default 16)")
     args = parser.parse_args(argv)
     todo = args.only or SECTIONS
@@ -308,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     if "placement" in todo:
         placement_table(8.0 if args.quick else 20.0)
     if "movement" in todo:
-        movement_table([3] if args.quick else [3, 5, 7, 11], 30.0 if args.quick else 60.0)
+        movement_table(args.sites or ([3] if args.quick else [3, 5, 7, 11]), 30.0 if args.quick else 60.0)
     return 0
 
 
