@@ -23,7 +23,7 @@ import numpy as np
 from cortexlink.core.errors import InvalidParameterError
 from cortexlink.fabric.model import PACKET_OVERHEAD_BITS, PACKET_PAYLOAD_BITS, System, fixed_power_mw
 
-__all__ = ["Milp", "Solution", "build_milp", "solve_highs", "FAMILIES"]
+__all__ = ["Milp", "Solution", "build_milp", "solve_highs", "reduction_blocker", "FAMILIES"]
 
 FAMILIES = ("channels", "capacity", "power", "radio", "latency", "minimum")
 
@@ -163,7 +163,7 @@ def build_milp(system: System, reduced: bool = False, symmetry: bool = True) -> 
     """The ILP of ``system``: full (variables per implant) or ``reduced`` (one implant, replicated).
     ``symmetry`` adds rows that order identical implants (see ``_break_symmetry``)."""
     if reduced:
-        why = _not_reducible(system)
+        why = reduction_blocker(system)
         if why:
             raise InvalidParameterError(
                 f"the reduced ILP needs identical implants with symmetric flows: {why}; "
@@ -313,7 +313,7 @@ def _break_symmetry(m: Milp, system: System, flows: list, x: dict[int, int]) -> 
     """Identical implants can be renumbered in any solution: order them by the weighted electrodes they carry
     (implant 0 stays apart when it leads or is the central processor). Cuts only copies of
     solutions, never a better one; it spares branch-and-bound the N! relabellings."""
-    first = 1 if system.central or _not_reducible(system) else 0
+    first = 1 if system.central or reduction_blocker(system) else 0
     peers = list(range(first, system.n_implants))
     for a, b in zip(peers, peers[1:], strict=False):
         coefs: dict[int, float] = defaultdict(float)
@@ -347,7 +347,8 @@ def _sum(parts) -> dict[int, float]:  # noqa: ANN001
     return dict(out)
 
 
-def _not_reducible(system: System) -> str:
+def reduction_blocker(system: System) -> str:
+    """Why the reduced ILP cannot stand for ``system`` ("" when it can)."""
     if system.central:
         return f"{system.arch} has one processor"
     for f in system.flows:

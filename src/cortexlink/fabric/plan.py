@@ -15,7 +15,15 @@ from typing import Any
 from cortexlink.core.errors import InvalidParameterError
 from cortexlink.fabric.apps import App, load_app
 from cortexlink.fabric.catalog import Catalog, load_catalog
-from cortexlink.fabric.ilp import FAMILIES, Milp, Solution, add_minimums, build_milp, solve_highs
+from cortexlink.fabric.ilp import (
+    FAMILIES,
+    Milp,
+    Solution,
+    add_minimums,
+    build_milp,
+    reduction_blocker,
+    solve_highs,
+)
 from cortexlink.fabric.model import Evaluation, System, evaluate
 
 __all__ = ["Plan", "plan", "sweep", "parse_weights", "InfeasiblePlanError", "replicate"]
@@ -218,12 +226,14 @@ def sweep(
     for arch in archs:
         for w in weights or [None]:
             for n in implants:
+                # the reduced ILP where it applies (identical implants, no leader), else the full one
+                one = System(cat, application, n, arch) if reduced else None
                 p = plan(
                     application,
                     n,
                     weights=w,
                     arch=arch,
-                    reduced=reduced,
+                    reduced=reduced and one is not None and not reduction_blocker(one),
                     catalog=cat,
                     power_mw=power_mw,
                     latency_ms=latency_ms,
