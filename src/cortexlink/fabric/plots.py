@@ -22,7 +22,10 @@ def plot_sweep(rows: list[dict[str, Any]], app: App, path: str | Path) -> Path:
         n = [r["implants"] for r in rs]
         for task in app.tasks:
             ax1.plot(
-                n, [max(r[f"{task.name}_mbps"], 1e-3) for r in rs], marker="o", label=f"{arch} {task.label}"
+                n,
+                [r[f"{task.name}_mbps"] or float("nan") for r in rs],
+                marker="o",
+                label=f"{arch} {task.label}",
             )
         ax2.plot(n, [r["weighted_mbps"] for r in rs], marker="o", label=f"{arch} {w}")
     ax1.set(
@@ -30,6 +33,7 @@ def plot_sweep(rows: list[dict[str, Any]], app: App, path: str | Path) -> Path:
     )
     ax2.set(xlabel="implants", ylabel="weighted throughput (Mbps)", title="priority-weighted")
     for ax in (ax1, ax2):
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     fig.tight_layout()
