@@ -34,7 +34,7 @@ from cortexlink.fabric.ilp import build_milp, solve_highs
 from cortexlink.fabric.model import System
 from cortexlink.fabric.plan import plan
 
-SECTIONS = ("solve", "fig7a", "fig7b", "fig8a", "ber", "movement", "placement")
+SECTIONS = ("solve", "fig7a", "fig7b", "fig8a", "queries", "ber", "movement", "placement")
 
 
 def _glpk(mps: Path, cap: float) -> tuple[float, str, float]:
@@ -173,6 +173,29 @@ def fig8a_table(implants: list[int], weights: tuple[str, ...]) -> None:
     )
 
 
+def query_table(implants: int) -> None:
+    from cortexlink.fabric.queries import query_rates
+
+    cat = load_catalog()
+    app = load_app("query", cat)
+    paper = {
+        (100, "q1"): "10",
+        (100, "q2"): "10",
+        (100, "q3"): "0.8 (1.21 s)",
+        (1000, "q1"): "1",
+        (1000, "q2"): "1",
+        (1000, "q3"): "-",
+    }
+    print(f"\n== Fig. 9: interactive queries, {implants} implants (10% of windows kept by Q1/Q2) ==")
+    print(f"{'history':>8} {'query':>6} {'answer MB':>10} {'latency s':>10} {'QPS':>7}  paper QPS")
+    for history in (100, 1000):
+        for q in query_rates(app, cat, implants, history):
+            print(
+                f"{history:>6}ms {q.task:>6} {q.answer_bytes / 1e6:>10.2f} {q.latency_s:>10.3f} "
+                f"{q.qps:>7.2f}  {paper[(history, q.task)]}"
+            )
+
+
 def ber_table(packets: int) -> None:
     from cortexlink.fabric.errors_sim import ber_experiment
 
@@ -289,8 +312,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cap", type=float, default=None, help="seconds per ILP solve (default 600; quick 20)"
     )
-    parser.add_argument("--sites", type=int, nargs="*", default=None,
-                        help="site counts of the live movement runs (default 3, 5, 7, 11; quick 3)")
+    parser.add_argument(
+        "--sites",
+        type=int,
+        nargs="*",
+        default=None,
+        help="site counts of the live movement runs (default 3, 5, 7, 11; quick 3)",
+    )
     parser.add_argument("--max-implants", type=int, default=None, help="largest implant count (default 16)")
     args = parser.parse_args(argv)
     todo = args.only or SECTIONS
@@ -305,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
         fig7b_table(implants if not args.quick else [2, 4, 6, 8, 10, 12])
     if "fig8a" in todo:
         fig8a_table(implants if not args.quick else [2, 4, 6, 8, 10, 11, 12, 14], ("1:1:1", "4:2:1", "1:2:4"))
+    if "queries" in todo:
+        query_table(11)
     if "ber" in todo:
         ber_table(200 if args.quick else 2000)
     if "placement" in todo:

@@ -70,3 +70,15 @@ def test_user_application_file_is_planned(tmp_path):
     )
     p = plan(path, 2)
     assert p.channels_per_task() == {"spikes": 192}
+
+
+def test_query_rate_scales_with_history_and_fraction():
+    from cortexlink.fabric.queries import query_rates
+
+    cat = load_catalog()
+    app = load_app("query", cat)
+    short = {q.task: q for q in query_rates(app, cat, 11, 100.0)}
+    long = {q.task: q for q in query_rates(app, cat, 11, 1000.0)}
+    assert set(short) == {"q1", "q2", "q3"}
+    assert short["q3"].answer_bytes == pytest.approx(11 * 96 * 3000 * 2)
+    assert short["q1"].qps > short["q3"].qps and long["q1"].latency_s > short["q1"].latency_s
