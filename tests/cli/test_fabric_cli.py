@@ -40,7 +40,9 @@ def test_plan_json_and_sweep(capsys, tmp_path):
 def test_bad_input_is_one_line_exit_2(capsys):
     assert main(["fabric", "plan", "--app", "nope"]) == 2
     assert main(["fabric", "plan", "--weights", "1:1"]) == 2
+    assert main(["fabric", "plan", "--implants", "2", "--power-mw", "4", "--require", "detect=150"]) == 2
     err = capsys.readouterr().err
+    assert "the power constraint binds" in err
     assert "unknown application" in err and "weights" in err and "Traceback" not in err
 
 

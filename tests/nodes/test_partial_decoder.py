@@ -44,3 +44,9 @@ def test_shipped_graph_and_port_family_errors(tmp_path):
     text = movement_sites_graph(2).replace("site0: share0, site1: share1", "sitex: share0")
     with pytest.raises(CortexlinkError, match="no inputs port 'sitex'"):
         plan_graph(parse_graph(text, source="g.yaml"), BUILTIN_NODES)
+
+
+def test_leader_needs_at_least_one_site():
+    text = movement_sites_graph(1).replace("    inputs: {site0: share0}\n", "")
+    with pytest.raises(CortexlinkError, match="at least one input port site0"):
+        plan_graph(parse_graph(text, source="g.yaml"), BUILTIN_NODES)

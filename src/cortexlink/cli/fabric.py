@@ -27,6 +27,9 @@ def register(subparsers: Any) -> None:
     )
     _common(p)
     p.add_argument("--implants", type=int, default=4, help="number of implants (default 4)")
+    p.add_argument("--require", action="append", default=[], metavar="TASK=N",
+                   help="at least N electrodes in total for TASK (repeatable); an impossible one says "
+                        "which constraint binds")
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.set_defaults(func=_plan)
     s = sub.add_parser(
@@ -69,6 +72,14 @@ def _plan(args: argparse.Namespace) -> int:
     from cortexlink.fabric.plan import plan
     from cortexlink.fabric.report import plan_lines
 
+    minimum = {}
+    for item in args.require:
+        task, _, count = item.partition("=")
+        if not task or not count.isdigit():
+            from cortexlink.core.errors import InvalidParameterError
+
+            raise InvalidParameterError(f"--require looks like TASK=N (e.g. detect=150), got {item!r}")
+        minimum[task] = int(count)
     result = plan(
         args.app,
         args.implants,
@@ -78,6 +89,7 @@ def _plan(args: argparse.Namespace) -> int:
         arch=args.arch,
         reduced=args.reduced,
         catalog=args.catalog,
+        minimum=minimum,
     )
     if args.json:
         import json
