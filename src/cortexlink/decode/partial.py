@@ -16,7 +16,20 @@ import numpy as np
 
 from cortexlink.core.errors import InvalidParameterError
 
-__all__ = ["site_rows", "site_share", "sum_shares"]
+__all__ = ["site_channels", "site_rows", "site_share", "sum_shares"]
+
+
+def site_channels(n_channels: int, site: int, n_sites: int) -> slice:
+    """``site``'s electrodes in a stream of ``n_sites`` equal arrays."""
+    if n_sites < 1 or not 0 <= site < n_sites:
+        raise InvalidParameterError(f"site must be in 0..{n_sites - 1}, got {site}")
+    if n_channels % n_sites:
+        raise InvalidParameterError(
+            f"{n_channels} channels do not split into {n_sites} equal sites; "
+            f"give n_sites the number of arrays"
+        )
+    per = n_channels // n_sites
+    return slice(site * per, (site + 1) * per)
 
 
 def site_rows(n_rows: int, site: int, n_sites: int) -> np.ndarray:

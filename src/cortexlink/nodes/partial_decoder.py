@@ -11,8 +11,9 @@ decision beside what sending every site's features to one node would take.
 
 from __future__ import annotations
 
+import copy
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ import numpy as np
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import NodeError
 from cortexlink.core.streamspec import StreamSpec
-from cortexlink.decode.partial import site_rows, site_share, sum_shares
+from cortexlink.decode.partial import site_channels, site_rows, site_share, sum_shares
 from cortexlink.graph.node import Node
 from cortexlink.nodes.binning import FeatureBinner
 from cortexlink.nodes.decoder import LIVE_ROW, N_OUTPUTS, DecoderNode
@@ -52,22 +53,27 @@ class PartialDecoder(DecoderNode):
         return super().describe_outputs(settings, {"in": features})
 
     def setup(self) -> None:
-        self.binner = FeatureBinner(FeatureBinner.Settings(self.settings.bin_ms), self.context)
+        specs = self.context.input_specs
+        self.channels = site_channels(
+            specs["crossings"].n_channels, self.settings.site, self.settings.n_sites
+        )
+        per = self.channels.stop - self.channels.start
+        # bin only this site's electrodes: the binner sees a view of the context with the site's specs
+        own = copy.copy(self.context)
+        own.input_specs = {port: replace(spec, n_channels=per) for port, spec in specs.items()}
+        self.binner = FeatureBinner(FeatureBinner.Settings(self.settings.bin_ms), own)
         self.binner.setup()
         super().setup()
-        n_rows = self.context.input_specs["crossings"].n_channels * 2
-        self.rows = site_rows(n_rows, self.settings.site, self.settings.n_sites)
-        self._allocate(self.rows.size, 1000.0 / self.settings.bin_ms)  # bins per second
+        self._allocate(2 * per, 1000.0 / self.settings.bin_ms)  # bins per second
         self.feedback_seen = 0
         self._last_feedback = -1
 
     def process(self, inputs: dict[str, Chunk]) -> dict[str, Chunk] | None:
-        binned = self.binner.process(inputs)
+        mine = {port: c.derive(np.ascontiguousarray(c.data[self.channels])) for port, c in inputs.items()}
+        binned = self.binner.process(mine)
         if binned is None:
             return None
-        features = binned["out"]
-        mine = features.derive(np.ascontiguousarray(features.data[self.rows]))
-        out = super().process({"in": mine})["out"]
+        out = super().process({"in": binned["out"]})["out"]
         data = out.data
         data[:N_OUTPUTS] = site_share(data[:N_OUTPUTS], self.settings.n_sites)
         fb = self.context.latest("feedback") if "feedback" in self.context.feedback_specs else None
@@ -78,7 +84,9 @@ class PartialDecoder(DecoderNode):
 
     def shutdown(self) -> None:
         super().shutdown()
-        self.context.report({"feature_rows": int(self.rows.size), "feedback_decisions": self.feedback_seen})
+        self.context.report(
+            {"feature_rows": int(self._n_features or 0), "feedback_decisions": self.feedback_seen}
+        )
 
 
 class PartialLeader(Node):
