@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from cortexlink.core.errors import CortexlinkError
-from cortexlink.decode.partial import site_rows, site_share, sum_shares
+from cortexlink.decode.partial import site_channels, site_rows, site_share, sum_shares
 from cortexlink.graph.graphfile import parse_graph
 from cortexlink.graph.plan import load_plan, plan_graph
 from cortexlink.nodes import BUILTIN_NODES
@@ -15,6 +15,9 @@ def test_site_rows_cover_every_feature_once():
     assert rows[1].tolist() == [4, 5, 6, 7, 16, 17, 18, 19]
     with pytest.raises(CortexlinkError):
         site_rows(10, 0, 3)
+    assert site_channels(12, 1, 3) == slice(4, 8)
+    with pytest.raises(CortexlinkError):
+        site_channels(10, 0, 3)
 
 
 def test_shares_sum_to_the_joint_linear_decision():
