@@ -43,6 +43,7 @@ _LAZY = {
     "make_hash": "cortexlink.similarity",
     "compress_hashes": "cortexlink.similarity",
     "decompress_hashes": "cortexlink.similarity",
+    "place_graph": "cortexlink.nodes.placement",
 }
 
 __all__ = ["Chunk", "CortexlinkError", "Recording", "StreamSpec", "__version__", *_LAZY]

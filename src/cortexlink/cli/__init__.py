@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "cortexlink.cli.runtime",    # run, agent, nodes, graph
     "cortexlink.cli.similarity",  # similar
     "cortexlink.cli.brand",      # brand-supervisor
+    "cortexlink.cli.fabric",     # fabric plan, fabric sweep
 ]
 
 

@@ -60,6 +60,21 @@ def register(subparsers: Any) -> None:
                                           "every problem names its line.")
     validate.add_argument("file", help="graph YAML file")
     validate.set_defaults(func=_validate)
+    place = sub.add_parser("place", help="place a graph's nodes on machines and cores (ILP)",
+                           description="Take each node's CPU time per chunk (a short measuring run, or "
+                                       "--costs), solve where each node runs to minimise the critical "
+                                       "path's latency, and write the graph with machine and cpu_affinity.")
+    place.add_argument("file", help="graph YAML file")
+    place.add_argument("--machines", required=True, metavar="FILE",
+                       help="YAML/JSON: machines: [{name: a, cores: 8}, ...], optional local_hop_us and "
+                            "remote_hop_us")
+    place.add_argument("--costs", default=None, metavar="FILE",
+                       help="YAML/JSON {nickname: microseconds per chunk} instead of measuring")
+    place.add_argument("--measure", type=float, default=5.0, metavar="SECONDS",
+                       help="length of the measuring run (default 5)")
+    place.add_argument("-o", "--output", default=None,
+                       help="placed graph file (default: GRAPH with .placed.yaml)")
+    place.set_defaults(func=_place)
     graph.set_defaults(func=lambda args: (graph.print_help(), 2)[1])
 
 
@@ -81,6 +96,19 @@ def _validate(args: argparse.Namespace) -> int:
     console = Console() if sys.stdout.isatty() else Console(width=160)
     console.print(plan_table(plan))
     console.print(f"ok: {args.file} is a valid graph")
+    return 0
+
+
+def _place(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cortexlink.nodes.placement import place_graph
+
+    out = args.output or str(Path(args.file).with_suffix(".placed.yaml"))
+    placed = place_graph(args.file, args.machines, costs=args.costs, measure_s=args.measure, out=out)
+    for line in placed.lines():
+        print(line)
+    print(f"wrote {out}")
     return 0
 
 

@@ -237,13 +237,23 @@ def _check_ports(entry: NodeEntry, cls: type, bad: Any) -> None:
              ("outputs", tuple(cls.outputs)))
     for key, ports in kinds:
         for port in getattr(entry, key):
-            if port not in ports:
+            if port not in ports and not _matches_family(port, ports):
                 bad(entry.line_of(key, port), f"node {entry.nickname!r} ({entry.name}) has no {key} port "
                                               f"{port!r} (its {key} ports: {', '.join(ports) or 'none'})")
     for port in cls.inputs:
+        if port.endswith("*"):   # a family of ports (site0, site1, ...): at least one
+            if not any(_matches_family(p, (port,)) for p in entry.inputs):
+                bad(entry.line_of("inputs"), f"node {entry.nickname!r} ({entry.name}): connect at least one "
+                                             f"input port {port[:-1]}0, {port[:-1]}1, ...")
+            continue
         if port not in entry.inputs:
             bad(entry.line_of("inputs"), f"node {entry.nickname!r} ({entry.name}): driving input port "
                                          f"{port!r} is not connected; add it under 'inputs:'")
+
+
+def _matches_family(port: str, ports: tuple[str, ...]) -> bool:
+    """``port`` is ``prefix`` + digits for a declared family ``prefix*`` (a variable number of inputs)."""
+    return any(p.endswith("*") and port.startswith(p[:-1]) and port[len(p) - 1:].isdigit() for p in ports)
 
 
 def _output_streams(entry: NodeEntry, cls: type | None) -> dict[str, str]:

@@ -26,6 +26,8 @@ BUILTIN_NODES: dict[str, str] = {
     "redis_stream_in": "cortexlink.nodes.redis_streams:RedisStreamIn",
     "redis_stream_out": "cortexlink.nodes.redis_streams:RedisStreamOut",
     "external": "cortexlink.nodes.external:ExternalNode",
+    "partial_decoder": "cortexlink.nodes.partial_decoder:PartialDecoder",
+    "partial_leader": "cortexlink.nodes.partial_decoder:PartialLeader",
 }
 
 DEFAULT_GRAPH: Path = Path(__file__).resolve().parent / "graphs" / "default.yaml"
