@@ -29,7 +29,7 @@ class SafetyLimits:
 
     max_speed: float = 40.0      # norm of (vx, vy); twice the simulated subject's peak speed
     max_accel: float = 400.0     # change of velocity per second (0 to max_speed in 0.1 s)
-    watchdog_s: float = 0.1      # decoder output older than this is replaced by zero velocity
+    watchdog_s: float = 0.25     # decoder output older than this is replaced by zero velocity
 
     def __post_init__(self) -> None:
         for name in ("max_speed", "max_accel", "watchdog_s"):

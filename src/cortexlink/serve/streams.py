@@ -29,7 +29,7 @@ __all__ = ["router", "MAX_RATE"]
 router = APIRouter()
 MAX_RATE = 120.0
 AUTH_WAIT_S = 5.0
-STALL_S = 1.0
+STALL_S = 2.0
 LATE_TICKS = 10     # this many late sends in a row halve a client's rate
 
 

@@ -6,7 +6,7 @@ const $ = (id) => document.getElementById(id);
 const STATE_ROWS = ["x", "y", "target_x", "target_y", "decoded_vx", "decoded_vy", "intended_vx", "intended_vy", "live"];
 const WORKSPACE = 12;          // the cursor task's +-workspace (cm)
 const TRAIL = 120, TRACE = 300;
-const ui = { graph: null, sockets: [], trail: [], trace: [], heat: null, timer: null, seenEvents: 0 };
+const ui = { graph: null, running: false, sockets: [], trail: [], trace: [], heat: null, timer: null, seenEvents: 0 };
 
 function token() { return $("token").value.trim(); }
 
@@ -25,16 +25,23 @@ async function api(method, path, body) {
 function openStream(name, rate, onData) {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
   const ws = new WebSocket(`${proto}//${location.host}/streams/${encodeURIComponent(name)}?graph=${ui.graph}&rate=${rate}`);
+  const graph = ui.graph;
+  let ended = false;
   ws.onopen = () => ws.send(JSON.stringify({ token: token() }));
   ws.onmessage = (ev) => {
     const msg = JSON.parse(ev.data);
-    if (msg.error) { if (msg.error !== "ended") say(`${name}: ${msg.detail}`); return; }
+    if (msg.error) { ended = true; if (msg.error !== "ended") say(`${name}: ${msg.detail}`); return; }
     if (msg.last) onData(msg);
+  };
+  // dropped for being slow (or a network hiccup): come back while the graph runs
+  ws.onclose = () => {
+    ui.sockets = ui.sockets.filter((s) => s !== ws);
+    if (!ended && ui.graph === graph && ui.running) setTimeout(() => { if (ui.graph === graph) openStream(name, rate, onData); }, 1000);
   };
   ui.sockets.push(ws);
 }
 
-function closeStreams() { ui.sockets.forEach((ws) => ws.close()); ui.sockets = []; }
+function closeStreams() { const open = ui.sockets; ui.sockets = []; ui.graph = null; open.forEach((ws) => ws.close()); }
 
 function onState(msg) {
   const s = {};
@@ -112,6 +119,7 @@ function drawHistogram(node) {
 const fmt = (v) => (v === null || v === undefined ? "-" : Math.round(v).toString());
 
 function showStatus(st) {
+  ui.running = st.running;
   $("graph-state").textContent = `${st.id} ${st.running ? "running" : "stopped"} ${st.elapsed_s.toFixed(0)} s`;
   $("graph-state").className = "state" + (st.running ? " running" : "");
   $("drops").textContent = `drops ${st.drops}`;
@@ -141,8 +149,8 @@ async function poll() {
 }
 
 function attach(st) {
-  ui.graph = st.id; ui.trail = []; ui.trace = []; ui.heat = null;
   closeStreams();
+  ui.graph = st.id; ui.running = st.running; ui.trail = []; ui.trace = []; ui.heat = null;
   if (st.streams.cursor) openStream("cursor", 60, onState);
   if (st.streams.crossings) openStream("crossings", 10, onCrossings);
   showStatus(st);
