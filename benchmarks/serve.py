@@ -17,8 +17,6 @@
     python benchmarks/serve.py --quick    # short run
 """
 
-from __future__ import annotations
-
 import argparse
 import asyncio
 import json
@@ -98,7 +96,7 @@ class Server:
         import httpx
 
         end = time.monotonic() + timeout
-        while time.monotonic() < end:
+        while time.monotonic() < end and self.proc.poll() is None:
             try:
                 if httpx.get(self.url + "/openapi.json", timeout=2).status_code == 200:
                     return
@@ -126,7 +124,13 @@ async def _load(url: str, headers: dict, body: dict, clients: int, total: int) -
             nonlocal errors
             for _ in range(per_client):
                 t0 = time.perf_counter_ns()
-                r = await http.post("/decode", json=body)
+                try:
+                    r = await http.post("/decode", json=body)
+                except httpx.HTTPError as exc:   # counted, and said once
+                    errors += 1
+                    if errors == 1:
+                        print(f"  first error: {type(exc).__name__}: {exc}", flush=True)
+                    continue
                 client_us.append((time.perf_counter_ns() - t0) / 1e3)
                 if r.status_code != 200:
                     errors += 1

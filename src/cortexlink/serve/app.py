@@ -34,7 +34,7 @@ def create_app(config: ServeConfig) -> Any:
 
     config.make_dirs()
     tokens = TokenStore.load(config.tokens)
-    audit = AuditLog(config.audit_log)
+    audit = AuditLog(config.audit_log, fsync=config.audit_fsync)
     graphs = GraphManager(config, audit)
 
     @asynccontextmanager

@@ -27,6 +27,7 @@ __all__ = ["AuditLog", "AuditCheck", "verify_audit", "params_digest"]
 
 GENESIS = "0" * 64
 MAX_LINE = 1 << 16
+HEAD_BYTES = 128
 
 
 def _canonical(entry: dict[str, Any]) -> bytes:
@@ -52,10 +53,18 @@ def _head_path(path: Path) -> Path:
 
 
 class AuditLog:
-    """Appends chained entries to ``path`` (thread-safe); resumes the chain of an existing log."""
+    """Appends chained entries to ``path`` (thread-safe); resumes the chain of an existing log.
 
-    def __init__(self, path: str | Path) -> None:
+    Each entry is written to the operating system before ``append`` returns (a crash of the
+    server loses none); ``fsync=True`` also forces it to the disk (a power cut loses none), at the
+    cost of a disk flush per request (about 10 ms on a shared virtual disk).
+    """
+
+    def __init__(self, path: str | Path, fsync: bool = False) -> None:
         self.path = Path(path)
+        self.fsync = fsync
+        self._fd: int | None = None
+        self._head: int | None = None
         self._lock = threading.Lock()
         self.seq, self.last = 0, GENESIS
         if self.path.exists() and self.path.stat().st_size:
@@ -72,17 +81,25 @@ class AuditLog:
                      **fields, "prev": self.last}
             entry["hash"] = _entry_hash(entry)
             with writing(self.path):
-                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-                with os.fdopen(fd, "ab") as f:
-                    f.write(_canonical(entry) + b"\n")
-                    f.flush()
-                    os.fsync(f.fileno())
-                head = _head_path(self.path)
-                tmp = head.with_name(head.name + ".tmp")
-                tmp.write_text(json.dumps({"seq": entry["seq"], "hash": entry["hash"]}) + "\n")
-                os.replace(tmp, head)
+                if self._fd is None:
+                    self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+                    self._head = os.open(_head_path(self.path), os.O_WRONLY | os.O_CREAT, 0o600)
+                os.write(self._fd, _canonical(entry) + b"\n")
+                # the head is one fixed-width line rewritten in place: the last seq and hash
+                os.pwrite(self._head, json.dumps({"seq": entry["seq"], "hash": entry["hash"]}).encode()
+                          .ljust(HEAD_BYTES - 1) + b"\n", 0)
+                if self.fsync:
+                    os.fsync(self._fd)
+                    os.fsync(self._head)
             self.seq, self.last = entry["seq"], entry["hash"]
             return entry
+
+    def close(self) -> None:
+        with self._lock:
+            for fd in (self._fd, self._head):
+                if fd is not None:
+                    os.close(fd)
+            self._fd = self._head = None
 
 
 @dataclass
@@ -136,7 +153,7 @@ def verify_audit(path: str | Path) -> AuditCheck:
     head = _head_path(target)
     if head.exists():
         try:
-            mark = json.loads(head.read_text())
+            mark = json.loads(head.read_text().strip() or "{}")
         except (OSError, ValueError):
             check.problem = f"the head file {head.name} is unreadable"
             return check

@@ -19,6 +19,7 @@ class ServeConfig:
     ``encrypt`` stores uploaded models encrypted (AES-GCM) with the key from ``key_file`` or
     ``$CORTEXLINK_KEY``; encrypted recordings are served decrypted with the same key.
     ``node_kinds`` adds node kinds (``{"kind": "module:Class"}``) that graphs may name;
+    ``audit_fsync`` forces each audit entry to disk before the next (see ``AuditLog``);
     ``allow_modules`` lets a posted graph load node classes from files (``module:``), which runs
     their code: off by default.
     """
@@ -35,6 +36,7 @@ class ServeConfig:
     max_upload: int = 64 * MiB         # model uploads
     max_download: int = 256 * MiB      # one response of a recording
     max_graphs: int = 2                # graphs running at once
+    audit_fsync: bool = False          # force every audit entry to disk (a flush per request)
     node_kinds: dict[str, str] = field(default_factory=dict)
     allow_modules: bool = False
 
