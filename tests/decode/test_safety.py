@@ -29,7 +29,7 @@ def test_limits_hold_on_every_sample():
     assert speed.max() <= LIMITS.max_speed + 1e-9
     assert step.max() <= LIMITS.max_accel / RATE + 1e-9
     assert guard.counts.speed_limited > 0 and guard.counts.accel_limited > 0
-    calm = 0.01 * _velocity(1, 200)          # slow and small: passes untouched
+    calm = 0.01 * _velocity(1, 200)  # slow and small: passes untouched
     assert np.allclose(VelocityGuard(LIMITS, RATE).process(calm), calm)
 
 
@@ -40,8 +40,10 @@ def test_chunked_equals_whole(seed, cuts):
     whole = VelocityGuard(LIMITS, RATE).process(v)
     guard = VelocityGuard(LIMITS, RATE)
     bounds = np.cumsum([0, *cuts])
-    pieces = [guard.process(v[:, a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if a < v.shape[1]]
-    rest = guard.process(v[:, min(bounds[-1], v.shape[1]):])
+    pieces = [
+        guard.process(v[:, a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if a < v.shape[1]
+    ]
+    rest = guard.process(v[:, min(bounds[-1], v.shape[1]) :])
     assert np.array_equal(np.concatenate([*pieces, rest], axis=1), whole)
 
 
@@ -53,7 +55,7 @@ def test_watchdog_and_emergency_stop_zero_and_count():
     guard.emergency_stop()
     assert not np.any(guard.process(np.full((2, 7), 30.0))) and guard.counts.stopped_zeroed == 7
     guard.release()
-    out = guard.process(np.full((2, 1), 30.0))   # from rest again, within the acceleration limit
+    out = guard.process(np.full((2, 1), 30.0))  # from rest again, within the acceleration limit
     assert 0 < np.hypot(*out[:, 0]) <= LIMITS.max_accel / RATE + 1e-9
 
 

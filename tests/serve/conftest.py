@@ -11,8 +11,10 @@ import pytest
 pytest.importorskip("fastapi")
 
 HERE = Path(__file__).resolve().parent
-TEST_NODES = {"steady_velocity": f"{HERE / 'graph_nodes.py'}:SteadyVelocity",
-              "pass_decoder": f"{HERE / 'graph_nodes.py'}:PassDecoder"}
+TEST_NODES = {
+    "steady_velocity": f"{HERE / 'graph_nodes.py'}:SteadyVelocity",
+    "pass_decoder": f"{HERE / 'graph_nodes.py'}:PassDecoder",
+}
 N_FEATURES = 12
 
 
@@ -28,8 +30,13 @@ def tokens(tmp_path: Path) -> dict[str, str]:
 def config(tmp_path: Path, tokens: dict[str, str]):
     from cortexlink.serve import ServeConfig
 
-    return ServeConfig(tokens=tmp_path / "tokens.jsonl", data_dir=tmp_path / "data", max_body=64 << 10,
-                       max_upload=1 << 20, node_kinds=TEST_NODES)
+    return ServeConfig(
+        tokens=tmp_path / "tokens.jsonl",
+        data_dir=tmp_path / "data",
+        max_body=64 << 10,
+        max_upload=1 << 20,
+        node_kinds=TEST_NODES,
+    )
 
 
 @pytest.fixture

@@ -17,8 +17,14 @@ def log(tmp_path):
     path = tmp_path / "audit.jsonl"
     audit = AuditLog(path)
     for i in range(6):
-        audit.append(token=f"t{i % 2}", method="GET", endpoint=f"/graphs/g{i}", params="0" * 64, status=200,
-                     result="ok")
+        audit.append(
+            token=f"t{i % 2}",
+            method="GET",
+            endpoint=f"/graphs/g{i}",
+            params="0" * 64,
+            status=200,
+            result="ok",
+        )
     return path
 
 
@@ -29,7 +35,9 @@ def _rewrite(path, lines):
 def test_an_intact_log_verifies_and_resumes_its_chain(log):
     check = verify_audit(log)
     assert check.ok and check.entries == 6
-    AuditLog(log).append(token="t9", method="POST", endpoint="/decode", params="", status=422, result="rejected")
+    AuditLog(log).append(
+        token="t9", method="POST", endpoint="/decode", params="", status=422, result="rejected"
+    )
     assert verify_audit(log).entries == 7
 
 

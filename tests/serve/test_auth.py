@@ -76,7 +76,7 @@ def test_websocket_needs_a_token_with_read(client, tokens):
     with client.websocket_connect("/streams/cursor?graph=g1") as ws:
         ws.send_text(json.dumps({"token": tokens["read"]}))
         msg = json.loads(ws.receive_text())
-    assert msg["error"] == "unknown_graph_id"   # authenticated; there is no such graph
+    assert msg["error"] == "unknown_graph_id"  # authenticated; there is no such graph
 
 
 def test_token_file_problems_are_clear(tmp_path):

@@ -31,8 +31,13 @@ def _browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1400,1000"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1400,1000",
+    ):
         options.add_argument(arg)
     return webdriver.Chrome(service=Service(driver), options=options)
 
@@ -67,18 +72,26 @@ def test_dashboard_shows_the_running_default_graph(config, tokens, tmp_path):
     browser = _browser()
     try:
         with LiveServer(create_app(config)) as url:
-            r = httpx.post(f"{url}/graphs", json={"document": document, "duration_s": 60},
-                           headers=bearer(tokens["control"]), timeout=90)
+            r = httpx.post(
+                f"{url}/graphs",
+                json={"document": document, "duration_s": 60},
+                headers=bearer(tokens["control"]),
+                timeout=90,
+            )
             assert r.status_code == 201, r.text
             browser.get(f"{url}/dashboard/#token={tokens['control']}")
             pos = browser.find_element("id", "cursor-pos")
-            first = _wait(lambda: pos.text if pos.text not in ("", "-") else None, 60, "the cursor stream", browser)
+            first = _wait(
+                lambda: pos.text if pos.text not in ("", "-") else None, 60, "the cursor stream", browser
+            )
             _wait(lambda: pos.text != first, 20, "the cursor to move", browser)
-            table = ("return [...document.querySelectorAll('#latency tbody tr')]"
-                     ".map(r => [...r.cells].map(c => c.textContent));")
+            table = (
+                "return [...document.querySelectorAll('#latency tbody tr')]"
+                ".map(r => [...r.cells].map(c => c.textContent));"
+            )
             filled = lambda: [r for r in browser.execute_script(table) if any(c.isdigit() for c in r[2:5])]  # noqa: E731
             _wait(lambda: len(filled()) >= 5, 30, "latencies of every node in the table", browser)
-            assert "token" not in browser.current_url   # the token left the address bar
+            assert "token" not in browser.current_url  # the token left the address bar
             shot = _artifacts() / "dashboard.png"
             browser.save_screenshot(str(shot))
             assert shot.stat().st_size > 10_000

@@ -22,13 +22,26 @@ def _document() -> dict:
     return {
         "metadata": {"graph_name": "serve-test"},
         "nodes": [
-            {"name": "steady_velocity", "nickname": "intent", "parameters": {"vx": 100.0, "vy": 0.0},
-             "outputs": {"out": "intent"}},
-            {"name": "pass_decoder", "nickname": "decoder", "restart": "restart", "inputs": {"in": "intent"},
-             "outputs": {"out": "decoded"}},
-            {"name": "safety", "nickname": "safety", "inputs": {"in": "decoded"},
-             "parameters": {"max_speed": MAX_SPEED, "max_accel": 400.0, "watchdog_s": 0.05},
-             "outputs": {"out": "safe", "interventions": "interventions"}},
+            {
+                "name": "steady_velocity",
+                "nickname": "intent",
+                "parameters": {"vx": 100.0, "vy": 0.0},
+                "outputs": {"out": "intent"},
+            },
+            {
+                "name": "pass_decoder",
+                "nickname": "decoder",
+                "restart": "restart",
+                "inputs": {"in": "intent"},
+                "outputs": {"out": "decoded"},
+            },
+            {
+                "name": "safety",
+                "nickname": "safety",
+                "inputs": {"in": "decoded"},
+                "parameters": {"max_speed": MAX_SPEED, "max_accel": 400.0, "watchdog_s": 0.05},
+                "outputs": {"out": "safe", "interventions": "interventions"},
+            },
             {"name": "latency_probe", "nickname": "e2e", "inputs": {"in": "safe"}},
         ],
     }
@@ -65,8 +78,12 @@ def test_graph_over_the_api(client, tokens, config):
         assert sum(m["samples"] for m in messages) >= 5 and max(m["samples"] for m in messages) > 1
 
         status = client.get(f"/graphs/{gid}", headers=read).json()
-        assert status["running"] and {n["nickname"] for n in status["nodes"]} == {"intent", "decoder", "safety",
-                                                                                 "e2e"}
+        assert status["running"] and {n["nickname"] for n in status["nodes"]} == {
+            "intent",
+            "decoder",
+            "safety",
+            "e2e",
+        }
         assert status["streams"]["safe"]["channels"] == 3
 
         # the watchdog: the decoder is killed; the safety node writes zero velocity on its own
@@ -91,7 +108,7 @@ def test_graph_over_the_api(client, tokens, config):
     finally:
         run.stop()
     audit = config.audit_log.read_text()
-    assert "watchdog" in audit and "emergency stop" in audit   # interventions are in the audit log
+    assert "watchdog" in audit and "emergency stop" in audit  # interventions are in the audit log
 
 
 def test_estop_reads_zero_before_the_stop_request(monkeypatch):

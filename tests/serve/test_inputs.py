@@ -32,20 +32,32 @@ def test_decode_answers_and_refuses_bad_windows(loaded, tokens):
     window = np.random.default_rng(1).normal(size=(N_FEATURES, 20))
     r = loaded.post("/decode", json={"model": "m.npz", "features": window.tolist()}, headers=h)
     assert r.status_code == 200 and len(r.json()["velocity"]) == 2 and r.json()["latency_us"] > 0
-    _json_error(loaded.post("/decode", json={"model": "m.npz", "features": window[:5].tolist()}, headers=h),
-                422, f"takes {N_FEATURES} features", "got 5")
+    _json_error(
+        loaded.post("/decode", json={"model": "m.npz", "features": window[:5].tolist()}, headers=h),
+        422,
+        f"takes {N_FEATURES} features",
+        "got 5",
+    )
     nan = window.copy()
     nan[3, 4] = math.nan
     text = '{"model": "m.npz", "features": ' + str(nan.tolist()).replace("nan", "NaN") + "}"
-    _json_error(loaded.post("/decode", content=text, headers={**h, "Content-Type": "application/json"}),
-                422, "NaN")
-    _json_error(loaded.post("/decode", json={"model": "nope.npz", "features": window.tolist()}, headers=h),
-                404, "no model 'nope.npz'")
-    _json_error(loaded.post("/decode", json={"model": "m.npz", "features": [[1.0, 2.0], [3.0]]}, headers=h),
-                422, "rectangle")
+    _json_error(
+        loaded.post("/decode", content=text, headers={**h, "Content-Type": "application/json"}), 422, "NaN"
+    )
+    _json_error(
+        loaded.post("/decode", json={"model": "nope.npz", "features": window.tolist()}, headers=h),
+        404,
+        "no model 'nope.npz'",
+    )
+    _json_error(
+        loaded.post("/decode", json={"model": "m.npz", "features": [[1.0, 2.0], [3.0]]}, headers=h),
+        422,
+        "rectangle",
+    )
     _json_error(loaded.post("/decode", json={"model": "m.npz", "features": "x"}, headers=h), 422)
-    _json_error(loaded.post("/decode", content=b"{not json", headers={**h, "Content-Type": "application/json"}),
-                422)
+    _json_error(
+        loaded.post("/decode", content=b"{not json", headers={**h, "Content-Type": "application/json"}), 422
+    )
 
 
 def test_oversized_bodies_are_refused_before_any_endpoint(client, tokens, config):
@@ -59,8 +71,11 @@ def test_oversized_bodies_are_refused_before_any_endpoint(client, tokens, config
 
 def test_malformed_graphs_are_422_with_the_problem(client, tokens):
     h = bearer(tokens["control"])
-    _json_error(client.post("/graphs", json={"document": {"nodes": [{"name": "nope", "nickname": "a"}]}},
-                            headers=h), 422, "nope")
+    _json_error(
+        client.post("/graphs", json={"document": {"nodes": [{"name": "nope", "nickname": "a"}]}}, headers=h),
+        422,
+        "nope",
+    )
     _json_error(client.post("/graphs", json={"document": {"nodes": "x"}}, headers=h), 422)
     _json_error(client.post("/graphs", json={"graph": "no-such-graph"}, headers=h), 404, "default")
     _json_error(client.post("/graphs", json={"graph": "default", "document": {}}, headers=h), 422, "not both")
@@ -86,8 +101,9 @@ def test_recordings_download_with_ranges(client, tokens, config):
     data = bytes(range(256)) * 40
     (config.recordings_dir / "rec.bin").write_bytes(data)
     h = bearer(tokens["read"])
-    assert client.get("/recordings", headers=h).json() == [{"name": "rec.bin", "bytes": len(data),
-                                                            "encrypted": False}]
+    assert client.get("/recordings", headers=h).json() == [
+        {"name": "rec.bin", "bytes": len(data), "encrypted": False}
+    ]
     whole = client.get("/recordings/rec.bin", headers=h)
     assert whole.status_code == 200 and whole.content == data
     part = client.get("/recordings/rec.bin", headers={**h, "Range": "bytes=100-299"})
@@ -107,7 +123,9 @@ def test_encryption_at_rest_for_models_and_recordings(tmp_path, tokens, config, 
     from cortexlink.serve import ServeConfig, create_app
 
     key = crypto.new_key_file(tmp_path / "key")
-    secure = ServeConfig(tokens=config.tokens, data_dir=tmp_path / "enc", encrypt=True, key_file=tmp_path / "key")
+    secure = ServeConfig(
+        tokens=config.tokens, data_dir=tmp_path / "enc", encrypt=True, key_file=tmp_path / "key"
+    )
     with TestClient(create_app(secure)) as c:
         h = bearer(tokens["admin"])
         assert c.put("/models/m.npz", content=model_bytes, headers=h).json()["encrypted"] is True
@@ -122,5 +140,6 @@ def test_encryption_at_rest_for_models_and_recordings(tmp_path, tokens, config, 
     wrong = ServeConfig(tokens=config.tokens, data_dir=tmp_path / "enc", encrypt=True)
     monkeypatch.setenv(crypto.KEY_ENV, "11" * 32)
     with TestClient(create_app(wrong)) as c:
-        _json_error(c.post("/decode", json={"model": "m.npz", "features": window}, headers=h), 422,
-                    "key is wrong")
+        _json_error(
+            c.post("/decode", json={"model": "m.npz", "features": window}, headers=h), 422, "key is wrong"
+        )

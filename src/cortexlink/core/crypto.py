@@ -18,10 +18,19 @@ from cortexlink.core.errors import CorruptDataError, InvalidDataError, InvalidPa
 from cortexlink.core.optional import require
 from cortexlink.core.paths import writing
 
-__all__ = ["MAGIC", "KEY_ENV", "new_key_file", "load_key", "encrypt", "decrypt", "encrypt_file",
-           "decrypt_file", "is_encrypted"]
+__all__ = [
+    "MAGIC",
+    "KEY_ENV",
+    "new_key_file",
+    "load_key",
+    "encrypt",
+    "decrypt",
+    "encrypt_file",
+    "decrypt_file",
+    "is_encrypted",
+]
 
-MAGIC = b"CLXAESG1"      # 8 bytes: format and version; also authenticated (associated data)
+MAGIC = b"CLXAESG1"  # 8 bytes: format and version; also authenticated (associated data)
 KEY_ENV = "CORTEXLINK_KEY"
 NONCE_BYTES = 12
 TAG_BYTES = 16
@@ -39,11 +48,13 @@ def _parse_key(text: str, where: str) -> bytes:
     try:
         key = bytes.fromhex(text.strip())
     except ValueError:
-        raise InvalidParameterError(f"the key in {where} is not hex; make one with "
-                                    "cortexlink.core.crypto.new_key_file(path)") from None
+        raise InvalidParameterError(
+            f"the key in {where} is not hex; make one with cortexlink.core.crypto.new_key_file(path)"
+        ) from None
     if len(key) != KEY_BYTES:
-        raise InvalidParameterError(f"the key in {where} is {len(key)} bytes; a key is {KEY_BYTES} bytes "
-                                    f"({2 * KEY_BYTES} hex digits)")
+        raise InvalidParameterError(
+            f"the key in {where} is {len(key)} bytes; a key is {KEY_BYTES} bytes ({2 * KEY_BYTES} hex digits)"
+        )
     return key
 
 
@@ -52,8 +63,9 @@ def new_key_file(path: str | Path) -> bytes:
     key = secrets.token_bytes(KEY_BYTES)
     target = Path(path)
     if target.exists():
-        raise InvalidParameterError(f"{target} exists; a key file is never overwritten (data under the "
-                                    "old key would be lost)")
+        raise InvalidParameterError(
+            f"{target} exists; a key file is never overwritten (data under the old key would be lost)"
+        )
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(key.hex() + "\n")
@@ -78,7 +90,7 @@ def load_key(path: str | Path | None = None) -> bytes:
 
 def is_encrypted(head: bytes) -> bool:
     """Do these first bytes start an encrypted file?"""
-    return head[:len(MAGIC)] == MAGIC
+    return head[: len(MAGIC)] == MAGIC
 
 
 def encrypt(data: bytes, key: bytes) -> bytes:
@@ -93,13 +105,15 @@ def decrypt(blob: bytes, key: bytes, what: str = "data") -> bytes:
         raise InvalidDataError(f"{what} is not encrypted by cortexlink (no {MAGIC.decode()} header)")
     if len(blob) < len(MAGIC) + NONCE_BYTES + TAG_BYTES:
         raise CorruptDataError(f"{what} is truncated: shorter than an encryption header and tag")
-    nonce = blob[len(MAGIC):len(MAGIC) + NONCE_BYTES]
+    nonce = blob[len(MAGIC) : len(MAGIC) + NONCE_BYTES]
     exceptions = require("cryptography.exceptions", "serve", "encryption at rest")
     try:
-        return _aesgcm(key).decrypt(nonce, blob[len(MAGIC) + NONCE_BYTES:], MAGIC)
+        return _aesgcm(key).decrypt(nonce, blob[len(MAGIC) + NONCE_BYTES :], MAGIC)
     except exceptions.InvalidTag:
-        raise CorruptDataError(f"cannot decrypt {what}: the key is wrong or the bytes were changed "
-                               "(authentication failed); check the key file or $" + KEY_ENV) from None
+        raise CorruptDataError(
+            f"cannot decrypt {what}: the key is wrong or the bytes were changed "
+            "(authentication failed); check the key file or $" + KEY_ENV
+        ) from None
 
 
 def encrypt_file(path: str | Path, key: bytes, out: str | Path | None = None) -> Path:

@@ -27,9 +27,9 @@ __all__ = ["SafetyLimits", "VelocityGuard", "Interventions"]
 class SafetyLimits:
     """Bounds on decoded velocity, in the decoder's units (cm/s for the cursor task)."""
 
-    max_speed: float = 40.0      # norm of (vx, vy); twice the simulated subject's peak speed
-    max_accel: float = 400.0     # change of velocity per second (0 to max_speed in 0.1 s)
-    watchdog_s: float = 0.25     # decoder output older than this is replaced by zero velocity
+    max_speed: float = 40.0  # norm of (vx, vy); twice the simulated subject's peak speed
+    max_accel: float = 400.0  # change of velocity per second (0 to max_speed in 0.1 s)
+    watchdog_s: float = 0.25  # decoder output older than this is replaced by zero velocity
 
     def __post_init__(self) -> None:
         for name in ("max_speed", "max_accel", "watchdog_s"):
@@ -48,13 +48,18 @@ class Interventions:
     stopped_zeroed: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        return {"speed_limited": self.speed_limited, "accel_limited": self.accel_limited,
-                "watchdog_zeroed": self.watchdog_zeroed, "stopped_zeroed": self.stopped_zeroed}
+        return {
+            "speed_limited": self.speed_limited,
+            "accel_limited": self.accel_limited,
+            "watchdog_zeroed": self.watchdog_zeroed,
+            "stopped_zeroed": self.stopped_zeroed,
+        }
 
 
 @njit(cache=True)
-def _limit(v: np.ndarray, out: np.ndarray, prev: np.ndarray, max_speed: float,
-           max_step: float) -> tuple[int, int]:
+def _limit(
+    v: np.ndarray, out: np.ndarray, prev: np.ndarray, max_speed: float, max_step: float
+) -> tuple[int, int]:
     """Clip each column's norm to ``max_speed`` then its change from the previous one to ``max_step``."""
     n_speed = 0
     n_accel = 0
@@ -62,7 +67,7 @@ def _limit(v: np.ndarray, out: np.ndarray, prev: np.ndarray, max_speed: float,
     for i in range(v.shape[1]):
         x, y = v[0, i], v[1, i]
         if not (math.isfinite(x) and math.isfinite(y)):
-            x, y = 0.0, 0.0   # a decoder that emits NaN asks for nothing to move
+            x, y = 0.0, 0.0  # a decoder that emits NaN asks for nothing to move
             n_speed += 1
         speed = math.sqrt(x * x + y * y)
         if speed > max_speed:
@@ -108,8 +113,13 @@ class VelocityGuard:
         if self.stopped:
             return self._zero(v.shape[1], "stopped_zeroed")
         out = np.empty(v.shape, dtype=np.float64)
-        n_speed, n_accel = _limit(np.ascontiguousarray(v, dtype=np.float64), out, self._prev,
-                                  float(self.limits.max_speed), float(self.limits.max_accel / self.sample_rate))
+        n_speed, n_accel = _limit(
+            np.ascontiguousarray(v, dtype=np.float64),
+            out,
+            self._prev,
+            float(self.limits.max_speed),
+            float(self.limits.max_accel / self.sample_rate),
+        )
         self.counts.speed_limited += n_speed
         self.counts.accel_limited += n_accel
         return out

@@ -67,9 +67,16 @@ class Tap:
 class BackgroundRun:
     """Runs ``plan`` in a thread; see the module docstring."""
 
-    def __init__(self, plan: GraphPlan, *, transport: str = "shm", duration: float | None = None,
-                 buffer_s: float = 2.0, on_event: Callable[[str, str, str], None] | None = None,
-                 **supervisor_options: Any) -> None:
+    def __init__(
+        self,
+        plan: GraphPlan,
+        *,
+        transport: str = "shm",
+        duration: float | None = None,
+        buffer_s: float = 2.0,
+        on_event: Callable[[str, str, str], None] | None = None,
+        **supervisor_options: Any,
+    ) -> None:
         check_duration(duration)
         self.plan = plan
         self.duration = duration
@@ -95,8 +102,9 @@ class BackgroundRun:
         if self._thread is not None:
             raise InvalidParameterError("this run was started already")
         self._transport, self._server = open_transport(self.transport_kind)
-        self.supervisor = Supervisor(self.plan, self._transport, buffer_s=self.buffer_s,
-                                     on_event=self.on_event, **self.options)
+        self.supervisor = Supervisor(
+            self.plan, self._transport, buffer_s=self.buffer_s, on_event=self.on_event, **self.options
+        )
         self.started_at = time.time()
         self._thread = threading.Thread(target=self._run, name=f"graph:{self.plan.source}", daemon=True)
         self._thread.start()
@@ -161,8 +169,10 @@ class BackgroundRun:
         """A reader of ``stream`` from its next chunk on."""
         spec = self.plan.streams.get(stream)
         if spec is None:
-            raise GraphError(f"graph {self.plan.source!r} has no stream {stream!r}; its streams: "
-                             f"{', '.join(sorted(self.plan.streams))}")
+            raise GraphError(
+                f"graph {self.plan.source!r} has no stream {stream!r}; its streams: "
+                f"{', '.join(sorted(self.plan.streams))}"
+            )
         with self._lock:
             if self._closed or self._transport is None:
                 raise GraphError(f"graph {self.plan.source!r} is not running")

@@ -53,17 +53,22 @@ class SafetyNode(Node):
     @classmethod
     def describe_outputs(cls, settings: Any, input_specs: dict[str, StreamSpec]) -> dict[str, StreamSpec]:
         (spec,) = input_specs.values()
-        return {"out": spec,
-                "interventions": StreamSpec("interventions", len(INTERVENTION_ROWS), spec.sample_rate,
-                                            "float32", 1)}
+        return {
+            "out": spec,
+            "interventions": StreamSpec(
+                "interventions", len(INTERVENTION_ROWS), spec.sample_rate, "float32", 1
+            ),
+        }
 
     def setup(self) -> None:
         spec = self.context.output_specs["out"]
         if spec.n_channels < 2:
-            raise InvalidDataError(f"safety needs velocity rows vx, vy; its input has {spec.n_channels} row(s)")
+            raise InvalidDataError(
+                f"safety needs velocity rows vx, vy; its input has {spec.n_channels} row(s)"
+            )
         self.guard = VelocityGuard(self.settings.limits(), spec.sample_rate)
         self.input_timeout_s = self.settings.watchdog_s
-        self._last: Chunk | None = None       # the decoder's newest chunk (other rows are kept from it)
+        self._last: Chunk | None = None  # the decoder's newest chunk (other rows are kept from it)
         self._said = Interventions()
         self._stop_said = False
         self._watchdog_on = False
@@ -82,12 +87,13 @@ class SafetyNode(Node):
 
     def on_input_timeout(self) -> dict[str, Chunk] | None:
         last = self._last
-        if last is None:   # nothing decoded yet (setup, calibration start): nothing to guard
+        if last is None:  # nothing decoded yet (setup, calibration start): nothing to guard
             return None
         if not self._watchdog_on:
             self._watchdog_on = True
-            self.context.warning(f"watchdog: no decoder output for {self.settings.watchdog_s:g} s; "
-                                 "velocity zeroed")
+            self.context.warning(
+                f"watchdog: no decoder output for {self.settings.watchdog_s:g} s; velocity zeroed"
+            )
         n = last.n_samples
         data = last.data.copy()
         data[:2] = self.guard.watchdog(n)
@@ -131,8 +137,15 @@ def emergency_stop(run: Any, timeout: float = 2.0, reason: str = "emergency stop
     for tap in taps.values():
         tap.close()
     run.stop(reason)
-    return {"safety_nodes": {nick: {"signalled": sent[nick], "zeroed": zeroed[nick] is not None,
-                                    "after_ms": None if zeroed[nick] is None else round(zeroed[nick], 2)}
-                             for nick in taps},
-            "stopped": not run.running,
-            "note": "" if guards else "no safety node in this graph: it was stopped without a zeroing step"}
+    return {
+        "safety_nodes": {
+            nick: {
+                "signalled": sent[nick],
+                "zeroed": zeroed[nick] is not None,
+                "after_ms": None if zeroed[nick] is None else round(zeroed[nick], 2),
+            }
+            for nick in taps
+        },
+        "stopped": not run.running,
+        "note": "" if guards else "no safety node in this graph: it was stopped without a zeroing step",
+    }

@@ -13,9 +13,13 @@ from typing import Any
 
 __all__ = ["ServeConfig", "create_app", "serve", "add_token", "verify_audit"]
 
-_LAZY = {"ServeConfig": "cortexlink.serve.config", "create_app": "cortexlink.serve.app",
-         "serve": "cortexlink.serve.server", "add_token": "cortexlink.serve.tokens",
-         "verify_audit": "cortexlink.serve.audit"}
+_LAZY = {
+    "ServeConfig": "cortexlink.serve.config",
+    "create_app": "cortexlink.serve.app",
+    "serve": "cortexlink.serve.server",
+    "add_token": "cortexlink.serve.tokens",
+    "verify_audit": "cortexlink.serve.audit",
+}
 
 
 def __getattr__(name: str) -> Any:

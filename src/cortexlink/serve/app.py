@@ -12,9 +12,11 @@ from cortexlink.serve.config import ServeConfig
 __all__ = ["create_app", "STATIC_DIR"]
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-DESCRIPTION = ("Run and watch cortexlink graphs, decode, and manage models and recordings. Every "
-               "endpoint but /health needs `Authorization: Bearer <token>` with the scope it names "
-               "(read < control < admin). The dashboard is at /dashboard/.")
+DESCRIPTION = (
+    "Run and watch cortexlink graphs, decode, and manage models and recordings. Every "
+    "endpoint but /health needs `Authorization: Bearer <token>` with the scope it names "
+    "(read < control < admin). The dashboard is at /dashboard/."
+)
 
 
 def create_app(config: ServeConfig) -> Any:

@@ -70,15 +70,21 @@ class AuditLog:
         if self.path.exists() and self.path.stat().st_size:
             check = verify_audit(self.path)
             if not check.ok:
-                raise CorruptDataError(f"the audit log {self.path} does not verify ({check.problem}); "
-                                       "keep it as evidence and start a new log file")
+                raise CorruptDataError(
+                    f"the audit log {self.path} does not verify ({check.problem}); "
+                    "keep it as evidence and start a new log file"
+                )
             self.seq, self.last = check.entries, check.last_hash
 
     def append(self, **fields: Any) -> dict[str, Any]:
         """Write one entry (``time``, ``seq``, ``prev`` and ``hash`` are filled in) and return it."""
         with self._lock:
-            entry = {"seq": self.seq + 1, "time": datetime.now(UTC).isoformat(timespec="microseconds"),
-                     **fields, "prev": self.last}
+            entry = {
+                "seq": self.seq + 1,
+                "time": datetime.now(UTC).isoformat(timespec="microseconds"),
+                **fields,
+                "prev": self.last,
+            }
             entry["hash"] = _entry_hash(entry)
             with writing(self.path):
                 if self._fd is None:
@@ -86,8 +92,12 @@ class AuditLog:
                     self._head = os.open(_head_path(self.path), os.O_WRONLY | os.O_CREAT, 0o600)
                 os.write(self._fd, _canonical(entry) + b"\n")
                 # the head is one fixed-width line rewritten in place: the last seq and hash
-                os.pwrite(self._head, json.dumps({"seq": entry["seq"], "hash": entry["hash"]}).encode()
-                          .ljust(HEAD_BYTES - 1) + b"\n", 0)
+                os.pwrite(
+                    self._head,
+                    json.dumps({"seq": entry["seq"], "hash": entry["hash"]}).encode().ljust(HEAD_BYTES - 1)
+                    + b"\n",
+                    0,
+                )
                 if self.fsync:
                     os.fsync(self._fd)
                     os.fsync(self._head)
@@ -158,8 +168,10 @@ def verify_audit(path: str | Path) -> AuditCheck:
             check.problem = f"the head file {head.name} is unreadable"
             return check
         if mark.get("seq") != seq or mark.get("hash") != prev:
-            check.problem = (f"the log ends at entry {seq} but its head file says {mark.get('seq')} "
-                             "(lines were cut off the end, or the head was changed)")
+            check.problem = (
+                f"the log ends at entry {seq} but its head file says {mark.get('seq')} "
+                "(lines were cut off the end, or the head was changed)"
+            )
     else:
         check.notes.append(f"no head file {head.name}: lines cut off the end would not be detected")
     return check

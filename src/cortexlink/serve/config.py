@@ -32,11 +32,11 @@ class ServeConfig:
     graphs_dir: Path | None = None
     encrypt: bool = False
     key_file: Path | None = None
-    max_body: int = 1 * MiB            # JSON requests
-    max_upload: int = 64 * MiB         # model uploads
-    max_download: int = 256 * MiB      # one response of a recording
-    max_graphs: int = 2                # graphs running at once
-    audit_fsync: bool = False          # force every audit entry to disk (a flush per request)
+    max_body: int = 1 * MiB  # JSON requests
+    max_upload: int = 64 * MiB  # model uploads
+    max_download: int = 256 * MiB  # one response of a recording
+    max_graphs: int = 2  # graphs running at once
+    audit_fsync: bool = False  # force every audit entry to disk (a flush per request)
     node_kinds: dict[str, str] = field(default_factory=dict)
     allow_modules: bool = False
 
@@ -45,7 +45,9 @@ class ServeConfig:
         self.data_dir = Path(self.data_dir)
         self.audit_log = Path(self.audit_log) if self.audit_log else self.data_dir / "audit.jsonl"
         self.models_dir = Path(self.models_dir) if self.models_dir else self.data_dir / "models"
-        self.recordings_dir = Path(self.recordings_dir) if self.recordings_dir else self.data_dir / "recordings"
+        self.recordings_dir = (
+            Path(self.recordings_dir) if self.recordings_dir else self.data_dir / "recordings"
+        )
         for name in ("max_body", "max_upload", "max_download", "max_graphs"):
             if int(getattr(self, name)) < 1:
                 raise InvalidParameterError(f"{name} must be at least 1, got {getattr(self, name)}")

@@ -27,15 +27,30 @@ class ApiError(Exception):
         self.status, self.error, self.detail = status, error, detail
 
 
-_STATUS = [(ce.RecordingNotFoundError, 404), (ce.MissingDependencyError, 501), (ce.GraphError, 422),
-           (ce.ModelFileError, 422), (ce.CorruptDataError, 422), (ce.InvalidDataError, 422),
-           (ce.InvalidParameterError, 422), (ce.NotFittedError, 409), (ce.CortexlinkError, 400)]
+_STATUS = [
+    (ce.RecordingNotFoundError, 404),
+    (ce.MissingDependencyError, 501),
+    (ce.GraphError, 422),
+    (ce.ModelFileError, 422),
+    (ce.CorruptDataError, 422),
+    (ce.InvalidDataError, 422),
+    (ce.InvalidParameterError, 422),
+    (ce.NotFittedError, 409),
+    (ce.CortexlinkError, 400),
+]
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody, "description": what} for code, what in (
-        (400, "bad request"), (401, "missing or unknown bearer token"), (403, "the token lacks the scope"),
-        (404, "no such item"), (409, "conflict with the current state"), (413, "request body too large"),
-        (416, "range not satisfiable"), (422, "invalid input, said in detail"))
+    code: {"model": ErrorBody, "description": what}
+    for code, what in (
+        (400, "bad request"),
+        (401, "missing or unknown bearer token"),
+        (403, "the token lacks the scope"),
+        (404, "no such item"),
+        (409, "conflict with the current state"),
+        (413, "request body too large"),
+        (416, "range not satisfiable"),
+        (422, "invalid input, said in detail"),
+    )
 }
 
 
@@ -68,8 +83,10 @@ def install_handlers(app: Any) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Any, exc: RequestValidationError) -> Any:
-        detail = [{"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")}
-                  for e in exc.errors()]
+        detail = [
+            {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")}
+            for e in exc.errors()
+        ]
         return error_json(422, "invalid_request", detail)
 
     @app.exception_handler(HTTPException)
@@ -83,5 +100,11 @@ def install_handlers(app: Any) -> None:
 
 
 def _http_kind(code: int) -> str:
-    return {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-            413: "too_large", 416: "range_not_satisfiable"}.get(code, "http_error")
+    return {
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+        416: "range_not_satisfiable",
+    }.get(code, "http_error")

@@ -23,8 +23,11 @@ MODEL_SUFFIXES = (".npz", ".safetensors")
 
 def _check_name(name: str, what: str) -> None:
     if not _NAME.match(name) or ".." in name:
-        raise ApiError(422, "invalid_name", f"{what} names are 1-128 letters, digits or _.- (no '..' or '/'); "
-                                            f"got {name!r}")
+        raise ApiError(
+            422,
+            "invalid_name",
+            f"{what} names are 1-128 letters, digits or _.- (no '..' or '/'); got {name!r}",
+        )
 
 
 class FileStore:
@@ -65,9 +68,13 @@ class FileStore:
 
         _check_name(name, "model")
         if not name.endswith(MODEL_SUFFIXES):
-            raise ApiError(422, "unsafe_format", f"model files are {' or '.join(MODEL_SUFFIXES)} (safe formats "
-                                                 f"that cannot run code); got {name!r}")
-        decoder = self._load_bytes(name, blob)   # refuses anything that is not a valid decoder file
+            raise ApiError(
+                422,
+                "unsafe_format",
+                f"model files are {' or '.join(MODEL_SUFFIXES)} (safe formats "
+                f"that cannot run code); got {name!r}",
+            )
+        decoder = self._load_bytes(name, blob)  # refuses anything that is not a valid decoder file
         data = encrypt(blob, self.key) if self.config.encrypt else blob
         target = self.config.models_dir / name
         tmp = target.with_name(f".{name}.{secrets.token_hex(4)}.tmp")
@@ -75,8 +82,12 @@ class FileStore:
         os.replace(tmp, target)
         with self._lock:
             self._cache[name] = (target.stat().st_mtime_ns, decoder)
-        return {"name": name, "kind": getattr(decoder, "kind", type(decoder).__name__),
-                "n_features": getattr(decoder, "n_features_", None), "encrypted": self.config.encrypt}
+        return {
+            "name": name,
+            "kind": getattr(decoder, "kind", type(decoder).__name__),
+            "n_features": getattr(decoder, "n_features_", None),
+            "encrypted": self.config.encrypt,
+        }
 
     def delete_model(self, name: str) -> None:
         self._model_path(name).unlink()
@@ -109,8 +120,11 @@ class FileStore:
 
     # -- recordings --------------------------------------------------------------------------------
     def recordings(self) -> list[dict[str, Any]]:
-        return [{"name": p.name, "bytes": p.stat().st_size, "encrypted": self._encrypted(p)}
-                for p in sorted(self.config.recordings_dir.glob("*")) if p.is_file() and not p.name.startswith(".")]
+        return [
+            {"name": p.name, "bytes": p.stat().st_size, "encrypted": self._encrypted(p)}
+            for p in sorted(self.config.recordings_dir.glob("*"))
+            if p.is_file() and not p.name.startswith(".")
+        ]
 
     def recording(self, name: str) -> tuple[Path, int]:
         """Path and plaintext size of a recording."""
@@ -119,7 +133,7 @@ class FileStore:
         if not path.is_file():
             raise ApiError(404, "unknown_recording", f"no recording {name!r}; GET /recordings lists them")
         if self._encrypted(path):
-            from cortexlink.core.crypto import NONCE_BYTES, TAG_BYTES, MAGIC
+            from cortexlink.core.crypto import MAGIC, NONCE_BYTES, TAG_BYTES
 
             return path, max(0, path.stat().st_size - len(MAGIC) - NONCE_BYTES - TAG_BYTES)
         return path, path.stat().st_size
@@ -127,13 +141,19 @@ class FileStore:
     def read_range(self, path: Path, start: int, end: int) -> bytes:
         """Bytes ``start..end`` (inclusive) of the plaintext."""
         if end - start + 1 > self.config.max_download:
-            raise ApiError(416, "range_not_satisfiable", f"at most {self.config.max_download} bytes per "
-                                                         "response; ask for a Range")
+            raise ApiError(
+                416,
+                "range_not_satisfiable",
+                f"at most {self.config.max_download} bytes per response; ask for a Range",
+            )
         if self._encrypted(path):
             if path.stat().st_size > self.config.max_download:
-                raise ApiError(416, "range_not_satisfiable", "encrypted recordings larger than max_download "
-                                                             "can't be served; decrypt them first")
-            return self._read(path)[start:end + 1]
+                raise ApiError(
+                    416,
+                    "range_not_satisfiable",
+                    "encrypted recordings larger than max_download can't be served; decrypt them first",
+                )
+            return self._read(path)[start : end + 1]
         with open(path, "rb") as f:
             f.seek(start)
             return f.read(end - start + 1)
@@ -159,8 +179,10 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
         return None
     m = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", header)
     if not m or (not m.group(1) and not m.group(2)):
-        raise ApiError(416, "range_not_satisfiable", f"Range must be 'bytes=START-END' (one range); got {header!r}")
-    if not m.group(1):   # the last N bytes
+        raise ApiError(
+            416, "range_not_satisfiable", f"Range must be 'bytes=START-END' (one range); got {header!r}"
+        )
+    if not m.group(1):  # the last N bytes
         n = int(m.group(2))
         start, end = max(0, size - n), size - 1
     else:

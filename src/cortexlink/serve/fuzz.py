@@ -40,8 +40,8 @@ def fuzz_app(app: Any, token: str, max_examples: int = 20, seed: int = 0) -> Fuz
     """Fuzz every operation of ``app``'s OpenAPI schema, each generated request sent twice: with
     ``Authorization: Bearer token`` and with none."""
     schemathesis = require("schemathesis", "test", "fuzzing the API")
-    from hypothesis import HealthCheck, given, seed as fixed_seed, settings
-
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import seed as fixed_seed
     from schemathesis import checks as st_checks
 
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
@@ -52,8 +52,9 @@ def fuzz_app(app: Any, token: str, max_examples: int = 20, seed: int = 0) -> Fuz
         counts.operations += 1
 
         @fixed_seed(seed)
-        @settings(max_examples=max_examples, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=max_examples, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         @given(operation.as_strategy())
         def one(case: Any) -> None:
             for headers in ({"Authorization": f"Bearer {token}"}, {}):

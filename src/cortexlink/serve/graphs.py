@@ -52,12 +52,15 @@ class GraphManager:
         from cortexlink.nodes.run import plan_for_run
 
         if (name is None) == (document is None):
-            raise InvalidParameterError("give either 'graph' (a graph name) or 'document' (a graph), not both")
+            raise InvalidParameterError(
+                "give either 'graph' (a graph name) or 'document' (a graph), not both"
+            )
         if name is not None:
             files = self._graph_files()
             if not _NAME.match(name) or name not in files:
-                raise ApiError(404, "unknown_graph", f"no graph named {name!r}; graphs here: "
-                                                     f"{', '.join(sorted(files))}")
+                raise ApiError(
+                    404, "unknown_graph", f"no graph named {name!r}; graphs here: {', '.join(sorted(files))}"
+                )
             if name == "default":  # a short run gets a calibration block scaled to it, as cortexlink run does
                 return plan_for_run(None, duration)[0]
             return load_plan(files[name], self.registry)
@@ -65,8 +68,12 @@ class GraphManager:
 
         parsed = parse_graph(yaml.safe_dump(document, sort_keys=False), source="posted graph")
         if not self.config.allow_modules and any(n.module for n in parsed.nodes):
-            raise ApiError(403, "forbidden", "a posted graph may not load node classes from files or "
-                                             "modules ('module:'); use the built-in node kinds")
+            raise ApiError(
+                403,
+                "forbidden",
+                "a posted graph may not load node classes from files or "
+                "modules ('module:'); use the built-in node kinds",
+            )
         return plan_graph(parsed, self.registry)
 
     # -- life --------------------------------------------------------------------------------------
@@ -77,8 +84,12 @@ class GraphManager:
         with self._lock:
             running = [gid for gid, r in self.runs.items() if r.running]
             if len(running) >= self.config.max_graphs:
-                raise ApiError(409, "busy", f"{len(running)} graphs are running ({', '.join(running)}), "
-                                            f"the most this server runs at once; stop one first")
+                raise ApiError(
+                    409,
+                    "busy",
+                    f"{len(running)} graphs are running ({', '.join(running)}), "
+                    f"the most this server runs at once; stop one first",
+                )
             gid = f"g{next(self._ids)}"
             run = BackgroundRun(plan, duration=duration, on_event=self._on_event(gid, plan))
             self.runs[gid] = run
@@ -89,16 +100,24 @@ class GraphManager:
         guards = {n.nickname for n in plan.nodes if n.kind == "safety"}
 
         def on_event(nick: str, state: str, message: str) -> None:
-            if nick in guards or state in STATES_AUDITED:   # interventions and failures are audited
-                self.audit.append(token=f"graph:{gid}", method="EVENT", endpoint=f"/graphs/{gid}/{nick}",
-                                  params="", status=0, result=f"{state}: {message}"[:500])
+            if nick in guards or state in STATES_AUDITED:  # interventions and failures are audited
+                self.audit.append(
+                    token=f"graph:{gid}",
+                    method="EVENT",
+                    endpoint=f"/graphs/{gid}/{nick}",
+                    params="",
+                    status=0,
+                    result=f"{state}: {message}"[:500],
+                )
 
         return on_event
 
     def get(self, gid: str) -> Any:
         run = self.runs.get(gid)
         if run is None:
-            raise ApiError(404, "unknown_graph_id", f"no graph {gid!r} on this server; GET /graphs lists them")
+            raise ApiError(
+                404, "unknown_graph_id", f"no graph {gid!r} on this server; GET /graphs lists them"
+            )
         return run
 
     def stop(self, gid: str) -> Any:
@@ -113,8 +132,14 @@ class GraphManager:
         if not run.running:
             return {"safety_nodes": {}, "stopped": True, "note": "the graph was not running"}
         outcome = emergency_stop(run)
-        self.audit.append(token=f"graph:{gid}", method="EVENT", endpoint=f"/graphs/{gid}", params="",
-                          status=0, result=f"emergency stop: {outcome['safety_nodes']}"[:500])
+        self.audit.append(
+            token=f"graph:{gid}",
+            method="EVENT",
+            endpoint=f"/graphs/{gid}",
+            params="",
+            status=0,
+            result=f"emergency stop: {outcome['safety_nodes']}"[:500],
+        )
         return outcome
 
     def stop_everything(self) -> dict[str, Any]:
@@ -153,23 +178,45 @@ def status_json(gid: str, run: Any) -> dict[str, Any]:
     nodes = []
     for st in run.status():
         e2e, proc, transit = st.histogram("e2e"), st.histogram("proc"), st.histogram("transit")
-        nodes.append({
-            "nickname": st.nickname, "kind": st.plan.kind, "state": str(st.state), "restarts": st.restarts,
-            "chunks_in": st.total_in(), "chunks_out": st.total_out(), "dropped": st.total_overruns(),
-            "transit_p50_us": _us(transit, 50), "transit_p99_us": _us(transit, 99),
-            "process_p50_us": _us(proc, 50), "process_p99_us": _us(proc, 99),
-            "e2e_p50_us": _us(e2e, 50), "e2e_p99_us": _us(e2e, 99),
-            "e2e_max_us": round(e2e.max_ns / 1e3, 1) if e2e.count else None,
-            "e2e_histogram": _histogram(e2e), "cpu_percent": st.cpu_percent, "reports": dict(st.reports),
-            "message": st.last_message,
-        })
-    events = [{"t": round(t, 3), "node": nick, "state": str(state), "message": msg}
-              for t, nick, state, msg in run.events[-EVENTS_SHOWN:]]
-    return _finite({
-        "id": gid, "graph": run.plan.source, "running": run.running, "reason": run.reason,
-        "elapsed_s": round(time.time() - run.started_at, 2) if run.started_at else 0.0,
-        "drops": sum(n["dropped"] for n in nodes), "nodes": nodes, "events": events,
-        "streams": {name: {"channels": s.n_channels, "rate": s.sample_rate, "chunk": s.chunk_samples}
-                    for name, s in run.plan.streams.items()},
-    })
-
+        nodes.append(
+            {
+                "nickname": st.nickname,
+                "kind": st.plan.kind,
+                "state": str(st.state),
+                "restarts": st.restarts,
+                "chunks_in": st.total_in(),
+                "chunks_out": st.total_out(),
+                "dropped": st.total_overruns(),
+                "transit_p50_us": _us(transit, 50),
+                "transit_p99_us": _us(transit, 99),
+                "process_p50_us": _us(proc, 50),
+                "process_p99_us": _us(proc, 99),
+                "e2e_p50_us": _us(e2e, 50),
+                "e2e_p99_us": _us(e2e, 99),
+                "e2e_max_us": round(e2e.max_ns / 1e3, 1) if e2e.count else None,
+                "e2e_histogram": _histogram(e2e),
+                "cpu_percent": st.cpu_percent,
+                "reports": dict(st.reports),
+                "message": st.last_message,
+            }
+        )
+    events = [
+        {"t": round(t, 3), "node": nick, "state": str(state), "message": msg}
+        for t, nick, state, msg in run.events[-EVENTS_SHOWN:]
+    ]
+    return _finite(
+        {
+            "id": gid,
+            "graph": run.plan.source,
+            "running": run.running,
+            "reason": run.reason,
+            "elapsed_s": round(time.time() - run.started_at, 2) if run.started_at else 0.0,
+            "drops": sum(n["dropped"] for n in nodes),
+            "nodes": nodes,
+            "events": events,
+            "streams": {
+                name: {"channels": s.n_channels, "rate": s.sample_rate, "chunk": s.chunk_samples}
+                for name, s in run.plan.streams.items()
+            },
+        }
+    )

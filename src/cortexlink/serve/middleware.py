@@ -1,4 +1,5 @@
-"""The outermost layer of the app (plain ASGI): request size limits and the audit log.
+"""The outermost layer of the app (plain ASGI): request size limits, the audit log, and a
+``Server-Timing`` header (milliseconds from the whole body read to the response).
 
 A body longer than the limit (declared in ``Content-Length`` or counted as it streams in) is a
 413 JSON error before any endpoint sees it. Every HTTP request and every WebSocket session is one
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -36,8 +38,14 @@ class GuardMiddleware:
             try:
                 await self.app(scope, receive, send)
             finally:
-                self._log(scope, "WS", path, hashlib.sha256(query).hexdigest(),
-                          scope["state"].get("ws_result", "closed"), result["status"])
+                self._log(
+                    scope,
+                    "WS",
+                    path,
+                    hashlib.sha256(query).hexdigest(),
+                    scope["state"].get("ws_result", "closed"),
+                    result["status"],
+                )
             return
         limit = self.limit_for(path)
         declared = _content_length(scope)
@@ -71,10 +79,20 @@ class GuardMiddleware:
             return await receive()
 
         seen = {"status": 0}
+        t0 = time.perf_counter_ns()
 
         async def watched_send(message: dict) -> None:
             if message["type"] == "http.response.start":
                 seen["status"] = message["status"]
+                # the server's own time on the request, body read to response (RFC Server-Timing)
+                took = (time.perf_counter_ns() - t0) / 1e6
+                message = {
+                    **message,
+                    "headers": [
+                        *message.get("headers", []),
+                        (b"server-timing", f"app;dur={took:.3f}".encode()),
+                    ],
+                }
             await send(message)
 
         try:
@@ -84,15 +102,22 @@ class GuardMiddleware:
             self._log(scope, method, path, params_digest(query, body), _result(status), status)
 
     def _log(self, scope: dict, method: str, path: str, digest: str, result: str, status: int) -> None:
-        self.audit.append(token=scope["state"].get("token_id", "-"), method=method, endpoint=path,
-                          params=digest, status=status, result=scope["state"].get("audit_result", result))
+        self.audit.append(
+            token=scope["state"].get("token_id", "-"),
+            method=method,
+            endpoint=path,
+            params=digest,
+            status=status,
+            result=scope["state"].get("audit_result", result),
+        )
 
 
 def _result(status: int) -> str:
     if status < 400:
         return "ok"
     return {401: "unauthenticated", 403: "forbidden", 413: "body too large"}.get(
-        status, "rejected" if status < 500 else "server error")
+        status, "rejected" if status < 500 else "server error"
+    )
 
 
 def _content_length(scope: dict) -> int | None:
@@ -106,8 +131,17 @@ def _content_length(scope: dict) -> int | None:
 
 
 async def _too_large(send: Callable, limit: int) -> None:
-    body = json.dumps({"error": "too_large",
-                       "detail": f"the request body is larger than this endpoint takes ({limit} bytes)"}).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    body = json.dumps(
+        {
+            "error": "too_large",
+            "detail": f"the request body is larger than this endpoint takes ({limit} bytes)",
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

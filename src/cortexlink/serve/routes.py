@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import APIRouter, Header, Path, Request, Response
 from pydantic import BaseModel, Field
 
 from cortexlink.serve.errors import ERROR_RESPONSES, ApiError
@@ -59,7 +59,9 @@ class GraphStart(BaseModel):
     """A graph by name (``GET /graphs/available``) or a graph document (the YAML file's content as JSON)."""
 
     graph: str | None = Field(None, max_length=64, description="a graph name, e.g. 'default'")
-    document: dict[str, Any] | None = Field(None, description="a graph: metadata and nodes, as in a graph file")
+    document: dict[str, Any] | None = Field(
+        None, description="a graph: metadata and nodes, as in a graph file"
+    )
     duration_s: float | None = Field(None, gt=0, le=86400, description="run this long (default: the graph's)")
 
 
@@ -115,14 +117,22 @@ def graphs_stop(request: Request, gid: str = GRAPH_ID) -> dict[str, Any]:
     return status_json(gid, _state(request).graphs.stop(gid))
 
 
-@api.post("/graphs/{gid}/stop-all", response_model=StopOutcome, dependencies=[scope("control")],
-          summary="emergency stop: zero every velocity output, then stop the graph")
+@api.post(
+    "/graphs/{gid}/stop-all",
+    response_model=StopOutcome,
+    dependencies=[scope("control")],
+    summary="emergency stop: zero every velocity output, then stop the graph",
+)
 def graphs_emergency_stop(request: Request, gid: str = GRAPH_ID) -> dict[str, Any]:
     return _state(request).graphs.emergency_stop(gid)
 
 
-@api.post("/stop-all", response_model=dict[str, StopOutcome], dependencies=[scope("control")],
-          summary="emergency stop of every running graph")
+@api.post(
+    "/stop-all",
+    response_model=dict[str, StopOutcome],
+    dependencies=[scope("control")],
+    summary="emergency stop of every running graph",
+)
 def stop_everything(request: Request) -> dict[str, Any]:
     return _state(request).graphs.stop_everything()
 
@@ -147,18 +157,26 @@ async def decode(body: DecodeRequest, request: Request) -> dict[str, Any]:
     t0 = time.perf_counter_ns()
     widths = {len(row) for row in body.features}
     if len(widths) != 1 or not 0 < next(iter(widths)) <= MAX_BINS:
-        raise ApiError(422, "invalid_features", f"features must be a rectangle of n_features rows and 1-{MAX_BINS} "
-                                                f"bins each; got rows of lengths {sorted(widths)[:5]}")
+        raise ApiError(
+            422,
+            "invalid_features",
+            f"features must be a rectangle of n_features rows and 1-{MAX_BINS} "
+            f"bins each; got rows of lengths {sorted(widths)[:5]}",
+        )
     X = np.asarray(body.features, dtype=np.float64)
     if not np.isfinite(X).all():
         raise ApiError(422, "invalid_features", "features hold NaN or infinite values")
     expected = getattr(decoder, "n_features_", None)
     if expected is not None and X.shape[0] != expected:
-        raise ApiError(422, "invalid_features", f"model {body.model!r} takes {expected} features a bin; "
-                                                f"got {X.shape[0]}")
+        raise ApiError(
+            422, "invalid_features", f"model {body.model!r} takes {expected} features a bin; got {X.shape[0]}"
+        )
     Y = decoder.predict(X)
-    return {"velocity": [float(v) for v in Y[:, -1]], "n_bins": int(X.shape[1]),
-            "latency_us": (time.perf_counter_ns() - t0) / 1e3}
+    return {
+        "velocity": [float(v) for v in Y[:, -1]],
+        "n_bins": int(X.shape[1]),
+        "latency_us": (time.perf_counter_ns() - t0) / 1e3,
+    }
 
 
 # -- models and recordings -----------------------------------------------------------------------
@@ -180,10 +198,19 @@ def models_list(request: Request) -> list[dict[str, Any]]:
     return _state(request).files.models()
 
 
-@api.put("/models/{name}", response_model=ModelSaved, status_code=201, dependencies=[scope("admin")],
-         openapi_extra={"requestBody": {"required": True, "content": {
-             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
-         summary="upload a decoder file (.npz or .safetensors, as cortexlink decoder-train writes)")
+@api.put(
+    "/models/{name}",
+    response_model=ModelSaved,
+    status_code=201,
+    dependencies=[scope("admin")],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+    summary="upload a decoder file (.npz or .safetensors, as cortexlink decoder-train writes)",
+)
 async def models_upload(request: Request, name: str = NAME) -> dict[str, Any]:
     blob = await request.body()
     if not blob:
@@ -202,11 +229,17 @@ def recordings_list(request: Request) -> list[dict[str, Any]]:
     return _state(request).files.recordings()
 
 
-@api.get("/recordings/{name}", dependencies=[scope("read")],
-         responses={200: {"content": {"application/octet-stream": {}}, "description": "the file"},
-                    206: {"content": {"application/octet-stream": {}}, "description": "a byte range"}})
-def recordings_download(request: Request, name: str = NAME,
-                        range: str | None = Header(None, max_length=200)) -> Response:  # noqa: A002
+@api.get(
+    "/recordings/{name}",
+    dependencies=[scope("read")],
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "the file"},
+        206: {"content": {"application/octet-stream": {}}, "description": "a byte range"},
+    },
+)
+def recordings_download(
+    request: Request, name: str = NAME, range: str | None = Header(None, max_length=200)
+) -> Response:  # noqa: A002
     files = _state(request).files
     path, size = files.recording(name)
     wanted = parse_range(range, size)
@@ -215,8 +248,12 @@ def recordings_download(request: Request, name: str = NAME,
     headers = {"Accept-Ranges": "bytes"}
     if wanted is not None:
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-    return Response(data, status_code=206 if wanted is not None else 200, headers=headers,
-                    media_type="application/octet-stream")
+    return Response(
+        data,
+        status_code=206 if wanted is not None else 200,
+        headers=headers,
+        media_type="application/octet-stream",
+    )
 
 
 def include_all(app: Any) -> None:

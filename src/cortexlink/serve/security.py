@@ -4,7 +4,7 @@ or unknown, 403 when it lacks the scope. The token's id (never the token) goes t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -31,8 +31,9 @@ def authenticate(store: TokenStore, presented: str | None) -> Token:
 def scope(needed: str) -> Any:
     """A dependency that admits requests whose token has ``needed`` (or a higher scope)."""
 
-    async def check(request: Request,
-                    creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Token:
+    async def check(
+        request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    ) -> Token:
         store: TokenStore = request.app.state.tokens
         try:
             token = authenticate(store, creds.credentials if creds is not None else None)

@@ -12,8 +12,15 @@ from cortexlink.serve.config import ServeConfig
 __all__ = ["serve"]
 
 
-def serve(config: ServeConfig, *, host: str = "127.0.0.1", port: int = 8000, tls_cert: str | Path | None = None,
-          tls_key: str | Path | None = None, log_level: str = "warning") -> None:
+def serve(
+    config: ServeConfig,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    tls_cert: str | Path | None = None,
+    tls_key: str | Path | None = None,
+    log_level: str = "warning",
+) -> None:
     """Serve the API and dashboard until interrupted. Without ``tls_cert`` the server speaks plain
     HTTP, so keep it on 127.0.0.1 or behind a TLS proxy."""
     uvicorn = require("uvicorn", "serve", "cortexlink serve")
@@ -28,5 +35,13 @@ def serve(config: ServeConfig, *, host: str = "127.0.0.1", port: int = 8000, tls
 
     app = create_app(config)
     # uvicorn's access log would print every URL; requests are recorded in the audit log instead
-    uvicorn.run(app, host=host, port=port, ssl_certfile=tls_cert, ssl_keyfile=tls_key, log_level=log_level,
-                access_log=False, ws_max_size=1 << 16)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
+        log_level=log_level,
+        access_log=False,
+        ws_max_size=1 << 16,
+    )

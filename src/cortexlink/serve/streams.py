@@ -30,14 +30,18 @@ router = APIRouter()
 MAX_RATE = 120.0
 AUTH_WAIT_S = 5.0
 STALL_S = 2.0
-LATE_TICKS = 10     # this many late sends in a row halve a client's rate
+LATE_TICKS = 10  # this many late sends in a row halve a client's rate
 
 
 def _summary(name: str, chunks: list[Any]) -> dict[str, Any]:
     data = np.concatenate([c.data for c in chunks], axis=1) if len(chunks) > 1 else chunks[0].data
-    return {"stream": name, "start": int(chunks[0].start_sample), "samples": int(data.shape[1]),
-            "last": np.round(data[:, -1].astype(np.float64), 4).tolist(),
-            "sum": np.round(data.sum(axis=1, dtype=np.float64), 4).tolist()}
+    return {
+        "stream": name,
+        "start": int(chunks[0].start_sample),
+        "samples": int(data.shape[1]),
+        "last": np.round(data[:, -1].astype(np.float64), 4).tolist(),
+        "sum": np.round(data.sum(axis=1, dtype=np.float64), 4).tolist(),
+    }
 
 
 async def _close(ws: WebSocket, code: int, error: str, detail: str) -> None:
@@ -114,7 +118,7 @@ async def _pump(ws: WebSocket, run: Any, tap: Any, name: str, rate: float) -> No
             ws.state.ws_result = "client left"
             return
         late = late + 1 if time.monotonic() - t0 > period else 0
-        if late >= LATE_TICKS:   # the client can't keep up: send half as often
+        if late >= LATE_TICKS:  # the client can't keep up: send half as often
             period, late = period * 2, 0
             next_at = time.monotonic()
             try:

@@ -23,7 +23,7 @@ from cortexlink.core.paths import writing
 
 __all__ = ["SCOPES", "Token", "TokenStore", "add_token", "token_digest"]
 
-SCOPES = ("read", "control", "admin")   # each includes the ones before it
+SCOPES = ("read", "control", "admin")  # each includes the ones before it
 MAX_TOKEN_FILE = 1 << 20
 _ID = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 
@@ -65,11 +65,15 @@ class TokenStore:
         target = Path(path)
         try:
             if target.stat().st_size > MAX_TOKEN_FILE:
-                raise InvalidDataError(f"{target} is larger than a token file can be ({MAX_TOKEN_FILE} bytes)")
+                raise InvalidDataError(
+                    f"{target} is larger than a token file can be ({MAX_TOKEN_FILE} bytes)"
+                )
             lines = target.read_text().splitlines()
         except OSError as exc:
-            raise InvalidParameterError(f"cannot read the token file {target}: {exc.strerror}; "
-                                        "make one with 'cortexlink token add FILE ID'") from None
+            raise InvalidParameterError(
+                f"cannot read the token file {target}: {exc.strerror}; "
+                "make one with 'cortexlink token add FILE ID'"
+            ) from None
         tokens = []
         for i, line in enumerate(lines, 1):
             if not line.strip():
@@ -79,9 +83,11 @@ class TokenStore:
                 entry = json.loads(line)
                 tid, digest, scopes = entry["id"], entry["sha256"], entry["scopes"]
             except (ValueError, KeyError, TypeError):
-                raise InvalidDataError(f"{where}: expected {{\"id\", \"sha256\", \"scopes\"}} JSON") from None
+                raise InvalidDataError(f'{where}: expected {{"id", "sha256", "scopes"}} JSON') from None
             if not (isinstance(digest, str) and re.fullmatch(r"[0-9a-f]{64}", digest)):
-                raise InvalidDataError(f"{where}: sha256 must be 64 hex digits (the token itself is never stored)")
+                raise InvalidDataError(
+                    f"{where}: sha256 must be 64 hex digits (the token itself is never stored)"
+                )
             tokens.append(Token(str(tid), digest, _check_scopes(list(scopes), where)))
         return cls(tokens)
 
@@ -104,8 +110,12 @@ def add_token(path: str | Path, token_id: str, scopes: list[str] | tuple[str, ..
     if target.exists() and any(t.id == token_id for t in TokenStore.load(target).tokens):
         raise InvalidParameterError(f"{target} already has a token {token_id!r}; pick another id")
     token = secrets.token_urlsafe(32)
-    line = json.dumps({"id": token_id, "sha256": token_digest(token),
-                       "scopes": [s for s in SCOPES if s in checked]}) + "\n"
+    line = (
+        json.dumps(
+            {"id": token_id, "sha256": token_digest(token), "scopes": [s for s in SCOPES if s in checked]}
+        )
+        + "\n"
+    )
     with writing(target):
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(fd, "a") as f:
