@@ -90,6 +90,10 @@ def test_graph_over_the_api(client, tokens, config):
         os.kill(run.supervisor.status["decoder"].pid, signal.SIGKILL)
         zero = _read_until(safe, lambda c: not np.any(c.data[:2]), 5)
         assert zero is not None, "the watchdog did not zero the velocity"
+        # the node's event reaches the supervisor through its pipe, maybe after the chunk
+        end = time.monotonic() + 10
+        while not any("watchdog" in e[3] for e in run.events) and time.monotonic() < end:
+            time.sleep(0.05)
         events = client.get(f"/graphs/{gid}", headers=read).json()["events"]
         assert any("watchdog" in e["message"] for e in events), events
 
