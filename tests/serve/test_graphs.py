@@ -71,9 +71,15 @@ def test_graph_over_the_api(client, tokens, config):
         assert limited is not None and np.hypot(*limited.data[:2, 0]) <= MAX_SPEED + 1e-4
 
         # a dashboard's stream at 20 messages a second: each carries what was written since the last
-        with client.websocket_connect(f"/streams/safe?graph={gid}&rate=20") as ws:
+        with (client.websocket_connect(f"/streams/safe?graph={gid}&rate=20") as ws,
+              client.websocket_connect(f"/streams/safe?graph={gid}&rate=5") as slow):
             ws.send_text(json.dumps({"token": tokens["read"]}))
+            slow.send_text(json.dumps({"token": tokens["read"]}))
             messages = [json.loads(ws.receive_text()) for _ in range(5)]
+            other = json.loads(slow.receive_text())
+            feeds = client.app.state.feeds   # both clients share one reader of the stream
+            assert list(feeds) == [(gid, "safe")] and feeds[(gid, "safe")].users == 2
+        assert other["stream"] == "safe" and other["samples"] >= 1
         assert all(m["stream"] == "safe" and len(m["last"]) == 3 for m in messages)
         assert sum(m["samples"] for m in messages) >= 5 and max(m["samples"] for m in messages) > 1
 

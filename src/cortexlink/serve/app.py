@@ -47,6 +47,7 @@ def create_app(config: ServeConfig) -> Any:
     app = FastAPI(title="cortexlink", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.tokens, app.state.audit, app.state.graphs = tokens, audit, graphs
     app.state.files = FileStore(config)
+    app.state.feeds = {}  # (graph id, stream) -> the Feed its WebSocket clients share
     install_handlers(app)
     routes.include_all(app)
     app.include_router(streams.router)
