@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "cortexlink.cli.similarity",  # similar
     "cortexlink.cli.brand",      # brand-supervisor
     "cortexlink.cli.fabric",     # fabric plan, fabric sweep
+    "cortexlink.cli.serve",      # serve, token, audit
 ]
 
 

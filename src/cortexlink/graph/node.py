@@ -48,7 +48,13 @@ class Node:
     new chunk (aligned by order of arrival). ``feedback_inputs`` are read as "latest value" through
     ``context.latest(port)``; they never block and may close a loop. ``process`` returns a dict
     ``port -> Chunk`` (ports left out are not written this time) or ``None``.
+
+    A node that must act when its driving inputs go quiet (a watchdog) sets ``input_timeout_s``
+    (in ``setup()``); the runtime then calls ``on_input_timeout()`` whenever that long passes
+    without a driving chunk, and writes what it returns.
     """
+
+    input_timeout_s: float = 0.0
 
     kind: ClassVar[str] = ""
     Settings: ClassVar[type] = NoSettings
@@ -94,6 +100,10 @@ class Node:
     def process(self, inputs: dict[str, Chunk]) -> dict[str, Chunk] | None:
         """Turn one chunk per driving input into output chunks."""
         raise NotImplementedError(f"{type(self).__name__} must implement process()")
+
+    def on_input_timeout(self) -> dict[str, Chunk] | None:
+        """Called when no driving input arrived for ``input_timeout_s`` seconds (see the class)."""
+        return None
 
     def shutdown(self) -> None:
         """Called once on a clean exit (SIGINT, stop, end of a source): flush and close files."""

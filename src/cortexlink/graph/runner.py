@@ -187,20 +187,30 @@ def _run_processor(node: Any, readers: dict[str, StreamReader], writers: dict, l
                    stop: dict) -> None:
     ports = list(readers)
     pending: dict[str, Chunk] = {}
+    quiet_ns = int(float(getattr(node, "input_timeout_s", 0.0) or 0.0) * 1e9)  # a watchdog node's bound
+    last_in = time.monotonic_ns()
     while not stop["flag"]:
         for port in ports:
             if port in pending:
                 continue
             reader = readers[port]
             while not stop["flag"]:
-                chunk = reader.read(IDLE_WAIT_S)
+                wait = IDLE_WAIT_S if not quiet_ns else \
+                    min(IDLE_WAIT_S, max(0.0, (last_in + quiet_ns - time.monotonic_ns()) / 1e9))
+                chunk = reader.read(wait)
                 now = time.monotonic_ns()
                 if chunk is not None:
                     loop.transit.add(now - reader.last_write_ns)
                     pending[port] = chunk
+                    last_in = now
                     break
                 if reader.at_end:
                     return  # an upstream source finished: this node is done too
+                if quiet_ns and now - last_in >= quiet_ns:
+                    last_in = now
+                    quiet = node.on_input_timeout()
+                    if quiet:
+                        _write(quiet, writers, loop, now)
                 loop.beat(now)
                 loop.idle(now, long=True)
             if stop["flag"]:

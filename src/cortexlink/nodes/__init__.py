@@ -28,6 +28,7 @@ BUILTIN_NODES: dict[str, str] = {
     "external": "cortexlink.nodes.external:ExternalNode",
     "partial_decoder": "cortexlink.nodes.partial_decoder:PartialDecoder",
     "partial_leader": "cortexlink.nodes.partial_decoder:PartialLeader",
+    "safety": "cortexlink.nodes.safety:SafetyNode",
 }
 
 DEFAULT_GRAPH: Path = Path(__file__).resolve().parent / "graphs" / "default.yaml"

@@ -1,0 +1,367 @@
+"""``cortexlink serve`` measured beside the usual tutorial endpoint, in one run.
+
+1. ``POST /decode`` latency with 1, 16 and 64 concurrent clients (each sends its next request when
+   the last one is answered), client-side p50/p99 and server-side p50/p99 (the server's own time
+   on a request, parsing included, from its Server-Timing header). Both servers run the same way
+   (uvicorn, one worker, its own process, 127.0.0.1) on the same windows (384 features x 10 bins,
+   the default graph's feature count):
+     cortexlink serve  - bearer token, audit log, size limits, a Kalman filter decoder file
+     tutorial          - FastAPI + a torch LSTM (128 units, random weights) on the window, no auth
+2. The default closed-loop graph started through the API, without and then with 10 dashboards
+   (each: the cursor stream at 60 Hz, the crossings stream at 10 Hz and the status at 2 Hz): the
+   graph's end-to-end latency (latency probe: sample acquired -> safe velocity) and drops.
+3. A schemathesis run over the whole OpenAPI schema, with and without a token: requests, server
+   errors (5xx) and schema violations.
+
+    python benchmarks/serve.py            # full run
+    python benchmarks/serve.py --quick    # short run
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+N_FEATURES, N_BINS = 384, 10
+HIDDEN = 128
+CLIENTS = (1, 16, 64)
+
+
+# -- the servers (each started as its own process: this file with --role) --------------------------
+def tutorial_app():
+    """The usual tutorial: a FastAPI endpoint running a torch LSTM on the posted window."""
+    import torch
+    from fastapi import FastAPI
+    from pydantic import BaseModel
+
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(N_FEATURES, HIDDEN, batch_first=True)
+    head = torch.nn.Linear(HIDDEN, 2)
+    app = FastAPI()
+    app.middleware("http")(server_timing)
+
+    class Window(BaseModel):
+        features: list[list[float]]
+
+    @app.post("/decode")
+    def decode(window: Window) -> dict:
+        t0 = time.perf_counter_ns()
+        x = torch.tensor(window.features, dtype=torch.float32).T[None]
+        with torch.no_grad():
+            out, _ = lstm(x)
+            v = head(out[:, -1])[0]
+        return {"velocity": v.tolist(), "latency_us": (time.perf_counter_ns() - t0) / 1e3}
+
+    return app
+
+
+async def server_timing(request, call_next):
+    """The tutorial server's Server-Timing header, measured as cortexlink serve measures its own."""
+    t0 = time.perf_counter_ns()
+    response = await call_next(request)
+    response.headers["server-timing"] = f"app;dur={(time.perf_counter_ns() - t0) / 1e6:.3f}"
+    return response
+
+
+def ours_app(folder: Path):
+    from cortexlink.serve import ServeConfig, create_app
+
+    return create_app(ServeConfig(tokens=folder / "tokens.jsonl", data_dir=folder / "data"))
+
+
+def serve_role(role: str, port: int, folder: Path) -> None:
+    import uvicorn
+
+    app = tutorial_app() if role == "tutorial" else ours_app(folder)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """This file run as ``--role ROLE`` in a child process, until ``stop()``."""
+
+    def __init__(self, role: str, folder: Path) -> None:
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(Path(__file__).resolve().parents[1] / "src"), os.environ.get("PYTHONPATH")])
+            ),
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--role", role, "--port", str(self.port), "--folder", str(folder)],
+            env=env,
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def wait(self, timeout: float = 120.0) -> None:
+        import httpx
+
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and self.proc.poll() is None:
+            try:
+                if httpx.get(self.url + "/openapi.json", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        raise RuntimeError(f"server on {self.url} did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(20)
+
+
+# -- 1. /decode ---------------------------------------------------------------------------------------
+async def _load(
+    url: str, headers: dict, body: dict, clients: int, total: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    import httpx
+
+    client_us, server_us, errors = [], [], 0
+    per_client = max(1, total // clients)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=60) as http:
+        for _ in range(3):  # warm up (model load, first calls)
+            await http.post("/decode", json=body)
+
+        async def one_client() -> None:
+            nonlocal errors
+            for _ in range(per_client):
+                t0 = time.perf_counter_ns()
+                try:
+                    r = await http.post("/decode", json=body)
+                except httpx.HTTPError as exc:  # counted, and said once
+                    errors += 1
+                    if errors == 1:
+                        print(f"  first error: {type(exc).__name__}: {exc}", flush=True)
+                    continue
+                client_us.append((time.perf_counter_ns() - t0) / 1e3)
+                if r.status_code != 200:
+                    errors += 1
+                    continue
+                server_us.append(float(r.headers["server-timing"].split("dur=")[1]) * 1e3)
+
+        await asyncio.gather(*(one_client() for _ in range(clients)))
+    return np.array(client_us), np.array(server_us), errors
+
+
+def bench_decode(folder: Path, token: str, total: int) -> list[dict]:
+    window = np.random.default_rng(0).poisson(2.0, size=(N_FEATURES, N_BINS)).astype(float).tolist()
+    rows = []
+    for role in ("ours", "tutorial"):
+        server = Server(role, folder)
+        try:
+            server.wait()
+            headers = {"Authorization": f"Bearer {token}"} if role == "ours" else {}
+            body = {"features": window, **({"model": "kalman.npz"} if role == "ours" else {})}
+            for clients in CLIENTS:
+                c, s, errors = asyncio.run(_load(server.url, headers, body, clients, total))
+                rows.append(
+                    {
+                        "system": "cortexlink serve" if role == "ours" else "tutorial (FastAPI+LSTM)",
+                        "clients": clients,
+                        "requests": len(c),
+                        "errors": errors,
+                        "client_p50": np.percentile(c, 50),
+                        "client_p99": np.percentile(c, 99),
+                        "server_p50": np.percentile(s, 50) if len(s) else float("nan"),
+                        "server_p99": np.percentile(s, 99) if len(s) else float("nan"),
+                    }
+                )
+                print(f"  {rows[-1]['system']}, {clients} clients: done", flush=True)
+        finally:
+            server.stop()
+    return rows
+
+
+# -- 2. dashboards while the default graph runs --------------------------------------------------------
+async def _dashboards(url: str, token: str, gid: str, n: int, seconds: float) -> dict:
+    import httpx
+    import websockets
+
+    counts = {"messages": 0, "status": 0}
+    ws_url = url.replace("http", "ws")
+    end = time.monotonic() + seconds
+
+    async def stream(name: str, rate: int) -> None:
+        async with websockets.connect(f"{ws_url}/streams/{name}?graph={gid}&rate={rate}") as ws:
+            await ws.send(json.dumps({"token": token}))
+            while time.monotonic() < end:
+                try:
+                    await asyncio.wait_for(ws.recv(), max(0.01, end - time.monotonic()))
+                    counts["messages"] += 1
+                except TimeoutError:
+                    break
+
+    async def status(http: httpx.AsyncClient) -> None:
+        while time.monotonic() < end:
+            await http.get(f"/graphs/{gid}")
+            counts["status"] += 1
+            await asyncio.sleep(0.5)
+
+    async with httpx.AsyncClient(
+        base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as http:
+        tasks = []
+        for _ in range(n):
+            tasks += [stream("cursor", 60), stream("crossings", 10), status(http)]
+        await asyncio.gather(*tasks)
+    return counts
+
+
+def bench_dashboards(folder: Path, token: str, seconds: float, n_dashboards: int = 10) -> list[dict]:
+    import httpx
+    import yaml
+
+    from cortexlink.nodes.default_graph import default_graph_text
+
+    # the default graph with a calibration block scaled to the run (as `cortexlink run --duration`)
+    document = yaml.safe_load(default_graph_text(calibration_s=max(3.0, seconds / 3)))
+    rows = []
+    server = Server("ours", folder)
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        server.wait()
+        for n in (0, n_dashboards):
+            r = httpx.post(
+                f"{server.url}/graphs",
+                json={"document": document, "duration_s": seconds + 30},
+                headers=headers,
+                timeout=180,
+            )
+            gid = r.json()["id"]
+            time.sleep(2.0)
+            counts = (
+                asyncio.run(_dashboards(server.url, token, gid, n, seconds))
+                if n
+                else {"messages": 0, "status": 0}
+            )
+            if not n:
+                time.sleep(seconds)
+            final = httpx.delete(f"{server.url}/graphs/{gid}", headers=headers, timeout=60).json()
+            nodes = {node["nickname"]: node for node in final["nodes"]}
+            rows.append(
+                {
+                    "dashboards": n,
+                    "e2e_p50": nodes["e2e"]["e2e_p50_us"],
+                    "e2e_p99": nodes["e2e"]["e2e_p99_us"],
+                    "chunks": nodes["e2e"]["chunks_in"],
+                    "drops": final["drops"],
+                    **counts,
+                    "interventions": sum(1 for e in final["events"] if "watchdog" in e["message"]),
+                }
+            )
+            print(f"  {n} dashboards: done", flush=True)
+    finally:
+        server.stop()
+    return rows
+
+
+# -- 3. fuzz ------------------------------------------------------------------------------------------
+def bench_fuzz(folder: Path, token: str, examples: int) -> dict:
+    from cortexlink.serve.fuzz import fuzz_app
+
+    t0 = time.monotonic()
+    counts = fuzz_app(ours_app(folder), token, max_examples=examples)
+    return {
+        "operations": counts.operations,
+        "requests": counts.requests,
+        "server_errors": counts.server_errors,
+        "violations": counts.violations,
+        "statuses": dict(sorted(counts.statuses.items())),
+        "seconds": time.monotonic() - t0,
+        "failures": counts.failures,
+    }
+
+
+# -- report -------------------------------------------------------------------------------------------
+def _f(v: float) -> str:
+    return "-" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:,.0f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer requests, shorter graph runs, fewer fuzz cases"
+    )
+    parser.add_argument("--only", choices=("decode", "dashboards", "fuzz"), default=None)
+    parser.add_argument("--role", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--folder", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.role:
+        serve_role(args.role, args.port, Path(args.folder))
+        return
+    from cortexlink.decode import make_decoder
+    from cortexlink.serve.tokens import add_token
+
+    folder = Path(tempfile.mkdtemp(prefix="cortexlink-bench-serve-"))
+    token = add_token(folder / "tokens.jsonl", "bench", ["admin"])
+    (folder / "data" / "models").mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    X = rng.poisson(2.0, size=(N_FEATURES, 3000)).astype(float)
+    make_decoder("kalman").fit(X, rng.normal(size=(2, N_FEATURES)) @ X / 100).save(
+        folder / "data/models/kalman.npz"
+    )
+    total = 400 if args.quick else 2000
+    seconds = 15.0 if args.quick else 40.0
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)
+
+    if args.only in (None, "decode"):
+        rows = bench_decode(folder, token, total)
+        print(f"\nPOST /decode, {N_FEATURES} features x {N_BINS} bins, {total} requests per level (us)")
+        print(
+            f"{'system':26} {'clients':>7} {'client p50':>10} {'p99':>8} {'server p50':>10} {'p99':>8} "
+            f"{'errors':>6} {'p99 vs tutorial':>15}"
+        )
+        tut = {r["clients"]: r for r in rows if r["system"].startswith("tutorial")}
+        for r in rows:
+            ratio = tut[r["clients"]]["client_p99"] / r["client_p99"] if r["client_p99"] else float("nan")
+            print(
+                f"{r['system']:26} {r['clients']:>7} {_f(r['client_p50']):>10} {_f(r['client_p99']):>8} "
+                f"{_f(r['server_p50']):>10} {_f(r['server_p99']):>8} {r['errors']:>6} "
+                f"{(f'{ratio:.2f}x faster' if not r['system'].startswith('tutorial') else ''):>15}"
+            )
+    if args.only in (None, "dashboards"):
+        rows = bench_dashboards(folder, token, seconds)
+        print(
+            f"\ndefault graph, {seconds:g} s measured, with and without 10 dashboards "
+            "(cursor 60 Hz + crossings 10 Hz + status 2 Hz each)"
+        )
+        print(
+            f"{'dashboards':>10} {'e2e p50 us':>10} {'e2e p99 us':>10} {'chunks':>7} {'drops':>6} "
+            f"{'ws messages':>11} {'status GETs':>11} {'watchdog events':>15}"
+        )
+        for r in rows:
+            print(
+                f"{r['dashboards']:>10} {_f(r['e2e_p50']):>10} {_f(r['e2e_p99']):>10} {r['chunks']:>7} "
+                f"{r['drops']:>6} {r['messages']:>11} {r['status']:>11} {r['interventions']:>15}"
+            )
+        if len(rows) == 2 and rows[0]["e2e_p99"]:
+            print(f"p99 with dashboards / without: {rows[1]['e2e_p99'] / rows[0]['e2e_p99']:.2f}")
+    if args.only in (None, "fuzz"):
+        f = bench_fuzz(folder, token, 5 if args.quick else 25)
+        print(
+            f"\nschemathesis over the OpenAPI schema ({f['seconds']:.0f} s): {f['operations']} operations, "
+            f"{f['requests']} requests (with and without a token), {f['server_errors']} server errors (5xx), "
+            f"{f['violations']} schema violations; statuses {f['statuses']}"
+        )
+        for line in f["failures"]:
+            print("  " + line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""What a server is given: where its tokens, audit log, models and recordings are, its limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cortexlink.core.errors import InvalidParameterError
+
+__all__ = ["ServeConfig"]
+
+MiB = 1 << 20
+
+
+@dataclass
+class ServeConfig:
+    """Everything ``create_app`` needs; paths default to folders under ``data_dir``.
+
+    ``encrypt`` stores uploaded models encrypted (AES-GCM) with the key from ``key_file`` or
+    ``$CORTEXLINK_KEY``; encrypted recordings are served decrypted with the same key.
+    ``node_kinds`` adds node kinds (``{"kind": "module:Class"}``) that graphs may name;
+    ``audit_fsync`` forces each audit entry to disk before the next (see ``AuditLog``);
+    ``allow_modules`` lets a posted graph load node classes from files (``module:``), which runs
+    their code: off by default.
+    """
+
+    tokens: Path
+    data_dir: Path = Path("cortexlink-serve")
+    audit_log: Path | None = None
+    models_dir: Path | None = None
+    recordings_dir: Path | None = None
+    graphs_dir: Path | None = None
+    encrypt: bool = False
+    key_file: Path | None = None
+    max_body: int = 1 * MiB  # JSON requests
+    max_upload: int = 64 * MiB  # model uploads
+    max_download: int = 256 * MiB  # one response of a recording
+    max_graphs: int = 2  # graphs running at once
+    audit_fsync: bool = False  # force every audit entry to disk (a flush per request)
+    node_kinds: dict[str, str] = field(default_factory=dict)
+    allow_modules: bool = False
+
+    def __post_init__(self) -> None:
+        self.tokens = Path(self.tokens)
+        self.data_dir = Path(self.data_dir)
+        self.audit_log = Path(self.audit_log) if self.audit_log else self.data_dir / "audit.jsonl"
+        self.models_dir = Path(self.models_dir) if self.models_dir else self.data_dir / "models"
+        self.recordings_dir = (
+            Path(self.recordings_dir) if self.recordings_dir else self.data_dir / "recordings"
+        )
+        for name in ("max_body", "max_upload", "max_download", "max_graphs"):
+            if int(getattr(self, name)) < 1:
+                raise InvalidParameterError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+    def make_dirs(self) -> None:
+        for folder in (self.data_dir, self.models_dir, self.recordings_dir):
+            folder.mkdir(parents=True, exist_ok=True)
