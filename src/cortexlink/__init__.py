@@ -42,6 +42,8 @@ _LAZY = {
     "make_hash": "cortexlink.similarity",
     "compress_hashes": "cortexlink.similarity",
     "decompress_hashes": "cortexlink.similarity",
+    "evaluate_eeg": "cortexlink.decode.trials",
+    "read_epochs": "cortexlink.decode.trials",
 }
 
 __all__ = ["Chunk", "CortexlinkError", "Recording", "StreamSpec", "__version__", *_LAZY]

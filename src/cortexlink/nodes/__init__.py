@@ -22,6 +22,10 @@ BUILTIN_NODES: dict[str, str] = {
     "cursor_task": "cortexlink.nodes.cursor_task:CursorTaskNode",
     "recorder": "cortexlink.nodes.recorder:Recorder",
     "latency_probe": "cortexlink.nodes.latency_probe:LatencyProbe",
+    "eeg_classifier": "cortexlink.nodes.eeg_classifier:EEGClassifier",
+    "brainflow_source": "cortexlink.nodes.brainflow_source:BrainFlowSource",
+    "lsl_source": "cortexlink.nodes.lsl:LSLSource",
+    "lsl_sink": "cortexlink.nodes.lsl:LSLSink",
 }
 
 DEFAULT_GRAPH: Path = Path(__file__).resolve().parent / "graphs" / "default.yaml"
