@@ -17,7 +17,7 @@ eeg_classifier`` classifies a 3 s window every 0.25 s, and the latency from each
 sample to the classifier's output is read back from the runtime's report; and the BrainFlow
 synthetic board (16 channels, 250 Hz) recorded for ``--stream-s`` seconds, checked for gaps.
 
-Run: ``python benchmarks/eeg.py`` (``--quick``: no EEGNet or ensemble, 2 calibration draws, 20 s stream).
+Run: ``python benchmarks/eeg.py`` (``--quick``: no EEGNet or ensemble, 2 calibration draws, 30 s streams).
 """
 
 from __future__ import annotations
@@ -158,13 +158,18 @@ nodes:
      outputs: {{out: eeg}}}}
   - {{name: eeg_classifier, nickname: clf, parameters: {{model: {model}, hop_s: 0.25}}, inputs: {{in: eeg}},
      outputs: {{out: proba}}}}
+  - {{name: latency_probe, nickname: probe, inputs: {{in: proba}}}}
 """)
         with synthetic_outlet_thread("cortexlink-bench", 64, 160.0, chunk=8, seconds=stream_s + 10):
             report = run(graph, duration=stream_s, pm_qos=False)
-        print(f"\nLSL outlet -> lsl_source -> eeg_classifier graph, {stream_s:.0f} s:")
-        for line in report.lines():
-            if "latency" in line or "e2e" in line or "clf" in line:
-                print("  " + line)
+        probe = report.metrics.get("probe", {})
+        print(
+            f"\nLSL outlet -> lsl_source -> eeg_classifier (ts-lr, 3 s window every 0.25 s) -> latency_probe, "
+            f"{stream_s:.0f} s run: {report.metrics.get('clf', {}).get('windows_classified', 0)} windows; "
+            f"LSL push of a chunk's oldest sample to its probabilities at the probe: "
+            f"p50 {probe.get('p50_us', float('nan')) / 1e3:.1f} ms, p99 {probe.get('p99_us', float('nan')) / 1e3:.1f} ms, "
+            f"max {probe.get('max_us', float('nan')) / 1e3:.1f} ms"
+        )
         board = Path(tmp) / "board.yaml"
         board.write_text(f"""
 metadata: {{name: brainflow}}
@@ -189,7 +194,7 @@ def main() -> None:
     ap.add_argument("--only", choices=("offline", "latency", "online"))
     ap.add_argument("--stream-s", type=float, default=None)
     args = ap.parse_args()
-    stream_s = args.stream_s or (20.0 if args.quick else 60.0)
+    stream_s = args.stream_s or (30.0 if args.quick else 60.0)
     if args.only in (None, "offline"):
         offline(args.quick)
     if args.only in (None, "latency"):
