@@ -80,14 +80,14 @@ def references():
     }
 
 
-def offline(quick: bool) -> None:
-    ours = ["csp-lda", "fbcsp", "ts-lr", "fbts"] + ([] if quick else ["ensemble", "eegnet"])
+def offline(quick: bool, pipelines: list[str] | None = None, repeats: int | None = None) -> None:
+    classical = ["csp-lda", "fbcsp", "ts-lr", "fbts"]
+    ours = pipelines or classical + ([] if quick else ["ensemble", "eegnet"])
     refs = references()
     files = [S001 / "S001R04.edf", S001 / "S001R08.edf"]
     t = time.perf_counter()
-    result = evaluate_eeg(
-        files, ours, events=("T1", "T2"), repeats=2 if quick else 5, factories=refs, show_progress=True
-    )
+    draws = repeats or (2 if quick else 5)
+    result = evaluate_eeg(files, ours, events=("T1", "T2"), repeats=draws, factories=refs, show_progress=True)
     print(
         f"\nS001 left vs right fist imagery, runs 4 and 8 ({time.perf_counter() - t:.0f} s; "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
@@ -164,11 +164,12 @@ nodes:
             report = run(graph, duration=stream_s, pm_qos=False)
         probe = report.metrics.get("probe", {})
         print(
-            f"\nLSL outlet -> lsl_source -> eeg_classifier (ts-lr, 3 s window every 0.25 s) -> latency_probe, "
+            "\nLSL outlet -> lsl_source -> eeg_classifier (ts-lr, 3 s window every 0.25 s) -> latency_probe, "
             f"{stream_s:.0f} s run: {report.metrics.get('clf', {}).get('windows_classified', 0)} windows; "
-            f"LSL push of a chunk's oldest sample to its probabilities at the probe: "
-            f"p50 {probe.get('p50_us', float('nan')) / 1e3:.1f} ms, p99 {probe.get('p99_us', float('nan')) / 1e3:.1f} ms, "
-            f"max {probe.get('max_us', float('nan')) / 1e3:.1f} ms"
+            "LSL push of a chunk's oldest sample to its probabilities at the probe: "
+            + ", ".join(
+                f"{k} {probe.get(f'{k}_us', float('nan')) / 1e3:.1f} ms" for k in ("p50", "p99", "max")
+            )
         )
         board = Path(tmp) / "board.yaml"
         board.write_text(f"""
@@ -177,14 +178,16 @@ nodes:
   - {{name: brainflow_source, nickname: board, parameters: {{board: synthetic}}, outputs: {{out: eeg}}}}
   - {{name: recorder, nickname: rec, parameters: {{path: {tmp}/rec}}, inputs: {{in: eeg}}}}
 """)
-        run(board, duration=stream_s, pm_qos=False)
+        report = run(board, duration=stream_s, pm_qos=False)
         stream = read_recording_folder(Path(tmp) / "rec")["eeg"]
-        from cortexlink.io.brainflow_board import count_gaps
-
+        gaps = report.metrics.get("board", {}).get("package_gaps", "not reported")
+        n, span_s = stream.data.shape[1], (stream.origin_ns[-1] - stream.origin_ns[0]) / 1e9
+        per_chunk = n / len(stream.origin_ns)
         print(
-            f"\nBrainFlow synthetic board, {stream_s:.0f} s: {stream.data.shape[0]} channels, "
-            f"{stream.data.shape[1]} samples ({stream.data.shape[1] / stream_s:.1f}/s at a nominal "
-            f"{stream.sample_rate:g} Hz), {count_gaps(stream.data[-1])} gaps in the package counter"
+            f"\nBrainFlow synthetic board -> recorder, {stream_s:.0f} s run: {stream.data.shape[0]} channels "
+            f"at {stream.sample_rate:g} Hz, {n} samples recorded in {len(stream.origin_ns)} chunks; "
+            "measured rate "
+            f"{(n - per_chunk) / span_s:.1f} samples/s; package-counter gaps: {gaps}"
         )
 
 
@@ -193,10 +196,12 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", choices=("offline", "latency", "online"))
     ap.add_argument("--stream-s", type=float, default=None)
+    ap.add_argument("--pipelines", help="our pipelines, comma-separated (default: all; --quick: classical)")
+    ap.add_argument("--repeats", type=int, help="calibration draws per direction (default 5; --quick 2)")
     args = ap.parse_args()
     stream_s = args.stream_s or (30.0 if args.quick else 60.0)
     if args.only in (None, "offline"):
-        offline(args.quick)
+        offline(args.quick, args.pipelines.split(",") if args.pipelines else None, args.repeats)
     if args.only in (None, "latency"):
         window_latency(args.quick)
     if args.only in (None, "online"):

@@ -15,7 +15,8 @@ def _edf_free_recording(tmp_path):
 
     rng = np.random.default_rng(0)
     data = rng.normal(size=(4, 160 * 40)).astype(np.float32)
-    notes = [{"onset": 1.0 + 2.5 * i, "duration": 2.0, "description": "T1" if i % 2 else "T2"} for i in range(15)]
+    notes = [{"onset": 1.0 + 2.5 * i, "duration": 2.0, "description": "T1" if i % 2 else "T2"}
+             for i in range(15)]
     path = tmp_path / "rec.npz"
     save_recording(Recording(data, 160.0, metadata={"annotations": notes}), path)
     return path
