@@ -3,19 +3,14 @@ replays an EDF with an event row."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.streamspec import StreamSpec
 from cortexlink.nodes.eeg_classifier import EEGClassifier
 
+from ..decode.trials.conftest import simulate
 from .helpers import make_node
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "decode" / "trials"))
-from conftest import simulate  # noqa: E402
 
 
 def test_sliding_window_probabilities_chunked_equal_whole(tmp_path):
