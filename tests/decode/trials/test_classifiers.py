@@ -54,13 +54,22 @@ def test_calibration_recovers_a_drifted_session(two_sessions):
 def test_tangent_space_matches_pyriemann(two_class):
     pyr = pytest.importorskip("pyriemann")
     from cortexlink.decode.trials.align import covariances, inv_sqrtm, riemann_mean
-    from cortexlink.decode.trials.pipelines import tangent_vectors
+    from cortexlink.decode.trials.tangent import tangent_vectors
 
     C = covariances(two_class.data)
     np.testing.assert_allclose(C, pyr.estimation.Covariances("oas").fit_transform(two_class.data), rtol=1e-8)
     ts = pyr.tangentspace.TangentSpace(metric="riemann").fit(C)
     np.testing.assert_allclose(riemann_mean(C), ts.reference_, rtol=1e-5)
     np.testing.assert_allclose(tangent_vectors(C, inv_sqrtm(ts.reference_)), ts.transform(C), atol=1e-6)
+    # uncalibrated, ts-lr is pyriemann's Covariances("oas") + TangentSpace + LogisticRegression
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    train, test = two_class[:24], two_class[24:]
+    ref = make_pipeline(pyr.estimation.Covariances("oas"), pyr.tangentspace.TangentSpace(metric="riemann"),
+                        LogisticRegression()).fit(train.data, train.labels)
+    ours = make_classifier("ts-lr").fit(train)
+    np.testing.assert_allclose(ours.predict_proba(test), ref.predict_proba(test.data), atol=1e-3)
 
 
 def test_bad_input_is_a_clear_error(two_class, tmp_path):

@@ -1,5 +1,5 @@
-"""The classical trial classifiers: CSP + LDA, filter-bank CSP + LDA, tangent space + logistic
-regression, and a soft-voting ensemble of them.
+"""The CSP trial classifiers: CSP + LDA and filter-bank CSP + LDA (the tangent-space ones are in
+``cortexlink.decode.trials.tangent``).
 
 All re-centre each session first (``align``, see ``cortexlink.decode.trials.align``). Labelled
 calibration trials (``calibrate``) are added to the training features with ``calib_weight`` times
@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from cortexlink.core.errors import InvalidParameterError
-from cortexlink.decode.trials.align import covariances, logm
 from cortexlink.decode.trials.base import LinearHead, TrialClassifier, register_trial_kind
 from cortexlink.decode.trials.csp import csp_features, fit_csp
 from cortexlink.decode.trials.epochs import bandpass
@@ -164,48 +163,3 @@ class FilterBankCSP(FeatureClassifier):
         self.band_filters = np.asarray(arrays["band_filters"], np.float64)
         if self.band_filters.shape[0] != len(self._usable_bands()):
             raise ValueError("filter-bank CSP holds filters for another number of bands")
-
-
-def tangent_vectors(C: np.ndarray, whiten: np.ndarray | None = None) -> np.ndarray:
-    """Tangent-space vectors at the reference whose inverse square root is ``whiten`` (identity:
-    the trials are already re-centred): upper triangle of ``logm``, off-diagonals times sqrt 2."""
-    if whiten is not None:
-        C = whiten @ C @ whiten
-    L = logm(C)
-    n = C.shape[1]
-    rows, cols = np.triu_indices(n)
-    coef = np.where(rows == cols, 1.0, np.sqrt(2.0))
-    return L[:, rows, cols] * coef
-
-
-@register_trial_kind
-class TangentSpaceLR(FeatureClassifier):
-    """Spatial covariances (OAS shrinkage) mapped to the tangent space at the
-    training mean, then L2 logistic regression (Barachant et al. 2013)."""
-
-    kind = "ts-lr"
-    head_method = "lr"
-    standardize = False  # tangent vectors already share one (Riemannian) metric
-
-    def params(self) -> dict[str, Any]:
-        return self._common_params()
-
-    def _covs(self, X: np.ndarray) -> np.ndarray:
-        return covariances(X)
-
-    def _learn_transform(self, X: np.ndarray, y: np.ndarray) -> None:
-        from cortexlink.decode.trials.align import inv_sqrtm, riemann_mean
-
-        # after re-centring the training mean is the identity; without it, map at the mean
-        self.ref_whiten = (
-            np.eye(X.shape[1]) if self.align != "none" else inv_sqrtm(riemann_mean(self._covs(X)))
-        )
-
-    def _features(self, X: np.ndarray) -> np.ndarray:
-        return tangent_vectors(self._covs(X), self.ref_whiten)
-
-    def _transform_state(self) -> dict[str, np.ndarray]:
-        return {"ref_whiten": self.ref_whiten}
-
-    def _restore_transform(self, arrays: dict[str, np.ndarray]) -> None:
-        self.ref_whiten = np.asarray(arrays["ref_whiten"], np.float64)

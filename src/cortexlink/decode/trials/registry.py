@@ -14,8 +14,8 @@ from cortexlink.decode.trials.base import _KINDS, TrialClassifier
 PIPELINES: dict[str, str] = {
     "csp-lda": "pipelines.CSPLDA",
     "fbcsp": "pipelines.FilterBankCSP",
-    "ts-lr": "pipelines.TangentSpaceLR",
-    "fbts": "fbts.FilterBankTS",
+    "ts-lr": "tangent.TangentSpaceLR",
+    "fbts": "tangent.FilterBankTS",
     "eegnet": "eegnet.EEGNet",
     "ensemble": "ensemble.Ensemble",
 }

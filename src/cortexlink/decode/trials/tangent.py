@@ -1,5 +1,12 @@
-"""Filter-bank tangent space: tangent space + logistic regression in each band of a filter bank,
-probabilities averaged over the bands.
+"""Riemannian tangent-space classifiers: tangent space + logistic regression (Barachant et al.
+2013), on the broadband covariance (``ts-lr``) or in each band of a filter bank with the bands'
+probabilities averaged (``fbts``).
+
+Covariances (OAS shrinkage) are taken from the trials as recorded and re-centred as matrices,
+``M^{-1/2} C M^{-1/2}`` with ``M`` the Riemannian mean of the session (per band), which is the
+tangent space at the session mean: without calibration ``ts-lr`` is exactly pyriemann's
+``Covariances("oas") + TangentSpace + LogisticRegression`` (a test checks); ``calibrate`` moves the
+reference to the new session's mean.
 
 Motor imagery shows as power changes in narrow mu and beta bands whose frequencies differ from
 person to person; one broadband covariance blurs them together, while a covariance per 4 Hz band
@@ -17,10 +24,21 @@ from typing import Any
 import numpy as np
 
 from cortexlink.core.errors import InvalidParameterError
-from cortexlink.decode.trials.align import covariances, inv_sqrtm, riemann_mean
+from cortexlink.decode.trials.align import covariances, inv_sqrtm, logm, riemann_mean
 from cortexlink.decode.trials.base import LinearHead, TrialClassifier, register_trial_kind
 from cortexlink.decode.trials.epochs import bandpass
-from cortexlink.decode.trials.pipelines import DEFAULT_BANDS, tangent_vectors
+from cortexlink.decode.trials.pipelines import DEFAULT_BANDS
+
+
+def tangent_vectors(C: np.ndarray, whiten: np.ndarray | None = None) -> np.ndarray:
+    """Tangent-space vectors at the reference whose inverse square root is ``whiten`` (None: the
+    identity): upper triangle of ``logm``, off-diagonals times sqrt 2."""
+    if whiten is not None:
+        C = whiten @ C @ whiten
+    L = logm(C)
+    rows, cols = np.triu_indices(C.shape[1])
+    coef = np.where(rows == cols, 1.0, np.sqrt(2.0))
+    return L[:, rows, cols] * coef
 
 
 @register_trial_kind
@@ -49,12 +67,13 @@ class FilterBankTS(TrialClassifier):
     def params(self) -> dict[str, Any]:
         return {"bands": self.bands, "align": self.align, "C": self.C, "calib_weight": self.calib_weight}
 
-    def _usable_bands(self) -> list[list[float]]:
+    def _usable_bands(self) -> list[list[float] | None]:
         nyquist = self.sample_rate_ / 2
         return [[lo, min(hi, 0.95 * nyquist)] for lo, hi in self.bands if lo < 0.95 * nyquist]
 
     def _band_covs(self, X: np.ndarray) -> list[np.ndarray]:
-        return [covariances(bandpass(X, self.sample_rate_, lo, hi)) for lo, hi in self._usable_bands()]
+        return [covariances(X if band is None else bandpass(X, self.sample_rate_, *band))
+                for band in self._usable_bands()]
 
     def _references(self, covs: list[np.ndarray]) -> None:
         self.refs = np.stack([inv_sqrtm(riemann_mean(C)) for C in covs])
@@ -115,3 +134,20 @@ class FilterBankTS(TrialClassifier):
         if self.refs.shape[0] != n or self.train_features.shape[0] != n:
             raise ValueError("filter-bank tangent space holds another number of bands")
         self.heads = [self._head().restore(arrays, f"head{i}_") for i in range(n)]
+
+
+@register_trial_kind
+class TangentSpaceLR(FilterBankTS):
+    """Broadband covariance -> tangent space at the session mean -> logistic regression."""
+
+    kind = "ts-lr"
+
+    def __init__(self, align: str = "riemann", C: float = 1.0, calib_weight: float = 2.0) -> None:
+        super().__init__(None, align, C, calib_weight)
+        self.bands = []
+
+    def params(self) -> dict[str, Any]:
+        return {"align": self.align, "C": self.C, "calib_weight": self.calib_weight}
+
+    def _usable_bands(self) -> list[list[float] | None]:
+        return [None]
