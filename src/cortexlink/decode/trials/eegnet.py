@@ -33,6 +33,13 @@ def kernel_lengths(sample_rate: float) -> tuple[int, int]:
     return max(2, int(round(sample_rate / 2))), max(2, int(round(sample_rate / 8)))
 
 
+def _same(kernel: int) -> tuple[int, int, int, int]:
+    """Zero padding (left, right, top, bottom) that keeps the length through a ``(1, kernel)``
+    convolution (Keras' "same"; explicit, as torch warns about its own for even kernels)."""
+    left = (kernel - 1) // 2
+    return (left, kernel - 1 - left, 0, 0)
+
+
 def build_eegnet(
     n_channels: int,
     n_samples: int,
@@ -55,12 +62,14 @@ def build_eegnet(
     class EEGNet(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.temporal = nn.Conv2d(1, F1, (1, k1), padding="same", bias=False)
+            self.pad1 = nn.ZeroPad2d(_same(k1))
+            self.temporal = nn.Conv2d(1, F1, (1, k1), bias=False)
             self.bn1 = nn.BatchNorm2d(F1)
             self.spatial = nn.Conv2d(F1, F2, (n_channels, 1), groups=F1, bias=False)
             self.bn2 = nn.BatchNorm2d(F2)
             self.pool1 = nn.AvgPool2d((1, 4))
-            self.separable_depth = nn.Conv2d(F2, F2, (1, k2), padding="same", groups=F2, bias=False)
+            self.pad2 = nn.ZeroPad2d(_same(k2))
+            self.separable_depth = nn.Conv2d(F2, F2, (1, k2), groups=F2, bias=False)
             self.separable_point = nn.Conv2d(F2, F2, 1, bias=False)
             self.bn3 = nn.BatchNorm2d(F2)
             self.pool2 = nn.AvgPool2d((1, 8))
@@ -69,9 +78,9 @@ def build_eegnet(
             self.elu = nn.ELU()
 
         def forward(self, x: Any) -> Any:
-            x = self.bn1(self.temporal(x))
+            x = self.bn1(self.temporal(self.pad1(x)))
             x = self.drop(self.pool1(self.elu(self.bn2(self.spatial(x)))))
-            x = self.bn3(self.separable_point(self.separable_depth(x)))
+            x = self.bn3(self.separable_point(self.separable_depth(self.pad2(x))))
             x = self.drop(self.pool2(self.elu(x)))
             return self.dense(x.flatten(1))
 
