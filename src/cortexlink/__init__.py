@@ -44,6 +44,8 @@ _LAZY = {
     "compress_hashes": "cortexlink.similarity",
     "decompress_hashes": "cortexlink.similarity",
     "place_graph": "cortexlink.nodes.placement",
+    "evaluate_eeg": "cortexlink.decode.trials",
+    "read_epochs": "cortexlink.decode.trials",
 }
 
 __all__ = ["Chunk", "CortexlinkError", "Recording", "StreamSpec", "__version__", *_LAZY]

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "cortexlink.cli.brand",      # brand-supervisor
     "cortexlink.cli.fabric",     # fabric plan, fabric sweep
     "cortexlink.cli.serve",      # serve, token, audit
+    "cortexlink.cli.eeg",        # eeg-eval, devices
 ]
 
 

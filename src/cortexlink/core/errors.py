@@ -66,3 +66,7 @@ class NodeError(CortexlinkError):
 
 class MissingDependencyError(CortexlinkError, ImportError):
     """An optional dependency that this feature needs is not installed; the message names the extra."""
+
+
+class DeviceError(CortexlinkError):
+    """An acquisition device or network stream is not there, or stopped answering."""

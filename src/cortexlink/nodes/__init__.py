@@ -29,6 +29,10 @@ BUILTIN_NODES: dict[str, str] = {
     "partial_decoder": "cortexlink.nodes.partial_decoder:PartialDecoder",
     "partial_leader": "cortexlink.nodes.partial_decoder:PartialLeader",
     "safety": "cortexlink.nodes.safety:SafetyNode",
+    "eeg_classifier": "cortexlink.nodes.eeg_classifier:EEGClassifier",
+    "brainflow_source": "cortexlink.nodes.brainflow_source:BrainFlowSource",
+    "lsl_source": "cortexlink.nodes.lsl:LSLSource",
+    "lsl_sink": "cortexlink.nodes.lsl:LSLSink",
 }
 
 DEFAULT_GRAPH: Path = Path(__file__).resolve().parent / "graphs" / "default.yaml"

@@ -1,5 +1,6 @@
 """``file_source``: replay a recording (any format ``open_recording`` reads) in real time or as
-fast as the graph takes it, optionally looping."""
+fast as the graph takes it, optionally looping. With ``events`` (EDF+ annotations), one more row
+carries the event code at each annotation's onset (``cortexlink.io.events``; codes in the log)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,17 @@ from cortexlink.graph.settings import graph_path
 from cortexlink.nodes.pacing import Pacer
 
 
-def _open(path: str):
+def _open(path: str, events: bool = False):
+    from cortexlink.core.recording import Recording
     from cortexlink.io import open_recording
 
-    return open_recording(path)
+    rec = open_recording(path)
+    if not events:
+        return rec
+    from cortexlink.io.events import marker_row
+
+    data = np.vstack([np.asarray(rec.data, np.float32) * np.float32(rec.gain_uv), marker_row(rec)[None]])
+    return Recording(data, rec.sample_rate, metadata=rec.metadata)
 
 
 class FileSource(SourceNode):
@@ -34,6 +42,7 @@ class FileSource(SourceNode):
         chunk_ms: float = 1.0
         realtime: bool = True
         loop: bool = False
+        events: bool = False                    # add a last row of event codes (annotations; float32 output)
 
         def __post_init__(self) -> None:
             if not self.chunk_ms > 0:
@@ -48,12 +57,17 @@ class FileSource(SourceNode):
 
     @classmethod
     def describe_outputs(cls, settings: Any, input_specs: dict[str, StreamSpec]) -> dict[str, StreamSpec]:
-        rec = _open(settings.path)
+        rec = _open(settings.path, settings.events)
         return {"out": StreamSpec("out", rec.n_channels, rec.sample_rate, str(rec.data.dtype),
                                   cls._chunk_samples(settings, rec.sample_rate))}
 
     def setup(self) -> None:
-        self.recording = _open(self.settings.path)
+        self.recording = _open(self.settings.path, self.settings.events)
+        if self.settings.events:
+            from cortexlink.io.events import event_codes
+
+            codes = ", ".join(f"{k}={v}" for k, v in event_codes(self.recording).items()) or "none"
+            self.context.info(f"event row {self.recording.n_channels - 1}: {codes}")
         self.n = self._chunk_samples(self.settings, self.recording.sample_rate)
         self.pacer = Pacer(self.n / self.recording.sample_rate, self.settings.realtime, on_late=self._late)
 
