@@ -147,15 +147,26 @@ class SeizureDetector:
             X.append(F.reshape(-1, F.shape[2]))
             y.append(np.repeat(wl, F.shape[1]))
             counts.add(F.shape[1])
-        X, y = np.concatenate(X), np.concatenate(y)
+        first = recordings[0]
+        rate = first.sample_rate if isinstance(first, Recording) else float(sample_rate)
+        n_channels = None if any_channels or len(counts) > 1 else counts.pop()
+        return self.fit_matrix(np.concatenate(X), np.concatenate(y), rate, n_channels)
+
+    def fit_matrix(self, X: np.ndarray, y: np.ndarray, sample_rate: float,
+                   n_channels: int | None = None) -> SeizureDetector:
+        """Train on rows of ``feature_matrix`` output (``(n_rows, n_inputs)``) and 0/1 labels; for
+        cross-validation that computes each recording's features once."""
+        X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
         if X.shape[0] > self.max_rows:
             keep = np.sort(np.random.default_rng(0).choice(X.shape[0], self.max_rows, replace=False))
             X, y = X[keep], y[keep]
-        self.model.fit(X, y)
-        first = recordings[0]
-        self.sample_rate = first.sample_rate if isinstance(first, Recording) else float(sample_rate)
-        self.n_channels = None if any_channels or len(counts) > 1 else counts.pop()
+        self.sample_rate = float(sample_rate)
         self.feature_names = self._input_names()
+        if X.ndim != 2 or X.shape[1] != len(self.feature_names):
+            raise InvalidDataError(
+                f"feature rows must be (n, {len(self.feature_names)}), got {X.shape}; use feature_matrix")
+        self.model.fit(X, y)
+        self.n_channels = n_channels
         return self
 
     def _input_names(self) -> list[str]:
@@ -176,6 +187,11 @@ class SeizureDetector:
         n_ch = signal.n_channels if isinstance(signal, Recording) else np.asarray(signal).shape[0]
         self._check_fitted(n_ch)
         return self._proba(self.feature_matrix(signal, sample_rate, gain_uv))
+
+    def predict_matrix(self, F: np.ndarray) -> np.ndarray:
+        """Probabilities ``(n_windows, n_channels)`` of a ``feature_matrix`` output."""
+        self._check_fitted(F.shape[1])
+        return self._proba(F)
 
     def _proba(self, F: np.ndarray) -> np.ndarray:
         n_win, n_ch, n_in = F.shape

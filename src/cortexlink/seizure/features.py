@@ -158,7 +158,8 @@ class SeizureFeatures(Block):
 
     def windows_view(self, rows: np.ndarray) -> np.ndarray:
         """``(n_channels * n_features, n_windows)`` output -> ``(n_windows, n_channels, n_features)``."""
-        return rows.reshape(-1, self.n_features, rows.shape[-1]).transpose(2, 0, 1)
+        n_ch = rows.shape[0] // self.n_features
+        return rows.reshape(n_ch, self.n_features, rows.shape[-1]).transpose(2, 0, 1)
 
     # -- the features of a batch of windows ---------------------------------------------------------
 
