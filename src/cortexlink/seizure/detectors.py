@@ -230,7 +230,7 @@ class SeizureDetector:
             raise NotFittedError("fit the seizure detector before saving it")
         params = {"model": self.model_name, "model_params": self.model.params(), "window_s": self.window_s,
                   "step_s": self.step_s, "features": list(self.features),
-                  "bands": {k: list(v) for k, v in self.bands.items()}, "context": self.context,
+                  "bands": [[k, *v] for k, v in self.bands.items()], "context": self.context,
                   "sample_rate": self.sample_rate, "n_channels": self.n_channels,
                   "feature_names": self.feature_names}
         return write_model(path, MODEL_KIND_PREFIX + self.model_name, params, self.model.arrays())
@@ -245,12 +245,12 @@ class SeizureDetector:
         p = meta["params"]
         try:
             det = cls(p["model"], p["window_s"], p["step_s"], p["features"],
-                      {k: tuple(v) for k, v in p["bands"].items()}, p["context"])
+                      {str(b[0]): (float(b[1]), float(b[2])) for b in p["bands"]}, p["context"])
             det.model = MODELS[p["model"]].from_arrays(p["model_params"], arrays)
             det.sample_rate = float(p["sample_rate"])
             det.n_channels = p["n_channels"]
             det.feature_names = det._input_names()
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise ModelFileError(f"{path}: seizure detector parameters are incomplete ({exc})") from None
         if det.feature_names != p.get("feature_names"):
             raise ModelFileError(f"{path}: the detector's features differ from what this cortexlink computes")

@@ -126,7 +126,10 @@ class BoostedTrees:
         clf = HistGradientBoostingClassifier(
             max_iter=self.n_trees, learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
             l2_regularization=self.l2, class_weight="balanced", early_stopping=False, random_state=self.seed)
-        clf.fit(X, y)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):  # OpenMP threads thrash on a shared machine; one is as fast per core
+            clf.fit(X, y)
         nodes = [p[0].nodes for p in clf._predictors]
         sizes = np.array([len(n) for n in nodes])
         allnodes = np.concatenate(nodes)

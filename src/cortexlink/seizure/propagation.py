@@ -148,8 +148,8 @@ class PropagationSite:
 
     def __init__(self, name: str, sample_rate: float, rate_hz: float = 250.0, window_s: float = 0.5,
                  hop_s: float = 0.1, retention_s: float = 2.0, query_s: float = 2.0, watch_s: float = 10.0,
-                 n_query: int = 8, min_votes: int = 8, max_distance: float = 0.5, band_frac: float = 0.1,
-                 energy_ratio: float = 2.0, baseline_s: float = 30.0, max_requests: int = 4,
+                 n_query: int = 8, min_votes: int = 4, max_distance: float = 0.5, band_frac: float = 0.1,
+                 energy_ratio: float = 1.5, baseline_s: float = 30.0, max_requests: int = 10,
                  run_gap_s: float = 1.0, seed: int = 0) -> None:
         self.name = str(name)
         self.sample_rate = float(sample_rate)
@@ -296,7 +296,7 @@ class PropagationSite:
             cand = w.index.query(self._held[st][0], min_votes=self.min_votes)
             if len(cand):
                 w.requests += 1
-                ids = [int(i) for i in cand.best(2).starts]
+                ids = [int(i) for i in cand.best(1).starts]
                 reply = CollisionReply(w.msg.source, self.name, w.msg.detect_time, ids, int(st))
                 self.stats.bytes_sent += reply.nbytes
                 self.stats.messages += 1
@@ -325,6 +325,8 @@ class PropagationSite:
         """Target side: exact DTW of the source's windows against the colliding own window."""
         t0 = time.monotonic_ns()
         watch = next((w for w in self._watches if w.msg.source == msg.source and not w.done), None)
+        if watch is None:  # that broadcast is confirmed already (or its watch ended)
+            return []
         try:
             own = self.trace(msg.target_start).astype(np.float64)
         except InvalidParameterError:
@@ -342,7 +344,6 @@ class PropagationSite:
             PropagationEvent(msg.source, self.name, float(lag), float(d[best]), now)]
         if lag > 0:
             out.append(StimulationCommand(self.name, now, msg.source))
-        if watch is not None:
-            watch.done = True
+        watch.done = True
         self.stats.confirm_ns.append(time.monotonic_ns() - t0)
         return out

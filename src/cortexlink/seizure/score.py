@@ -22,12 +22,13 @@ from cortexlink.core.errors import CortexlinkError, InvalidDataError, InvalidPar
 from cortexlink.dsp.band_power import EEG_BANDS
 from cortexlink.seizure.detectors import SeizureDetector, as_microvolts
 
-DEFAULT_VERSION = 1
+DEFAULT_VERSION = 2
 DEFAULT_FEATURES = ("band_power", "amplitude", "xcor")
 _DEFAULT_SCENES = (  # (sample_rate, seed, seizure, faults)
     (1000.0, 11, True, False), (30000.0, 12, True, False), (1000.0, 13, True, True), (250.0, 14, True, False),
     (500.0, 15, True, True), (30000.0, 16, True, True), (2000.0, 17, True, False), (250.0, 18, True, True),
-    (1000.0, 19, False, True), (30000.0, 20, False, False),
+    (1000.0, 19, False, True), (30000.0, 20, False, False), (250.0, 21, False, False),
+    (250.0, 22, False, True), (500.0, 23, False, False),
 )
 VISIBLE_FRACTION = 0.17  # (0.17 / 0.8) ** 1.5 = 0.1 of the episode's amplitude (sim.seizure envelope)
 SHIPPED = Path(__file__).parent / "data" / "default_detector.npz"
@@ -47,23 +48,34 @@ def fit_default_detector() -> SeizureDetector:
 
     recordings, labels = [], []
     for rate, seed, seizure, faults in _DEFAULT_SCENES:
-        scene = simulate_scene(n_sites=3, channels_per_site=8, seconds=24.0, sample_rate=rate,
-                               seizure=seizure, seizure_onset_s=6.0, seizure_duration_s=12.0,
-                               spread_delays_s=[0.0, 2.0, 0.0], faults=faults, seed=seed, task=None)
-        truth = scene.truth
-        for site, rec in scene.recordings.items():
-            on = truth.seizure_onsets_s.get(site)
-            if on is None:
-                recordings.append(rec)
-                labels.append(0)
-                continue
-            off = truth.seizure_offsets_s[site]
-            visible = on + VISIBLE_FRACTION * (off - on)
-            recordings += [rec.time_slice(0.0, on), rec.time_slice(visible)]
-            labels += [0, [(0.0, off - visible)]]
+        scene = simulate_scene(n_sites=3, channels_per_site=8, seconds=24.0 if seizure else 60.0,
+                               sample_rate=rate, seizure=seizure, seizure_onset_s=6.0,
+                               seizure_duration_s=12.0, spread_delays_s=[0.0, 2.0, 0.0], faults=faults,
+                               seed=seed, task=None)
+        recs, labs = scene_examples(scene)
+        recordings += recs
+        labels += labs
     det = SeizureDetector("gbt", window_s=1.0, step_s=0.5, features=DEFAULT_FEATURES, bands=EEG_BANDS,
                           n_trees=100, max_leaf_nodes=15)
     return det.fit(recordings, labels, any_channels=True)
+
+
+def scene_examples(scene) -> tuple[list, list]:
+    """Training pieces of a simulated ``SceneResult``: each site before its episode (label 0) and
+    from the point the episode is visible (label 1 to its offset), the faint start left out."""
+    recordings, labels = [], []
+    truth = scene.truth
+    for site, rec in scene.recordings.items():
+        on = truth.seizure_onsets_s.get(site)
+        if on is None:
+            recordings.append(rec)
+            labels.append(0)
+            continue
+        off = truth.seizure_offsets_s[site]
+        visible = on + VISIBLE_FRACTION * (off - on)
+        recordings += [rec.time_slice(0.0, on), rec.time_slice(visible)]
+        labels += [0, [(0.0, off - visible)]]
+    return recordings, labels
 
 
 @lru_cache(maxsize=1)
