@@ -42,6 +42,10 @@ _LAZY = {
     "make_hash": "cortexlink.similarity",
     "compress_hashes": "cortexlink.similarity",
     "decompress_hashes": "cortexlink.similarity",
+    "score_channels": "cortexlink.seizure",
+    "train_detector": "cortexlink.seizure.api",
+    "evaluate_detector": "cortexlink.seizure.api",
+    "detect_file": "cortexlink.seizure.api",
 }
 
 __all__ = ["Chunk", "CortexlinkError", "Recording", "StreamSpec", "__version__", *_LAZY]
