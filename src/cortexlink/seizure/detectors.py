@@ -91,7 +91,7 @@ class SeizureDetector:
         self.n_channels: int | None = None
         self.feature_names: list[str] = []
         self._blocks: dict[float, SeizureFeatures] = {}
-        self._stream: SeizureFeatures | None = None
+        self.reset()
         check_kinds(self.features)
         check_positive(self.window_s, "window_s")
         check_positive(self.step_s, "step_s")
@@ -209,17 +209,32 @@ class SeizureDetector:
     def reset(self) -> None:
         """Start a new stream for ``step``."""
         self._stream = None
+        self._pending: list[np.ndarray] = []
+        self._seen = 0
+        self._emitted = 0
 
     def step(self, chunk: Chunk, gain_uv: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """Feed one chunk; returns the probabilities of the windows it completes
-        ``(n_new, n_channels)`` and their end times (s since the stream's first sample)."""
+        ``(n_new, n_channels)`` and their end times (s since the stream's first sample).
+
+        Chunks are held until one completes a window and then go through the features together:
+        the sliding window carries ``window - 1`` samples, which a 1 ms chunk should not copy."""
         self._check_fitted(chunk.n_channels)
         if self._stream is None:
+            self.reset()
             self._stream = SeizureFeatures(chunk.sample_rate, self.window_s, self.step_s, self.features,
                                            self.bands)
         data = chunk.data if gain_uv == 1.0 else chunk.data.astype(np.float32) * np.float32(gain_uv)
-        out = self._stream.process(chunk.derive(data))
-        F = self._vectors(self._stream.windows_view(out.data).astype(np.float64))
+        self._pending.append(data)
+        self._seen += data.shape[1]
+        block = self._stream
+        if self._seen < block.window + self._emitted * block.step:
+            return np.zeros((0, chunk.n_channels)), np.zeros(0)
+        buf = np.concatenate(self._pending, axis=1) if len(self._pending) > 1 else self._pending[0]
+        self._pending = []
+        out = block.process(Chunk(buf, self._seen - buf.shape[1], chunk.sample_rate, chunk.origin_ns))
+        self._emitted += out.data.shape[1]
+        F = self._vectors(block.windows_view(out.data).astype(np.float64))
         return self._proba(F), self.window_end_times(F.shape[0], chunk.sample_rate, out.start_sample)
 
     # -- files ------------------------------------------------------------------------------------

@@ -143,5 +143,5 @@ def _copy(detector: SeizureDetector) -> SeizureDetector:
     twin = object.__new__(SeizureDetector)
     twin.__dict__.update(detector.__dict__)
     twin._blocks = {}
-    twin._stream = None
+    twin.reset()
     return twin
