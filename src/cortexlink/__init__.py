@@ -46,6 +46,10 @@ _LAZY = {
     "place_graph": "cortexlink.nodes.placement",
     "evaluate_eeg": "cortexlink.decode.trials",
     "read_epochs": "cortexlink.decode.trials",
+    "score_channels": "cortexlink.seizure",
+    "train_detector": "cortexlink.seizure.api",
+    "evaluate_detector": "cortexlink.seizure.api",
+    "detect_file": "cortexlink.seizure.api",
 }
 
 __all__ = ["Chunk", "CortexlinkError", "Recording", "StreamSpec", "__version__", *_LAZY]

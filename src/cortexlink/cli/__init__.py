@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "cortexlink.cli.fabric",     # fabric plan, fabric sweep
     "cortexlink.cli.serve",      # serve, token, audit
     "cortexlink.cli.eeg",        # eeg-eval, devices
+    "cortexlink.cli.seizure",    # seizure-train, seizure-eval, seizure-detect
 ]
 
 
