@@ -54,7 +54,8 @@ def test_graph_place_writes_placed_graph(tmp_path, capsys):
     machines = tmp_path / "m.yaml"
     machines.write_text("machines:\n  - {name: a, cores: 2}\n  - {name: b, cores: 2}\n")
     costs = tmp_path / "c.json"
-    costs.write_text(json.dumps({"monkey": 150, "frontend": 600, "decoder": 300, "task": 50, "e2e": 10}))
+    costs.write_text(json.dumps({"monkey": 150, "frontend": 600, "decoder": 300, "safety": 20, "task": 50,
+                                 "e2e": 10}))
     out = tmp_path / "placed.yaml"
     assert (
         main(
