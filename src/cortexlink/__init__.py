@@ -42,6 +42,10 @@ _LAZY = {
     "make_hash": "cortexlink.similarity",
     "compress_hashes": "cortexlink.similarity",
     "decompress_hashes": "cortexlink.similarity",
+    "run_query": "cortexlink.query",
+    "explain_query": "cortexlink.query",
+    "open_store": "cortexlink.store",
+    "export_store": "cortexlink.store",
 }
 
 __all__ = ["Chunk", "CortexlinkError", "Recording", "StreamSpec", "__version__", *_LAZY]

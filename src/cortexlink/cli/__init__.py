@@ -20,6 +20,8 @@ COMMAND_MODULES = [
     "cortexlink.cli.decoders",   # decoder-train, decoder-eval, decoder-apply
     "cortexlink.cli.runtime",    # run, agent, nodes, graph
     "cortexlink.cli.similarity",  # similar
+    "cortexlink.cli.store",      # store info|ls|export
+    "cortexlink.cli.query",      # query
 ]
 
 

@@ -4,7 +4,8 @@ Chunks are appended to a ``cortexlink.store`` store at ``<path>/<stream>`` (per-
 codec, hash stream, time index) and committed every ``flush_ms``: a commit is acknowledged
 (reported as ``acknowledged_chunks``) and stays readable after a SIGKILL of any process, this one
 included; queries (``cortexlink query``) read the store while it grows. Several recorders may share
-one folder, one stream (site) each. On a clean shutdown the store is also exported as
+one folder, one stream (site) each; ``channels`` records a slice of the input (one site of a
+multi-site stream). On a clean shutdown the store is also exported as
 ``<path>/<stream>.npz`` or ``.nwb`` (``format``; ``none`` skips it).
 """
 
@@ -13,13 +14,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import InvalidParameterError
 from cortexlink.graph.node import Node
 from cortexlink.graph.settings import graph_path
 from cortexlink.store import Retention, StoreWriter, export_store
+from cortexlink.store.writer import warm_up
 from cortexlink.store import read_recording_folder as read_recording_folder
 
 __all__ = ["Recorder", "read_recording_folder"]
@@ -40,6 +42,7 @@ class Recorder(Node):
         flush_ms: float = 100.0                    # commit (and acknowledge) at least this often
         stream: str | None = None                  # store name inside the folder (default: the stream's)
         site: str | None = None                    # site the store answers queries as (default: stream)
+        channels: list[int] | None = None          # [first, stop): record only these input channels
         chunk_ms: float = 1000.0                   # time span of one stored chunk per channel
         hash_window_ms: float = 20.0               # hashed window (0: keep no hash stream)
         level: Literal["fast", "max"] = "fast"     # codec level for int16 signal
@@ -47,12 +50,15 @@ class Recorder(Node):
         keep_hashes_mb: float | None = None
         keep_events_mb: float | None = None
         keep_s: float | None = None                # retention by age, every partition
+        fsync: bool = False                        # also survive a power cut (slower); SIGKILL-safe either way
 
         def __post_init__(self) -> None:
             if not self.flush_ms > 0:
                 raise InvalidParameterError(f"flush_ms must be positive, got {self.flush_ms}")
             if not self.chunk_ms > 0 or self.hash_window_ms < 0:
                 raise InvalidParameterError("chunk_ms must be positive and hash_window_ms not negative")
+            if self.channels is not None and not (len(self.channels) == 2 and 0 <= self.channels[0] < self.channels[1]):
+                raise InvalidParameterError(f"channels is [first, stop) with first < stop, got {self.channels}")
 
         def retention(self) -> Retention:
             def mb(v: float | None) -> int | None:
@@ -66,23 +72,41 @@ class Recorder(Node):
         self._name = self.settings.stream or (spec.name if spec is not None else self.context.nickname)
         self._retention = self.settings.retention()
         self._writer: StoreWriter | None = None
-        if spec is not None:
-            self._open(spec.n_channels, spec.dtype, spec.sample_rate)
+        target = Path(self.settings.path) / self._name
+        if target.exists():
+            raise InvalidParameterError(f"{target} already exists; record into a new folder so nothing is "
+                                        "overwritten")
+        if spec is not None:   # load the compiled codec and hash now, not at the first chunk
+            warm_up(str(spec.dtype), self.settings.level,
+                    int(round(self.settings.hash_window_ms * 1e-3 * spec.sample_rate)))
         self._flush_ns = int(self.settings.flush_ms * 1e6)
         self._next_flush = time.monotonic_ns() + self._flush_ns
 
-    def _open(self, n_channels: int, dtype: Any, rate: float) -> None:
+    def _open(self, chunk: Chunk) -> None:
+        """Create the store at the first chunk, dating its sample 0 by that chunk's acquisition time
+        (``origin_ns``, when its newest sample was acquired) on the wall clock, so sites line up."""
         s = self.settings
         Path(s.path).mkdir(parents=True, exist_ok=True)
-        self._writer = StoreWriter(Path(s.path) / self._name, n_channels, rate, site=s.site or self._name,
-                                   dtype=str(dtype), chunk_ms=s.chunk_ms, hash_window_ms=s.hash_window_ms,
-                                   level=s.level, retention=self._retention,
-                                   metadata=self.context.graph_metadata)
+        n, rate = chunk.data.shape[1], chunk.sample_rate
+        start = time.time_ns()
+        if chunk.origin_ns:
+            start -= time.monotonic_ns() - chunk.origin_ns
+        start -= int(round((chunk.start_sample + n) * 1e9 / rate))
+        self._writer = StoreWriter(Path(s.path) / self._name, chunk.data.shape[0], rate,
+                                   site=s.site or self._name, dtype=str(chunk.data.dtype), chunk_ms=s.chunk_ms,
+                                   hash_window_ms=s.hash_window_ms, level=s.level, retention=self._retention,
+                                   metadata=self.context.graph_metadata, start_unix_ns=start,
+                                   fsync=s.fsync)
 
     def process(self, inputs: dict[str, Chunk]) -> None:
         chunk = inputs["in"]
+        if self.settings.channels is not None:
+            a, b = self.settings.channels
+            if b > chunk.data.shape[0]:
+                raise InvalidParameterError(f"channels {a}:{b} reach past the input's {chunk.data.shape[0]} channels")
+            chunk = Chunk(chunk.data[a:b], chunk.start_sample, chunk.sample_rate, chunk.origin_ns)
         if self._writer is None:
-            self._open(chunk.data.shape[0], chunk.data.dtype, chunk.sample_rate)
+            self._open(chunk)
         self._writer.append(chunk)
         now = time.monotonic_ns()
         if now >= self._next_flush:

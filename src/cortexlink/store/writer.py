@@ -49,6 +49,19 @@ def signal_compressor(dtype: np.dtype, level: str) -> Any:
     return Zstd(level=1)
 
 
+def warm_up(dtype: str = "int16", level: str = "fast", hash_window: int = 0) -> None:
+    """Load the codec's and the hash's compiled kernels now (seconds on a busy machine), so a live
+    writer's first flush is not late."""
+    if np.dtype(dtype) == np.int16:
+        codec = signal_compressor(np.dtype(dtype), level)
+        codec.decode(codec.encode(np.zeros(64, np.int16)))
+    if hash_window >= MIN_HASH_WINDOW:
+        from cortexlink.similarity import StreamingHasher, hash_from_config
+
+        StreamingHasher(hash_from_config(hash_family_config(hash_window, DEFAULT_HASH_TABLES)),
+                        hop=hash_window).process(np.zeros((1, 2 * hash_window)))
+
+
 def event_record(event: Any, sample_rate: float) -> dict[str, Any]:
     """An event (dict or object with ``to_dict()``) as a stored record: ``sample`` (or ``time_s``),
     ``kind``, ``channel`` (-1: none), ``value`` and the rest as JSON ``payload``."""
