@@ -43,6 +43,7 @@ class Recorder(Node):
         stream: str | None = None                  # store name inside the folder (default: the stream's)
         site: str | None = None                    # site the store answers queries as (default: stream)
         channels: list[int] | None = None          # [first, stop): record only these input channels
+        gain_uv: float = 1.0                       # microvolts per ADC count of int16 input (sim: 0.25)
         chunk_ms: float = 1000.0                   # time span of one stored chunk per channel
         hash_window_ms: float = 20.0               # hashed window (0: keep no hash stream)
         level: Literal["fast", "max"] = "fast"     # codec level for int16 signal
@@ -57,6 +58,8 @@ class Recorder(Node):
                 raise InvalidParameterError(f"flush_ms must be positive, got {self.flush_ms}")
             if not self.chunk_ms > 0 or self.hash_window_ms < 0:
                 raise InvalidParameterError("chunk_ms must be positive and hash_window_ms not negative")
+            if not self.gain_uv > 0:
+                raise InvalidParameterError(f"gain_uv must be positive, got {self.gain_uv}")
             if self.channels is not None and not (len(self.channels) == 2 and 0 <= self.channels[0] < self.channels[1]):
                 raise InvalidParameterError(f"channels is [first, stop) with first < stop, got {self.channels}")
 
@@ -93,7 +96,8 @@ class Recorder(Node):
             start -= time.monotonic_ns() - chunk.origin_ns
         start -= int(round((chunk.start_sample + n) * 1e9 / rate))
         self._writer = StoreWriter(Path(s.path) / self._name, chunk.data.shape[0], rate,
-                                   site=s.site or self._name, dtype=str(chunk.data.dtype), chunk_ms=s.chunk_ms,
+                                   site=s.site or self._name, dtype=str(chunk.data.dtype), gain_uv=s.gain_uv,
+                                   chunk_ms=s.chunk_ms,
                                    hash_window_ms=s.hash_window_ms, level=s.level, retention=self._retention,
                                    metadata=self.context.graph_metadata, start_unix_ns=start,
                                    fsync=s.fsync)

@@ -54,6 +54,7 @@ def _num(tok) -> float:
     return float(tok)
 
 
+@functools.lru_cache(maxsize=1)
 def _build():
     from lark import Transformer, v_args
 

@@ -287,10 +287,16 @@ class StoreWriter:
         return [name, min(samples), max(samples), len(payload)]
 
     def _set_shapes(self, sealed: int) -> None:
+        """Grow the zarr arrays' shapes over the sealed chunks (what zarr, xarray or dask read)."""
+        if not hasattr(self, "_zarray"):
+            self._zarray = {n: layout.read_json(self.path / n / ".zarray", "array metadata")
+                            for n in ("signal", "hashes")}
         for name, shape_of in (("signal", lambda z: [self.n_channels, sealed * self.chunk]),
                                ("hashes", lambda z: [self.n_channels, sealed * z["chunks"][1], z["chunks"][2]])):
             meta_path = self.path / name / ".zarray"
-            meta = layout.read_json(meta_path, "array metadata")
+            meta = self._zarray[name]
+            if name == "hashes" and self._family is None:
+                continue
             meta["shape"] = shape_of(meta)
             layout.atomic_write(meta_path, json.dumps(meta, indent=4).encode(), self.fsync)
 
