@@ -16,7 +16,7 @@ def site_data(k: int) -> np.ndarray:
     x = np.cumsum(rng.normal(0, 20, (4, N)), axis=1)
     x -= x.mean(axis=1, keepdims=True)
     burst = rng.integers(0, N - 300)
-    x[k % 4, burst:burst + 300] += 400 * np.sin(np.arange(300) / 5.0)
+    x[k % 4, burst : burst + 300] += 400 * np.sin(np.arange(300) / 5.0)
     return np.clip(x, -30000, 30000).astype(np.int16)
 
 
@@ -27,10 +27,19 @@ def stores(tmp_path_factory):
     data = {}
     for k, site in enumerate(SITES):
         x = site_data(k)
-        w = StoreWriter(root / site, 4, RATE, site=site, gain_uv=0.5, chunk_ms=500, hash_window_ms=20,
-                        fsync=False, start_unix_ns=0)
+        w = StoreWriter(
+            root / site,
+            4,
+            RATE,
+            site=site,
+            gain_uv=0.5,
+            chunk_ms=500,
+            hash_window_ms=20,
+            fsync=False,
+            start_unix_ns=0,
+        )
         for a in range(0, N, 250):
-            w.append(x[:, a:a + 250])
+            w.append(x[:, a : a + 250])
             w.flush()
         data[site] = x
     return root, data

@@ -28,25 +28,29 @@ def test_every_readme_example_parses():
 
 
 def test_the_hull_query_parses_to_its_tree():
-    q = parse("from * select data[:][t-100:t+100] where seizure_detect(data[:][t-1000:t]) "
-              "and t >= -5000 and t <= 0")
+    q = parse(
+        "from * select data[:][t-100:t+100] where seizure_detect(data[:][t-1000:t]) and t >= -5000 and t <= 0"
+    )
     ref = Ref("data", Channels(None), Time(-100, True), Time(100, True))
     assert q.sites == ("*",) and q.select == (ref,)
     assert isinstance(q.where, And) and len(q.where.items) == 3
     assert q.where.items[1] == Compare(">=", Time(0, True), Time(-5000))
 
 
-@pytest.mark.parametrize("text, line, column, words", [
-    ("from * select data[:][t-100:t+100] where foo(data[:][t-1:t])", 1, 42, "unknown function 'foo'"),
-    ("from *\nselect data[:][t-100:t]\nwhere amplitude(data[:][t-10:t]) >", 3, 35, "ends early"),
-    ("from * selec data[:][0:1]", 1, 8, "unexpected 'selec'"),
-    ("from * select data[:][-100:-200]", 1, 15, "empty time range"),
-    ("from * select data[:][t-9:t] where amplitude(data[:][t-9:t])", 1, 36, "compare it"),
-    ("from * select data[:][t-9:t] where similar(data[:][t-9:t], tmpl, cosine, 2)", 1, 36, "measure"),
-    ("from * select data[:][t-9:0]", 1, 15, "relative to t at both ends"),
-    ("from * select data[:][0:1] where t >> 3", 1, 37, "unexpected"),
-    ("from * select data[1:1][0:1]", 1, 15, "empty channel range"),
-])
+@pytest.mark.parametrize(
+    "text, line, column, words",
+    [
+        ("from * select data[:][t-100:t+100] where foo(data[:][t-1:t])", 1, 42, "unknown function 'foo'"),
+        ("from *\nselect data[:][t-100:t]\nwhere amplitude(data[:][t-10:t]) >", 3, 35, "ends early"),
+        ("from * selec data[:][0:1]", 1, 8, "unexpected 'selec'"),
+        ("from * select data[:][-100:-200]", 1, 15, "empty time range"),
+        ("from * select data[:][t-9:t] where amplitude(data[:][t-9:t])", 1, 36, "compare it"),
+        ("from * select data[:][t-9:t] where similar(data[:][t-9:t], tmpl, cosine, 2)", 1, 36, "measure"),
+        ("from * select data[:][t-9:0]", 1, 15, "relative to t at both ends"),
+        ("from * select data[:][0:1] where t >> 3", 1, 37, "unexpected"),
+        ("from * select data[1:1][0:1]", 1, 15, "empty channel range"),
+    ],
+)
 def test_malformed_queries_name_line_and_column(text, line, column, words):
     with pytest.raises(QuerySyntaxError, match=re.escape(words)) as err:
         parse(text)
@@ -70,8 +74,12 @@ def refs(draw, source="data", bound=None):
     bound = draw(st.booleans()) if bound is None else bound
     a = draw(st.integers(-3000, 2000))
     b = a + draw(st.integers(1, 1000))
-    items = draw(st.none() | st.lists(st.integers(0, 200) | st.tuples(st.integers(0, 50), st.integers(51, 99)),
-                                      min_size=1, max_size=3).map(tuple))
+    items = draw(
+        st.none()
+        | st.lists(
+            st.integers(0, 200) | st.tuples(st.integers(0, 50), st.integers(51, 99)), min_size=1, max_size=3
+        ).map(tuple)
+    )
     return Ref(source, Channels(items), Time(float(a), bound), Time(float(b), bound))
 
 
@@ -80,41 +88,65 @@ def numeric_calls():
     return st.one_of(
         st.builds(lambda r: Call("amplitude", (r,)), data),
         st.builds(lambda r, x: Call("rate", (r, x)), data, nums),
-        st.builds(lambda r, a, b: Call("band_power", (r, a, b + a)), data, pos, pos))
+        st.builds(lambda r, a, b: Call("band_power", (r, a, b + a)), data, pos, pos),
+    )
 
 
 def predicate_calls():
     data = refs()
     return st.one_of(
-        st.builds(lambda r, t, m, x: Call("similar", (r, t, Name(m), x)), data,
-                  st.sampled_from([Name("tmpl"), Str("a b.npy")]), st.sampled_from(["dtw", "xcor"]), pos),
-        st.builds(lambda r: Call("seizure_detect", (r,)), data))
+        st.builds(
+            lambda r, t, m, x: Call("similar", (r, t, Name(m), x)),
+            data,
+            st.sampled_from([Name("tmpl"), Str("a b.npy")]),
+            st.sampled_from(["dtw", "xcor"]),
+            pos,
+        ),
+        st.builds(lambda r: Call("seizure_detect", (r,)), data),
+    )
 
 
 def predicates():
-    numeric = st.builds(lambda c, op, x: Compare(op, c, Time(x)), numeric_calls(),
-                        st.sampled_from(["<", "<=", ">", ">=", "==", "!="]), nums)
-    on_t = st.builds(lambda op, off, x: Compare(op, Time(off, True), Time(x)),
-                     st.sampled_from(["<", ">=", "!="]), nums, nums)
+    numeric = st.builds(
+        lambda c, op, x: Compare(op, c, Time(x)),
+        numeric_calls(),
+        st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
+        nums,
+    )
+    on_t = st.builds(
+        lambda op, off, x: Compare(op, Time(off, True), Time(x)),
+        st.sampled_from(["<", ">=", "!="]),
+        nums,
+        nums,
+    )
     return numeric | on_t | predicate_calls()
 
 
 def exprs():
     def extend(children):
-        return (st.lists(children.filter(lambda e: not isinstance(e, And)), min_size=2, max_size=3)
-                .map(lambda xs: And(tuple(xs)))
-                | st.lists(children.filter(lambda e: not isinstance(e, Or)), min_size=2, max_size=3)
-                .map(lambda xs: Or(tuple(xs)))
-                | children.map(Not))
+        return (
+            st.lists(children.filter(lambda e: not isinstance(e, And)), min_size=2, max_size=3).map(
+                lambda xs: And(tuple(xs))
+            )
+            | st.lists(children.filter(lambda e: not isinstance(e, Or)), min_size=2, max_size=3).map(
+                lambda xs: Or(tuple(xs))
+            )
+            | children.map(Not)
+        )
+
     return st.recursive(predicates(), extend, max_leaves=6)
 
 
 queries = st.builds(
     Query,
-    st.lists(st.sampled_from(["*", "site0", "site*", "a-b.c", "x y", "s?[0-3]"]), min_size=1, max_size=3)
-    .map(tuple),
+    st.lists(st.sampled_from(["*", "site0", "site*", "a-b.c", "x y", "s?[0-3]"]), min_size=1, max_size=3).map(
+        tuple
+    ),
     st.lists(refs() | refs("hashes") | refs("events"), min_size=1, max_size=3).map(tuple),
-    st.none() | exprs(), st.none() | pos, st.none() | st.integers(1, 10**6))
+    st.none() | exprs(),
+    st.none() | pos,
+    st.none() | st.integers(1, 10**6),
+)
 
 
 @settings(max_examples=60, deadline=None)

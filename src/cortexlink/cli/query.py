@@ -8,20 +8,33 @@ from pathlib import Path
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "query", help="query site stores: from SITES select data[CH][T0:T1] where ...",
+        "query",
+        help="query site stores: from SITES select data[CH][T0:T1] where ...",
         description="Run a query over the stores recorders wrote, e.g. "
-                    "'from * select data[:][t-100:t+100] where seizure_detect(data[:][t-120:t]) and "
-                    "t >= -5000 and t <= 0' (times in ms relative to the newest sample). Prints a table "
-                    "per site; --out writes the windows as NPZ.")
+        "'from * select data[:][t-100:t+100] where seizure_detect(data[:][t-120:t]) and "
+        "t >= -5000 and t <= 0' (times in ms relative to the newest sample). Prints a table "
+        "per site; --out writes the windows as NPZ.",
+    )
     p.add_argument("text", metavar="TEXT", help="the query")
-    p.add_argument("--store", type=Path, nargs="+", required=True, metavar="DIR",
-                   help="store folders, or folders of stores (a recording folder)")
+    p.add_argument(
+        "--store",
+        type=Path,
+        nargs="+",
+        required=True,
+        metavar="DIR",
+        help="store folders, or folders of stores (a recording folder)",
+    )
     p.add_argument("--explain", action="store_true", help="print the plan, and do not run the query")
     p.add_argument("--dask", metavar="ADDR", help="run on a Dask cluster (tcp://HOST:8786)")
     p.add_argument("--out", type=Path, metavar="FILE", help="write the returned windows as NPZ")
     p.add_argument("--plot", type=Path, metavar="PNG", help="plot the first returned data windows")
-    p.add_argument("--template", action="append", default=[], metavar="NAME=FILE.npy",
-                   help="a template for similar(..., NAME, ...) (repeatable)")
+    p.add_argument(
+        "--template",
+        action="append",
+        default=[],
+        metavar="NAME=FILE.npy",
+        help="a template for similar(..., NAME, ...) (repeatable)",
+    )
     p.set_defaults(func=run_query)
 
 

@@ -7,9 +7,12 @@ from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("store", help="inspect site stores and export them as NPZ/NWB",
-                              description="Site stores are what recorders write (cortexlink.store): "
-                                          "per-channel chunked signal, hash stream, time index, events.")
+    p = subparsers.add_parser(
+        "store",
+        help="inspect site stores and export them as NPZ/NWB",
+        description="Site stores are what recorders write (cortexlink.store): "
+        "per-channel chunked signal, hash stream, time index, events.",
+    )
     sub = p.add_subparsers(dest="store_command", metavar="ACTION", parser_class=type(p))
     info = sub.add_parser("info", help="one store in detail")
     info.add_argument("store", type=Path, metavar="STORE", help="a store folder")
@@ -37,8 +40,20 @@ def run_info(args: argparse.Namespace) -> int:
     from cortexlink.store import store_summaries
 
     s = store_summaries([args.store])[0]
-    for key in ("site", "path", "channels", "sample_rate", "seconds", "retained_s", "sealed_chunks",
-                "tail_files", "events", "hash_window", "format_version", "closed"):
+    for key in (
+        "site",
+        "path",
+        "channels",
+        "sample_rate",
+        "seconds",
+        "retained_s",
+        "sealed_chunks",
+        "tail_files",
+        "events",
+        "hash_window",
+        "format_version",
+        "closed",
+    ):
         print(f"{key:<15} {s[key]}")
     print(f"{'bytes':<15} " + ", ".join(f"{k} {_mb(v)}" for k, v in s["bytes"].items()))
     return 0
@@ -47,12 +62,17 @@ def run_info(args: argparse.Namespace) -> int:
 def run_ls(args: argparse.Namespace) -> int:
     from cortexlink.store import store_summaries
 
-    print(f"{'site':<12} {'channels':>8} {'rate (Hz)':>10} {'seconds':>9} {'retained':>9} {'signal':>11} "
-          f"{'hashes':>11} {'events':>7}  path")
+    print(
+        f"{'site':<12} {'channels':>8} {'rate (Hz)':>10} {'seconds':>9} {'retained':>9} {'signal':>11} "
+        f"{'hashes':>11} {'events':>7}  path"
+    )
     for s in store_summaries(args.paths):
         b = s["bytes"]
-        print(f"{s['site']:<12} {s['channels']:>8} {s['sample_rate']:>10g} {s['seconds']:>9.2f} "
-              f"{s['retained_s']:>9.2f} {_mb(b['signal']):>11} {_mb(b['hashes']):>11} {s['events']:>7}  {s['path']}")
+        print(
+            f"{s['site']:<12} {s['channels']:>8} {s['sample_rate']:>10g} {s['seconds']:>9.2f} "
+            f"{s['retained_s']:>9.2f} {_mb(b['signal']):>11} {_mb(b['hashes']):>11} {s['events']:>7}  "
+            f"{s['path']}"
+        )
     return 0
 
 

@@ -21,8 +21,8 @@ from cortexlink.core.errors import InvalidParameterError
 from cortexlink.graph.node import Node
 from cortexlink.graph.settings import graph_path
 from cortexlink.store import Retention, StoreWriter, export_store
-from cortexlink.store.writer import warm_up
 from cortexlink.store import read_recording_folder as read_recording_folder
+from cortexlink.store.writer import warm_up
 
 __all__ = ["Recorder", "read_recording_folder"]
 
@@ -37,21 +37,21 @@ class Recorder(Node):
 
     @dataclass
     class Settings:
-        path: str = graph_path()                   # folder of stores (created; the stream's store must be new)
-        format: Literal["npz", "nwb", "none"] = "npz"   # file exported from the store on a clean shutdown
-        flush_ms: float = 100.0                    # commit (and acknowledge) at least this often
-        stream: str | None = None                  # store name inside the folder (default: the stream's)
-        site: str | None = None                    # site the store answers queries as (default: stream)
-        channels: list[int] | None = None          # [first, stop): record only these input channels
-        gain_uv: float = 1.0                       # microvolts per ADC count of int16 input (sim: 0.25)
-        chunk_ms: float = 1000.0                   # time span of one stored chunk per channel
-        hash_window_ms: float = 20.0               # hashed window (0: keep no hash stream)
-        level: Literal["fast", "max"] = "fast"     # codec level for int16 signal
-        keep_signal_mb: float | None = None        # retention budgets (None: keep everything)
+        path: str = graph_path()  # folder of stores (created; the stream's store must be new)
+        format: Literal["npz", "nwb", "none"] = "npz"  # file exported from the store on a clean shutdown
+        flush_ms: float = 100.0  # commit (and acknowledge) at least this often
+        stream: str | None = None  # store name inside the folder (default: the stream's)
+        site: str | None = None  # site the store answers queries as (default: stream)
+        channels: list[int] | None = None  # [first, stop): record only these input channels
+        gain_uv: float = 1.0  # microvolts per ADC count of int16 input (sim: 0.25)
+        chunk_ms: float = 1000.0  # time span of one stored chunk per channel
+        hash_window_ms: float = 20.0  # hashed window (0: keep no hash stream)
+        level: Literal["fast", "max"] = "fast"  # codec level for int16 signal
+        keep_signal_mb: float | None = None  # retention budgets (None: keep everything)
         keep_hashes_mb: float | None = None
         keep_events_mb: float | None = None
-        keep_s: float | None = None                # retention by age, every partition
-        fsync: bool = False                        # also survive a power cut (slower); SIGKILL-safe either way
+        keep_s: float | None = None  # retention by age, every partition
+        fsync: bool = False  # also survive a power cut (slower); SIGKILL-safe either way
 
         def __post_init__(self) -> None:
             if not self.flush_ms > 0:
@@ -60,15 +60,20 @@ class Recorder(Node):
                 raise InvalidParameterError("chunk_ms must be positive and hash_window_ms not negative")
             if not self.gain_uv > 0:
                 raise InvalidParameterError(f"gain_uv must be positive, got {self.gain_uv}")
-            if self.channels is not None and not (len(self.channels) == 2 and 0 <= self.channels[0] < self.channels[1]):
-                raise InvalidParameterError(f"channels is [first, stop) with first < stop, got {self.channels}")
+            if self.channels is not None and not (
+                len(self.channels) == 2 and 0 <= self.channels[0] < self.channels[1]
+            ):
+                raise InvalidParameterError(
+                    f"channels is [first, stop) with first < stop, got {self.channels}"
+                )
 
         def retention(self) -> Retention:
             def mb(v: float | None) -> int | None:
                 return None if v is None else int(v * _MB)
 
-            return Retention(mb(self.keep_signal_mb), mb(self.keep_hashes_mb), mb(self.keep_events_mb),
-                             self.keep_s)
+            return Retention(
+                mb(self.keep_signal_mb), mb(self.keep_hashes_mb), mb(self.keep_events_mb), self.keep_s
+            )
 
     def setup(self) -> None:
         spec = self.context.input_specs.get("in")
@@ -77,11 +82,15 @@ class Recorder(Node):
         self._writer: StoreWriter | None = None
         target = Path(self.settings.path) / self._name
         if target.exists():
-            raise InvalidParameterError(f"{target} already exists; record into a new folder so nothing is "
-                                        "overwritten")
-        if spec is not None:   # load the compiled codec and hash now, not at the first chunk
-            warm_up(str(spec.dtype), self.settings.level,
-                    int(round(self.settings.hash_window_ms * 1e-3 * spec.sample_rate)))
+            raise InvalidParameterError(
+                f"{target} already exists; record into a new folder so nothing is overwritten"
+            )
+        if spec is not None:  # load the compiled codec and hash now, not at the first chunk
+            warm_up(
+                str(spec.dtype),
+                self.settings.level,
+                int(round(self.settings.hash_window_ms * 1e-3 * spec.sample_rate)),
+            )
         self._flush_ns = int(self.settings.flush_ms * 1e6)
         self._next_flush = time.monotonic_ns() + self._flush_ns
 
@@ -95,19 +104,30 @@ class Recorder(Node):
         if chunk.origin_ns:
             start -= time.monotonic_ns() - chunk.origin_ns
         start -= int(round((chunk.start_sample + n) * 1e9 / rate))
-        self._writer = StoreWriter(Path(s.path) / self._name, chunk.data.shape[0], rate,
-                                   site=s.site or self._name, dtype=str(chunk.data.dtype), gain_uv=s.gain_uv,
-                                   chunk_ms=s.chunk_ms,
-                                   hash_window_ms=s.hash_window_ms, level=s.level, retention=self._retention,
-                                   metadata=self.context.graph_metadata, start_unix_ns=start,
-                                   fsync=s.fsync)
+        self._writer = StoreWriter(
+            Path(s.path) / self._name,
+            chunk.data.shape[0],
+            rate,
+            site=s.site or self._name,
+            dtype=str(chunk.data.dtype),
+            gain_uv=s.gain_uv,
+            chunk_ms=s.chunk_ms,
+            hash_window_ms=s.hash_window_ms,
+            level=s.level,
+            retention=self._retention,
+            metadata=self.context.graph_metadata,
+            start_unix_ns=start,
+            fsync=s.fsync,
+        )
 
     def process(self, inputs: dict[str, Chunk]) -> None:
         chunk = inputs["in"]
         if self.settings.channels is not None:
             a, b = self.settings.channels
             if b > chunk.data.shape[0]:
-                raise InvalidParameterError(f"channels {a}:{b} reach past the input's {chunk.data.shape[0]} channels")
+                raise InvalidParameterError(
+                    f"channels {a}:{b} reach past the input's {chunk.data.shape[0]} channels"
+                )
             chunk = Chunk(chunk.data[a:b], chunk.start_sample, chunk.sample_rate, chunk.origin_ns)
         if self._writer is None:
             self._open(chunk)

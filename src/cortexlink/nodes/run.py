@@ -25,7 +25,8 @@ __all__ = ["builtin_graph", "run", "plan_for_run"]
 def builtin_graph(name: str | Path | None) -> Path | None:
     """The graph file shipped as ``nodes/graphs/<name>.yaml`` when ``name`` is a bare name that is
     not a file here (``cortexlink run record-sites``), else None."""
-    if not isinstance(name, str) or not name.replace("-", "").replace("_", "").isalnum() or Path(name).exists():
+    bare = isinstance(name, str) and name.replace("-", "").replace("_", "").isalnum()
+    if not bare or Path(name).exists():
         return None
     path = DEFAULT_GRAPH.parent / f"{name}.yaml"
     return path if path.is_file() else None

@@ -35,14 +35,14 @@ class SceneSource(SourceNode):
         sample_rate: float = 30000.0
         seizure: bool = True
         seizure_onset_site: int = 0
-        seizure_onset_s: float | None = None    # default: a quarter of scene_s
+        seizure_onset_s: float | None = None  # default: a quarter of scene_s
         seizure_duration_s: float | None = None  # default: 40% of scene_s
-        spread_delay_s: float = 1.0         # delay per site of distance from the onset site
-        scene_s: float = 10.0               # the scene's nominal length (sets the default timing)
+        spread_delay_s: float = 1.0  # delay per site of distance from the onset site
+        scene_s: float = 10.0  # the scene's nominal length (sets the default timing)
         seed: int = 0
         chunk_ms: float = 10.0
         realtime: bool = True
-        duration_s: float | None = None     # stop after this much signal (None: until stopped)
+        duration_s: float | None = None  # stop after this much signal (None: until stopped)
 
         def __post_init__(self) -> None:
             if self.n_sites < 1 or self.channels_per_site < 1:
@@ -58,17 +58,33 @@ class SceneSource(SourceNode):
 
     @classmethod
     def describe_outputs(cls, settings: Any, input_specs: dict[str, StreamSpec]) -> dict[str, StreamSpec]:
-        return {"out": StreamSpec("out", settings.n_sites * settings.channels_per_site, settings.sample_rate,
-                                  "int16", settings.chunk_samples)}
+        return {
+            "out": StreamSpec(
+                "out",
+                settings.n_sites * settings.channels_per_site,
+                settings.sample_rate,
+                "int16",
+                settings.chunk_samples,
+            )
+        }
 
     def setup(self) -> None:
         from cortexlink.sim import SceneSimulator
 
         s = self.settings
-        scene = SceneSimulator(s.n_sites, s.channels_per_site, s.sample_rate, s.seed, task=None,
-                               seizure=s.seizure, seizure_onset_site=s.seizure_onset_site,
-                               seizure_onset_s=s.seizure_onset_s, seizure_duration_s=s.seizure_duration_s,
-                               spread_delays_s=s.spread_delay_s, seconds=s.scene_s)
+        scene = SceneSimulator(
+            s.n_sites,
+            s.channels_per_site,
+            s.sample_rate,
+            s.seed,
+            task=None,
+            seizure=s.seizure,
+            seizure_onset_site=s.seizure_onset_site,
+            seizure_onset_s=s.seizure_onset_s,
+            seizure_duration_s=s.seizure_duration_s,
+            spread_delays_s=s.spread_delay_s,
+            seconds=s.scene_s,
+        )
         self.sims = list(scene.simulators.values())
         self.pacer = Pacer(s.chunk_ms * 1e-3, s.realtime)
 
@@ -80,7 +96,7 @@ class SceneSource(SourceNode):
         while (total is None or i < total) and not self.context.stop_requested():
             data = np.empty((s.n_sites * c, n), np.int16)
             for k, sim in enumerate(self.sims):
-                data[k * c:(k + 1) * c] = sim.read(n)
+                data[k * c : (k + 1) * c] = sim.read(n)
             self.pacer.wait(i)
             yield {"out": Chunk(data, i * n, s.sample_rate, self.context.now_ns())}
             i += 1

@@ -10,8 +10,16 @@ from cortexlink.query.api import explain, query
 from cortexlink.query.parser import QuerySyntaxError, parse, unparse
 from cortexlink.query.result import QueryResult
 
-run_query = query        # the names ``cortexlink`` exports (``cortexlink.query`` is this package)
+run_query = query  # the names ``cortexlink`` exports (``cortexlink.query`` is this package)
 explain_query = explain
 
-__all__ = ["QueryResult", "QuerySyntaxError", "explain", "explain_query", "parse", "query", "run_query",
-           "unparse"]
+__all__ = [
+    "QueryResult",
+    "QuerySyntaxError",
+    "explain",
+    "explain_query",
+    "parse",
+    "query",
+    "run_query",
+    "unparse",
+]

@@ -8,8 +8,14 @@ from typing import Any
 from cortexlink.query.result import QueryResult
 
 
-def query(text: str, stores: Any, params: dict[str, Any] | None = None, dask: Any = None,
-          workers: int | None = None, now_ns: int | None = None) -> QueryResult:
+def query(
+    text: str,
+    stores: Any,
+    params: dict[str, Any] | None = None,
+    dask: Any = None,
+    workers: int | None = None,
+    now_ns: int | None = None,
+) -> QueryResult:
     """Run a query over stores: ``stores`` is a folder (or list of folders) of stores or of open
     ``SiteStore``; ``params`` names templates for ``similar``; ``dask`` a scheduler address (or a
     ``distributed.Client``) to run each store's task on a cluster instead of in this process's
@@ -22,7 +28,11 @@ def query(text: str, stores: Any, params: dict[str, Any] | None = None, dask: An
     q = parse(text)
     opened = open_stores(stores)
     p = plan(q, opened, now_ns)
-    how = f"dask {dask}" if dask is not None else f"local, {min(len(p.sites), workers or os.cpu_count() or 1)} thread(s)"
+    how = (
+        f"dask {dask}"
+        if dask is not None
+        else f"local, {min(len(p.sites), workers or os.cpu_count() or 1)} thread(s)"
+    )
     args = (p.sites, p.where, q.select, q.limit, dict(params or {}))
     if dask is not None:
         rows = run_dask(*args, dask)

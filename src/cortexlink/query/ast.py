@@ -7,7 +7,6 @@ equality, so a query and its ``unparse`` round trip parse to equal trees.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 Pos = tuple[int, int]
 
@@ -89,9 +88,9 @@ class Not:
     item: Expr
 
 
-Arg = Union[Ref, float, Name, Str]
-Operand = Union[Call, Time]
-Expr = Union[Compare, Call, And, Or, Not]
+Arg = Ref | float | Name | Str
+Operand = Call | Time
+Expr = Compare | Call | And | Or | Not
 
 
 @dataclass(frozen=True)

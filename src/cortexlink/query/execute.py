@@ -26,11 +26,16 @@ from cortexlink.query.functions import FUNCTIONS, arg_values, similar_family, tr
 from cortexlink.query.parser import unparse_expr
 from cortexlink.query.planner import SitePlan, ms_to_samples
 
-BATCH_SAMPLES = 8_000_000       # samples (channels x time) read per batch of grid points
+BATCH_SAMPLES = 8_000_000  # samples (channels x time) read per batch of grid points
 CACHE_ROWS = 500_000
 _OPS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal, "==": np.equal,
-    "!=": np.not_equal}
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+    "==": np.equal,
+    "!=": np.not_equal,
+}
 _stores: dict[str, Any] = {}
 _stores_lock = threading.Lock()
 _cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
@@ -49,7 +54,7 @@ class SiteRows:
     samples: list[int] = field(default_factory=list)
     t_ms: list[float] = field(default_factory=list)
     matched: list[np.ndarray] = field(default_factory=list)
-    values: list[list[Any]] = field(default_factory=list)   # [row][select ref]
+    values: list[list[Any]] = field(default_factory=list)  # [row][select ref]
     starts: list[list[int]] = field(default_factory=list)
 
 
@@ -84,11 +89,16 @@ class _Context:
         st, length = self.store, w.shape[-1]
         fam = st.hash_family
         starts = self.window_starts
-        if (fam is not None and fam.measure == measure and length == st.hash_window
-                and starts.size and not (starts % length).any()
-                and starts.min() >= st.manifest["first_hash_chunk"] * st.chunk):
+        if (
+            fam is not None
+            and fam.measure == measure
+            and length == st.hash_window
+            and starts.size
+            and not (starts % length).any()
+            and starts.min() >= st.manifest["first_hash_chunk"] * st.chunk
+        ):
             first, last = int(starts.min()) // length, int(starts.max()) // length
-            codes = st.read_hashes(first, last + 1, self.channels)      # (n_ch, n_w, tables)
+            codes = st.read_hashes(first, last + 1, self.channels)  # (n_ch, n_w, tables)
             return codes[:, starts // length - first].transpose(1, 0, 2)
         fam = similar_family(measure, length)
         flat = w.reshape(-1, length).astype(np.float64)
@@ -108,12 +118,15 @@ def load_template(arg: Any, params: dict[str, Any]) -> np.ndarray:
         arr = np.load(path, allow_pickle=False)
     else:
         if arg not in params:
-            raise InvalidParameterError(f"template {arg!r} is not given; pass params={{{arg!r}: array}} "
-                                        "(or --template NAME=FILE.npy)")
+            raise InvalidParameterError(
+                f"template {arg!r} is not given; pass params={{{arg!r}: array}} (or --template NAME=FILE.npy)"
+            )
         arr = np.asarray(params[arg])
     arr = np.asarray(arr, dtype=np.float64)
     if arr.ndim != 1 or arr.size < 2 or not np.isfinite(arr).all():
-        raise InvalidParameterError(f"a template is a 1-D finite array of at least 2 samples, got shape {arr.shape}")
+        raise InvalidParameterError(
+            f"a template is a 1-D finite array of at least 2 samples, got shape {arr.shape}"
+        )
     return arr
 
 
@@ -144,7 +157,9 @@ class _SiteEval:
             now = self.plan.now_sample
 
             def at(r: Ref, end: bool, point: int) -> int:
-                return (point if r.bound else now) + ms_to_samples(r.stop.offset if end else r.start.offset, self.fs)
+                return (point if r.bound else now) + ms_to_samples(
+                    r.stop.offset if end else r.start.offset, self.fs
+                )
 
             lo = min(at(r, False, int(grid[0])) for r in refs)
             hi = max(at(r, True, int(grid[-1])) for r in refs)
@@ -253,8 +268,14 @@ def clear_cache() -> None:
         _stores.clear()
 
 
-def run_site(plan: SitePlan, where: Expr | None, select: tuple[Ref, ...], limit: int | None,
-             params: dict[str, Any], store: Any = None) -> SiteRows:
+def run_site(
+    plan: SitePlan,
+    where: Expr | None,
+    select: tuple[Ref, ...],
+    limit: int | None,
+    params: dict[str, Any],
+    store: Any = None,
+) -> SiteRows:
     """One store's part of a query (what a Dask worker runs)."""
     st = open_cached(plan.path, store)
     if st.n_samples < plan.committed:
@@ -269,13 +290,15 @@ def run_site(plan: SitePlan, where: Expr | None, select: tuple[Ref, ...], limit:
         span = max(1, plan.span[1] - plan.span[0] - (g1 - g0)) * max(1, len(plan.channels))
         per = max(1, min(4096, BATCH_SAMPLES // span))
         all_points = np.arange(g0, g1 + 1, step, dtype=np.int64)
-        grids = [all_points[i:i + per] for i in range(0, all_points.size, per)]
+        grids = [all_points[i : i + per] for i in range(0, all_points.size, per)]
     for grid in grids:
         mask = ev.batch(grid, where) if where is not None else np.ones((grid.size, n_ch), bool)
         for i in np.flatnonzero(mask.any(axis=1)):
             s = int(grid[i])
             out.samples.append(s)
-            out.t_ms.append((s - plan.now_sample) * 1000.0 / plan.sample_rate if plan.grid is not None else 0.0)
+            out.t_ms.append(
+                (s - plan.now_sample) * 1000.0 / plan.sample_rate if plan.grid is not None else 0.0
+            )
             out.matched.append(np.flatnonzero(mask[i]))
             vals, starts = [], []
             for r in select:
@@ -305,8 +328,9 @@ def _select(st, r: Ref, s: int, plan: SitePlan) -> tuple[Any, int]:
     return [e for e in st.events(a, b) if e.get("channel", -1) in keep or e.get("channel", -1) < 0], a
 
 
-def run_local(plans: list[SitePlan], where, select, limit, params, stores: dict[str, Any],
-              workers: int | None = None) -> list[SiteRows]:
+def run_local(
+    plans: list[SitePlan], where, select, limit, params, stores: dict[str, Any], workers: int | None = None
+) -> list[SiteRows]:
     """Every store's task in threads of this process."""
     n = max(1, min(len(plans), workers or os.cpu_count() or 1))
     if n == 1 or len(plans) == 1:
@@ -327,11 +351,13 @@ def run_dask(plans: list[SitePlan], where, select, limit, params, address: Any) 
         try:
             client = distributed.Client(address, timeout=10)
         except OSError as exc:
-            raise InvalidParameterError(f"cannot reach the Dask scheduler at {address} ({exc}); check the "
-                                        "address (tcp://HOST:8786)") from None
+            raise InvalidParameterError(
+                f"cannot reach the Dask scheduler at {address} ({exc}); check the address (tcp://HOST:8786)"
+            ) from None
     try:
-        futures = client.map(run_site, plans, where=where, select=select, limit=limit, params=params,
-                             pure=False)
+        futures = client.map(
+            run_site, plans, where=where, select=select, limit=limit, params=params, pure=False
+        )
         try:
             return client.gather(futures)
         except CortexlinkError:

@@ -37,10 +37,10 @@ MEASURE_NAMES = ("dtw", "euclidean", "xcor", "emd")
 @dataclass(frozen=True)
 class Function:
     name: str
-    params: tuple[str, ...]        # after the data reference: "num" or "name" (a bare word) or "template"
-    optional: int                  # how many trailing params may be left out
-    cost: int                      # planner order: cheaper tests run first
-    predicate: bool                # may stand alone as a test (else it must be compared)
+    params: tuple[str, ...]  # after the data reference: "num" or "name" (a bare word) or "template"
+    optional: int  # how many trailing params may be left out
+    cost: int  # planner order: cheaper tests run first
+    predicate: bool  # may stand alone as a test (else it must be compared)
     compute: Callable[..., np.ndarray]
     threshold_index: int | None = None  # param that is the stand-alone test's threshold
 
@@ -73,7 +73,7 @@ def _band_power(w, args, ctx):
     n = x.shape[-1]
     spec = np.abs(np.fft.rfft(x, axis=-1)) ** 2 / (n * n)
     freqs = np.fft.rfftfreq(n, 1.0 / ctx.sample_rate)
-    spec[..., 1:(n + 1) // 2] *= 2   # one-sided
+    spec[..., 1 : (n + 1) // 2] *= 2  # one-sided
     return spec[..., (freqs >= low) & (freqs <= high)].sum(axis=-1)
 
 
@@ -84,12 +84,14 @@ def seizure_scorer() -> Callable[..., np.ndarray]:
     except ImportError:
         from cortexlink.core.errors import MissingDependencyError
 
-        raise MissingDependencyError("seizure_detect needs cortexlink.seizure.score_channels (the seizure "
-                                     "package), which this installation lacks") from None
+        raise MissingDependencyError(
+            "seizure_detect needs cortexlink.seizure.score_channels (the seizure "
+            "package), which this installation lacks"
+        ) from None
     return score_channels
 
 
-_SEIZURE_LOCK = threading.Lock()   # the default detector object keeps per-call state: one call at a time
+_SEIZURE_LOCK = threading.Lock()  # the default detector object keeps per-call state: one call at a time
 
 
 def _seizure(w, args, ctx):
@@ -108,11 +110,13 @@ def _similar(w, args, ctx):
     exact = len(args) > 3
     n_t, n_ch, length = w.shape
     if template.shape != (length,):
-        raise InvalidParameterError(f"similar: the template has {template.size} samples but the window has "
-                                    f"{length}; give a template as long as the data reference")
+        raise InvalidParameterError(
+            f"similar: the template has {template.size} samples but the window has "
+            f"{length}; give a template as long as the data reference"
+        )
     candidates = ctx.active.copy()
     if not exact:
-        codes = ctx.window_codes(w, measure)          # (n_t, n_ch, tables)
+        codes = ctx.window_codes(w, measure)  # (n_t, n_ch, tables)
         tcode = similar_family(measure, length).hash(template[None, :].astype(np.float64))[0]
         candidates &= (codes == tcode).any(axis=-1)
     out = np.zeros((n_t, n_ch))
@@ -130,14 +134,17 @@ def similar_family(measure: str, length: int):
     return make_hash(measure, length, kind="sketch", n_tables=SIMILAR_TABLES)
 
 
-FUNCTIONS: dict[str, Function] = {f.name: f for f in (
-    Function("amplitude", (), 0, 1, False, _amplitude),
-    Function("line_length", (), 0, 1, False, _line_length),
-    Function("rate", ("num",), 0, 1, False, _rate),
-    Function("band_power", ("num", "num"), 0, 2, False, _band_power),
-    Function("similar", ("template", "measure", "num", "exact"), 1, 3, True, _similar, None),
-    Function("seizure_detect", ("num",), 1, 4, True, _seizure, 0),
-)}
+FUNCTIONS: dict[str, Function] = {
+    f.name: f
+    for f in (
+        Function("amplitude", (), 0, 1, False, _amplitude),
+        Function("line_length", (), 0, 1, False, _line_length),
+        Function("rate", ("num",), 0, 1, False, _rate),
+        Function("band_power", ("num", "num"), 0, 2, False, _band_power),
+        Function("similar", ("template", "measure", "num", "exact"), 1, 3, True, _similar, None),
+        Function("seizure_detect", ("num",), 1, 4, True, _seizure, 0),
+    )
+}
 
 
 def truth(fn: Function, call: Call, values: np.ndarray) -> np.ndarray:
@@ -160,17 +167,27 @@ def check_call(call: Call, standalone: bool) -> Function:
         raise _err(f"unknown function {call.name!r}; use one of {', '.join(FUNCTIONS)}", call.pos)
     n_max = 1 + len(fn.params)
     if not n_max - fn.optional <= len(call.args) <= n_max:
-        raise _err(f"{call.name} takes {n_max - fn.optional}"
-                   f"{'' if not fn.optional else f' to {n_max}'} arguments, got {len(call.args)}", call.pos)
+        raise _err(
+            f"{call.name} takes {n_max - fn.optional}"
+            f"{'' if not fn.optional else f' to {n_max}'} arguments, got {len(call.args)}",
+            call.pos,
+        )
     if not isinstance(call.args[0], Ref) or call.args[0].source != "data":
         raise _err(f"{call.name}'s first argument is a data reference, e.g. data[:][t-100:t]", call.pos)
     for kind, arg in zip(fn.params, call.args[1:], strict=False):
-        ok = {"num": isinstance(arg, float), "template": isinstance(arg, Name | Str),
-              "measure": isinstance(arg, Name) and arg.name in MEASURE_NAMES,
-              "exact": isinstance(arg, Name) and arg.name == "exact"}[kind]
+        ok = {
+            "num": isinstance(arg, float),
+            "template": isinstance(arg, Name | Str),
+            "measure": isinstance(arg, Name) and arg.name in MEASURE_NAMES,
+            "exact": isinstance(arg, Name) and arg.name == "exact",
+        }[kind]
         if not ok:
-            want = {"num": "a number", "template": "a template name or a quoted .npy path",
-                    "measure": f"a measure ({', '.join(MEASURE_NAMES)})", "exact": "the word exact"}[kind]
+            want = {
+                "num": "a number",
+                "template": "a template name or a quoted .npy path",
+                "measure": f"a measure ({', '.join(MEASURE_NAMES)})",
+                "exact": "the word exact",
+            }[kind]
             raise _err(f"{call.name}: expected {want}, got {arg!r}", call.pos)
     if standalone and not fn.predicate:
         raise _err(f"{call.name}(...) gives a number; compare it, e.g. {call.name}(...) > 100", call.pos)
@@ -196,14 +213,18 @@ def check_query(q: Query) -> None:
 
     if q.where is not None:
         walk(q.where)
-    refs = list(q.select) + [a for c in (calls(q.where) if q.where is not None else [])
-                             for a in c.args if isinstance(a, Ref)]
+    refs = list(q.select) + [
+        a for c in (calls(q.where) if q.where is not None else []) for a in c.args if isinstance(a, Ref)
+    ]
     for r in refs:
         if r.start.bound != r.stop.bound:
             raise _err("a time range is either relative to t at both ends or at neither", r.pos)
         if not r.stop.offset > r.start.offset:
-            raise _err(f"empty time range [{r.start.offset:g}:{r.stop.offset:g}] ms; the end must come after "
-                       "the start", r.pos)
+            raise _err(
+                f"empty time range [{r.start.offset:g}:{r.stop.offset:g}] ms; the end must come after "
+                "the start",
+                r.pos,
+            )
         for it in r.channels.items or ():
             if isinstance(it, tuple) and not it[1] > it[0]:
                 raise _err(f"empty channel range {it[0]}:{it[1]}", r.pos)

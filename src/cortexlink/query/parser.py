@@ -144,24 +144,39 @@ def _build():
 
 def parse(text: str) -> Query:
     """The syntax tree of a query; ``QuerySyntaxError`` (line, column) if it is malformed."""
-    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+    from lark.exceptions import (
+        UnexpectedCharacters,
+        UnexpectedEOF,
+        UnexpectedInput,
+        UnexpectedToken,
+        VisitError,
+    )
 
     if not isinstance(text, str) or not text.strip():
-        raise QuerySyntaxError("the query is empty; it reads 'from SITES select data[CHANNELS][START:STOP] ...'")
+        raise QuerySyntaxError(
+            "the query is empty; it reads 'from SITES select data[CHANNELS][START:STOP] ...'"
+        )
     try:
         tree = _parser().parse(text)
         query = _build().transform(tree)
     except UnexpectedEOF as exc:
         line, col = _end(text)
-        raise QuerySyntaxError(f"the query ends early; expected {_expected(exc.expected)}", line, col) from None
+        raise QuerySyntaxError(
+            f"the query ends early; expected {_expected(exc.expected)}", line, col
+        ) from None
     except UnexpectedToken as exc:
         if exc.token.type == "$END":
             line, col = _end(text)
-            raise QuerySyntaxError(f"the query ends early; expected {_expected(exc.expected)}", line, col) from None
-        raise QuerySyntaxError(f"unexpected {str(exc.token)!r}; expected {_expected(exc.expected)}", exc.line,
-                               exc.column) from None
+            raise QuerySyntaxError(
+                f"the query ends early; expected {_expected(exc.expected)}", line, col
+            ) from None
+        raise QuerySyntaxError(
+            f"unexpected {str(exc.token)!r}; expected {_expected(exc.expected)}", exc.line, exc.column
+        ) from None
     except UnexpectedCharacters as exc:
-        raise QuerySyntaxError(f"unexpected character {text[exc.pos_in_stream]!r}", exc.line, exc.column) from None
+        raise QuerySyntaxError(
+            f"unexpected character {text[exc.pos_in_stream]!r}", exc.line, exc.column
+        ) from None
     except UnexpectedInput as exc:  # pragma: no cover - other lark input errors
         raise QuerySyntaxError(str(exc).splitlines()[0], exc.line, exc.column) from None
     except VisitError as exc:  # pragma: no cover - a transformer bug surfaces as a clear error
@@ -177,12 +192,35 @@ def _end(text: str) -> tuple[int, int]:
     return len(lines), len(lines[-1]) + 1
 
 
-_NICE = {"LSQB": "'['", "RSQB": "']'", "COLON": "':'", "COMMA": "','", "LPAR": "'('", "RPAR": "')'",
-         "SIGNED_NUMBER": "a number", "NUMBER": "a number", "INT": "a whole number", "NAME": "a name",
-         "SITE": "a site name or pattern", "COMPOP": "a comparison", "ADDOP": "'+' or '-'",
-         "ESCAPED_STRING": "a quoted string", "T": "'t'", "SELECT": "'select'", "WHERE": "'where'",
-         "FROM": "'from'", "DATA": "'data'", "HASHES": "'hashes'", "EVENTS": "'events'", "AND": "'and'",
-         "OR": "'or'", "NOT": "'not'", "LIMIT": "'limit'", "STEP": "'step'", "$END": "the end"}
+_NICE = {
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "COLON": "':'",
+    "COMMA": "','",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "SIGNED_NUMBER": "a number",
+    "NUMBER": "a number",
+    "INT": "a whole number",
+    "NAME": "a name",
+    "SITE": "a site name or pattern",
+    "COMPOP": "a comparison",
+    "ADDOP": "'+' or '-'",
+    "ESCAPED_STRING": "a quoted string",
+    "T": "'t'",
+    "SELECT": "'select'",
+    "WHERE": "'where'",
+    "FROM": "'from'",
+    "DATA": "'data'",
+    "HASHES": "'hashes'",
+    "EVENTS": "'events'",
+    "AND": "'and'",
+    "OR": "'or'",
+    "NOT": "'not'",
+    "LIMIT": "'limit'",
+    "STEP": "'step'",
+    "$END": "the end",
+}
 
 
 def _expected(names) -> str:

@@ -88,11 +88,11 @@ class SitePlan:
     path: str
     site: str
     sample_rate: float
-    now_sample: int                  # the sample at "now" on this site's clock
-    committed: int                   # samples committed when planned (reads stop there)
-    grid: tuple[int, int, int] | None   # (first, last, step) sample positions of t; None: no t
-    channels: list[int]              # channels the where clause reads
-    span: tuple[int, int]            # samples the where clause reads (over the whole grid)
+    now_sample: int  # the sample at "now" on this site's clock
+    committed: int  # samples committed when planned (reads stop there)
+    grid: tuple[int, int, int] | None  # (first, last, step) sample positions of t; None: no t
+    channels: list[int]  # channels the where clause reads
+    span: tuple[int, int]  # samples the where clause reads (over the whole grid)
     n_points: int = 0
 
 
@@ -109,21 +109,31 @@ class Plan:
     def explain(self, execution: str = "local") -> str:
         """The plan in words: what each store reads, in which order the tests run."""
         q = self.query
-        lines = [f"query: {unparse(q)}",
-                 f"now: {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(self.now_ns / 1e9))} UTC "
-                 f"(+{self.now_ns % 1_000_000_000 / 1e6:.1f} ms), the newest committed sample over "
-                 f"{len(self.sites)} store(s)"]
+        lines = [
+            f"query: {unparse(q)}",
+            f"now: {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(self.now_ns / 1e9))} UTC "
+            f"(+{self.now_ns % 1_000_000_000 / 1e6:.1f} ms), the newest committed sample over "
+            f"{len(self.sites)} store(s)",
+        ]
         if self.step_ms is not None:
             lo, hi = self.bounds_ms
-            lines.append(f"t: every {self.step_ms:g} ms on each store's grid, within [{lo:g}, {hi:g}] ms "
-                         "(bounds pushed down from where)")
+            lines.append(
+                f"t: every {self.step_ms:g} ms on each store's grid, within [{lo:g}, {hi:g}] ms "
+                "(bounds pushed down from where)"
+            )
         else:
             lines.append("t: not used; evaluated once, at now")
         for sp in self.sites:
             ch = _ranges(sp.channels)
-            span = (f"samples [{sp.span[0]}, {sp.span[1]}) = {(sp.span[1] - sp.span[0]) / sp.sample_rate * 1e3:.0f} ms"
-                    if sp.channels else "nothing")
-            lines.append(f"  {sp.site}: where reads channels {ch or '-'}, {span}; {sp.n_points} grid point(s)")
+            span = (
+                f"samples [{sp.span[0]}, {sp.span[1]}) = "
+                f"{(sp.span[1] - sp.span[0]) / sp.sample_rate * 1e3:.0f} ms"
+                if sp.channels
+                else "nothing"
+            )
+            lines.append(
+                f"  {sp.site}: where reads channels {ch or '-'}, {span}; {sp.n_points} grid point(s)"
+            )
         for s in self.skipped:
             lines.append(f"  {s}: no committed data in range, skipped")
         if self.where is not None:
@@ -148,8 +158,12 @@ def _steps(e: Expr, prefix: str = "") -> list[str]:
     text = unparse_expr(e)
     if isinstance(e, Call) and e.name == "similar":
         exact = len(e.args) > 4
-        how = ("exact measure on every window" if exact else
-               "hash test (store's hash stream when it fits, else hashed on read), exact measure on candidates")
+        how = (
+            "exact measure on every window"
+            if exact
+            else "hash test (the store's hash stream when it fits, else hashed on read), "
+            "exact measure on candidates"
+        )
         return [f"{prefix}{text}: {how}"]
     kind = "comparison on t (pushed down)" if cost(e) == 0 else f"cost {cost(e)}"
     return [f"{prefix}{text}: {kind}"]
@@ -183,7 +197,9 @@ def match_sites(q: Query, stores: list[Any]) -> list[Any]:
     for pat, pos in zip(q.sites, q.site_pos or [(0, 0)] * len(q.sites), strict=False):
         hits = [s for s in stores if fnmatch.fnmatchcase(s.site, pat)]
         if not hits:
-            raise QuerySyntaxError(f"no store is site {pat!r}; the stores are {', '.join(names) or 'none'}", *pos)
+            raise QuerySyntaxError(
+                f"no store is site {pat!r}; the stores are {', '.join(names) or 'none'}", *pos
+            )
         chosen += [s for s in hits if s not in chosen]
     return chosen
 
@@ -218,17 +234,24 @@ def _site_plan(q, s, now_ns, step_ms, lo, hi, lo_given, select, where) -> SitePl
         a, b = now_sample + ms_to_samples(r.start.offset, fs), now_sample + ms_to_samples(r.stop.offset, fs)
         if a < first or b > n:
             where_ = "before its retention" if a < first else "past its newest committed sample"
-            raise QuerySyntaxError(f"{unparse_ref(r)} reaches {where_} on site {s.site!r} (it keeps "
-                                   f"{(n - first) / fs:.3f} s); ask for a range it holds", *r.pos)
+            raise QuerySyntaxError(
+                f"{unparse_ref(r)} reaches {where_} on site {s.site!r} (it keeps "
+                f"{(n - first) / fs:.3f} s); ask for a range it holds",
+                *r.pos,
+            )
     wch = sorted({c for r in where for c in r.channels.indices(s.n_channels)})
     for r in select + where:
         bad = [c for c in r.channels.indices(s.n_channels) if c >= s.n_channels]
         if bad:
-            raise QuerySyntaxError(f"channel {bad[0]} does not exist on site {s.site!r} ({s.n_channels} "
-                                   "channels)", *r.pos)
+            raise QuerySyntaxError(
+                f"channel {bad[0]} does not exist on site {s.site!r} ({s.n_channels} channels)", *r.pos
+            )
     if step_ms is None:
         offs = [(ms_to_samples(r.start.offset, fs), ms_to_samples(r.stop.offset, fs)) for r in where]
-        span = (now_sample + min((a for a, _ in offs), default=0), now_sample + max((b for _, b in offs), default=0))
+        span = (
+            now_sample + min((a for a, _ in offs), default=0),
+            now_sample + max((b for _, b in offs), default=0),
+        )
         return SitePlan(str(s.path), s.site, fs, now_sample, n, None, wch, span, 1)
     step = max(1, ms_to_samples(step_ms, fs))
     starts = [ms_to_samples(r.start.offset, fs) for r in bound] or [0]
@@ -240,8 +263,10 @@ def _site_plan(q, s, now_ns, step_ms, lo, hi, lo_given, select, where) -> SitePl
         if t_lo < oldest:
             raise QuerySyntaxError(
                 f"t >= {lo:g} ms reaches before the retention of site {s.site!r}: it keeps "
-                f"{(n - first) / fs * 1e3:.0f} ms (t >= {(oldest - now_sample) / fs * 1e3:.0f}); ask for a more "
-                "recent range")
+                f"{(n - first) / fs * 1e3:.0f} ms (t >= {(oldest - now_sample) / fs * 1e3:.0f}); "
+                "ask for a more "
+                "recent range"
+            )
     else:
         t_lo = oldest
     g0, g1 = -(-max(t_lo, 0) // step) * step, (t_hi // step) * step
@@ -249,8 +274,10 @@ def _site_plan(q, s, now_ns, step_ms, lo, hi, lo_given, select, where) -> SitePl
         return None
     n_points = (g1 - g0) // step + 1
     if n_points > MAX_GRID_POINTS:
-        raise InvalidParameterError(f"the query asks for {n_points} values of t on site {s.site!r}; bound t "
-                                    "more tightly or raise step")
+        raise InvalidParameterError(
+            f"the query asks for {n_points} values of t on site {s.site!r}; bound t "
+            "more tightly or raise step"
+        )
     w_starts = [ms_to_samples(r.start.offset, fs) for r in where] or [0]
     w_stops = [ms_to_samples(r.stop.offset, fs) for r in where] or [0]
     span = (g0 + min(w_starts), g1 + max(w_stops)) if where else (g0, g0)

@@ -35,7 +35,9 @@ class QueryResult:
     query: Query
     refs: list[str]
     rows: list[Row] = field(default_factory=list)
-    sites: dict[str, dict[str, Any]] = field(default_factory=dict)   # site -> sample_rate, gain_uv, channel_ids
+    sites: dict[str, dict[str, Any]] = field(
+        default_factory=dict
+    )  # site -> sample_rate, gain_uv, channel_ids
     plan_text: str = ""
 
     def __len__(self) -> int:
@@ -57,8 +59,15 @@ class QueryResult:
         for site in self.sites:
             rows = [r for r in self.rows if r.site == site]
             if rows:
-                out.append((site, len(rows), min(r.t_ms for r in rows), max(r.t_ms for r in rows),
-                            sum(v.nbytes for r in rows for v in r.values if isinstance(v, np.ndarray))))
+                out.append(
+                    (
+                        site,
+                        len(rows),
+                        min(r.t_ms for r in rows),
+                        max(r.t_ms for r in rows),
+                        sum(v.nbytes for r in rows for v in r.values if isinstance(v, np.ndarray)),
+                    )
+                )
         return out
 
     def to_npz(self, path: str | os.PathLike) -> Path:
@@ -66,11 +75,13 @@ class QueryResult:
         per row over its site's channels), and per row and reference ``r<i>_v<j>`` (+ ``_start``);
         events as JSON text. No pickled objects."""
         arrays: dict[str, np.ndarray] = {
-            "query": np.array(self.query_text()), "refs": np.array(self.refs, dtype=str),
+            "query": np.array(self.query_text()),
+            "refs": np.array(self.refs, dtype=str),
             "site": np.array([r.site for r in self.rows], dtype=str),
             "t_ms": np.array([r.t_ms for r in self.rows], np.float64),
             "sample": np.array([r.sample for r in self.rows], np.int64),
-            "sites_json": np.array(json.dumps(self.sites))}
+            "sites_json": np.array(json.dumps(self.sites)),
+        }
         width = max((len(self.sites[r.site]["channel_ids"]) for r in self.rows), default=0)
         mask = np.zeros((len(self.rows), width), bool)
         for i, r in enumerate(self.rows):
@@ -122,12 +133,16 @@ def build(query: Query, site_rows: list[Any], plan_text: str) -> QueryResult:
     res = QueryResult(query, [unparse_ref(r) for r in query.select], plan_text=plan_text)
     order = {sr.site: i for i, sr in enumerate(site_rows)}
     for sr in site_rows:
-        res.sites[sr.site] = {"sample_rate": sr.sample_rate, "gain_uv": sr.gain_uv, "channel_ids": sr.channel_ids}
-        res.rows += [Row(sr.site, t, s, m, v, a) for t, s, m, v, a in
-                     zip(sr.t_ms, sr.samples, sr.matched, sr.values, sr.starts, strict=True)]
+        res.sites[sr.site] = {
+            "sample_rate": sr.sample_rate,
+            "gain_uv": sr.gain_uv,
+            "channel_ids": sr.channel_ids,
+        }
+        res.rows += [
+            Row(sr.site, t, s, m, v, a)
+            for t, s, m, v, a in zip(sr.t_ms, sr.samples, sr.matched, sr.values, sr.starts, strict=True)
+        ]
     res.rows.sort(key=lambda r: (r.t_ms, order[r.site]))
     if query.limit is not None:
-        res.rows = res.rows[:query.limit]
+        res.rows = res.rows[: query.limit]
     return res
-
-

@@ -19,5 +19,16 @@ from cortexlink.store.reader import SiteStore, find_stores, open_store
 from cortexlink.store.retention import Retention
 from cortexlink.store.writer import StoreWriter
 
-__all__ = ["FORMAT_VERSION", "RecordedStream", "Retention", "SiteStore", "StoreWriter", "export_store",
-           "find_stores", "open_store", "read_recording_folder", "read_stream", "store_summaries"]
+__all__ = [
+    "FORMAT_VERSION",
+    "RecordedStream",
+    "Retention",
+    "SiteStore",
+    "StoreWriter",
+    "export_store",
+    "find_stores",
+    "open_store",
+    "read_recording_folder",
+    "read_stream",
+    "store_summaries",
+]

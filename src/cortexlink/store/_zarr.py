@@ -26,14 +26,27 @@ def create_arrays(path: Path, attrs: dict[str, Any], arrays: dict[str, dict[str,
     if zarr_major() >= 3:
         group = zarr.open_group(str(path), mode="w-", zarr_format=2)
         for name, spec in arrays.items():
-            group.create_array(name, shape=spec["shape"], chunks=spec["chunks"], dtype=spec["dtype"],
-                               compressors=spec["compressor"], fill_value=0, chunk_key_encoding={
-                                   "name": "v2", "separator": "."})
+            group.create_array(
+                name,
+                shape=spec["shape"],
+                chunks=spec["chunks"],
+                dtype=spec["dtype"],
+                compressors=spec["compressor"],
+                fill_value=0,
+                chunk_key_encoding={"name": "v2", "separator": "."},
+            )
     else:
         group = zarr.open_group(str(path), mode="w-")
         for name, spec in arrays.items():
-            group.create_dataset(name, shape=spec["shape"], chunks=spec["chunks"], dtype=spec["dtype"],
-                                 compressor=spec["compressor"], fill_value=0, dimension_separator=".")
+            group.create_dataset(
+                name,
+                shape=spec["shape"],
+                chunks=spec["chunks"],
+                dtype=spec["dtype"],
+                compressor=spec["compressor"],
+                fill_value=0,
+                dimension_separator=".",
+            )
     group.attrs.update(attrs)
 
 

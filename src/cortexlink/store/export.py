@@ -41,8 +41,15 @@ class RecordedStream:
     def chunks(self) -> list[Chunk]:
         """The recorded blocks, as they were appended."""
         bounds = np.concatenate([[0], np.cumsum(self.chunk_sizes)])
-        return [Chunk(self.data[:, bounds[i]:bounds[i + 1]], int(self.start_samples[i]), self.sample_rate,
-                      int(self.origin_ns[i])) for i in range(self.n_chunks)]
+        return [
+            Chunk(
+                self.data[:, bounds[i] : bounds[i + 1]],
+                int(self.start_samples[i]),
+                self.sample_rate,
+                int(self.origin_ns[i]),
+            )
+            for i in range(self.n_chunks)
+        ]
 
 
 def read_stream(store: SiteStore) -> RecordedStream:
@@ -52,8 +59,9 @@ def read_stream(store: SiteStore) -> RecordedStream:
     rows = rows[rows[:, 0] >= store.first_sample]
     start = int(rows[0, 0]) if rows.size else store.n_samples
     data = store.read(start, store.n_samples)
-    return RecordedStream(store.path.name, data, store.sample_rate, rows[:, 1].copy(), rows[:, 2].copy(),
-                          rows[:, 3].copy())
+    return RecordedStream(
+        store.path.name, data, store.sample_rate, rows[:, 1].copy(), rows[:, 2].copy(), rows[:, 3].copy()
+    )
 
 
 def read_recording_folder(directory: str | os.PathLike) -> dict[str, RecordedStream]:
@@ -61,8 +69,13 @@ def read_recording_folder(directory: str | os.PathLike) -> dict[str, RecordedStr
     return {s.path.name: read_stream(s) for s in find_stores([directory])}
 
 
-def export_store(path: str | os.PathLike, format: str = "npz", out: str | os.PathLike | None = None,
-                 start_s: float | None = None, stop_s: float | None = None) -> Path:
+def export_store(
+    path: str | os.PathLike,
+    format: str = "npz",
+    out: str | os.PathLike | None = None,
+    start_s: float | None = None,
+    stop_s: float | None = None,
+) -> Path:
     """Write the retained samples of one store (or ``[start_s, stop_s)`` since it began) as a
     recording file (``npz`` or ``nwb``); default ``<store>.<format>`` beside the store."""
     from cortexlink.io import save_recording

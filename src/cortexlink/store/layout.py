@@ -83,7 +83,9 @@ def load_attrs(path: Path) -> dict[str, Any]:
     try:
         attrs = read_json(path / ".zattrs", "attributes")
     except FileNotFoundError:
-        raise RecordingNotFoundError(f"{path} is not a cortexlink store (no .zattrs); give a store folder") from None
+        raise RecordingNotFoundError(
+            f"{path} is not a cortexlink store (no .zattrs); give a store folder"
+        ) from None
     info = attrs.get(ATTRS_KEY) if isinstance(attrs, dict) else None
     if not isinstance(info, dict) or info.get("format") != FORMAT_NAME:
         raise UnsupportedFormatError(f"{path} is a zarr group but not a {FORMAT_NAME}")
@@ -91,13 +93,20 @@ def load_attrs(path: Path) -> dict[str, Any]:
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise UnsupportedFormatError(
             f"store {path} has format version {version!r}; this cortexlink reads up to {FORMAT_VERSION}: "
-            "upgrade cortexlink to read it")
+            "upgrade cortexlink to read it"
+        )
     try:
         n_ch, rate, chunk = int(info["n_channels"]), float(info["sample_rate"]), int(info["chunk_samples"])
         hash_window = int(info.get("hash_window") or 0)
-        ok = (0 < n_ch <= MAX_CHANNELS and rate > 0 and chunk > 0 and hash_window >= 0
-              and (hash_window == 0 or chunk % hash_window == 0)
-              and len(info["channel_ids"]) == n_ch and isinstance(info["site"], str))
+        ok = (
+            0 < n_ch <= MAX_CHANNELS
+            and rate > 0
+            and chunk > 0
+            and hash_window >= 0
+            and (hash_window == 0 or chunk % hash_window == 0)
+            and len(info["channel_ids"]) == n_ch
+            and isinstance(info["site"], str)
+        )
     except (KeyError, TypeError, ValueError):
         ok = False
     if not ok:
@@ -106,8 +115,17 @@ def load_attrs(path: Path) -> dict[str, Any]:
 
 
 def empty_manifest() -> dict[str, Any]:
-    return {"version": FORMAT_VERSION, "n_samples": 0, "sealed": 0, "first_chunk": 0, "first_hash_chunk": 0,
-            "tail": [], "events": [], "bytes": dict.fromkeys(PARTITIONS, 0), "closed": False}
+    return {
+        "version": FORMAT_VERSION,
+        "n_samples": 0,
+        "sealed": 0,
+        "first_chunk": 0,
+        "first_hash_chunk": 0,
+        "tail": [],
+        "events": [],
+        "bytes": dict.fromkeys(PARTITIONS, 0),
+        "closed": False,
+    }
 
 
 def load_manifest(path: Path) -> dict[str, Any]:
@@ -117,12 +135,17 @@ def load_manifest(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise CorruptDataError(f"{path} has no {MANIFEST}; it was never committed or is damaged") from None
     try:
-        n, sealed, first, first_h = (int(m[k]) for k in ("n_samples", "sealed", "first_chunk",
-                                                          "first_hash_chunk"))
+        n, sealed, first, first_h = (
+            int(m[k]) for k in ("n_samples", "sealed", "first_chunk", "first_hash_chunk")
+        )
         tail = [(str(f), int(a), int(b)) for f, a, b in m["tail"]]
         events = [(str(f), int(a), int(b), int(nb)) for f, a, b, nb in m["events"]]
-        ok = (0 <= first <= sealed and 0 <= first_h <= sealed and n >= 0
-              and all("/" not in f and ".." not in f for f, *_ in tail + events))
+        ok = (
+            0 <= first <= sealed
+            and 0 <= first_h <= sealed
+            and n >= 0
+            and all("/" not in f and ".." not in f for f, *_ in tail + events)
+        )
     except (KeyError, TypeError, ValueError):
         ok = False
     if not ok:

@@ -44,8 +44,10 @@ class SiteStore:
         self.refresh()
 
     def __repr__(self) -> str:
-        return (f"SiteStore({self.site!r}, {self.n_channels} channels at {self.sample_rate:g} Hz, "
-                f"{self.n_samples / self.sample_rate:.3f} s committed)")
+        return (
+            f"SiteStore({self.site!r}, {self.n_channels} channels at {self.sample_rate:g} Hz, "
+            f"{self.n_samples / self.sample_rate:.3f} s committed)"
+        )
 
     # -- description -----------------------------------------------------------------------
 
@@ -93,12 +95,21 @@ class SiteStore:
 
     def summary(self) -> dict[str, Any]:
         m = self.manifest
-        return {"site": self.site, "path": str(self.path), "channels": self.n_channels,
-                "sample_rate": self.sample_rate, "seconds": self.n_samples / self.sample_rate,
-                "retained_s": (self.n_samples - self.first_sample) / self.sample_rate,
-                "sealed_chunks": m["sealed"] - m["first_chunk"], "tail_files": len(m["tail"]),
-                "events": len(m["events"]), "bytes": dict(m["bytes"]), "closed": self.closed,
-                "format_version": self.info["version"], "hash_window": self.hash_window}
+        return {
+            "site": self.site,
+            "path": str(self.path),
+            "channels": self.n_channels,
+            "sample_rate": self.sample_rate,
+            "seconds": self.n_samples / self.sample_rate,
+            "retained_s": (self.n_samples - self.first_sample) / self.sample_rate,
+            "sealed_chunks": m["sealed"] - m["first_chunk"],
+            "tail_files": len(m["tail"]),
+            "events": len(m["events"]),
+            "bytes": dict(m["bytes"]),
+            "closed": self.closed,
+            "format_version": self.info["version"],
+            "hash_window": self.hash_window,
+        }
 
     # -- signal ----------------------------------------------------------------------------
 
@@ -109,12 +120,15 @@ class SiteStore:
         if stop > self.n_samples:
             raise InvalidParameterError(
                 f"samples [{start}, {stop}) of site {self.site!r} reach past its last committed sample "
-                f"{self.n_samples}; ask for an earlier range")
+                f"{self.n_samples}; ask for an earlier range"
+            )
         if start < self.first_sample:
             raise InvalidParameterError(
                 f"samples [{start}, {stop}) of site {self.site!r} are outside its retention: it keeps "
-                f"[{self.first_sample}, {self.n_samples}) ({(self.n_samples - self.first_sample) / self.sample_rate:.3f}"
-                " s); ask for a more recent range")
+                f"[{self.first_sample}, {self.n_samples}) "
+                f"({(self.n_samples - self.first_sample) / self.sample_rate:.3f} s); "
+                "ask for a more recent range"
+            )
 
     def channels(self, channels: Any = None) -> np.ndarray:
         """``channels`` (None: all) as checked indices."""
@@ -122,8 +136,10 @@ class SiteStore:
             return np.arange(self.n_channels)
         idx = np.asarray(channels, dtype=np.int64).reshape(-1)
         if idx.size and (idx.min() < 0 or idx.max() >= self.n_channels):
-            raise InvalidParameterError(f"channel {int(idx.max()) if idx.max() >= self.n_channels else int(idx.min())}"
-                                        f" is out of range: site {self.site!r} has {self.n_channels} channels")
+            raise InvalidParameterError(
+                f"channel {int(idx.max()) if idx.max() >= self.n_channels else int(idx.min())}"
+                f" is out of range: site {self.site!r} has {self.n_channels} channels"
+            )
         return idx
 
     def read(self, start: int, stop: int, channels: Any = None) -> np.ndarray:
@@ -135,7 +151,9 @@ class SiteStore:
                 return self._read(start, stop, idx)
             except FileNotFoundError:
                 if attempt == 2:
-                    raise CorruptDataError(f"store {self.path} names files that do not exist; it is damaged") from None
+                    raise CorruptDataError(
+                        f"store {self.path} names files that do not exist; it is damaged"
+                    ) from None
                 self.refresh()
         raise AssertionError  # pragma: no cover
 
@@ -146,14 +164,14 @@ class SiteStore:
         for k in range(start // c, -(-sealed_end // c) if sealed_end > start else start // c):
             a, b = max(start, k * c), min(sealed_end, (k + 1) * c)
             for i, ch in enumerate(idx):
-                out[i, a - start:b - start] = self._chunk(int(ch), k)[a - k * c:b - k * c]
+                out[i, a - start : b - start] = self._chunk(int(ch), k)[a - k * c : b - k * c]
         if stop > sealed_end:
             lo = max(start, sealed_end)
             for name, a0, b0 in self.manifest["tail"]:
                 a, b = max(lo, a0), min(stop, b0)
                 if a < b:
                     data = self._tail(name, a0, b0)[0]
-                    out[:, a - start:b - start] = data[idx, a - a0:b - a0]
+                    out[:, a - start : b - start] = data[idx, a - a0 : b - a0]
         return out
 
     def _chunk(self, ch: int, k: int) -> np.ndarray:
@@ -167,8 +185,9 @@ class SiteStore:
         try:
             arr = np.frombuffer(self._codec.decode(raw), self.dtype)
         except Exception as exc:  # any codec failure means a damaged chunk
-            raise CorruptDataError(f"chunk {path} cannot be decoded ({type(exc).__name__}); the store is "
-                                   "damaged there") from None
+            raise CorruptDataError(
+                f"chunk {path} cannot be decoded ({type(exc).__name__}); the store is damaged there"
+            ) from None
         if arr.size != self.chunk:
             raise CorruptDataError(f"chunk {path} holds {arr.size} samples, not {self.chunk}; it is damaged")
         self._cache[key] = arr
@@ -216,8 +235,10 @@ class SiteStore:
         start, stop = first_window * w, stop_window * w
         self.check_range(start, stop)
         if start < self.manifest["first_hash_chunk"] * self.chunk:
-            raise InvalidParameterError(f"hashes of [{start}, {stop}) of site {self.site!r} are outside the "
-                                        "hash retention; ask for a more recent range")
+            raise InvalidParameterError(
+                f"hashes of [{start}, {stop}) of site {self.site!r} are outside the "
+                "hash retention; ask for a more recent range"
+            )
         per = self.chunk // w
         out = np.empty((idx.size, stop_window - first_window, fam.n_tables), np.uint64)
         sealed_w = min(stop_window, self.manifest["sealed"] * per)
@@ -230,15 +251,19 @@ class SiteStore:
                 except FileNotFoundError:
                     raise
                 except Exception:
-                    raise CorruptDataError(f"hash chunk {path} cannot be decoded; the store is damaged") from None
+                    raise CorruptDataError(
+                        f"hash chunk {path} cannot be decoded; the store is damaged"
+                    ) from None
                 if codes.size != per * fam.n_tables:
                     raise CorruptDataError(f"hash chunk {path} has the wrong size; it is damaged")
-                out[i, a - first_window:b - first_window] = codes.reshape(per, -1)[a - k * per:b - k * per]
+                out[i, a - first_window : b - first_window] = codes.reshape(per, -1)[
+                    a - k * per : b - k * per
+                ]
         if stop_window > sealed_w:
             lo = max(first_window, sealed_w)
             data = self.read(lo * w, stop, idx).astype(np.float64)
             windows = data.reshape(idx.size, -1, w)
-            out[:, lo - first_window:] = fam.hash(windows.reshape(-1, w)).reshape(idx.size, -1, fam.n_tables)
+            out[:, lo - first_window :] = fam.hash(windows.reshape(-1, w)).reshape(idx.size, -1, fam.n_tables)
         return out
 
     def time_index(self) -> np.ndarray:
@@ -254,7 +279,9 @@ class SiteStore:
         parts += [self._tail(n, a, b)[1].reshape(-1, 4) for n, a, b in m["tail"]]
         return np.concatenate(parts) if parts else np.empty((0, 4), np.int64)
 
-    def events(self, start: int | None = None, stop: int | None = None, kind: str | None = None) -> list[dict]:
+    def events(
+        self, start: int | None = None, stop: int | None = None, kind: str | None = None
+    ) -> list[dict]:
         """Retained events with ``start <= sample < stop`` (and of ``kind``), oldest first."""
         out: list[dict] = []
         for name, lo, hi, _ in self.manifest["events"]:
@@ -263,10 +290,14 @@ class SiteStore:
             records = layout.read_json(self.path / "events" / name, "event file")
             if not isinstance(records, list):
                 raise CorruptDataError(f"event file {self.path / 'events' / name} is not a list of events")
-            out += [r for r in records if isinstance(r, dict)
-                    and (start is None or r.get("sample", -1) >= start)
-                    and (stop is None or r.get("sample", -1) < stop)
-                    and (kind is None or r.get("kind") == kind)]
+            out += [
+                r
+                for r in records
+                if isinstance(r, dict)
+                and (start is None or r.get("sample", -1) >= start)
+                and (stop is None or r.get("sample", -1) < stop)
+                and (kind is None or r.get("kind") == kind)
+            ]
         return sorted(out, key=lambda r: r["sample"])
 
     def to_recording(self, start: int | None = None, stop: int | None = None, channels: Any = None):
@@ -276,9 +307,15 @@ class SiteStore:
         start = self.first_sample if start is None else start
         stop = self.n_samples if stop is None else stop
         idx = self.channels(channels)
-        return Recording(self.read(start, stop, idx), self.sample_rate, gain_uv=self.gain_uv,
-                         t0=start / self.sample_rate, channel_ids=[self.channel_ids[i] for i in idx],
-                         site=self.site, metadata=dict(self.info.get("metadata") or {}))
+        return Recording(
+            self.read(start, stop, idx),
+            self.sample_rate,
+            gain_uv=self.gain_uv,
+            t0=start / self.sample_rate,
+            channel_ids=[self.channel_ids[i] for i in idx],
+            site=self.site,
+            metadata=dict(self.info.get("metadata") or {}),
+        )
 
 
 def _codec_of(array_dir: Path):
@@ -315,8 +352,13 @@ def find_stores(paths: list[str | os.PathLike] | str | os.PathLike) -> list[Site
             found.append(p)
             continue
         inner = sorted(q for q in p.iterdir() if q.is_dir() and layout.is_store(q))
-        inner += sorted(r for q in sorted(p.iterdir()) if q.is_dir() and not layout.is_store(q)
-                        for r in q.iterdir() if r.is_dir() and layout.is_store(r))
+        inner += sorted(
+            r
+            for q in sorted(p.iterdir())
+            if q.is_dir() and not layout.is_store(q)
+            for r in q.iterdir()
+            if r.is_dir() and layout.is_store(r)
+        )
         if not inner:
             layout.load_attrs(p)  # raises the clear error
         found += inner

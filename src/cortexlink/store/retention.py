@@ -27,8 +27,12 @@ class Retention:
     def __post_init__(self) -> None:
         for name in ("signal_bytes", "hash_bytes", "event_bytes", "seconds"):
             value = getattr(self, name)
-            if value is not None and not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-                raise InvalidParameterError(f"retention {name} must be a positive number or None, got {value!r}")
+            if value is not None and not (
+                isinstance(value, int | float) and math.isfinite(value) and value > 0
+            ):
+                raise InvalidParameterError(
+                    f"retention {name} must be a positive number or None, got {value!r}"
+                )
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v is not None}

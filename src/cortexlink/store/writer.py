@@ -58,8 +58,9 @@ def warm_up(dtype: str = "int16", level: str = "fast", hash_window: int = 0) -> 
     if hash_window >= MIN_HASH_WINDOW:
         from cortexlink.similarity import StreamingHasher, hash_from_config
 
-        StreamingHasher(hash_from_config(hash_family_config(hash_window, DEFAULT_HASH_TABLES)),
-                        hop=hash_window).process(np.zeros((1, 2 * hash_window)))
+        StreamingHasher(
+            hash_from_config(hash_family_config(hash_window, DEFAULT_HASH_TABLES)), hop=hash_window
+        ).process(np.zeros((1, 2 * hash_window)))
 
 
 def event_record(event: Any, sample_rate: float) -> dict[str, Any]:
@@ -88,28 +89,44 @@ def event_record(event: Any, sample_rate: float) -> dict[str, Any]:
 class StoreWriter:
     """Write one site's store at ``path`` (a new folder)."""
 
-    def __init__(self, path: str | os.PathLike, n_channels: int, sample_rate: float, *,
-                 site: str | None = None, dtype: str = "int16", gain_uv: float = 1.0,
-                 channel_ids: list[str] | None = None, chunk_ms: float = DEFAULT_CHUNK_MS,
-                 hash_window_ms: float | None = DEFAULT_HASH_WINDOW_MS, hash_tables: int = DEFAULT_HASH_TABLES,
-                 level: str = "fast", retention: Retention | None = None, metadata: dict | None = None,
-                 start_unix_ns: int | None = None, fsync: bool = True) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        n_channels: int,
+        sample_rate: float,
+        *,
+        site: str | None = None,
+        dtype: str = "int16",
+        gain_uv: float = 1.0,
+        channel_ids: list[str] | None = None,
+        chunk_ms: float = DEFAULT_CHUNK_MS,
+        hash_window_ms: float | None = DEFAULT_HASH_WINDOW_MS,
+        hash_tables: int = DEFAULT_HASH_TABLES,
+        level: str = "fast",
+        retention: Retention | None = None,
+        metadata: dict | None = None,
+        start_unix_ns: int | None = None,
+        fsync: bool = True,
+    ) -> None:
         from cortexlink.store import _zarr
 
         self.path = Path(path)
         if self.path.exists() and (not self.path.is_dir() or any(self.path.iterdir())):
-            raise InvalidParameterError(f"{self.path} already exists; write a store into a new folder so "
-                                        "nothing is overwritten")
+            raise InvalidParameterError(
+                f"{self.path} already exists; write a store into a new folder so nothing is overwritten"
+            )
         if not (isinstance(n_channels, int) and 0 < n_channels <= layout.MAX_CHANNELS) or not sample_rate > 0:
-            raise InvalidParameterError(f"a store needs 1..{layout.MAX_CHANNELS} channels and a positive "
-                                        f"rate, got {n_channels} channels at {sample_rate} Hz")
+            raise InvalidParameterError(
+                f"a store needs 1..{layout.MAX_CHANNELS} channels and a positive "
+                f"rate, got {n_channels} channels at {sample_rate} Hz"
+            )
         self.dtype = np.dtype(dtype)
         if self.dtype.kind not in "iuf":
             raise InvalidParameterError(f"a store holds numeric samples, got dtype {self.dtype}")
         self.n_channels, self.sample_rate = n_channels, float(sample_rate)
         self.chunk = max(1, int(round(chunk_ms * 1e-3 * sample_rate)))
         self.hash_window = 0 if not hash_window_ms else int(round(hash_window_ms * 1e-3 * sample_rate))
-        if self.hash_window < MIN_HASH_WINDOW:   # too few samples per window to hash meaningfully
+        if self.hash_window < MIN_HASH_WINDOW:  # too few samples per window to hash meaningfully
             self.hash_window = 0
         if self.hash_window:
             self.chunk = max(1, self.chunk // self.hash_window) * self.hash_window
@@ -129,32 +146,55 @@ class StoreWriter:
 
         self._hash_codec = Zstd(level=1)
         self._signal_codec = signal_compressor(self.dtype, level)
-        self.attrs = {"format": layout.FORMAT_NAME, "version": layout.FORMAT_VERSION,
-                      "site": site or self.path.name, "n_channels": n_channels, "sample_rate": self.sample_rate,
-                      "dtype": self.dtype.str, "gain_uv": float(gain_uv), "channel_ids": ids,
-                      "chunk_samples": self.chunk, "hash_window": self.hash_window, "hash": hash_cfg,
-                      "start_unix_ns": int(time.time_ns() if start_unix_ns is None else start_unix_ns),
-                      "retention": self.retention.as_dict(), "metadata": metadata or {}}
+        self.attrs = {
+            "format": layout.FORMAT_NAME,
+            "version": layout.FORMAT_VERSION,
+            "site": site or self.path.name,
+            "n_channels": n_channels,
+            "sample_rate": self.sample_rate,
+            "dtype": self.dtype.str,
+            "gain_uv": float(gain_uv),
+            "channel_ids": ids,
+            "chunk_samples": self.chunk,
+            "hash_window": self.hash_window,
+            "hash": hash_cfg,
+            "start_unix_ns": int(time.time_ns() if start_unix_ns is None else start_unix_ns),
+            "retention": self.retention.as_dict(),
+            "metadata": metadata or {},
+        }
         n_tables = hash_tables if hash_cfg else 1
         per_chunk = self.chunk // self.hash_window if self.hash_window else 1
-        _zarr.create_arrays(self.path, {layout.ATTRS_KEY: self.attrs}, {
-            "signal": {"shape": (n_channels, 0), "chunks": (1, self.chunk), "dtype": self.dtype.str,
-                       "compressor": self._signal_codec},
-            "hashes": {"shape": (n_channels, 0, n_tables), "chunks": (1, per_chunk, n_tables),
-                       "dtype": "<u8", "compressor": self._hash_codec}})
+        _zarr.create_arrays(
+            self.path,
+            {layout.ATTRS_KEY: self.attrs},
+            {
+                "signal": {
+                    "shape": (n_channels, 0),
+                    "chunks": (1, self.chunk),
+                    "dtype": self.dtype.str,
+                    "compressor": self._signal_codec,
+                },
+                "hashes": {
+                    "shape": (n_channels, 0, n_tables),
+                    "chunks": (1, per_chunk, n_tables),
+                    "dtype": "<u8",
+                    "compressor": self._hash_codec,
+                },
+            },
+        )
         for sub in ("time", "tail", "events"):
             (self.path / sub).mkdir(exist_ok=True)
         self.manifest = layout.empty_manifest()
         layout.write_manifest(self.path, self.manifest, fsync)
         self._buf = np.empty((n_channels, 2 * self.chunk), self.dtype)
-        self._n_buf = 0            # unsealed samples in _buf (it starts at sealed * chunk)
-        self._n_total = 0          # samples appended
-        self._flushed = 0          # samples committed
-        self._records: list[tuple[int, int, int, int]] = []   # unsealed time index rows
-        self._codes: list[np.ndarray] = []                      # hash codes of unsealed windows
+        self._n_buf = 0  # unsealed samples in _buf (it starts at sealed * chunk)
+        self._n_total = 0  # samples appended
+        self._flushed = 0  # samples committed
+        self._records: list[tuple[int, int, int, int]] = []  # unsealed time index rows
+        self._codes: list[np.ndarray] = []  # hash codes of unsealed windows
         self._events: list[dict] = []
         self._event_seq = 0
-        self._sizes = {"signal": deque(), "hashes": deque()}    # bytes per retained sealed chunk
+        self._sizes = {"signal": deque(), "hashes": deque()}  # bytes per retained sealed chunk
         self._appended_chunks = 0
         self.acknowledged_chunks = 0
 
@@ -170,18 +210,20 @@ class StoreWriter:
             data, start_sample, origin_ns = data.data, data.start_sample, data.origin_ns
         data = np.asarray(data)
         if data.ndim != 2 or data.shape[0] != self.n_channels:
-            raise InvalidDataError(f"this store records {self.n_channels} channels, got a block of shape "
-                                   f"{data.shape}")
+            raise InvalidDataError(
+                f"this store records {self.n_channels} channels, got a block of shape {data.shape}"
+            )
         if data.dtype != self.dtype and not np.can_cast(data.dtype, self.dtype, "same_kind"):
             raise InvalidDataError(f"this store records {self.dtype} samples, got {data.dtype}")
         n = data.shape[1]
         if self._n_buf + n > self._buf.shape[1]:
             grown = np.empty((self.n_channels, 2 * (self._n_buf + n)), self.dtype)
-            grown[:, :self._n_buf] = self._buf[:, :self._n_buf]
+            grown[:, : self._n_buf] = self._buf[:, : self._n_buf]
             self._buf = grown
-        self._buf[:, self._n_buf:self._n_buf + n] = data
-        self._records.append((self._n_total, self._n_total if start_sample is None else int(start_sample),
-                              n, int(origin_ns)))
+        self._buf[:, self._n_buf : self._n_buf + n] = data
+        self._records.append(
+            (self._n_total, self._n_total if start_sample is None else int(start_sample), n, int(origin_ns))
+        )
         if self._family is not None and n:
             hashed = self._hasher.process(data.astype(np.float64))
             if hashed.n_windows:
@@ -246,8 +288,10 @@ class StoreWriter:
         block = self._buf[:, :c]
         nbytes = 0
         for ch in range(self.n_channels):
-            nbytes += self._write(self.path / "signal" / f"{ch}.{k}",
-                                  bytes(self._signal_codec.encode(np.ascontiguousarray(block[ch]))))
+            nbytes += self._write(
+                self.path / "signal" / f"{ch}.{k}",
+                bytes(self._signal_codec.encode(np.ascontiguousarray(block[ch]))),
+            )
         self._sizes["signal"].append(nbytes)
         m["bytes"]["signal"] += nbytes
         if self._family is not None:
@@ -255,8 +299,10 @@ class StoreWriter:
             codes = np.concatenate(self._codes, axis=1) if self._codes else np.empty((self.n_channels, 0, 1))
             hbytes = 0
             for ch in range(self.n_channels):
-                hbytes += self._write(self.path / "hashes" / f"{ch}.{k}.0",
-                                      bytes(self._hash_codec.encode(np.ascontiguousarray(codes[ch, :per]))))
+                hbytes += self._write(
+                    self.path / "hashes" / f"{ch}.{k}.0",
+                    bytes(self._hash_codec.encode(np.ascontiguousarray(codes[ch, :per]))),
+                )
             self._codes = [codes[:, per:]] if codes.shape[1] > per else []
             self._sizes["hashes"].append(hbytes)
             m["bytes"]["hashes"] += hbytes
@@ -264,7 +310,7 @@ class StoreWriter:
         rows = [r for r in self._records if r[0] < end]
         self._records = [r for r in self._records if r[0] >= end]
         self._write(self.path / "time" / f"{k}.npy", _npy(np.array(rows, np.int64).reshape(-1, 4)))
-        self._buf[:, :self._n_buf - c] = self._buf[:, c:self._n_buf]
+        self._buf[:, : self._n_buf - c] = self._buf[:, c : self._n_buf]
         self._n_buf -= c
         m["sealed"] = k + 1
 
@@ -272,7 +318,7 @@ class StoreWriter:
         off = a - self.manifest["sealed"] * self.chunk
         rows = np.array([r for r in self._records if a <= r[0] < b], np.int64).reshape(-1, 4)
         buf = io.BytesIO()
-        np.savez(buf, data=self._buf[:, off:off + b - a], time=rows)
+        np.savez(buf, data=self._buf[:, off : off + b - a], time=rows)
         name = f"{a:012d}-{b:012d}.npz"
         self._write(self.path / "tail" / name, buf.getvalue())
         return [name, a, b]
@@ -289,10 +335,13 @@ class StoreWriter:
     def _set_shapes(self, sealed: int) -> None:
         """Grow the zarr arrays' shapes over the sealed chunks (what zarr, xarray or dask read)."""
         if not hasattr(self, "_zarray"):
-            self._zarray = {n: layout.read_json(self.path / n / ".zarray", "array metadata")
-                            for n in ("signal", "hashes")}
-        for name, shape_of in (("signal", lambda z: [self.n_channels, sealed * self.chunk]),
-                               ("hashes", lambda z: [self.n_channels, sealed * z["chunks"][1], z["chunks"][2]])):
+            self._zarray = {
+                n: layout.read_json(self.path / n / ".zarray", "array metadata") for n in ("signal", "hashes")
+            }
+        for name, shape_of in (
+            ("signal", lambda z: [self.n_channels, sealed * self.chunk]),
+            ("hashes", lambda z: [self.n_channels, sealed * z["chunks"][1], z["chunks"][2]]),
+        ):
             meta_path = self.path / name / ".zarray"
             meta = self._zarray[name]
             if name == "hashes" and self._family is None:
@@ -306,8 +355,10 @@ class StoreWriter:
         m, r, c = self.manifest, self.retention, self.chunk
         max_age = None if r.seconds is None else int(r.seconds * self.sample_rate)
         dropped: list[Path] = []
-        for part, key, budget, sub in (("signal", "first_chunk", r.signal_bytes, "signal"),
-                                       ("hashes", "first_hash_chunk", r.hash_bytes, "hashes")):
+        for part, key, budget, sub in (
+            ("signal", "first_chunk", r.signal_bytes, "signal"),
+            ("hashes", "first_hash_chunk", r.hash_bytes, "hashes"),
+        ):
             sizes = self._sizes[part]
             first = m[key]
             ends = [(first + i + 1) * c for i in range(len(sizes))]
@@ -322,8 +373,10 @@ class StoreWriter:
         if part == "hashes" and self._family is None:
             m["first_hash_chunk"] = m["first_chunk"]
         ev = m["events"]
-        n = max(n_oldest_over_budget([nb for *_, nb in ev], r.event_bytes, keep=0),
-                n_older_than([b for _, _, b, _ in ev], m["n_samples"], max_age, keep=0))
+        n = max(
+            n_oldest_over_budget([nb for *_, nb in ev], r.event_bytes, keep=0),
+            n_older_than([b for _, _, b, _ in ev], m["n_samples"], max_age, keep=0),
+        )
         dropped += [self.path / "events" / f for f, *_ in ev[:n]]
         m["events"] = ev[n:]
         return dropped
