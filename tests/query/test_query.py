@@ -192,6 +192,15 @@ def test_fixed_ranges_hashes_events_limit_and_npz(stores, tmp_path):
         assert json.loads(str(z["sites_json"]))["alpha"]["gain_uv"] == GAIN
 
 
+def test_matched_selects_the_channels_where_the_test_held(stores):
+    root, data = stores
+    got = query("from beta select data[matched][t-30:t] where amplitude(data[:][t-30:t]) > 60 and t >= -2500", root)
+    assert got.rows and any(len(r.channels) < 4 for r in got.rows)
+    for r in got.rows:
+        s = r.sample
+        np.testing.assert_array_equal(r.values[0], data["beta"][r.channels, s - 30:s])
+
+
 def test_bad_input_is_a_clear_error_never_a_wrong_answer(stores, tmp_path):
     root, data = stores
     with pytest.raises(QuerySyntaxError, match="no store is site 'delta'") as err:

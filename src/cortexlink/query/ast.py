@@ -21,9 +21,11 @@ class Time:
 
 @dataclass(frozen=True)
 class Channels:
-    """Channel selection: ``None`` for all (``:``), else single channels and half-open ranges."""
+    """Channel selection: ``None`` for all (``:``), else single channels and half-open ranges;
+    ``matched`` (select only): the channels on which ``where`` held for that row."""
 
     items: tuple[int | tuple[int, int], ...] | None = None
+    matched: bool = False
 
     def indices(self, n_channels: int) -> list[int]:
         if self.items is None:

@@ -302,7 +302,7 @@ def run_site(
             out.matched.append(np.flatnonzero(mask[i]))
             vals, starts = [], []
             for r in select:
-                v, a = _select(st, r, s if plan.grid is not None else plan.now_sample, plan)
+                v, a = _select(st, r, s if plan.grid is not None else plan.now_sample, out.matched[-1])
                 vals.append(v)
                 starts.append(a)
             out.values.append(vals)
@@ -312,10 +312,10 @@ def run_site(
     return out
 
 
-def _select(st, r: Ref, s: int, plan: SitePlan) -> tuple[Any, int]:
+def _select(st, r: Ref, s: int, matched: np.ndarray) -> tuple[Any, int]:
     fs = st.sample_rate
     a, b = s + ms_to_samples(r.start.offset, fs), s + ms_to_samples(r.stop.offset, fs)
-    chans = r.channels.indices(st.n_channels)
+    chans = matched.tolist() if r.channels.matched else r.channels.indices(st.n_channels)
     if r.source == "data":
         return st.read(a, b, chans), a
     if r.source == "hashes":

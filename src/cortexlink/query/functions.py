@@ -216,6 +216,9 @@ def check_query(q: Query) -> None:
     refs = list(q.select) + [
         a for c in (calls(q.where) if q.where is not None else []) for a in c.args if isinstance(a, Ref)
     ]
+    for r in refs[len(q.select):]:
+        if r.channels.matched:
+            raise _err("'matched' channels name a row's result; use them in select only", r.pos)
     for r in refs:
         if r.start.bound != r.stop.bound:
             raise _err("a time range is either relative to t at both ends or at neither", r.pos)

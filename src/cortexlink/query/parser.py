@@ -87,6 +87,9 @@ def _build():
         def all_channels(self):
             return Channels(None)
 
+        def matched_channels(self):
+            return Channels(None, matched=True)
+
         def channels(self, *items):
             return Channels(tuple(items))
 
@@ -244,6 +247,8 @@ def _time(t: Time) -> str:
 
 
 def _channels(c: Channels) -> str:
+    if c.matched:
+        return "matched"
     if c.items is None:
         return ":"
     return ",".join(f"{i[0]}:{i[1]}" if isinstance(i, tuple) else str(i) for i in c.items)
