@@ -46,7 +46,8 @@ def test_query_prints_a_table_writes_npz_and_plots(tmp_path, capsys):
 
 def test_bad_queries_are_one_line_and_exit_2(tmp_path, capsys):
     root = _stores(tmp_path / "stores")
-    assert main(["query", "from * select data[:][t-9:t] where wobble(data[:][t-9:t])", "--store", str(root)]) == 2
+    bad = "from * select data[:][t-9:t] where wobble(data[:][t-9:t])"
+    assert main(["query", bad, "--store", str(root)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "line 1, column 36" in err and "wobble" in err
     assert main(["query", "from nowhere select data[:][-1:0]", "--store", str(root)]) == 2

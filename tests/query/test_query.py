@@ -194,7 +194,8 @@ def test_fixed_ranges_hashes_events_limit_and_npz(stores, tmp_path):
 
 def test_matched_selects_the_channels_where_the_test_held(stores):
     root, data = stores
-    got = query("from beta select data[matched][t-30:t] where amplitude(data[:][t-30:t]) > 60 and t >= -2500", root)
+    text = "from beta select data[matched][t-30:t] where amplitude(data[:][t-30:t]) > 60 and t >= -2500"
+    got = query(text, root)
     assert got.rows and any(len(r.channels) < 4 for r in got.rows)
     for r in got.rows:
         s = r.sample
