@@ -82,6 +82,7 @@ def clone(src: Path, root: Path) -> None:
         shutil.copytree(src, dst)
         attrs = json.loads((dst / ".zattrs").read_text())
         attrs["cortexlink_store"]["site"] = f"site{k}"
+        attrs["cortexlink_store"]["uid"] = f"clone{k}-{attrs['cortexlink_store']['uid']}"   # caches apart
         (dst / ".zattrs").write_text(json.dumps(attrs))
 
 

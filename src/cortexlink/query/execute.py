@@ -218,7 +218,7 @@ class _SiteEval:
         if not rows.size:
             return out
         key = self.keys.setdefault(id(call), _call_key(call, self.params))
-        cached = _cache_get(self.plan.path, key, self.grid[rows])
+        cached = _cache_get(self.store.uid, key, self.grid[rows])
         todo = rows[[c is None for c in cached]]
         for r, v in zip(rows, cached, strict=True):
             if v is not None:
@@ -237,7 +237,7 @@ class _SiteEval:
             self.ctx.channels = chans
             vals = np.asarray(fn.compute(windows, arg_values(call), self.ctx), dtype=np.float64)
             out[np.ix_(todo, chans)] = vals
-            _cache_put(self.plan.path, key, self.grid[todo], vals)
+            _cache_put(self.store.uid, key, self.grid[todo], vals)
         return out
 
 

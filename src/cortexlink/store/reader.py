@@ -29,6 +29,12 @@ class SiteStore:
 
     def __init__(self, path: str | os.PathLike, cache_chunks: int = DEFAULT_CACHE_CHUNKS) -> None:
         self.path = Path(path)
+        self._cache_size = cache_chunks
+        self._load()
+
+    def _load(self) -> None:
+        """Read the fixed description (again, if the folder now holds another store)."""
+        self._identity = _identity(self.path)
         self.info = layout.load_attrs(self.path)
         self.n_channels = int(self.info["n_channels"])
         self.sample_rate = float(self.info["sample_rate"])
@@ -39,7 +45,6 @@ class SiteStore:
         self._hash_codec = _codec_of(self.path / "hashes") if self.hash_window else None
         self._family = None
         self._cache: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
-        self._cache_size = cache_chunks
         self._tails: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self.refresh()
 
@@ -52,11 +57,18 @@ class SiteStore:
     # -- description -----------------------------------------------------------------------
 
     def refresh(self) -> SiteStore:
-        """Read the last committed manifest."""
+        """Read the last committed manifest (and start afresh if the folder holds another store now)."""
+        if _identity(self.path) != self._identity:
+            self._load()
         self.manifest = layout.load_manifest(self.path)
         if self.manifest["n_samples"] < self.manifest["sealed"] * self.chunk:
             raise CorruptDataError(f"{self.path}/manifest.json counts fewer samples than its sealed chunks")
         return self
+
+    @property
+    def uid(self) -> str:
+        """Names this store and no other (what caches of its contents are keyed by)."""
+        return str(self.info.get("uid") or self.path.resolve())
 
     @property
     def site(self) -> str:
@@ -318,6 +330,14 @@ class SiteStore:
         )
 
 
+def _identity(path: Path) -> tuple[int, int]:
+    try:
+        st = (path / ".zattrs").stat()
+    except FileNotFoundError:
+        return (0, 0)
+    return (st.st_ino, st.st_mtime_ns)
+
+
 def _codec_of(array_dir: Path):
     meta = layout.read_json(array_dir / ".zarray", "array metadata")
     cfg = meta.get("compressor") if isinstance(meta, dict) else None
@@ -332,6 +352,13 @@ def _codec_of(array_dir: Path):
     from numcodecs import get_codec
 
     return get_codec(json.loads(json.dumps(cfg)))
+
+
+def _natural(path: Path) -> list:
+    """Sort key: site2 before site10."""
+    import re
+
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(path))]
 
 
 def open_store(path: str | os.PathLike) -> SiteStore:
@@ -362,7 +389,7 @@ def find_stores(paths: list[str | os.PathLike] | str | os.PathLike) -> list[Site
         if not inner:
             layout.load_attrs(p)  # raises the clear error
         found += inner
-    stores = [SiteStore(p) for p in found]
+    stores = [SiteStore(p) for p in sorted(found, key=_natural)]
     sites = [s.site for s in stores]
     dup = sorted({s for s in sites if sites.count(s) > 1})
     if dup:

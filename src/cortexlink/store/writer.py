@@ -161,6 +161,7 @@ class StoreWriter:
             "start_unix_ns": int(time.time_ns() if start_unix_ns is None else start_unix_ns),
             "retention": self.retention.as_dict(),
             "metadata": metadata or {},
+            "uid": os.urandom(8).hex(),
         }
         n_tables = hash_tables if hash_cfg else 1
         per_chunk = self.chunk // self.hash_window if self.hash_window else 1
