@@ -37,9 +37,9 @@ def _mb(n: int) -> str:
 
 
 def run_info(args: argparse.Namespace) -> int:
-    from cortexlink.store import store_summaries
+    from cortexlink.store import open_store
 
-    s = store_summaries([args.store])[0]
+    s = open_store(args.store).summary()
     for key in (
         "site",
         "path",
