@@ -50,6 +50,10 @@ _LAZY = {
     "train_detector": "cortexlink.seizure.api",
     "evaluate_detector": "cortexlink.seizure.api",
     "detect_file": "cortexlink.seizure.api",
+    "run_query": "cortexlink.query",
+    "explain_query": "cortexlink.query",
+    "open_store": "cortexlink.store",
+    "export_store": "cortexlink.store",
 }
 
 __all__ = ["Chunk", "CortexlinkError", "Recording", "StreamSpec", "__version__", *_LAZY]

@@ -25,6 +25,8 @@ COMMAND_MODULES = [
     "cortexlink.cli.serve",      # serve, token, audit
     "cortexlink.cli.eeg",        # eeg-eval, devices
     "cortexlink.cli.seizure",    # seizure-train, seizure-eval, seizure-detect
+    "cortexlink.cli.store",      # store info|ls|export
+    "cortexlink.cli.query",      # query
 ]
 
 

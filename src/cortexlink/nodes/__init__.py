@@ -9,6 +9,7 @@ from pathlib import Path
 
 BUILTIN_NODES: dict[str, str] = {
     "sim_source": "cortexlink.nodes.sim_source:SimSource",
+    "scene_source": "cortexlink.nodes.scene_source:SceneSource",
     "file_source": "cortexlink.nodes.file_source:FileSource",
     "filter": "cortexlink.nodes.signal:Filter",
     "car": "cortexlink.nodes.signal:CommonAverage",

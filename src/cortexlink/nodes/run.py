@@ -19,7 +19,17 @@ from cortexlink.graph.session import RunReport, TickFn, check_duration, run_plan
 from cortexlink.nodes import BUILTIN_NODES, DEFAULT_GRAPH
 from cortexlink.nodes.default_graph import default_graph_text, fit_calibration
 
-__all__ = ["run", "plan_for_run"]
+__all__ = ["builtin_graph", "run", "plan_for_run"]
+
+
+def builtin_graph(name: str | Path | None) -> Path | None:
+    """The graph file shipped as ``nodes/graphs/<name>.yaml`` when ``name`` is a bare name that is
+    not a file here (``cortexlink run record-sites``), else None."""
+    bare = isinstance(name, str) and name.replace("-", "").replace("_", "").isalnum()
+    if not bare or Path(name).exists():
+        return None
+    path = DEFAULT_GRAPH.parent / f"{name}.yaml"
+    return path if path.is_file() else None
 
 
 def run(graph: str | Path | GraphPlan | None = None, *, transport: str = "shm", duration: float | None = None,
@@ -50,6 +60,10 @@ def plan_for_run(graph: str | Path | GraphPlan | None,
     """The plan ``run`` would run, and the notes it would say first."""
     if isinstance(graph, GraphPlan):
         return graph, []
+    builtin = builtin_graph(graph)
+    if builtin is not None:   # a graph shipped in nodes/graphs: its relative paths are the caller's
+        parsed = parse_graph(builtin.read_text(), source=str(builtin), base_dir=Path.cwd())
+        return plan_graph(parsed, BUILTIN_NODES), []
     if graph is not None:
         return load_plan(graph, BUILTIN_NODES), []
     calibration_s, notes = fit_calibration(duration)
