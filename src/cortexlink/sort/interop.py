@@ -81,9 +81,11 @@ Layout = Literal["tetrode", "linear", "drifting"]
 
 def ground_truth_recording(layout: Layout = "tetrode", n_units: int = 10, duration_s: float = 30.0,
                            sample_rate: float = 30000.0, noise_level: float = 7.5, firing_rate: float = 15.0,
-                           n_channels: int = 32, seed: int = 0) -> tuple[Recording, Sorting, Probe]:
+                           n_channels: int = 32, max_depth_um: float = 50.0,
+                           seed: int = 0) -> tuple[Recording, Sorting, Probe]:
     """A SpikeInterface ground-truth recording as (Recording, true Sorting, Probe).
 
+    Units sit 5 to ``max_depth_um`` micrometres from the probe plane (nearer: larger spikes).
     ``tetrode``: 4 channels on a 20 um square; ``linear``: ``n_channels`` in one column at 20 um;
     ``drifting``: ``generate_drifting_recording`` on ``n_channels`` (two columns) with a zigzag drift.
     """
@@ -101,7 +103,10 @@ def ground_truth_recording(layout: Layout = "tetrode", n_units: int = 10, durati
         num_channels=4 if layout == "tetrode" else int(n_channels), num_units=int(n_units),
         generate_probe_kwargs=probe_kwargs,
         generate_sorting_kwargs={"firing_rates": float(firing_rate), "refractory_period_ms": 4.0},
-        noise_kwargs={"noise_levels": float(noise_level), "strategy": "on_the_fly"}, seed=int(seed))
+        noise_kwargs={"noise_levels": float(noise_level), "strategy": "on_the_fly"},
+        generate_unit_locations_kwargs={"margin_um": 10.0, "minimum_z": 5.0,
+                                        "maximum_z": max(5.0, float(max_depth_um)), "minimum_distance": 20},
+        seed=int(seed))
     recording, probe = recording_from_spikeinterface(rec)
     return recording, sorting_from_spikeinterface(st), probe
 

@@ -60,9 +60,12 @@ class Matcher:
                                     p.max_lag, p.min_amplitude, p.max_amplitude, p.min_score,
                                     p.min_explained, self.adapt, *self._out)
             parts.append(tuple(o[:n].copy() for o in self._out))
-        if not parts:
+        if len(parts) == 1:
+            s, u, a = parts[0]
+        elif not parts:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), pos, furthest
-        s, u, a = (np.concatenate(k) for k in zip(*parts, strict=True))
+        else:
+            s, u, a = (np.concatenate(k) for k in zip(*parts, strict=True))
         return s, u, a, pos, furthest
 
     def match_all(self, x: np.ndarray, n_jobs: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

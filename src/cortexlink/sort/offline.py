@@ -113,8 +113,9 @@ def _fit(recording: Recording, probe: Any, params: SortParams, n_jobs: int | Non
     sorting = to_sorting(model, s, u, a, recording.n_samples)
     kept = sorting.unit_ids[sorting.spike_counts() >= params.min_rate_hz * recording.duration]
     model = select(model, kept)
-    return model, to_sorting(model, s[np.isin(u, kept)], u[np.isin(u, kept)], a[np.isin(u, kept)],
-                             recording.n_samples)
+    keep = np.isin(u, kept)
+    new_index = np.searchsorted(kept, u[keep])  # unit ids are 0 .. n-1 here, kept is sorted
+    return model, to_sorting(model, s[keep], new_index, a[keep], recording.n_samples)
 
 
 def sort_recording(recording: Recording | np.ndarray, probe: Any = None, params: SortParams | None = None,

@@ -9,9 +9,10 @@ measured on samples away from large excursions, so spikes do not enter it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit, prange
 from scipy.ndimage import maximum_filter1d
 
 from cortexlink.core.errors import InvalidDataError
@@ -22,16 +23,60 @@ from cortexlink.sort.probe import Probe
 
 _FIT_SECONDS = 20.0  # at most this much signal sets the whitener
 _EPS = 1e-3          # regularisation of the covariance, relative to its mean diagonal
+_PARALLEL_MIN = 4096  # samples per thread worth a parallel whitening
+
+
+@njit(cache=True, boundscheck=False, nogil=True)
+def _whiten_range(index, weight, x, out, t0, t1):
+    for t in range(t0, t1):
+        for c in range(index.shape[0]):
+            acc = np.float32(0.0)
+            for k in range(index.shape[1]):
+                j = index[c, k]
+                if j < 0:
+                    break
+                acc += weight[c, k] * x[j, t]
+            out[c, t] = acc
+
+
+@njit(cache=True, parallel=True)
+def _whiten_parallel(index, weight, x, out, n_blocks):
+    n = x.shape[1]
+    step = (n + n_blocks - 1) // n_blocks
+    for b in prange(n_blocks):
+        _whiten_range(index, weight, x, out, b * step, min(n, (b + 1) * step))
 
 
 @dataclass
 class Whitener:
-    """``y = matrix @ x`` per sample; ``matrix`` (n_channels, n_channels) float32."""
+    """``y[c] = sum_k weight[c, k] * x[index[c, k]]`` per sample: the rows of a local whitening
+    matrix (n_channels, n_channels) kept sparse. Summed in a fixed order, so a sample's output
+    does not depend on how the stream is chunked."""
 
     matrix: np.ndarray
+    index: np.ndarray = field(init=False, repr=False)
+    weight: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        m = np.asarray(self.matrix, np.float32)
+        nz = m != 0
+        width = max(1, int(nz.sum(axis=1).max()))
+        self.index = np.full((m.shape[0], width), -1, np.int64)
+        self.weight = np.zeros((m.shape[0], width), np.float32)
+        for c in range(m.shape[0]):
+            cols = np.flatnonzero(nz[c])
+            self.index[c, : cols.size] = cols
+            self.weight[c, : cols.size] = m[c, cols]
+        self.matrix = m
 
     def apply(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        return np.matmul(self.matrix, x, out=out)
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        out = np.empty_like(x) if out is None else out
+        if x.shape[1] >= 4 * _PARALLEL_MIN:
+            _whiten_parallel(self.index, self.weight, x, out, 16)
+        else:
+            _whiten_range(self.index, self.weight, x, out, 0, x.shape[1])
+        return out
 
     def unwhiten(self, y: np.ndarray) -> np.ndarray:
         """Back to filtered microvolts (templates for people)."""
