@@ -42,6 +42,9 @@ _LAZY = {
     "make_hash": "cortexlink.similarity",
     "compress_hashes": "cortexlink.similarity",
     "decompress_hashes": "cortexlink.similarity",
+    "sort_file": "cortexlink.sort",
+    "sort_recording": "cortexlink.sort",
+    "OnlineSorter": "cortexlink.sort",
 }
 
 __all__ = ["Chunk", "CortexlinkError", "Recording", "StreamSpec", "__version__", *_LAZY]

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "cortexlink.cli.decoders",   # decoder-train, decoder-eval, decoder-apply
     "cortexlink.cli.runtime",    # run, agent, nodes, graph
     "cortexlink.cli.similarity",  # similar
+    "cortexlink.cli.sort",       # sort, sort-eval
 ]
 
 

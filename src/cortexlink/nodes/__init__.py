@@ -22,6 +22,7 @@ BUILTIN_NODES: dict[str, str] = {
     "cursor_task": "cortexlink.nodes.cursor_task:CursorTaskNode",
     "recorder": "cortexlink.nodes.recorder:Recorder",
     "latency_probe": "cortexlink.nodes.latency_probe:LatencyProbe",
+    "spike_sorter": "cortexlink.nodes.spike_sorter:SpikeSorter",
 }
 
 DEFAULT_GRAPH: Path = Path(__file__).resolve().parent / "graphs" / "default.yaml"

@@ -73,6 +73,7 @@ class OnlineSorter:
         model = replace(model, whitener=self.model.whitener)
         self.model = model
         self._set_matcher(model)
+        self._id_order = np.argsort(model.unit_ids)
 
     @property
     def unit_ids(self) -> np.ndarray:
@@ -98,8 +99,9 @@ class OnlineSorter:
         self._filled = 0          # valid columns
         self._pos = first + self.matcher.history
         self._furthest = self._pos
-        self._released = first
+        self._raster_from = first
         self._pending: list[Spikes] = []
+        self._id_order = np.argsort(model.unit_ids)
 
     def reset(self) -> None:
         """Forget the stream (filter state, buffer, pending spikes); keep the templates."""
@@ -127,6 +129,24 @@ class OnlineSorter:
             if s.size:
                 self._pending.append(Spikes(s + off, u, a))
         return self._release(self._furthest - (self._delay - self.matcher.lookahead))
+
+    def process_raster(self, chunk: Chunk) -> Chunk | None:
+        """``process`` as a stream: a uint8 ``(n_units, n)`` chunk with 1 at each final spike, covering
+        the samples from where the last one ended up to those now final (None when none are yet),
+        like a threshold-crossing stream with units for channels. Keeps ``chunk.origin_ns``."""
+        spikes = self.process(chunk)
+        frontier = max(self._raster_from, self._furthest - (self._delay - self.matcher.lookahead))
+        if self._pending:
+            frontier = min(frontier, min(int(p.samples.min()) for p in self._pending))
+        n = frontier - self._raster_from
+        if n <= 0:
+            return None
+        raster = np.zeros((self.model.unit_ids.size, n), np.uint8)
+        index = np.searchsorted(self.model.unit_ids, spikes.units, sorter=self._id_order)
+        raster[self._id_order[index], spikes.samples - self._raster_from] = 1
+        out = Chunk(raster, self._raster_from, self.model.sample_rate, chunk.origin_ns)
+        self._raster_from = frontier
+        return out
 
     def finish(self) -> Spikes:
         """Release every spike still pending (the stream has ended)."""

@@ -1,7 +1,8 @@
 """Probe geometry: where each channel sits (micrometres), and the neighbourhoods sorting works in.
 
 A probe is given as an ``(n_channels, 2)`` array of positions, a ``probeinterface`` Probe (or
-ProbeGroup), a probeinterface JSON file, or nothing (a single column at 25 um pitch).
+ProbeGroup), a probeinterface JSON file, a text file of ``x y`` lines, or nothing (a single column
+at 25 um pitch).
 """
 
 from __future__ import annotations
@@ -51,9 +52,7 @@ def make_probe(probe: Any, n_channels: int) -> Probe:
     elif isinstance(probe, Probe):
         positions = probe.positions
     elif isinstance(probe, (str, Path)):
-        pi = require("probeinterface", "sort", "reading a probe file")
-        group = pi.read_probeinterface(str(existing_file(probe)))
-        positions = _positions_of(group)
+        positions = read_probe_file(probe)
     elif hasattr(probe, "contact_positions") or hasattr(probe, "probes"):
         positions = _positions_of(probe)
     else:
@@ -66,6 +65,21 @@ def make_probe(probe: Any, n_channels: int) -> Probe:
         raise InvalidParameterError(f"the probe has {positions.shape[0]} channels but the recording has "
                                     f"{n_channels}; give the probe of this recording")
     return Probe(np.ascontiguousarray(positions[:, :2]))
+
+
+def read_probe_file(path: str | Path) -> np.ndarray:
+    """Positions from a probeinterface JSON file, or a text file of one ``x y`` line per channel."""
+    p = existing_file(path)
+    if p.suffix.lower() == ".json":
+        pi = require("probeinterface", "sort", "reading a probe file")
+        try:
+            return _positions_of(pi.read_probeinterface(str(p)))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidParameterError(f"{p} is not a probeinterface file ({exc})") from None
+    try:
+        return np.atleast_2d(np.loadtxt(p, delimiter="," if p.suffix.lower() == ".csv" else None, ndmin=2))
+    except ValueError as exc:
+        raise InvalidParameterError(f"{p}: probe positions must be one 'x y' line per channel ({exc})") from None
 
 
 def _positions_of(obj: Any) -> np.ndarray:

@@ -56,7 +56,7 @@ class Sorting:
                                    "1-D arrays of the same length")
         if samples.size and (samples.dtype.kind not in "iu" or samples.min() < 0):
             raise InvalidDataError("spike_samples must be non-negative integer sample indices")
-        order = np.argsort(samples, kind="stable")
+        order = np.lexsort((units, samples))  # by time, then unit: one canonical order
         self.spike_samples = samples.astype(np.int64)[order]
         self.spike_units = units.astype(np.int64)[order]
         ids = np.unique(self.spike_units) if self.unit_ids is None else np.asarray(self.unit_ids, np.int64)
