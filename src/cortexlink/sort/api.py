@@ -70,7 +70,13 @@ def sort_file(recording: str | Path | Recording, out: str | Path | None = None, 
     ``open_recording`` (``sample_rate``, ``n_channels``, ... for raw files)."""
     from cortexlink.io import open_recording
 
+    from cortexlink.sort.offline import check_input
+    from cortexlink.sort.probe import make_probe
+
     rec = recording if isinstance(recording, Recording) else open_recording(recording, **read_options)
+    params = params or SortParams()
+    check_input(rec, None, params)
+    probe = make_probe(probe, rec.n_channels)  # bad input fails before the progress bar shows
     started = time.perf_counter()
     with _stage_bar(progress) as step:
         model, sorting = fit_sorter(rec, probe, params, step=step)
@@ -138,7 +144,10 @@ class _stage_bar:
         self.task = task
         return step
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, *exc: object) -> None:
         if self.enabled:
-            self.bar.update(self.task, completed=len(STAGES), description="done")
+            if kind is None:
+                self.bar.update(self.task, completed=len(STAGES), description="done")
+            else:  # the error message is the one line to show
+                self.bar.remove_task(self.task)
             self.bar.stop()
