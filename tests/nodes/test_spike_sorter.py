@@ -17,7 +17,8 @@ from .helpers import make_node
 
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory):
-    recording, _, probe = ground_truth_recording("tetrode", n_units=3, duration_s=6.0, max_depth_um=20.0, seed=4)
+    recording, _, probe = ground_truth_recording("tetrode", n_units=3, duration_s=6.0, max_depth_um=20.0,
+                                                 seed=4)
     model, _ = fit_sorter(recording, probe)
     path = tmp_path_factory.mktemp("sorter") / "model.npz"
     save_model(model, path)
@@ -34,7 +35,8 @@ def test_units_feed_the_binner(model_file):
     binner = make_node(BinnerNode, {"bin_ms": 10.0}, {"in": out_spec})
     rasters, bins = [], []
     for start in range(0, counts.shape[1], 30):
-        out = node.process({"in": Chunk(counts[:, start:start + 30], start, recording.sample_rate, 7 + start)})
+        chunk = Chunk(counts[:, start:start + 30], start, recording.sample_rate, 7 + start)
+        out = node.process({"in": chunk})
         if out:
             assert out["out"].origin_ns == 7 + start
             rasters.append(out["out"].data)

@@ -15,7 +15,8 @@ from cortexlink.sort.sorting import Sorting
 
 
 def _offline_spikes(model, recording):
-    x, _ = preprocess(recording.microvolts(), recording.sample_rate, model.probe, model.params, model.whitener)
+    x, _ = preprocess(recording.microvolts(), recording.sample_rate, model.probe, model.params,
+                      model.whitener)
     s, u, a = Matcher(model.templates, model.geometry, model.params).match_all(x, n_jobs=1)
     return s, model.unit_ids[u], a
 

@@ -13,13 +13,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Band-pass and whiten RECORDING, detect spikes, cluster them into units without being "
                     "told how many, and match the units' templates over the whole recording. Writes the "
                     "sorting (.npz or .nwb units table) and prints units, spikes and SNR.")
-    p.add_argument("recording", type=Path, metavar="RECORDING", help="recording file (any format cortexlink reads)")
-    p.add_argument("--out", type=Path, required=True, metavar="SORTING", help="sorting to write (.npz or .nwb)")
+    p.add_argument("recording", type=Path, metavar="RECORDING",
+                   help="recording file (any format cortexlink reads)")
+    p.add_argument("--out", type=Path, required=True, metavar="SORTING",
+                   help="sorting to write (.npz or .nwb)")
     p.add_argument("--probe", type=Path, metavar="FILE",
                    help="channel positions: probeinterface JSON or text 'x y' per channel (default: a column "
                         "at 25 um)")
-    p.add_argument("--model", type=Path, metavar="FILE", help="also write the model an online sorter starts from")
-    p.add_argument("--threshold", type=float, metavar="SD", help="detection threshold in noise SDs (default 5)")
+    p.add_argument("--model", type=Path, metavar="FILE",
+                   help="also write the model an online sorter starts from")
+    p.add_argument("--threshold", type=float, metavar="SD",
+                   help="detection threshold in noise SDs (default 5)")
     p.add_argument("--rate", type=float, metavar="HZ", help="sample rate of raw or text files")
     p.add_argument("--channels", type=int, metavar="N", help="channel count of raw files")
     p.add_argument("--dtype", metavar="TYPE", help="sample type of raw files (e.g. int16)")
@@ -46,7 +50,8 @@ def run_sort(args: argparse.Namespace) -> int:
                        progress=True, plot=args.plot, sample_rate=args.rate, n_channels=args.channels,
                        dtype=args.dtype)
     s = result.sorting
-    print(f"{s.n_units} units, {s.n_spikes} spikes in {result.duration:.1f} s; sorted in {result.seconds:.1f} s "
+    print(f"{s.n_units} units, {s.n_spikes} spikes in {result.duration:.1f} s; "
+          f"sorted in {result.seconds:.1f} s "
           f"({result.realtime_factor:.1f}x real time); median SNR "
           f"{(float(sorted(result.snr)[len(result.snr) // 2]) if len(result.snr) else 0.0):.1f}")
     print(f"{'unit':>5} {'channel':>7} {'spikes':>7} {'rate Hz':>8} {'SNR':>6} {'ISI<1.5ms':>9}")
@@ -65,10 +70,12 @@ def run_sort_eval(args: argparse.Namespace) -> int:
     comparison, snr = evaluate_file(args.sorting, args.truth, args.delta_ms, recording=args.recording,
                                     plot=args.plot)
     c = comparison
-    print(f"{'true unit':>9} {'found':>6} {'accuracy':>9} {'precision':>9} {'recall':>7}" + ("   SNR" if snr is not None else ""))
+    print(f"{'true unit':>9} {'found':>6} {'accuracy':>9} {'precision':>9} {'recall':>7}"
+          + ("   SNR" if snr is not None else ""))
     for k, unit in enumerate(c.truth_ids):
         extra = f" {snr[k]:>5.1f}" if snr is not None else ""
-        print(f"{unit:>9} {c.partner[k]:>6} {c.accuracy[k]:>9.3f} {c.precision[k]:>9.3f} {c.recall[k]:>7.3f}{extra}")
+        print(f"{unit:>9} {c.partner[k]:>6} {c.accuracy[k]:>9.3f} {c.precision[k]:>9.3f} "
+              f"{c.recall[k]:>7.3f}{extra}")
     m = c.summary()
     print(f"mean accuracy {m['accuracy']:.3f}, precision {m['precision']:.3f}, recall {m['recall']:.3f}; "
           f"{m['well_detected']} of {m['n_true']} true units well detected (accuracy >= 0.8); "

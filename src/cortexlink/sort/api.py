@@ -69,7 +69,6 @@ def sort_file(recording: str | Path | Recording, out: str | Path | None = None, 
     online model to ``model_out`` and a figure to ``plot`` when given. ``read_options`` go to
     ``open_recording`` (``sample_rate``, ``n_channels``, ... for raw files)."""
     from cortexlink.io import open_recording
-
     from cortexlink.sort.offline import check_input
     from cortexlink.sort.probe import make_probe
 

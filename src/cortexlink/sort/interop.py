@@ -53,7 +53,7 @@ def recording_from_spikeinterface(si_recording: Any) -> tuple[Recording, Probe |
     when it has no channel locations)."""
     if si_recording.get_num_channels() == 0:
         raise InvalidDataError("the SpikeInterface recording has no channels")
-    scaled = bool(si_recording.has_scaleable_traces()) if hasattr(si_recording, "has_scaleable_traces") else False
+    scaled = bool(getattr(si_recording, "has_scaleable_traces", lambda: False)())
     traces = si_recording.get_traces(segment_index=0, return_in_uV=scaled)
     recording = Recording(np.ascontiguousarray(np.asarray(traces, dtype=np.float32).T),
                           float(si_recording.get_sampling_frequency()),
@@ -72,7 +72,11 @@ def to_spikeinterface_recording(recording: Recording, probe: Probe | None = None
     rec = si.NumpyRecording([recording.microvolts().T.copy()], recording.sample_rate,
                             channel_ids=[str(c) for c in recording.channel_ids])
     if probe is not None:
-        rec.set_channel_locations(probe.positions)
+        pi = require("probeinterface", _EXTRA, "exchanging with SpikeInterface")
+        contacts = pi.Probe(ndim=2, si_units="um")
+        contacts.set_contacts(positions=probe.positions, shapes="circle", shape_params={"radius": 5})
+        contacts.set_device_channel_indices(np.arange(probe.n_channels))
+        rec.set_probe(contacts, in_place=True)
     return rec
 
 
@@ -121,8 +125,10 @@ def _drifting(n_units: int, duration_s: float, sample_rate: float, noise_level: 
     motion = [{"drift_mode": "zigzag", "non_rigid_gradient": None, "t_start_drift": duration_s / 4,
                "t_end_drift": None, "period_s": duration_s / 2}]
     _, rec, st = gen.generate_drifting_recording(
-        num_units=int(n_units), duration=float(duration_s), sampling_frequency=float(sample_rate), probe=probe,
-        generate_displacement_vector_kwargs={"displacement_sampling_frequency": 5.0, "drift_start_um": [0, 10],
+        num_units=int(n_units), duration=float(duration_s), sampling_frequency=float(sample_rate),
+        probe=probe,
+        generate_displacement_vector_kwargs={"displacement_sampling_frequency": 5.0,
+                                             "drift_start_um": [0, 10],
                                              "drift_stop_um": [0, -10], "drift_step_um": 1,
                                              "motion_list": motion},
         generate_sorting_kwargs={"firing_rates": float(firing_rate), "refractory_period_ms": 4.0},

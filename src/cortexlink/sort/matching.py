@@ -68,7 +68,8 @@ class Matcher:
             s, u, a = (np.concatenate(k) for k in zip(*parts, strict=True))
         return s, u, a, pos, furthest
 
-    def match_all(self, x: np.ndarray, n_jobs: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def match_all(self, x: np.ndarray,
+                  n_jobs: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every spike of whitened traces ``x`` (peeled in place), time-sorted; the recording is cut
         into ``n_jobs`` segments (default: the CPU count) matched in parallel threads, each starting a
         little early so that spikes at its edge see their neighbours subtracted."""

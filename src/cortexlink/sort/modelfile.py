@@ -57,7 +57,8 @@ def load_model(path: str | Path) -> SorterModel:
                 or a["candidates"].max(initial=-1) >= n_units or a["channels"].max(initial=-1) >= n_ch):
             raise ValueError("array shapes disagree")
         before, length = int(a["before"][()]), a["waveforms"].shape[2]
-        if not 0 <= before < length or (a["troughs"] < -before).any() or (a["troughs"] >= length - before).any():
+        troughs = a["troughs"]
+        if not 0 <= before < length or (troughs < -before).any() or (troughs >= length - before).any():
             raise ValueError("template alignment out of range")
         templates = Templates(a["waveforms"].astype(np.float32), a["channels"].astype(np.int64),
                               a["troughs"].astype(np.int64), a["candidates"].astype(np.int64),

@@ -76,7 +76,8 @@ def load_sorting_nwb(path: str | Path, sample_rate: float | None = None) -> Sort
             if "waveform_mean" in cols:
                 templates.append(np.asarray(units["waveform_mean"][k], np.float32).T)
     samples = np.concatenate(trains) if trains else np.zeros(0, np.int64)
-    labels = np.concatenate([np.full(t.size, u) for u, t in zip(ids, trains, strict=True)]) if trains else samples
+    labels = (np.concatenate([np.full(t.size, u) for u, t in zip(ids, trains, strict=True)]) if trains
+              else samples)
     return Sorting(rate, samples, labels, ids, np.concatenate(amps) if amps else None, np.asarray(chans),
                    np.stack(templates) if templates else None, int(info.get("template_peak", 0)),
                    int(info.get("n_samples", 0)), {"format": "nwb"})

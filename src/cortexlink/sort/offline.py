@@ -54,10 +54,12 @@ class SorterModel:
         if not t.n_units:
             return dense
         flat = dense.transpose(1, 0, 2).reshape(self.probe.n_channels, -1)
-        return self.whitener.unwhiten(flat).reshape(self.probe.n_channels, t.n_units, t.length).transpose(1, 0, 2)
+        back = self.whitener.unwhiten(flat).reshape(self.probe.n_channels, t.n_units, t.length)
+        return back.transpose(1, 0, 2)
 
 
-def check_input(recording: Recording | np.ndarray, sample_rate: float | None, params: SortParams) -> Recording:
+def check_input(recording: Recording | np.ndarray, sample_rate: float | None,
+                params: SortParams) -> Recording:
     """``recording`` as a Recording fit for sorting, or a clear error."""
     if not isinstance(recording, Recording):
         if sample_rate is None:
@@ -103,7 +105,8 @@ def _fit(recording: Recording, probe: Any, params: SortParams, n_jobs: int | Non
     near = probe_.neighbours(2 * params.cluster_radius_um)
     clusters = merge_clusters(x, clusters, near, geometry.before, geometry.length, params.merge_distance,
                               params.split_valley, params.template_min_ptp, rng)
-    dense = np.stack([c.template for c in clusters]) if clusters else np.zeros((0, x.shape[0], geometry.length))
+    dense = (np.stack([c.template for c in clusters]) if clusters
+             else np.zeros((0, x.shape[0], geometry.length)))
     templates = make_templates(dense.astype(np.float32), geometry.before,
                                probe_.neighbours(params.template_radius_um), params.template_min_ptp)
     say("match")
@@ -111,7 +114,9 @@ def _fit(recording: Recording, probe: Any, params: SortParams, n_jobs: int | Non
     s, u, a = matcher.match_all(x, n_jobs)
     model = SorterModel(params, rate, probe_, whitener, templates, np.arange(templates.n_units))
     sorting = to_sorting(model, s, u, a, recording.n_samples)
-    kept = sorting.unit_ids[sorting.spike_counts() >= params.min_rate_hz * recording.duration]
+    # a unit needs at least as many spikes over the recording as a cluster needed to exist
+    least = max(params.min_rate_hz * recording.duration, params.min_cluster_size)
+    kept = sorting.unit_ids[sorting.spike_counts() >= least]
     model = select(model, kept)
     keep = np.isin(u, kept)
     new_index = np.searchsorted(kept, u[keep])  # unit ids are 0 .. n-1 here, kept is sorted
@@ -146,7 +151,8 @@ def to_sorting(model: SorterModel, samples: np.ndarray, units: np.ndarray, scale
     trough = -uv[np.arange(uv.shape[0]), mains].min(axis=1) if uv.shape[0] else np.zeros(0)
     amps = scales * trough[units] if units.size else np.zeros(0)
     return Sorting(model.sample_rate, samples, model.unit_ids[units], model.unit_ids, amps, mains, uv,
-                   model.templates.before, n_samples, {"sorter": "cortexlink", "params": vars_of(model.params)})
+                   model.templates.before, n_samples,
+                   {"sorter": "cortexlink", "params": vars_of(model.params)})
 
 
 def vars_of(params: SortParams) -> dict[str, float]:

@@ -87,14 +87,16 @@ class OnlineSorter:
     def _set_matcher(self, model: SorterModel) -> None:
         geometry = model.geometry
         self.matcher = Matcher(model.templates, geometry, model.params, self.adapt)
-        self._delay = (self.matcher.lookahead + rewind_span(model.templates, geometry.exclude) + geometry.length
+        self._delay = (self.matcher.lookahead + rewind_span(model.templates, geometry.exclude)
+                       + geometry.length
                        + model.params.max_lag)
 
     def _start(self, model: SorterModel, first: int) -> None:
         self.filter = band_pass(model.params, model.sample_rate)
         self._set_matcher(model)
         n_ch = model.probe.n_channels
-        self._buffer = np.zeros((n_ch, 4 * (self.matcher.history + self.matcher.lookahead) + 4096), np.float32)
+        width = 4 * (self.matcher.history + self.matcher.lookahead) + 4096
+        self._buffer = np.zeros((n_ch, width), np.float32)
         self._buf_start = first   # stream index of buffer column 0
         self._filled = 0          # valid columns
         self._pos = first + self.matcher.history
@@ -117,7 +119,8 @@ class OnlineSorter:
             return Spikes.empty()
         if not np.isfinite(data).all():
             raise InvalidDataError("the chunk holds NaN or infinite values; repair or drop it")
-        filtered = self.filter.process(Chunk(np.ascontiguousarray(data, np.float32), 0, self.model.sample_rate))
+        block = np.ascontiguousarray(data, np.float32)
+        filtered = self.filter.process(Chunk(block, 0, self.model.sample_rate))
         self._append(filtered.data)
         end = self._buf_start + self._filled
         stop = end - self.matcher.lookahead

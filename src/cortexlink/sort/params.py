@@ -27,7 +27,7 @@ class SortParams:
     n_features: int = 8              # PCA components per neighbourhood
     max_spikes_per_channel: int = 3000   # spikes clustered per main channel (the rest are matched)
     min_cluster_size: int = 25
-    split_valley: float = 0.55       # a 1-D projection is bimodal when its valley is below this x its peaks
+    split_valley: float = 0.7        # a 1-D projection is bimodal when its valley is below this x its peaks
     merge_distance: float = 0.5      # candidate merges: template distance / norm below this
     template_radius_um: float = 60.0  # channels a template keeps
     template_min_ptp: float = 1.0    # ... where its peak-to-peak is at least this (noise sd)
@@ -38,7 +38,7 @@ class SortParams:
     min_explained: float = 0.5       # ... and at least this fraction of the window's energy above noise
     max_lag: int = 2                 # samples searched around the expected alignment
     min_rate_hz: float = 0.05        # units firing less are dropped
-    adapt_spikes: float = 0.0        # online: templates follow drift with this time constant (spikes); 0 off
+    adapt_spikes: float = 300.0      # online: templates follow drift with this time constant (spikes); 0 off
     seed: int = 0
 
     def __post_init__(self) -> None:

@@ -105,7 +105,8 @@ def peel(x, pos, stop, furthest, neighbours, exclude, thr, waveforms, channels, 
     """Scan ``x`` (residual, modified in place) from ``pos`` until the scan reaches ``stop``.
 
     Returns ``(n_found, pos, furthest)``; found spikes (window start + before, unit, amplitude) are
-    written to ``out_*`` (a full buffer stops the scan early: call again from the returned position). ``adapt`` > 0 moves each matched unit's template that fraction towards the spike.
+    written to ``out_*`` (a full buffer stops the scan early: call again from the returned
+    position). ``adapt`` > 0 moves each matched unit's template that fraction towards the spike.
     """
     n_ch = x.shape[0]
     length = waveforms.shape[2]

@@ -28,7 +28,8 @@ def plot_sorting(sorting: Sorting, path: str | Path, snr: np.ndarray | None = No
         t_ms = (np.arange(sorting.templates.shape[2]) - sorting.template_peak) / sorting.sample_rate * 1e3
         for k in range(sorting.n_units):
             label = f"{sorting.unit_ids[k]}" + (f" (SNR {snr[k]:.1f})" if snr is not None else "")
-            ax.plot(t_ms, sorting.templates[k, max(sorting.unit_channels[k], 0)], color=colours[k], label=label)
+            main = max(sorting.unit_channels[k], 0)
+            ax.plot(t_ms, sorting.templates[k, main], color=colours[k], label=label)
         ax.legend(fontsize=6, ncol=2)
     ax.set(title="templates (main channel)", xlabel="ms", ylabel="uV")
     ax = axes[1]

@@ -79,7 +79,8 @@ def read_probe_file(path: str | Path) -> np.ndarray:
     try:
         return np.atleast_2d(np.loadtxt(p, delimiter="," if p.suffix.lower() == ".csv" else None, ndmin=2))
     except ValueError as exc:
-        raise InvalidParameterError(f"{p}: probe positions must be one 'x y' line per channel ({exc})") from None
+        raise InvalidParameterError(f"{p}: probe positions must be one 'x y' line per channel "
+                                    f"({exc})") from None
 
 
 def _positions_of(obj: Any) -> np.ndarray:

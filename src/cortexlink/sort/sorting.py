@@ -122,8 +122,9 @@ class Sorting:
         ids = np.array(sorted(trains), dtype=np.int64)
         samples = [np.asarray(trains[u], dtype=np.int64) for u in ids]
         units = [np.full(s.size, u, np.int64) for u, s in zip(ids, samples, strict=True)]
-        cat = (lambda parts: np.concatenate(parts) if parts else np.zeros(0, np.int64))
-        return cls(sample_rate, cat(samples), cat(units), unit_ids=ids, **kwargs)
+        samples_all = np.concatenate(samples) if samples else np.zeros(0, np.int64)
+        units_all = np.concatenate(units) if units else np.zeros(0, np.int64)
+        return cls(sample_rate, samples_all, units_all, unit_ids=ids, **kwargs)
 
     def save(self, path: str | Path) -> None:
         """Write the sorting as an NPZ file (no pickled objects)."""
@@ -157,7 +158,8 @@ class Sorting:
                        a["amplitudes"], a["unit_channels"], a["templates"], int(a["template_peak"][()]),
                        int(a["n_samples"][()]), metadata if isinstance(metadata, dict) else {})
         except (InvalidDataError, TypeError, ValueError) as exc:
-            raise CorruptDataError(f"{p}: inconsistent sorting ({one_line(exc)}); the file is damaged") from None
+            raise CorruptDataError(f"{p}: inconsistent sorting ({one_line(exc)}); "
+                                   "the file is damaged") from None
 
     def __repr__(self) -> str:
         return (f"Sorting({self.n_units} units, {self.n_spikes} spikes, {self.duration:.1f} s "
