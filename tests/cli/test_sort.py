@@ -12,7 +12,7 @@ from cortexlink.sort import ground_truth_recording, load_model, load_sorting
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("sort")
-    recording, truth, probe = ground_truth_recording("tetrode", n_units=4, duration_s=8.0, max_depth_um=20.0,
+    recording, truth, probe = ground_truth_recording("tetrode", n_units=3, duration_s=5.0, max_depth_um=20.0,
                                                      seed=3)
     save_recording(recording, folder / "rec.npz")
     truth.save(folder / "truth.npz")
