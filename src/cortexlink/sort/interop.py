@@ -76,7 +76,7 @@ def to_spikeinterface_recording(recording: Recording, probe: Probe | None = None
         contacts = pi.Probe(ndim=2, si_units="um")
         contacts.set_contacts(positions=probe.positions, shapes="circle", shape_params={"radius": 5})
         contacts.set_device_channel_indices(np.arange(probe.n_channels))
-        rec.set_probe(contacts, in_place=True)
+        rec.set_probe(contacts)  # in place since SpikeInterface 0.105
     return rec
 
 
