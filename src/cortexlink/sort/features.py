@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
+from scipy.linalg import eigh
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, boundscheck=False, nogil=True)
 def _snippets(x, times, channels, start, length, out):
-    for i in prange(times.size):
+    for i in range(times.size):  # a gather of a few MB: threads would cost more than they save
         t0 = times[i] - start
         for k in range(channels.shape[1]):
             c = channels[i, k]
@@ -42,6 +43,7 @@ def pca(features: np.ndarray, n_components: int, fit_rows: int = 5000,
         rng = rng or np.random.default_rng(0)
         fit = centred[rng.choice(n, fit_rows, replace=False)]
     fit = fit.astype(np.float64)
-    _, vecs = np.linalg.eigh(fit.T @ fit)  # d x d: cheaper than an SVD of the rows
-    axes = vecs[:, ::-1][:, :k]
+    d = fit.shape[1]
+    _, vecs = eigh(fit.T @ fit, subset_by_index=[d - k, d - 1])  # top k of d x d: cheaper than an SVD
+    axes = vecs[:, ::-1]
     return centred.astype(np.float64) @ axes

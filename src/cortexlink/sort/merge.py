@@ -51,6 +51,7 @@ def merge_clusters(x: np.ndarray, clusters: list[Cluster], near: np.ndarray, bef
     """Merge pairs of ``clusters`` (main channels within ``near[c]``) until none passes the test."""
     clusters = list(clusters)
     refused: set[tuple[int, int]] = set()
+    known: dict[tuple[int, int], tuple[float, int]] = {}  # template distances of pairs, by identity
     ident = list(range(len(clusters)))
     next_id = len(clusters)
     while True:
@@ -58,9 +59,12 @@ def merge_clusters(x: np.ndarray, clusters: list[Cluster], near: np.ndarray, bef
         pairs = []
         for i in range(len(clusters)):
             for j in range(i + 1, len(clusters)):
-                if (ident[i], ident[j]) in refused or mains[j] not in near[mains[i]]:
+                key = (ident[i], ident[j])
+                if key in refused or mains[j] not in near[mains[i]]:
                     continue
-                d, lag = _best_lag(clusters[i].template, clusters[j].template)
+                if key not in known:
+                    known[key] = _best_lag(clusters[i].template, clusters[j].template)
+                d, lag = known[key]
                 if d < max_distance:
                     pairs.append((d, i, j, lag))
         merged = False
