@@ -21,7 +21,7 @@ from cortexlink.dsp.noise import noise_level
 from cortexlink.sort.params import SortParams
 from cortexlink.sort.probe import Probe
 
-_FIT_SECONDS = 5.0   # at most this much signal sets the whitener
+_FIT_SECONDS = 10.0  # at most this much signal sets the whitener
 _EPS = 1e-3          # regularisation of the covariance, relative to its mean diagonal
 _PARALLEL_MIN = 4096  # samples per thread worth a parallel whitening
 
