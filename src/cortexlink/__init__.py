@@ -54,6 +54,9 @@ _LAZY = {
     "explain_query": "cortexlink.query",
     "open_store": "cortexlink.store",
     "export_store": "cortexlink.store",
+    "sort_file": "cortexlink.sort",
+    "sort_recording": "cortexlink.sort",
+    "OnlineSorter": "cortexlink.sort",
 }
 
 __all__ = ["Chunk", "CortexlinkError", "Recording", "StreamSpec", "__version__", *_LAZY]

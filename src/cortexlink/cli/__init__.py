@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "cortexlink.cli.seizure",    # seizure-train, seizure-eval, seizure-detect
     "cortexlink.cli.store",      # store info|ls|export
     "cortexlink.cli.query",      # query
+    "cortexlink.cli.sort",       # sort, sort-eval
 ]
 
 

@@ -34,6 +34,7 @@ BUILTIN_NODES: dict[str, str] = {
     "brainflow_source": "cortexlink.nodes.brainflow_source:BrainFlowSource",
     "lsl_source": "cortexlink.nodes.lsl:LSLSource",
     "lsl_sink": "cortexlink.nodes.lsl:LSLSink",
+    "spike_sorter": "cortexlink.nodes.spike_sorter:SpikeSorter",
 }
 
 DEFAULT_GRAPH: Path = Path(__file__).resolve().parent / "graphs" / "default.yaml"
