@@ -168,11 +168,12 @@ class NDTDecoder(RecurrentDecoder):
             normed = _layer_norm(h, w[p + "norm1.weight"], w[p + "norm1.bias"])
             qkv = normed @ w[p + "qkv.weight"].T + w[p + "qkv.bias"]
             q, k, v = qkv.reshape(c, 3, nh, dh).transpose(1, 2, 0, 3)
-            att = q @ k.transpose(0, 2, 1) / math.sqrt(dh) + self._bias[i]
+            rows = slice(-1, None) if i == self.layers - 1 else slice(None)  # the last layer: last bin only
+            att = q[:, rows] @ k.transpose(0, 2, 1) / math.sqrt(dh) + self._bias[i][:, rows]
             att = np.exp(att - att.max(axis=-1, keepdims=True))
             att /= att.sum(axis=-1, keepdims=True)
-            y = (att @ v).transpose(1, 0, 2).reshape(c, d)
-            h = h + y @ w[p + "proj.weight"].T + w[p + "proj.bias"]
+            y = (att @ v).transpose(1, 0, 2).reshape(-1, d)
+            h = h[rows] + y @ w[p + "proj.weight"].T + w[p + "proj.bias"]
             f = np.maximum(_layer_norm(h, w[p + "norm2.weight"], w[p + "norm2.bias"]) @ w[p + "ff1.weight"].T
                            + w[p + "ff1.bias"], 0.0)
             h = h + f @ w[p + "ff2.weight"].T + w[p + "ff2.bias"]
