@@ -21,7 +21,7 @@ import numpy as np
 
 from cortexlink.core.errors import InvalidParameterError
 from cortexlink.decode.base import register_kind
-from cortexlink.decode.recurrent import RecurrentDecoder, gru_cell, import_torch
+from cortexlink.decode.recurrent import ContextWindowDecoder, gru_cell, import_torch
 
 _BATCH_WINDOWS = 2048  # context windows per forward pass in ``predict``
 
@@ -58,7 +58,7 @@ def _build_lfads(n_in: int, enc: int, gen: int, factors: int, n_out: int, dropou
 
 
 @register_kind
-class LFADSDecoder(RecurrentDecoder):
+class LFADSDecoder(ContextWindowDecoder):
     """Causal LFADS-style autoencoder over the last ``context`` bins, velocity from its factors.
 
     ``hidden`` is the generator's width; ``encoder`` the encoder's; ``factors`` the factor count.
@@ -66,7 +66,6 @@ class LFADSDecoder(RecurrentDecoder):
 
     kind = "lfads"
     cell = "lfads"
-    online_state_attrs = ("_ctx",)
     max_window_stride = 2  # a window is one short context: use (nearly) every one of them
 
     def __init__(self, hidden: int = 64, encoder: int = 64, factors: int = 16, context: int = 30,
@@ -121,18 +120,12 @@ class LFADSDecoder(RecurrentDecoder):
         self._gen = tuple(w[f"generator.{k}"] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
         self._w = w
 
-    def _reset(self) -> None:
-        self.features.reset()
-        self._ctx = np.zeros((self.context, self.features.n_outputs))
-
     def _step(self, x: np.ndarray) -> np.ndarray:
-        z = self.features.step(x)
-        self._ctx[:-1] = self._ctx[1:]
-        self._ctx[-1] = z
+        ctx = self._push(x)
         w = self._w
         h = np.zeros(self.encoder)
         e = np.empty((self.context, self.encoder))
-        for t, row in enumerate(self._ctx):
+        for t, row in enumerate(ctx):
             h = e[t] = gru_cell(row, h, *self._enc)
         g = (w["g0.weight"] @ h + w["g0.bias"])[: self.hidden]
         for t in range(self.context):

@@ -311,6 +311,25 @@ class RecurrentDecoder(Decoder):
             raise InvalidDataError(f"network weights do not fit the stored architecture: {exc}") from None
 
 
+class ContextWindowDecoder(RecurrentDecoder):
+    """Base of the networks whose output reads only the last ``context`` bins (``ndt``, ``lfads``):
+    ``step`` keeps those bins' features in a window, zeros before the first."""
+
+    online_state_attrs = ("_ctx",)
+    context: int
+
+    def _reset(self) -> None:
+        self.features.reset()
+        self._ctx = np.zeros((self.context, self.features.n_outputs))
+
+    def _push(self, x: np.ndarray) -> np.ndarray:
+        """Add one bin's features to the window; returns the window ``(context, n_features)``."""
+        z = self.features.step(x)
+        self._ctx[:-1] = self._ctx[1:]
+        self._ctx[-1] = z
+        return self._ctx
+
+
 @register_kind
 class GRUDecoder(RecurrentDecoder):
     """Causal GRU decoder."""

@@ -22,7 +22,7 @@ import numpy as np
 
 from cortexlink.core.errors import InvalidParameterError
 from cortexlink.decode.base import register_kind
-from cortexlink.decode.recurrent import RecurrentDecoder, import_torch
+from cortexlink.decode.recurrent import ContextWindowDecoder, import_torch
 
 _SEGMENT = 512  # output bins per forward pass in ``predict`` (bounds the attention matrices)
 
@@ -81,7 +81,7 @@ def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 @register_kind
-class NDTDecoder(RecurrentDecoder):
+class NDTDecoder(ContextWindowDecoder):
     """Causal NDT (masked modelling + velocity read-out) over a rolling context of bins.
 
     ``hidden`` is the model width, ``layers`` the transformer blocks; see the module docstring.
@@ -89,7 +89,6 @@ class NDTDecoder(RecurrentDecoder):
 
     kind = "ndt"
     cell = "ndt"
-    online_state_attrs = ("_ctx",)
 
     def __init__(self, hidden: int = 64, layers: int = 2, heads: int = 4, context: int = 30,
                  mask_ratio: float = 0.2, recon_weight: float = 0.5, epochs: int = 15,
@@ -152,17 +151,11 @@ class NDTDecoder(RecurrentDecoder):
         lag = np.clip(lags, 0, self.context - 1)
         self._bias = [w[f"blocks.{i}.rel_bias"][:, lag] + mask for i in range(self.layers)]
 
-    def _reset(self) -> None:
-        self.features.reset()
-        self._ctx = np.zeros((self.context, self.features.n_outputs))
-
     def _step(self, x: np.ndarray) -> np.ndarray:
-        z = self.features.step(x)
-        self._ctx[:-1] = self._ctx[1:]
-        self._ctx[-1] = z
+        ctx = self._push(x)
         w, c, d, nh = self._w, self.context, self.hidden, self.heads
         dh = d // nh
-        h = self._ctx @ w["embed.weight"].T + w["embed.bias"]
+        h = ctx @ w["embed.weight"].T + w["embed.bias"]
         for i in range(self.layers):
             p = f"blocks.{i}."
             normed = _layer_norm(h, w[p + "norm1.weight"], w[p + "norm1.bias"])
