@@ -111,3 +111,18 @@ def test_a_file_written_like_pynwbs_tutorial_reads_and_converts_with_its_subject
     assert open_recording(tmp_path / "tutorial.nwb", series_name="LFP").data.shape == (6, 100)
     save_recording(rec, tmp_path / "copy.nwb")
     assert _refused(tmp_path / "copy.nwb") == []
+
+
+def test_a_store_exported_to_nwb_is_accepted_once_given_the_species(tmp_path, capsys):
+    from cortexlink.store import StoreWriter
+
+    w = StoreWriter(tmp_path / "site0", 3, 30000.0, fsync=False)
+    w.append((np.random.default_rng(0).standard_normal((3, 3000)) * 40).astype(np.int16))
+    w.close()
+    bare, named = tmp_path / "bare.nwb", tmp_path / "named.nwb"
+    assert main(["store", "export", str(tmp_path / "site0"), "--nwb", "--out", str(bare)]) == 0
+    assert "--species" in capsys.readouterr().out  # the command says what DANDI still needs
+    assert any("species" in r for r in _refused(bare))
+    assert main(["store", "export", str(tmp_path / "site0"), "--nwb", "--out", str(named),
+                 "--species", "Macaca mulatta", "--subject-id", "m1", "--sex", "M", "--age", "P6Y"]) == 0
+    assert _refused(named) == []

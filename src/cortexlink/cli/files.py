@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cortexlink.cli.nwb_options import add_session_options, session_options
+from cortexlink.cli.nwb_options import add_session_options, report_archive_gaps, session_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -108,12 +108,7 @@ def run_convert(args: argparse.Namespace) -> int:
     print(f"wrote {args.output} ({written}, {recording.n_channels} ch x {recording.n_samples} samples "
           f"at {recording.sample_rate:.15g} Hz)")
     if written == "nwb":
-        from cortexlink.io.nwb_session import archive_gaps
-
-        gaps = archive_gaps(recording.metadata, session_options(args))
-        if gaps:
-            print(f"note: archives (DANDI) will refuse it until it has {', '.join(gaps)}: "
-                  + " ".join(f"--{gap.replace('_', '-')} ..." for gap in gaps))
+        report_archive_gaps(args.output, recording.metadata, session_options(args))
     hint = readback_options(recording, written)
     if hint:
         print(f"read it back with: cortexlink info {args.output} {hint}")

@@ -1,4 +1,5 @@
-"""Subject and session options shared by the commands that write NWB (``simulate``, ``convert``)."""
+"""Subject and session options shared by the commands that write NWB (``simulate``, ``convert``,
+``store export``)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,13 @@ def session_options(args: argparse.Namespace) -> dict[str, str] | None:
     given = {name: getattr(args, f"nwb_{name}") for name, _, _ in _OPTIONS
              if getattr(args, f"nwb_{name}", None) is not None}
     return given or None
+
+
+def report_archive_gaps(path: object, metadata: dict, session: dict[str, str] | None) -> None:
+    """Print which options an NWB file still needs before archives (DANDI) accept it."""
+    from cortexlink.io.nwb_session import archive_gaps
+
+    gaps = archive_gaps(metadata, session)
+    if gaps:
+        print(f"note: archives (DANDI) will refuse {path} until it has {', '.join(gaps)}: "
+              + " ".join(f"--{gap.replace('_', '-')} ..." for gap in gaps))

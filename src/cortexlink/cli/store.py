@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cortexlink.cli.nwb_options import add_session_options, report_archive_gaps, session_options
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -28,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ex.add_argument("--out", type=Path, metavar="FILE", help="output file (default: STORE.npz or STORE.nwb)")
     ex.add_argument("--start", type=float, metavar="S", help="first second since the store began")
     ex.add_argument("--stop", type=float, metavar="S", help="last second (exclusive)")
+    add_session_options(ex)
     ex.set_defaults(func=run_export, format="npz")
     p.set_defaults(func=lambda args: p.print_help() or 2)
 
@@ -77,8 +80,11 @@ def run_ls(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from cortexlink.store import export_store
+    from cortexlink.store import export_store, open_store
 
-    target = export_store(args.store, args.format, args.out, args.start, args.stop)
+    session = session_options(args)
+    target = export_store(args.store, args.format, args.out, args.start, args.stop, session=session)
     print(f"wrote {target}")
+    if args.format == "nwb":
+        report_archive_gaps(target, dict(open_store(args.store).info.get("metadata") or {}), session)
     return 0

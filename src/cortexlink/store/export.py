@@ -75,9 +75,12 @@ def export_store(
     out: str | os.PathLike | None = None,
     start_s: float | None = None,
     stop_s: float | None = None,
+    session: dict[str, str] | None = None,
 ) -> Path:
     """Write the retained samples of one store (or ``[start_s, stop_s)`` since it began) as a
-    recording file (``npz`` or ``nwb``); default ``<store>.<format>`` beside the store."""
+    recording file (``npz`` or ``nwb``); default ``<store>.<format>`` beside the store.
+    ``session``: NWB subject and session fields (``species``, ``subject_id``, ...) as ``convert``
+    takes them; archives such as DANDI need them."""
     from cortexlink.io import save_recording
 
     if format not in EXPORT_FORMATS:
@@ -89,7 +92,7 @@ def export_store(
     target = Path(out) if out is not None else store.path.with_name(f"{store.path.name}.{format}")
     if not target.parent.is_dir():
         raise RecordingNotFoundError(f"folder {target.parent} does not exist; create it first")
-    save_recording(rec, target, format)
+    save_recording(rec, target, format, **({"session": session} if format == "nwb" and session else {}))
     return target
 
 
