@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,24 @@ _COMMENT_KEY = "cortexlink"
 
 def _pynwb() -> Any:
     return require("pynwb", "nwb", "NWB")
+
+
+@contextmanager
+def read_nwbfile(path: str | Path) -> Iterator[Any]:
+    """The NWBFile in ``path``, open for the ``with`` block (its datasets are read lazily); a file
+    that is not readable NWB is a ``CorruptDataError``."""
+    p = existing_file(path)
+    pynwb = _pynwb()
+    try:
+        io = pynwb.NWBHDF5IO(str(p), "r")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CorruptDataError(f"{p} is not a readable NWB (HDF5) file ({one_line(exc)})") from None
+    with io:
+        try:
+            nwbfile = io.read()
+        except Exception as exc:  # pynwb/hdmf raise many kinds for damaged or foreign files
+            raise CorruptDataError(f"{p} could not be read as NWB ({one_line(exc)})") from None
+        yield nwbfile
 
 
 def save_nwb(recording: Recording, path: str | Path, series_name: str = SERIES_NAME,
@@ -101,18 +121,9 @@ def add_electrodes(nwbfile: Any, site: str, channel_ids: Any, info: dict[str, An
 def load_nwb(path: str | Path, series_name: str | None = None) -> Recording:
     """Read the ElectricalSeries named ``series_name`` (default: the first one) from an NWB file."""
     p = existing_file(path)
-    pynwb = _pynwb()
-    from pynwb.ecephys import ElectricalSeries
+    with read_nwbfile(p) as nwbfile:
+        from pynwb.ecephys import ElectricalSeries
 
-    try:
-        io = pynwb.NWBHDF5IO(str(p), "r")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise CorruptDataError(f"{p} is not a readable NWB (HDF5) file ({one_line(exc)})") from None
-    with io:
-        try:
-            nwbfile = io.read()
-        except Exception as exc:  # pynwb/hdmf raise many kinds for damaged or foreign files
-            raise CorruptDataError(f"{p} could not be read as NWB ({one_line(exc)})") from None
         found = [obj for obj in nwbfile.objects.values() if isinstance(obj, ElectricalSeries)]
         series = _pick(found, series_name, p)
         recording = _recording(series, p)

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from cortexlink.core.errors import CorruptDataError, UnsupportedFormatError
+from cortexlink.core.errors import UnsupportedFormatError
 from cortexlink.core.optional import require
-from cortexlink.core.paths import existing_file, one_line, writable_target, writing
+from cortexlink.core.paths import writable_target, writing
+from cortexlink.io.nwb import read_nwbfile
 from cortexlink.sort.sorting import Sorting
 
 _KEY = "cortexlink_sorting"
@@ -43,17 +44,8 @@ def save_sorting_nwb(sorting: Sorting, path: str | Path) -> None:
 def load_sorting_nwb(path: str | Path, sample_rate: float | None = None) -> Sorting:
     """Read the units table of an NWB file; ``sample_rate`` is needed when the file was not written
     by cortexlink (spike times are then rounded to that rate's samples)."""
-    pynwb = require("pynwb", "nwb", "reading NWB")
-    p = existing_file(path)
-    try:
-        io = pynwb.NWBHDF5IO(str(p), "r")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise CorruptDataError(f"{p} is not a readable NWB (HDF5) file ({one_line(exc)})") from None
-    with io:
-        try:
-            nwbfile = io.read()
-        except Exception as exc:  # pynwb/hdmf raise many kinds for damaged or foreign files
-            raise CorruptDataError(f"{p} could not be read as NWB ({one_line(exc)})") from None
+    p = Path(path)
+    with read_nwbfile(p) as nwbfile:
         units = nwbfile.units
         if units is None:
             raise UnsupportedFormatError(f"{p} holds no units table; it is not a sorting")
