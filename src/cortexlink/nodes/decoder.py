@@ -75,6 +75,7 @@ class DecoderNode(Node):
         self.model = None
         self.live = False
         self.swap = HotSwap()
+        self._mask_seen = -1
         self._fit_thread: threading.Thread | None = None
         self._fit_error: BaseException | None = None
         self._n_features: int | None = None
@@ -148,10 +149,15 @@ class DecoderNode(Node):
         status = self.context.latest("mask") if "mask" in self.context.feedback_specs else None
         if status is None or not status.data.shape[1]:
             return
-        mask = feature_mask(unusable(status.data[:, -1]), self._n_features)
+        newest = status.start_sample + status.data.shape[1]  # the status column acted on last
+        if newest == self._mask_seen:
+            return
+        self._mask_seen = newest
+        dead = unusable(status.data[:, -1])
+        mask = feature_mask(dead, self._n_features)
         if not np.array_equal(mask, self.model.channel_mask):
-            n_dead = int(unusable(status.data[:, -1]).sum())
-            self.swap.prepare(self.model, lambda d: d.set_channel_mask(mask), f"{n_dead} channels masked")
+            reason = f"{int(dead.sum())} channels masked"
+            self.swap.prepare(self.model, lambda d: d.set_channel_mask(mask), reason)
 
     def _collect(self, chunk: Chunk) -> None:
         self._labels.add(self.context.latest("intended"))
