@@ -181,6 +181,8 @@ class KalmanFilter(Decoder):
         (all when ``None``); the other features get zero weight. The rows of ``H`` and the block
         of ``Q`` of the kept features are what a fit on those features alone gives."""
         m = H.shape[0]
+        if keep is not None and keep.size == m:
+            keep = None  # every feature: the fit's own arithmetic, bit for bit
         if keep is not None:
             H, Q = H[keep], Q[np.ix_(keep, keep)]
         k = Q.shape[0]
@@ -259,9 +261,7 @@ class KalmanFilter(Decoder):
         self.H = keep * self.H + (1.0 - keep) * H_b
         self.Q = keep * self.Q + (1.0 - keep) * Q_b
         self.c = keep * self.c + (1.0 - keep) * c_b
-        keep_cols = self.features.live_columns(self.n_lags)
-        full = keep_cols is None or keep_cols.size == self.H.shape[0]
-        self._solve_observation(self.H, self.Q, self.q_ridge_, None if full else keep_cols)
+        self._solve_observation(self.H, self.Q, self.q_ridge_, self.features.live_columns(self.n_lags))
 
     def _apply_mask(self, mask: np.ndarray) -> None:
         """Re-solve the observation model for the live channels (exact), when it can."""
@@ -269,7 +269,7 @@ class KalmanFilter(Decoder):
         keep = self.features.live_columns(self.n_lags)
         if keep is None or self.H is None:
             return  # PCA mixes channels, or too many features to keep Q: hold at the mean only
-        self._solve_observation(self.H, self.Q, self.q_ridge_, None if keep.size == self.H.shape[0] else keep)
+        self._solve_observation(self.H, self.Q, self.q_ridge_, keep)
 
     # -- persistence -----------------------------------------------------------------------
     _ARRAYS = ("y_mean", "A", "Wn", "c", "HtQinv", "HtQinvH", "hc", "P0", "M", "K", "kc")
