@@ -67,3 +67,24 @@ def test_without_mne_the_error_names_the_edf_extra(run4, monkeypatch):
     monkeypatch.setitem(sys.modules, "mne", None)  # as if mne were not installed
     with pytest.raises(MissingDependencyError, match=r"reading EDF/BDF needs mne.*cortexlink\[edf\]"):
         load_edf(run4)
+
+
+def test_edf_written_by_mne_reads_back(tmp_path):
+    """EDF+ exported by MNE (through edfio) opens with the samples MNE reads, within the format's
+    16-bit quantisation of what was written, with channel names and annotations kept."""
+    mne = pytest.importorskip("mne")
+    pytest.importorskip("edfio")
+    rng = np.random.default_rng(5)
+    volts = rng.standard_normal((3, 2560)) * 20e-6
+    raw = mne.io.RawArray(volts, mne.create_info(["Fp1", "Cz", "O2"], 256.0, "eeg"), verbose="error")
+    raw.set_annotations(mne.Annotations([1.0, 4.5], [0.5, 1.0], ["T1", "T2"]))
+    path = tmp_path / "mne.edf"
+    mne.export.export_raw(path, raw, fmt="edf", verbose="error")
+    rec = load_edf(path)
+    assert rec.sample_rate == 256.0 and rec.n_channels == 3
+    assert rec.metadata["channel_names"] == ["Fp1", "Cz", "O2"]
+    assert [(a["onset"], a["description"]) for a in rec.metadata["annotations"]] == [(1.0, "T1"), (4.5, "T2")]
+    step_uv = 2 * np.abs(volts).max() * 1e6 / 65535  # one digital step of the exported range
+    assert np.abs(rec.data - volts * 1e6).max() <= 2 * step_uv
+    again = mne.io.read_raw_edf(path, preload=True, verbose="error").get_data() * 1e6
+    np.testing.assert_allclose(rec.data, again, rtol=1e-6, atol=1e-4)

@@ -126,3 +126,24 @@ def test_a_store_exported_to_nwb_is_accepted_once_given_the_species(tmp_path, ca
     assert main(["store", "export", str(tmp_path / "site0"), "--nwb", "--out", str(named),
                  "--species", "Macaca mulatta", "--subject-id", "m1", "--sex", "M", "--age", "P6Y"]) == 0
     assert _refused(named) == []
+
+
+def test_sorted_units_carry_the_recordings_subject(tmp_path, capsys):
+    """``cortexlink sort --out x.nwb``: the units table file has the sorted recording's subject, the
+    spike time resolution and each unit's electrode, and keeps them through a load and save."""
+    from cortexlink.sort import load_sorting, save_sorting
+
+    rec = tmp_path / "sim.nwb"
+    assert main(["simulate", "--channels", "4", "--seconds", "2", "--out", str(rec), "--quiet"]) == 0
+    units = tmp_path / "units.nwb"
+    assert main(["sort", str(rec), "--out", str(units), "--experimenter", "Doe, Jane"]) == 0
+    assert "archives" not in capsys.readouterr().out  # nothing they need is missing
+    assert _refused(units, validate=True) == []
+    sorting = load_sorting(units)
+    assert sorting.n_units > 0
+    assert sorting.metadata["source"]["session"]["subject_id"].startswith("simulated")
+    assert sorting.metadata["source"]["session"]["experimenter"] == ["Doe, Jane"]
+    again = tmp_path / "again.nwb"
+    save_sorting(sorting, again)
+    assert _refused(again) == []
+    assert load_sorting(again).metadata["source"]["session"]["experimenter"] == ["Doe, Jane"]

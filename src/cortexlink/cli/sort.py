@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cortexlink.cli.nwb_options import add_session_options, report_archive_gaps, session_options
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -28,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--channels", type=int, metavar="N", help="channel count of raw files")
     p.add_argument("--dtype", metavar="TYPE", help="sample type of raw files (e.g. int16)")
     p.add_argument("--plot", type=Path, metavar="PNG", help="save templates and amplitudes over time")
+    add_session_options(p)
     p.set_defaults(func=run_sort)
 
     e = subparsers.add_parser(
@@ -46,9 +49,10 @@ def run_sort(args: argparse.Namespace) -> int:
     from cortexlink.sort import SortParams, sort_file
 
     params = SortParams() if args.threshold is None else SortParams(detect_threshold=args.threshold)
+    session = session_options(args)
     result = sort_file(args.recording, args.out, probe=args.probe, params=params, model_out=args.model,
-                       progress=True, plot=args.plot, sample_rate=args.rate, n_channels=args.channels,
-                       dtype=args.dtype)
+                       progress=True, plot=args.plot, session=session, sample_rate=args.rate,
+                       n_channels=args.channels, dtype=args.dtype)
     s = result.sorting
     print(f"{s.n_units} units, {s.n_spikes} spikes in {result.duration:.1f} s; "
           f"sorted in {result.seconds:.1f} s "
@@ -61,6 +65,8 @@ def run_sort(args: argparse.Namespace) -> int:
               f"{result.snr[k]:>6.1f} {result.isi_violations[k]:>9.2%}")
     print(f"sorting: {args.out}" + (f"; model: {args.model}" if args.model else "")
           + (f"; plot: {args.plot}" if args.plot else ""))
+    if args.out.suffix.lower() == ".nwb":
+        report_archive_gaps(args.out, s.metadata["source"], session)
     return 0
 
 

@@ -21,13 +21,14 @@ from cortexlink.sort.sorting import Sorting
 STAGES = ("filter and whiten", "detect", "cluster", "merge", "match")
 
 
-def save_sorting(sorting: Sorting, path: str | Path) -> None:
-    """Write ``sorting`` as NWB (``.nwb``) or cortexlink NPZ (``.npz``)."""
+def save_sorting(sorting: Sorting, path: str | Path, session: dict | None = None) -> None:
+    """Write ``sorting`` as NWB (``.nwb``, with ``session``'s subject and session fields) or cortexlink
+    NPZ (``.npz``)."""
     suffix = Path(path).suffix.lower()
     if suffix == ".nwb":
         from cortexlink.sort.nwb_units import save_sorting_nwb
 
-        save_sorting_nwb(sorting, path)
+        save_sorting_nwb(sorting, path, session)
     elif suffix == ".npz":
         sorting.save(path)
     else:
@@ -64,10 +65,12 @@ class SortResult:
 
 def sort_file(recording: str | Path | Recording, out: str | Path | None = None, probe: Any = None,
               params: SortParams | None = None, model_out: str | Path | None = None,
-              progress: bool = False, plot: str | Path | None = None, **read_options: Any) -> SortResult:
-    """Sort a recording (file or Recording) offline; write the sorting to ``out`` (.npz/.nwb), the
-    online model to ``model_out`` and a figure to ``plot`` when given. ``read_options`` go to
-    ``open_recording`` (``sample_rate``, ``n_channels``, ... for raw files)."""
+              progress: bool = False, plot: str | Path | None = None, session: dict | None = None,
+              **read_options: Any) -> SortResult:
+    """Sort a recording (file or Recording) offline; write the sorting to ``out`` (.npz/.nwb, with the
+    recording's subject and session, or ``session``'s), the online model to ``model_out`` and a
+    figure to ``plot`` when given. ``read_options`` go to ``open_recording`` (``sample_rate``,
+    ``n_channels``, ... for raw files)."""
     from cortexlink.io import open_recording
     from cortexlink.sort.offline import check_input
     from cortexlink.sort.probe import make_probe
@@ -80,10 +83,11 @@ def sort_file(recording: str | Path | Recording, out: str | Path | None = None, 
     with _stage_bar(progress) as step:
         model, sorting = fit_sorter(rec, probe, params, step=step)
     seconds = time.perf_counter() - started
+    sorting.metadata["source"] = recording_source(rec)
     result = SortResult(sorting, model, unit_snr(rec, sorting, model.params), isi_violations(sorting),
                         seconds, rec.duration)
     if out is not None:
-        save_sorting(sorting, out)
+        save_sorting(sorting, out, session)
     if model_out is not None:
         from cortexlink.sort.modelfile import save_model
 
@@ -93,6 +97,16 @@ def sort_file(recording: str | Path | Recording, out: str | Path | None = None, 
 
         plot_sorting(sorting, plot, snr=result.snr)
     return result
+
+
+def recording_source(rec: Recording) -> dict[str, Any]:
+    """What a sorting keeps of the recording it came from: its site, channel ids and the metadata
+    that NWB subject and session fields are made from."""
+    from cortexlink.io.nwb_session import SESSION_FIELDS
+
+    keep = ("simulated", "seed", "task", "session", *SESSION_FIELDS)
+    source = {key: rec.metadata[key] for key in keep if key in rec.metadata}
+    return {**source, "site": rec.site, "channel_ids": np.asarray(rec.channel_ids).tolist()}
 
 
 def evaluate_file(sorting: str | Path | Sorting, truth: str | Path | Sorting, delta_ms: float = 0.4,

@@ -1,12 +1,14 @@
 """A Sorting as an NWB units table (pynwb): spike times in seconds, each unit's main channel,
 its spike amplitudes and its mean waveform; the sample rate rides in the file's ``notes`` so that
-reading gives back the same sample indices."""
+reading gives back the same sample indices.
+
+The file carries the subject and session of the sorted recording (``Sorting.metadata["source"]``,
+options, or defaults; see ``cortexlink.io.nwb_session``), an electrodes table with each unit's main
+electrode, and the spike time resolution, so ``nwbinspector --config dandi`` accepts it."""
 
 from __future__ import annotations
 
 import json
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -14,31 +16,51 @@ import numpy as np
 from cortexlink.core.errors import UnsupportedFormatError
 from cortexlink.core.optional import require
 from cortexlink.core.paths import writable_target, writing
-from cortexlink.io.nwb import read_nwbfile
+from cortexlink.io.nwb import add_electrodes, new_nwbfile, read_nwbfile
+from cortexlink.io.nwb_session import session_from_nwbfile, session_info
 from cortexlink.sort.sorting import Sorting
 
 _KEY = "cortexlink_sorting"
 
 
-def save_sorting_nwb(sorting: Sorting, path: str | Path) -> None:
-    """Write ``sorting`` as the units table of a new NWB file."""
+def save_sorting_nwb(sorting: Sorting, path: str | Path, session: dict | None = None) -> None:
+    """Write ``sorting`` as the units table of a new NWB file; ``session`` sets subject and session
+    fields as in ``cortexlink.io.nwb.save_nwb`` (the sorted recording's metadata fills the rest)."""
     pynwb = require("pynwb", "nwb", "writing NWB")
     target = writable_target(path)
+    source = sorting.metadata.get("source") if isinstance(sorting.metadata.get("source"), dict) else {}
+    info = session_info(source, session)
     notes = json.dumps({_KEY: {"sample_rate": sorting.sample_rate, "n_samples": sorting.n_samples,
                                "template_peak": sorting.template_peak}})
-    nwbfile = pynwb.NWBFile(session_description="cortexlink spike sorting", identifier=str(uuid.uuid4()),
-                            session_start_time=datetime.now(UTC), notes=notes)
+    nwbfile = new_nwbfile(info)
+    nwbfile.notes = notes
+    n_channels = _channel_count(sorting)
+    channel_ids = source.get("channel_ids")
+    if not isinstance(channel_ids, list) or len(channel_ids) != n_channels:
+        channel_ids = list(range(n_channels))
+    group = add_electrodes(nwbfile, str(source.get("site", "0")), channel_ids, info) if n_channels else None
+    nwbfile.units = pynwb.misc.Units(name="units", description="units found by cortexlink spike sorting",
+                                     resolution=1.0 / sorting.sample_rate)
     nwbfile.add_unit_column(name="main_channel", description="channel where the unit's spikes are largest")
     nwbfile.add_unit_column(name="spike_amplitudes", description="amplitude of each spike (uV)", index=True)
     has_templates = sorting.templates.size > 0
     for k, unit in enumerate(sorting.unit_ids):
         mine = sorting.spike_units == unit
         extra = {"waveform_mean": sorting.templates[k].T} if has_templates else {}
+        main = int(sorting.unit_channels[k])
+        if group is not None and 0 <= main < n_channels:
+            extra.update(electrodes=[main], electrode_group=group)
         nwbfile.add_unit(id=int(unit), spike_times=sorting.spike_samples[mine] / sorting.sample_rate,
-                         main_channel=int(sorting.unit_channels[k]),
-                         spike_amplitudes=sorting.amplitudes[mine].astype(np.float64), **extra)
+                         main_channel=main, spike_amplitudes=sorting.amplitudes[mine].astype(np.float64),
+                         **extra)
     with writing(target), pynwb.NWBHDF5IO(str(target), "w") as io:
         io.write(nwbfile)
+
+
+def _channel_count(sorting: Sorting) -> int:
+    if sorting.templates.size:
+        return int(sorting.templates.shape[1])
+    return int(sorting.unit_channels.max()) + 1 if sorting.unit_channels.size else 0
 
 
 def load_sorting_nwb(path: str | Path, sample_rate: float | None = None) -> Sorting:
@@ -56,6 +78,7 @@ def load_sorting_nwb(path: str | Path, sample_rate: float | None = None) -> Sort
         rate = float(info.get("sample_rate", sample_rate or 0.0))
         if rate <= 0:
             raise UnsupportedFormatError(f"{p} does not say its sample rate; give sample_rate")
+        session = session_from_nwbfile(nwbfile)
         ids = np.asarray(units.id[:], dtype=np.int64)
         cols = units.colnames
         trains, amps, chans, templates = [], [], [], []
@@ -72,4 +95,4 @@ def load_sorting_nwb(path: str | Path, sample_rate: float | None = None) -> Sort
               else samples)
     return Sorting(rate, samples, labels, ids, np.concatenate(amps) if amps else None, np.asarray(chans),
                    np.stack(templates) if templates else None, int(info.get("template_peak", 0)),
-                   int(info.get("n_samples", 0)), {"format": "nwb"})
+                   int(info.get("n_samples", 0)), {"format": "nwb", "source": {"session": session}})
