@@ -7,8 +7,23 @@ from dataclasses import dataclass
 import numpy as np
 
 
+class ChannelsByTime:
+    """Shape properties of anything holding ``data`` of shape ``(n_channels, n_samples)``."""
+
+    __slots__ = ()
+    data: np.ndarray
+
+    @property
+    def n_channels(self) -> int:
+        return int(self.data.shape[0])
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.data.shape[1])
+
+
 @dataclass(slots=True)
-class Chunk:
+class Chunk(ChannelsByTime):
     """A ``(n_channels, n_samples)`` slice of a stream.
 
     ``start_sample`` indexes its first sample since the stream began; ``origin_ns`` is the
@@ -21,14 +36,6 @@ class Chunk:
     start_sample: int
     sample_rate: float
     origin_ns: int = 0
-
-    @property
-    def n_channels(self) -> int:
-        return int(self.data.shape[0])
-
-    @property
-    def n_samples(self) -> int:
-        return int(self.data.shape[1])
 
     @property
     def end_sample(self) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from cortexlink.core.chunk import Chunk
+from cortexlink.core.chunk import ChannelsByTime, Chunk
 from cortexlink.core.errors import InvalidDataError, InvalidParameterError
 from cortexlink.core.validation import check_2d, check_finite, check_positive, check_sample_rate
 
@@ -16,7 +16,7 @@ SUPPORTED_DTYPES = (np.dtype(np.int16), np.dtype(np.float32))
 
 
 @dataclass
-class Recording:
+class Recording(ChannelsByTime):
     """Signal of shape ``(n_channels, n_samples)``: int16 ADC counts or float32 microvolts.
 
     ``gain_uv`` converts counts to microvolts (1.0 for float data already in uV), ``t0`` is
@@ -52,14 +52,6 @@ class Recording:
                 )
             self.channel_ids = ids
         self.site = str(self.site)
-
-    @property
-    def n_channels(self) -> int:
-        return int(self.data.shape[0])
-
-    @property
-    def n_samples(self) -> int:
-        return int(self.data.shape[1])
 
     @property
     def duration(self) -> float:
