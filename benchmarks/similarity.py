@@ -113,12 +113,12 @@ def recall_rows(dataset: str, database: np.ndarray, queries: np.ndarray, seed: i
             votes[found.starts] = found.votes
             scores = np.full(n, -np.inf)
             scores[found.starts] = found.scores
-            order = np.lexsort((np.arange(n), -scores))
+            ranking = np.lexsort((np.arange(n), -scores))
             if family.summary_size:   # the shortlist in summary order, then the rest by hash score
                 short = rank_candidates(index, family, query, max(keep, int(family.shortlist * n))).starts
-                order = np.concatenate([short, order[~np.isin(order, short)]])
+                ranking = np.concatenate([short, ranking[~np.isin(ranking, short)]])
             rank = np.empty(n, dtype=np.int64)
-            rank[order] = np.arange(n)
+            rank[ranking] = np.arange(n)
             near = np.flatnonzero(dist[i] <= threshold)
             any_top.append(np.mean(votes[top[i]] > 0))
             any_thr.append(np.mean(votes[near] > 0) if near.size else np.nan)

@@ -35,11 +35,12 @@ from cortexlink.similarity._checks import as_windows, check_int, check_measure
 from cortexlink.similarity.hash_kernels import (
     envelope_features,
     icws_keys,
+    paa_features,
     pstable_neighbours,
     pstable_windows,
     sketch_windows,
 )
-from cortexlink.similarity.summary import paa, paa_band
+from cortexlink.similarity.summary import paa_band
 
 __all__ = ["DEFAULT_KIND", "MEASURE_FAMILIES", "PSTABLE_DEFAULTS", "SKETCH_DEFAULTS", "HashFamily",
            "Lookup", "PStableHash", "SketchHash", "hash_from_config", "make_hash", "znormalise"]
@@ -58,8 +59,8 @@ SKETCH_DEFAULTS: dict[str, dict[str, Any]] = {
 # XCOR queries are hashed at 33 lags across the lag bound: with 17, a stored window's best lag could
 # lie 3 samples from every probe of a 400-sample window (Dog_1 top-10 recall 0.89 -> 0.945 at 33).
 PSTABLE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "dtw": {"per_table": 1, "n_tables": 256, "width_factor": 1.0, "multiprobe": 3, "radius_frac": 1 / 20,
-            "paa": 3, "shortlist": 0.5},
+    "dtw": {"per_table": 1, "n_tables": 64, "width_factor": 1.0, "multiprobe": 3, "radius_frac": 1 / 20,
+            "paa": 2, "shortlist": 0.5},
     "euclidean": {"per_table": 1, "n_tables": 256, "width_factor": 1.0, "multiprobe": 3},
     "xcor": {"per_table": 1, "n_tables": 256, "width_factor": 1.0, "multiprobe": 3, "lag_frac": 1 / 4,
              "n_lags": 33},
@@ -126,7 +127,7 @@ class HashFamily:
     def summarise(self, windows: np.ndarray) -> np.ndarray:
         """``(n_windows, summary_size)`` float32: the PAA of each z-normalised window (none: 0 columns)."""
         arr = self._checked(windows)
-        return paa(znormalise(arr), self.paa) if self.paa else np.zeros((arr.shape[0], 0), dtype=np.float32)
+        return paa_features(arr, self.paa) if self.paa else np.zeros((arr.shape[0], 0), dtype=np.float32)
 
     def hash(self, windows: np.ndarray) -> np.ndarray:
         """``uint64`` codes ``(n_windows, n_tables)`` of windows ``(n_windows, window)``."""
@@ -308,10 +309,9 @@ class PStableHash(HashFamily):
         """What is projected: the z-normalised windows, or for DTW their running max and min over
         ``2 radius + 1`` samples (a small warp barely moves an envelope, so L2 between envelopes
         follows DTW far better than L2 between the windows)."""
-        z = znormalise(windows)
-        if self.measure != "dtw":
-            return z
-        return envelope_features(z, self.radius)
+        if self.measure == "dtw":
+            return envelope_features(windows, self.radius)   # z-normalises each row itself
+        return znormalise(windows)
 
     def probes(self, query: np.ndarray) -> np.ndarray:
         """For XCOR, the query shifted by ``n_lags`` lags (9 unless set) across ``-max_lag..max_lag``,

@@ -46,10 +46,16 @@ class Candidates:
                           self.scores[rows] if scores is None else np.asarray(scores, dtype=np.float64),
                           None if self.slots is None else self.slots[rows])
 
-    def best(self, n: int) -> Candidates:
-        """The ``n`` candidates with the highest scores (ties: earlier channel, then earlier start)."""
+    def best(self, n: int, ordered: bool = True) -> Candidates:
+        """The ``n`` candidates with the highest scores (ties: earlier channel, then earlier start).
+
+        ``ordered=False`` skips the sort and the tie rule, which a shortlist about to be re-ranked
+        does not need: the ``n`` come back in their order here, ties at the cut decided by selection.
+        """
         if n >= len(self):
             return self
+        if not ordered:
+            return self.take(np.sort(np.argpartition(-self.scores, n - 1)[:n]))
         # only the windows with at least the n-th best score can make the cut
         floor = np.partition(self.scores, len(self) - n)[len(self) - n]
         pool = np.flatnonzero(self.scores >= floor)

@@ -26,14 +26,7 @@ if TYPE_CHECKING:
     from cortexlink.similarity.hashes import HashFamily
     from cortexlink.similarity.index import Candidates, HashIndex
 
-__all__ = ["paa", "paa_band", "rank_candidates"]
-
-
-def paa(windows: np.ndarray, factor: int) -> np.ndarray:
-    """``(n, L // factor)`` float32: the mean of every ``factor`` samples of each row (samples past
-    the last whole block are left out)."""
-    m = windows.shape[1] // factor
-    return windows[:, :m * factor].reshape(windows.shape[0], m, factor).mean(axis=2).astype(np.float32)
+__all__ = ["paa_band", "rank_candidates"]
 
 
 def paa_band(band: int, factor: int) -> int:
@@ -56,11 +49,11 @@ def rank_candidates(index: HashIndex, family: HashFamily, query: np.ndarray, n_k
     found = index.query(lookup.codes, min_votes, lookup.weights, lookup.floor)
     if not family.summary_size or len(found) <= n_keep:
         return found.best(n_keep)
-    short = found.best(max(n_keep, int(family.shortlist * len(index))))
+    short = found.best(max(n_keep, int(family.shortlist * len(index))), ordered=False)
     band = family.summary_band if band is None else paa_band(band, family.paa)
     summary = family.summarise(query[None, :])[0]
     sq = np.empty(len(short), dtype=np.float32)
     dtw_sq_lanes(summary, index.summary_rows, short.slots, band, DTW_LANES, sq)
     rows = np.argpartition(sq, n_keep - 1)[:n_keep]
-    rows = rows[np.lexsort((rows, sq[rows]))]   # nearest first; ties: the better hash score
+    rows = rows[np.lexsort((rows, sq[rows]))]   # nearest first; ties: the earlier slot
     return short.take(rows, scores=-np.sqrt(sq[rows].astype(np.float64)))
