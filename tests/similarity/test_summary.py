@@ -92,6 +92,10 @@ def test_ranked_look_up_re_ranks_the_shortlist_by_summary_dtw():
         np.testing.assert_allclose(-found.scores, np.sort(d)[:25], rtol=1e-4)
     short = rank_candidates(index, _family(paa=2, shortlist=0.2), WINDOWS[3], 25)
     assert len(short) == 25 and 3 in short.starts
+    bare = HashIndex(family.n_tables, 400)
+    bare.add(family.hash(WINDOWS), 0, np.arange(400))
+    with pytest.raises(InvalidParameterError, match="summary_size"):
+        rank_candidates(bare, family, WINDOWS[3], 25)
 
 
 def test_index_keeps_each_window_summary_in_its_slot_through_the_ring():

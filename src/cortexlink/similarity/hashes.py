@@ -12,9 +12,13 @@
   band) for DTW. DTW, Euclidean and XCOR queries are multi-probe (``multiprobe`` buckets either
   side in every table, ``lookup``): stored windows are ranked by the squared distance from the
   query's projections to the centres of their buckets, an estimate of the feature distance read
-  from the stored codes, rather than by the number of tables they share with the query. On Bonn,
-  Dog_1 and Neuralink windows the sketch hash kept about 0.1 of the true DTW, Euclidean or XCOR
-  top 10 at 95% pruned; these keep 0.70-0.94 (DTW), 0.95-1.00 (XCOR), 1.00 (Euclidean, EMD).
+  from the stored codes, rather than by the number of tables they share with the query. The DTW
+  family also keeps a PAA summary of every window (``paa``: the mean of every 2 samples of the
+  z-normalised window, ``summarise``); a ranked look-up re-ranks its ``shortlist`` (the best half
+  by hash score) by DTW between summaries (``summary.rank_candidates``). On Bonn, Dog_1 and
+  Neuralink windows the sketch hash kept about 0.1 of the true DTW, Euclidean or XCOR top 10 at
+  95% pruned; these keep 0.70-0.94 (DTW by hash score alone), 0.975-1.00 (DTW re-ranked by its
+  summaries), 0.95-1.00 (XCOR), 1.00 (Euclidean, EMD).
 
 Each family hashes ``(n_windows, window)`` to ``uint64`` codes ``(n_windows, n_tables)``: table
 ``t`` folds ``per_table`` hashes into one code, so two windows collide in a table only if all of its
@@ -58,6 +62,9 @@ SKETCH_DEFAULTS: dict[str, dict[str, Any]] = {
 # buckets one median projected distance wide, 3 each side cover nearly every window's bucket.
 # XCOR queries are hashed at 33 lags across the lag bound: with 17, a stored window's best lag could
 # lie 3 samples from every probe of a 400-sample window (Dog_1 top-10 recall 0.89 -> 0.945 at 33).
+# DTW: the envelope projections only shortlist (the best half by hash score keeps 0.98-1.0 of the
+# true top 10 with 64 tables, as with 256); DTW between PAA-2 summaries ranks the shortlist (PAA-3:
+# 0.955-0.97 of the top 10 at 95% pruned on Bonn, PAA-2: 0.985-1.0).
 PSTABLE_DEFAULTS: dict[str, dict[str, Any]] = {
     "dtw": {"per_table": 1, "n_tables": 64, "width_factor": 1.0, "multiprobe": 3, "radius_frac": 1 / 20,
             "paa": 2, "shortlist": 0.5},

@@ -8,6 +8,8 @@ adds, as Hull's CCHECK sorts what it compares), and each query code is two binar
 table. Multi-probe queries, whose neighbouring buckets together hold most windows, instead look
 their codes up among each table's few distinct codes and scan every window's bucket numbers once
 (the same votes and scores, about 2.5x faster than reading the buckets entry by entry).
+With ``summary_size`` > 0 each entry also holds the window's float32 summary (the family's
+``summarise``), in the same ring slot, for ``summary.rank_candidates`` to re-rank candidates by.
 A stored window is a candidate when it collides with the query in at least ``min_votes``
 tables; its score ranks candidates when only the best few are wanted: by default the number of
 tables collided, or with per-code ``weights`` (multi-probe: several codes per table, each weighted

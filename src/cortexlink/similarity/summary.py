@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cortexlink.core.errors import InvalidParameterError
 from cortexlink.similarity._checks import as_window, check_int
 from cortexlink.similarity.measures import DTW_LANES, dtw_sq_lanes
 
@@ -49,6 +50,11 @@ def rank_candidates(index: HashIndex, family: HashFamily, query: np.ndarray, n_k
     found = index.query(lookup.codes, min_votes, lookup.weights, lookup.floor)
     if not family.summary_size or len(found) <= n_keep:
         return found.best(n_keep)
+    if index.summary_size != family.summary_size:
+        raise InvalidParameterError(
+            f"this {family.measure} family ranks by summaries of {family.summary_size} values, the index "
+            f"keeps {index.summary_size}; build it with summary_size=family.summary_size and add "
+            "family.summarise(windows), or use a family with paa=0")
     short = found.best(max(n_keep, int(family.shortlist * len(index))), ordered=False)
     band = family.summary_band if band is None else paa_band(band, family.paa)
     summary = family.summarise(query[None, :])[0]
