@@ -7,7 +7,8 @@
    for "collides in any table" and for the candidates ranked by score, cut at 95% pruned.
    Ground truth: every query-window distance computed by brute force with the exact measure.
 2. Top-10 DTW search time per query over a 96-channel history: brute force, dtaidistance,
-   tslearn, our exact pruned search (similarity_exact), and our hash search (with its recall),
+   tslearn, our exact pruned search (similarity_exact), and our hash search (with its recall:
+   look-up, the shortlist re-ranked by DTW between PAA summaries, exact DTW on the best 5%),
    in CPU seconds of this process on one thread (the machine is shared).
 3. Streaming hasher: samples/s on one core and per-1 ms-chunk p50/p99 at 96/256/1024 channels x 30 kHz,
    for the sketch hash and the p-stable DTW hash.
@@ -153,7 +154,8 @@ def indexed(family: HashFamily, windows: np.ndarray) -> HashIndex:
 
 def hash_search_row(windows: np.ndarray, queries: np.ndarray, truth: np.ndarray, kind: str,
                     seed: int = 0) -> dict:
-    """Our hash search (query hash, index look-up, exact DTW on the best 5%) over ``windows``.
+    """Our hash search over ``windows``: query hash, index look-up, for the p-stable family its
+    shortlist re-ranked by DTW between PAA summaries (``rank_candidates``), exact DTW on the best 5%.
 
     ``truth`` (q, n) holds every query-window DTW, for the recall (ties counted as found, as for
     the exact peers: ``tie_aware_recall``). Windows are taken as
