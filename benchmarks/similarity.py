@@ -7,7 +7,8 @@
    for "collides in any table" and for the candidates ranked by score, cut at 95% pruned.
    Ground truth: every query-window distance computed by brute force with the exact measure.
 2. Top-10 DTW search time per query over a 96-channel history: brute force, dtaidistance,
-   tslearn, our exact pruned search (similarity_exact), and our hash search (with its recall),
+   tslearn, our exact pruned search (similarity_exact), and our hash search (with its recall:
+   look-up, the shortlist re-ranked by DTW between PAA summaries, exact DTW on the best 5%),
    in CPU seconds of this process on one thread (the machine is shared).
 3. Streaming hasher: samples/s on one core and per-1 ms-chunk p50/p99 at 96/256/1024 channels x 30 kHz,
    for the sketch hash and the p-stable DTW hash.
@@ -44,6 +45,7 @@ from cortexlink.similarity.index import HashIndex  # noqa: E402
 from cortexlink.similarity.measures import MEASURES, distances  # noqa: E402
 from cortexlink.similarity.search import confirm  # noqa: E402
 from cortexlink.similarity.streaming import StreamingHasher  # noqa: E402
+from cortexlink.similarity.summary import rank_candidates  # noqa: E402
 
 K = 10
 KEEP = 0.05          # the ranked operating point passes 5% of the windows to the exact measure
@@ -73,6 +75,9 @@ def families(window: int, seed: int) -> list[tuple[str, str, HashFamily]]:
         kind = DEFAULT_KIND[measure]
         lag = measure_params(measure, window) if measure == "xcor" else {}   # hash the measure's own lag
         out.append((f"{measure} ({kind})", measure, make_hash(measure, window, seed=seed, **lag)))
+        if PSTABLE_DEFAULTS[measure].get("paa"):   # the same hash ranked by its score alone
+            out.append((f"{measure} ({kind}, hash score only)", measure,
+                        make_hash(measure, window, seed=seed, paa=0)))
         if kind != "sketch" and measure in SKETCH_DEFAULTS:
             out.append((f"{measure} (sketch)", measure, make_hash(measure, window, seed=seed, kind="sketch")))
     return out
@@ -84,7 +89,9 @@ def recall_rows(dataset: str, database: np.ndarray, queries: np.ndarray, seed: i
     Windows are z-normalised first (shape similarity; what the sketch hashes see). "any" counts a
     window as a candidate when it collides in at least one table (or probed bucket); "ranked" orders
     windows by their score (tables collided, or the multi-probe projection score) and keeps the best
-    5%. ``pruned@0.95`` is the most one can prune in that order while keeping 95% of the true top 10,
+    5% (a family with PAA summaries: its shortlist by hash score ordered by DTW between summaries,
+    ``summary.rank_candidates``; "hash score only" is the same hash without that step).
+    ``pruned@0.95`` is the most one can prune in that order while keeping 95% of the true top 10,
     and ``d10/d5%`` the 10th-nearest distance over the
     distance at the 5% quantile: near 1, no hash can tell the top 10 from the next 5%.
     """
@@ -98,9 +105,7 @@ def recall_rows(dataset: str, database: np.ndarray, queries: np.ndarray, seed: i
         order = np.argsort(dist, axis=1, kind="stable")
         top = order[:, :K]
         threshold = float(np.quantile(dist, THRESHOLD_Q))
-        family.fit(database)
-        index = HashIndex(family.n_tables, n)
-        index.add(family.hash(database), 0, np.arange(n))
+        index = indexed(family.fit(database), database)
         any_top, any_thr, any_pruned, rank_top, rank_thr, true_ranks = [], [], [], [], [], []
         for i, query in enumerate(queries):
             lookup = family.lookup(query)
@@ -109,8 +114,12 @@ def recall_rows(dataset: str, database: np.ndarray, queries: np.ndarray, seed: i
             votes[found.starts] = found.votes
             scores = np.full(n, -np.inf)
             scores[found.starts] = found.scores
+            ranking = np.lexsort((np.arange(n), -scores))
+            if family.summary_size:   # the shortlist in summary order, then the rest by hash score
+                short = rank_candidates(index, family, query, max(keep, int(family.shortlist * n))).starts
+                ranking = np.concatenate([short, ranking[~np.isin(ranking, short)]])
             rank = np.empty(n, dtype=np.int64)
-            rank[np.lexsort((np.arange(n), -scores))] = np.arange(n)
+            rank[ranking] = np.arange(n)
             near = np.flatnonzero(dist[i] <= threshold)
             any_top.append(np.mean(votes[top[i]] > 0))
             any_thr.append(np.mean(votes[near] > 0) if near.size else np.nan)
@@ -132,12 +141,21 @@ def recall_rows(dataset: str, database: np.ndarray, queries: np.ndarray, seed: i
     return rows
 
 
+def indexed(family: HashFamily, windows: np.ndarray) -> HashIndex:
+    """An index of ``windows`` (start = row number) hashed by a fitted ``family``, with summaries."""
+    n = windows.shape[0]
+    index = HashIndex(family.n_tables, n, summary_size=family.summary_size)
+    index.add(family.hash(windows), 0, np.arange(n), family.summarise(windows))
+    return index
+
+
 # ---------------------------------------------------------------- 2. hash search time
 
 
 def hash_search_row(windows: np.ndarray, queries: np.ndarray, truth: np.ndarray, kind: str,
                     seed: int = 0) -> dict:
-    """Our hash search (query hash, index look-up, exact DTW on the best 5%) over ``windows``.
+    """Our hash search over ``windows``: query hash, index look-up, for the p-stable family its
+    shortlist re-ranked by DTW between PAA summaries (``rank_candidates``), exact DTW on the best 5%.
 
     ``truth`` (q, n) holds every query-window DTW, for the recall (ties counted as found, as for
     the exact peers: ``tie_aware_recall``). Windows are taken as
@@ -147,8 +165,7 @@ def hash_search_row(windows: np.ndarray, queries: np.ndarray, truth: np.ndarray,
     params = measure_params("dtw", window)
     t0 = time.perf_counter()
     family = make_hash("dtw", window, seed=seed, kind=kind).fit(windows)
-    index = HashIndex(family.n_tables, n)
-    index.add(family.hash(windows), 0, np.arange(n))
+    index = indexed(family, windows)
     index.sort()
     build = time.perf_counter() - t0
     keep = max(K, int(KEEP * n))
@@ -157,8 +174,7 @@ def hash_search_row(windows: np.ndarray, queries: np.ndarray, truth: np.ndarray,
         return windows[rows]
 
     def candidates(query: np.ndarray):
-        lookup = family.lookup(query)
-        return index.query(lookup.codes, weights=lookup.weights, floor=lookup.floor).best(keep)
+        return rank_candidates(index, family, query, keep, band=params["band"])
 
     confirm(candidates(queries[0]), queries[0], windows_of, "dtw", k=K, normalize=False,
             **params)  # compile outside the timing

@@ -14,6 +14,7 @@ RNG = np.random.default_rng(0)
 SIGNAL = np.cumsum(RNG.standard_normal((3, 900)), axis=1)
 SKETCH = make_hash("dtw", 60, kind="sketch", n_tables=6, per_table=2)   # step 2: incremental path
 EMD = make_hash("emd", 60, n_tables=6, per_table=2).fit(SIGNAL[:, :600].reshape(-1, 60))
+DTW = make_hash("dtw", 60, n_tables=6).fit(SIGNAL[:, :600].reshape(-1, 60))   # keeps PAA summaries
 
 
 def _batch_codes(family, signal, hop):
@@ -27,10 +28,12 @@ def _streamed(hasher, signal, cuts):
     edges = [0, *sorted(set(cuts)), signal.shape[1]]
     parts = [hasher.process(Chunk(signal[:, a:b], a, 1000.0))
              for a, b in zip(edges[:-1], edges[1:], strict=True)]
-    return np.concatenate([p.codes for p in parts], axis=1), np.concatenate([p.starts for p in parts])
+    summaries = [p.summaries for p in parts if p.summaries is not None]
+    out = np.concatenate([p.codes for p in parts], axis=1), np.concatenate([p.starts for p in parts])
+    return (*out, np.concatenate(summaries, axis=1) if summaries else None)
 
 
-@pytest.mark.parametrize(("family", "hop"), [(SKETCH, 2), (SKETCH, 6), (SKETCH, 5), (EMD, 7)])
+@pytest.mark.parametrize(("family", "hop"), [(SKETCH, 2), (SKETCH, 6), (SKETCH, 5), (EMD, 7), (DTW, 9)])
 def test_whole_stream_equals_hashing_every_window(family, hop):
     codes, starts = _batch_codes(family, SIGNAL, hop)
     out = StreamingHasher(family, hop).hash_all(SIGNAL)
@@ -40,20 +43,22 @@ def test_whole_stream_equals_hashing_every_window(family, hop):
 
 @settings(max_examples=40, deadline=None)
 @given(cuts=st.lists(st.integers(1, 899), max_size=30),
-       which=st.sampled_from(["sketch", "sketch_hop", "emd"]))
+       which=st.sampled_from(["sketch", "sketch_hop", "emd", "dtw"]))
 def test_any_chunking_gives_the_same_codes(cuts, which):
-    family, hop = {"sketch": (SKETCH, 2), "sketch_hop": (SKETCH, 8), "emd": (EMD, 5)}[which]
+    family, hop = {"sketch": (SKETCH, 2), "sketch_hop": (SKETCH, 8), "emd": (EMD, 5), "dtw": (DTW, 7)}[which]
     hasher = StreamingHasher(family, hop)
     whole = hasher.hash_all(SIGNAL)
-    codes, starts = _streamed(hasher, SIGNAL, cuts)
+    codes, starts, summaries = _streamed(hasher, SIGNAL, cuts)
     np.testing.assert_array_equal(starts, whole.starts)
     np.testing.assert_array_equal(codes, whole.codes)
+    if family.summary_size:
+        np.testing.assert_array_equal(summaries, whole.summaries)
 
 
 def test_one_sample_chunks():
     hasher = StreamingHasher(SKETCH, 4)
     whole = hasher.hash_all(SIGNAL[:, :200])
-    codes, starts = _streamed(hasher, SIGNAL[:, :200], range(1, 200))
+    codes, starts, _ = _streamed(hasher, SIGNAL[:, :200], range(1, 200))
     np.testing.assert_array_equal(codes, whole.codes)
 
 

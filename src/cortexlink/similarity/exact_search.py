@@ -23,9 +23,16 @@ from numba import njit
 
 from cortexlink.core.errors import InvalidParameterError
 from cortexlink.similarity._checks import as_window, as_windows, check_int, check_measure
-from cortexlink.similarity.measures import band_width, distances, dtw_sq_kernel, measure_params
+from cortexlink.similarity.measures import (
+    DTW_LANES,
+    band_width,
+    distances,
+    dtw_sq_kernel,
+    dtw_sq_lanes,
+    measure_params,
+)
 
-__all__ = ["exact_top_k", "within", "STAT_NAMES"]
+__all__ = ["exact_top_k", "ranked_top_k", "within", "STAT_NAMES"]
 
 #: what ``stats`` counts: windows pruned by each stage, and DTWs run to the end
 STAT_NAMES = ("lb_kim", "lb_keogh_query", "lb_keogh_window", "dtw_abandoned", "dtw_full")
@@ -206,6 +213,29 @@ def _dtw_scan(query, windows, band, k, keep_all, cutoff_sq, out_idx, out_sq, cou
     return count
 
 
+@njit(cache=True, nogil=True)
+def _lb_survivors(query, windows, radius, cutoff_sq):
+    """Rows of ``windows`` whose LB_Kim and LB_Keogh (against the query's envelope) are both within
+    ``cutoff_sq``: the only ones whose DTW can be."""
+    n, length = windows.shape
+    upper = np.empty(length)
+    lower = np.empty(length)
+    envelope(query, radius, upper, lower, np.empty((2, length)), np.empty((2, length)))
+    order = np.argsort(-np.abs(query - query.mean()))
+    contrib = np.empty(length)
+    keep = np.empty(n, dtype=np.int64)
+    count = 0
+    limit = cutoff_sq * _SLACK
+    for i in range(n):
+        c = windows[i]
+        d0 = c[0] - query[0]
+        d1 = c[length - 1] - query[length - 1]
+        if d0 * d0 + d1 * d1 <= limit and _lb_keogh(c, upper, lower, order, limit, contrib) <= limit:
+            keep[count] = i
+            count += 1
+    return keep[:count]
+
+
 def _prepare(query, windows, measure, params):
     query = as_window(query, "query")
     windows = as_windows(windows, "windows")
@@ -241,6 +271,38 @@ def exact_top_k(query: np.ndarray, windows: np.ndarray, k: int, measure: str = "
     _fill_stats(stats, counters)
     order = np.lexsort((out_idx[:count], out_sq[:count]))
     return out_idx[order], np.sqrt(out_sq[order])
+
+
+def ranked_top_k(query: np.ndarray, windows: np.ndarray, k: int, measure: str = "dtw",
+                 **params) -> tuple[np.ndarray, np.ndarray]:
+    """``exact_top_k`` for windows that come roughly nearest first (ranked hash candidates).
+
+    The same result. For DTW it computes the first ``DTW_LANES`` windows in full, takes their k-th
+    distance as the bar, drops every other window whose LB_Kim or LB_Keogh exceeds it, and computes
+    the rest many at a time (``measures.dtw_sq_lanes``) instead of one by one: with a good order the
+    bar is tight from the start, and the vectorised DTW costs a fraction of the abandoning one.
+    """
+    query, windows, param = _prepare(query, windows, measure, params)
+    k = min(check_int(k, "k", 1), windows.shape[0])
+    n, length = windows.shape
+    if measure != "dtw" or length != query.size:
+        return exact_top_k(query, windows, k, measure, **params)
+    head = min(n, max(k, DTW_LANES))
+    sq = np.full(n, np.inf)
+    dtw_sq_lanes(query, windows, np.arange(head), param, DTW_LANES, sq[:head])
+    bar = np.partition(sq[:head], k - 1)[k - 1]
+    rest = head + _lb_survivors(query, windows[head:], band_width(length, length, param) - 1, bar)
+    out = np.empty(rest.size)
+    dtw_sq_lanes(query, windows, rest, param, DTW_LANES, out)
+    sq[rest] = out
+    return _smallest(sq, k)
+
+
+def _smallest(sq: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` smallest squared distances, nearest first (ties: lower index), as distances."""
+    pool = np.flatnonzero(sq <= np.partition(sq, k - 1)[k - 1])
+    idx = pool[np.lexsort((pool, sq[pool]))][:k]
+    return idx.astype(np.int64), np.sqrt(sq[idx])
 
 
 def within(query: np.ndarray, windows: np.ndarray, threshold: float, measure: str = "dtw", *,

@@ -199,18 +199,57 @@ def pstable_neighbours(projected: np.ndarray, offsets: np.ndarray, width: float,
     return codes, weights, floor
 
 
+@njit(cache=True, inline="always")
+def znormalise_row(x: np.ndarray, out: np.ndarray) -> None:
+    """``out`` = ``x`` minus its mean over its standard deviation (a flat row: zeros), as
+    ``hashes.znormalise`` does for a whole array, without the temporaries."""
+    n = x.size
+    mean = 0.0
+    for i in range(n):
+        mean += x[i]
+    mean /= n
+    var = 0.0
+    for i in range(n):
+        out[i] = x[i] - mean
+        var += out[i] * out[i]
+    sd = np.sqrt(var / n)
+    if sd > 0:
+        for i in range(n):
+            out[i] /= sd
+
+
 @njit(cache=True)
 def envelope_features(windows: np.ndarray, radius: int) -> np.ndarray:
-    """``(n, 2 L)``: each row's running max over ``[i - radius, i + radius]`` (clipped to the row),
-    then its running min: the p-stable DTW hash's features, O(L) per row."""
+    """``(n, 2 L)``: each z-normalised row's running max over ``[i - radius, i + radius]`` (clipped to
+    the row), then its running min: the p-stable DTW hash's features, O(L) per row."""
     n, length = windows.shape
     out = np.empty((n, 2 * length))
+    z = np.empty(length)
     pre = np.empty((2, length))
     suf = np.empty((2, length))
     upper = np.empty(length)
     lower = np.empty(length)
     for w in range(n):
-        envelope(windows[w], radius, upper, lower, pre, suf)
+        znormalise_row(windows[w], z)
+        envelope(z, radius, upper, lower, pre, suf)
         out[w, :length] = upper
         out[w, length:] = lower
+    return out
+
+
+@njit(cache=True)
+def paa_features(windows: np.ndarray, factor: int) -> np.ndarray:
+    """``(n, L // factor)`` float32: the mean of every ``factor`` samples of each z-normalised row
+    (samples past the last whole block left out): the PAA summaries DTW candidates are re-ranked by."""
+    n, length = windows.shape
+    m = length // factor
+    out = np.empty((n, m), dtype=np.float32)
+    z = np.empty(length)
+    for w in range(n):
+        znormalise_row(windows[w], z)
+        for j in range(m):
+            acc = 0.0
+            for i in range(j * factor, (j + 1) * factor):
+                acc += z[i]
+            out[w, j] = acc / factor
     return out

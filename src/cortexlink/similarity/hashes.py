@@ -12,9 +12,13 @@
   band) for DTW. DTW, Euclidean and XCOR queries are multi-probe (``multiprobe`` buckets either
   side in every table, ``lookup``): stored windows are ranked by the squared distance from the
   query's projections to the centres of their buckets, an estimate of the feature distance read
-  from the stored codes, rather than by the number of tables they share with the query. On Bonn,
-  Dog_1 and Neuralink windows the sketch hash kept about 0.1 of the true DTW, Euclidean or XCOR
-  top 10 at 95% pruned; these keep 0.70-0.94 (DTW), 0.95-1.00 (XCOR), 1.00 (Euclidean, EMD).
+  from the stored codes, rather than by the number of tables they share with the query. The DTW
+  family also keeps a PAA summary of every window (``paa``: the mean of every 2 samples of the
+  z-normalised window, ``summarise``); a ranked look-up re-ranks its ``shortlist`` (the best half
+  by hash score) by DTW between summaries (``summary.rank_candidates``). On Bonn, Dog_1 and
+  Neuralink windows the sketch hash kept about 0.1 of the true DTW, Euclidean or XCOR top 10 at
+  95% pruned; these keep 0.70-0.94 (DTW by hash score alone), 0.975-1.00 (DTW re-ranked by its
+  summaries), 0.95-1.00 (XCOR), 1.00 (Euclidean, EMD).
 
 Each family hashes ``(n_windows, window)`` to ``uint64`` codes ``(n_windows, n_tables)``: table
 ``t`` folds ``per_table`` hashes into one code, so two windows collide in a table only if all of its
@@ -35,10 +39,12 @@ from cortexlink.similarity._checks import as_windows, check_int, check_measure
 from cortexlink.similarity.hash_kernels import (
     envelope_features,
     icws_keys,
+    paa_features,
     pstable_neighbours,
     pstable_windows,
     sketch_windows,
 )
+from cortexlink.similarity.summary import paa_band
 
 __all__ = ["DEFAULT_KIND", "MEASURE_FAMILIES", "PSTABLE_DEFAULTS", "SKETCH_DEFAULTS", "HashFamily",
            "Lookup", "PStableHash", "SketchHash", "hash_from_config", "make_hash", "znormalise"]
@@ -56,8 +62,12 @@ SKETCH_DEFAULTS: dict[str, dict[str, Any]] = {
 # buckets one median projected distance wide, 3 each side cover nearly every window's bucket.
 # XCOR queries are hashed at 33 lags across the lag bound: with 17, a stored window's best lag could
 # lie 3 samples from every probe of a 400-sample window (Dog_1 top-10 recall 0.89 -> 0.945 at 33).
+# DTW: the envelope projections only shortlist (the best half by hash score keeps 0.98-1.0 of the
+# true top 10 with 64 tables, as with 256); DTW between PAA-2 summaries ranks the shortlist (PAA-3:
+# 0.955-0.97 of the top 10 at 95% pruned on Bonn, PAA-2: 0.985-1.0).
 PSTABLE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "dtw": {"per_table": 1, "n_tables": 256, "width_factor": 1.0, "multiprobe": 3, "radius_frac": 1 / 20},
+    "dtw": {"per_table": 1, "n_tables": 64, "width_factor": 1.0, "multiprobe": 3, "radius_frac": 1 / 20,
+            "paa": 2, "shortlist": 0.5},
     "euclidean": {"per_table": 1, "n_tables": 256, "width_factor": 1.0, "multiprobe": 3},
     "xcor": {"per_table": 1, "n_tables": 256, "width_factor": 1.0, "multiprobe": 3, "lag_frac": 1 / 4,
              "n_lags": 33},
@@ -83,6 +93,10 @@ class HashFamily:
     """Base of the hash families: ``hash(windows)``, ``config`` and ``fit``."""
 
     kind: ClassVar[str]
+    #: PAA factor of the summary kept beside the codes (0: none), and the share of windows a ranked
+    #: look-up re-ranks by it (``summary.rank_candidates``)
+    paa: int = 0
+    shortlist: float = 1.0
 
     def __init__(self, window: int, n_tables: int, per_table: int, seed: int, measure: str) -> None:
         self.window = check_int(window, "window (samples per hashed window)", 2)
@@ -111,6 +125,16 @@ class HashFamily:
     def fitted(self) -> bool:
         """Whether the family can hash (p-stable families need ``fit`` or a ``width`` first)."""
         return True
+
+    @property
+    def summary_size(self) -> int:
+        """Values in each window's summary (``summarise``); 0 when the family keeps none."""
+        return self.window // self.paa if self.paa else 0
+
+    def summarise(self, windows: np.ndarray) -> np.ndarray:
+        """``(n_windows, summary_size)`` float32: the PAA of each z-normalised window (none: 0 columns)."""
+        arr = self._checked(windows)
+        return paa_features(arr, self.paa) if self.paa else np.zeros((arr.shape[0], 0), dtype=np.float32)
 
     def hash(self, windows: np.ndarray) -> np.ndarray:
         """``uint64`` codes ``(n_windows, n_tables)`` of windows ``(n_windows, window)``."""
@@ -191,8 +215,17 @@ class PStableHash(HashFamily):
     def __init__(self, window: int, n_tables: int = 128, per_table: int = 1, seed: int = 0,
                  width: float | None = None, width_factor: float = 1.0, measure: str = "emd",
                  radius: int | None = None, max_lag: int | None = None, multiprobe: int = 0,
-                 n_lags: int | None = None) -> None:
+                 n_lags: int | None = None, paa: int = 0, shortlist: float = 0.5) -> None:
         super().__init__(window, n_tables, per_table, seed, measure)
+        self.paa = check_int(paa, "paa (samples averaged per summary value; 0 = no summary)", 0)
+        if self.paa and (self.measure != "dtw" or self.paa > self.window):
+            raise InvalidParameterError(f"paa summaries re-rank DTW candidates and need paa <= the window "
+                                        f"({self.window}); got paa={paa} for {self.measure}: set paa=0")
+        ok = isinstance(shortlist, (int, float)) and not isinstance(shortlist, bool)
+        self.shortlist = float(shortlist) if ok else float("nan")
+        if not 0 < self.shortlist <= 1:
+            raise InvalidParameterError(f"shortlist is the share of windows re-ranked by their summaries "
+                                        f"(0 < s <= 1), got {shortlist!r}")
         self.multiprobe = check_int(multiprobe, "multiprobe (neighbouring buckets probed each side)", 0)
         if self.multiprobe and self.per_table != 1:
             raise InvalidParameterError("multiprobe looks up the buckets next to the query's in each table, "
@@ -267,6 +300,12 @@ class PStableHash(HashFamily):
                                                    self.multiprobe)
         return Lookup(codes, weights, floor)
 
+    @property
+    def summary_band(self) -> int:
+        """The DTW band the summaries are compared with: twice the envelope radius (the band the
+        family is set up for), divided by ``paa``."""
+        return paa_band(2 * (self.radius or 1), self.paa or 1)
+
     def _width(self) -> float:
         if self.width is None:
             raise NotFittedError(f"this {self.measure} hash has no bucket width yet; call fit(windows) "
@@ -277,10 +316,9 @@ class PStableHash(HashFamily):
         """What is projected: the z-normalised windows, or for DTW their running max and min over
         ``2 radius + 1`` samples (a small warp barely moves an envelope, so L2 between envelopes
         follows DTW far better than L2 between the windows)."""
-        z = znormalise(windows)
-        if self.measure != "dtw":
-            return z
-        return envelope_features(z, self.radius)
+        if self.measure == "dtw":
+            return envelope_features(windows, self.radius)   # z-normalises each row itself
+        return znormalise(windows)
 
     def probes(self, query: np.ndarray) -> np.ndarray:
         """For XCOR, the query shifted by ``n_lags`` lags (9 unless set) across ``-max_lag..max_lag``,
@@ -306,6 +344,8 @@ class PStableHash(HashFamily):
             extra["max_lag"] = self.max_lag
         if self.n_lags is not None:
             extra["n_lags"] = self.n_lags
+        if self.paa:
+            extra.update(paa=self.paa, shortlist=self.shortlist)
         return extra
 
 

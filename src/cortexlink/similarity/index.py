@@ -8,6 +8,8 @@ adds, as Hull's CCHECK sorts what it compares), and each query code is two binar
 table. Multi-probe queries, whose neighbouring buckets together hold most windows, instead look
 their codes up among each table's few distinct codes and scan every window's bucket numbers once
 (the same votes and scores, about 2.5x faster than reading the buckets entry by entry).
+With ``summary_size`` > 0 each entry also holds the window's float32 summary (the family's
+``summarise``), in the same ring slot, for ``summary.rank_candidates`` to re-rank candidates by.
 A stored window is a candidate when it collides with the query in at least ``min_votes``
 tables; its score ranks candidates when only the best few are wanted: by default the number of
 tables collided, or with per-code ``weights`` (multi-probe: several codes per table, each weighted
@@ -35,29 +37,47 @@ class Candidates:
     starts: np.ndarray    # (n,) int64
     votes: np.ndarray     # (n,) int64, 1..n_tables
     scores: np.ndarray    # (n,) float64, higher = nearer (the votes, unless the query was weighted)
+    slots: np.ndarray | None = None   # (n,) int64, ring slots in the index (``HashIndex.summary_rows``)
 
     def __len__(self) -> int:
         return int(self.starts.shape[0])
 
-    def best(self, n: int) -> Candidates:
-        """The ``n`` candidates with the highest scores (ties: earlier channel, then earlier start)."""
+    def take(self, rows: np.ndarray, scores: np.ndarray | None = None) -> Candidates:
+        """The candidates at ``rows``, in that order, optionally with new ``scores``."""
+        return Candidates(self.channels[rows], self.starts[rows], self.votes[rows],
+                          self.scores[rows] if scores is None else np.asarray(scores, dtype=np.float64),
+                          None if self.slots is None else self.slots[rows])
+
+    def best(self, n: int, ordered: bool = True) -> Candidates:
+        """The ``n`` candidates with the highest scores (ties: earlier channel, then earlier start).
+
+        ``ordered=False`` skips the sort and the tie rule, which a shortlist about to be re-ranked
+        does not need: the ``n`` come back in their order here, ties at the cut decided by selection.
+        """
         if n >= len(self):
             return self
+        if not ordered:
+            return self.take(np.sort(np.argpartition(-self.scores, n - 1)[:n]))
         # only the windows with at least the n-th best score can make the cut
         floor = np.partition(self.scores, len(self) - n)[len(self) - n]
         pool = np.flatnonzero(self.scores >= floor)
-        order = pool[np.lexsort((self.starts[pool], self.channels[pool], -self.scores[pool]))[:n]]
-        return Candidates(self.channels[order], self.starts[order], self.votes[order], self.scores[order])
+        return self.take(pool[np.lexsort((self.starts[pool], self.channels[pool], -self.scores[pool]))[:n]])
 
 
 class HashIndex:
-    """Ring of the last ``capacity`` hashed windows of one site, queried by code collisions."""
+    """Ring of the last ``capacity`` hashed windows of one site, queried by code collisions.
 
-    def __init__(self, n_tables: int, capacity: int, retention: int | None = None) -> None:
+    With ``summary_size`` > 0 it also keeps a float32 summary of every window (the family's
+    ``summarise``), which ``summary.rank_candidates`` re-ranks hash candidates with."""
+
+    def __init__(self, n_tables: int, capacity: int, retention: int | None = None,
+                 summary_size: int = 0) -> None:
         self.n_tables = check_int(n_tables, "n_tables", 1)
         self.capacity = check_int(capacity, "capacity (windows kept)", 1)
         self.retention = None if retention is None else check_int(retention, "retention (samples)", 1)
+        self.summary_size = check_int(summary_size, "summary_size (values per window summary)", 0)
         self._codes = np.zeros((self.capacity, self.n_tables), dtype=np.uint64)
+        self._summaries = np.zeros((self.capacity, self.summary_size), dtype=np.float32)
         self._channels = np.zeros(self.capacity, dtype=np.int64)
         self._starts = np.zeros(self.capacity, dtype=np.int64)
         self._size = 0
@@ -67,12 +87,13 @@ class HashIndex:
         self._buckets: tuple[np.ndarray, ...] | None = None
 
     @classmethod
-    def for_stream(cls, n_tables: int, n_channels: int, retention: int, hop: int) -> HashIndex:
+    def for_stream(cls, n_tables: int, n_channels: int, retention: int, hop: int,
+                   summary_size: int = 0) -> HashIndex:
         """An index for every window of ``n_channels`` channels begun in the last ``retention`` samples."""
         n_channels = check_int(n_channels, "n_channels", 1)
         retention = check_int(retention, "retention (samples)", 1)
         hop = check_int(hop, "hop (samples between windows)", 1)
-        return cls(n_tables, n_channels * (retention // hop + 1), retention)
+        return cls(n_tables, n_channels * (retention // hop + 1), retention, summary_size)
 
     def __len__(self) -> int:
         return int(np.count_nonzero(self._live()))
@@ -80,28 +101,33 @@ class HashIndex:
     @property
     def nbytes(self) -> int:
         """Bytes held by the ring (fixed at construction)."""
-        return self._codes.nbytes + self._channels.nbytes + self._starts.nbytes
+        return self._codes.nbytes + self._channels.nbytes + self._starts.nbytes + self._summaries.nbytes
 
     @property
     def newest_start(self) -> int:
         """Start of the latest window added (-1 before any)."""
         return self._newest
 
-    def add(self, codes: np.ndarray, channels: np.ndarray, starts: np.ndarray) -> None:
-        """Store windows: ``codes (n, n_tables)``, and each one's channel and start sample."""
+    def add(self, codes: np.ndarray, channels: np.ndarray, starts: np.ndarray,
+            summaries: np.ndarray | None = None) -> None:
+        """Store windows: ``codes (n, n_tables)``, each one's channel and start sample, and with
+        ``summary_size`` > 0 their ``summaries (n, summary_size)``."""
         codes = np.asarray(codes)
         if codes.ndim != 2 or codes.shape[1] != self.n_tables:
             raise InvalidDataError(f"codes must be (n_windows, {self.n_tables}), got shape {codes.shape}")
         n = codes.shape[0]
         channels = np.broadcast_to(np.asarray(channels, dtype=np.int64), (n,))
         starts = np.broadcast_to(np.asarray(starts, dtype=np.int64), (n,))
+        summaries = self._checked_summaries(summaries, n)
         if n == 0:
             return
         if n > self.capacity:   # only the last ``capacity`` would survive anyway
             keep = slice(n - self.capacity, n)
             codes, channels, starts, n = codes[keep], channels[keep], starts[keep], self.capacity
+            summaries = summaries[keep]
         slots = (self._head + np.arange(n)) % self.capacity
         self._codes[slots] = codes
+        self._summaries[slots] = summaries
         self._channels[slots] = channels
         self._starts[slots] = starts
         self._head = int((self._head + n) % self.capacity)
@@ -109,8 +135,10 @@ class HashIndex:
         self._newest = max(self._newest, int(starts.max()))
         self._sorted = self._buckets = None
 
-    def add_hashed(self, codes: np.ndarray, starts: np.ndarray, channels: np.ndarray | None = None) -> None:
-        """Store a streaming hasher's output: ``codes (n_channels, n_windows, n_tables)``."""
+    def add_hashed(self, codes: np.ndarray, starts: np.ndarray, channels: np.ndarray | None = None,
+                   summaries: np.ndarray | None = None) -> None:
+        """Store a streaming hasher's output: ``codes (n_channels, n_windows, n_tables)`` and, with
+        ``summary_size`` > 0, ``summaries (n_channels, n_windows, summary_size)``."""
         codes = np.asarray(codes)
         if codes.ndim != 3:
             raise InvalidDataError(f"codes must be (n_channels, n_windows, n_tables), got {codes.shape}")
@@ -118,7 +146,28 @@ class HashIndex:
         ch = np.arange(n_ch) if channels is None else np.asarray(channels, dtype=np.int64)
         # time-major so the ring drops the oldest windows first
         flat = codes.transpose(1, 0, 2).reshape(n_ch * n_win, self.n_tables)
-        self.add(flat, np.tile(ch, n_win), np.repeat(np.asarray(starts, dtype=np.int64), n_ch))
+        if summaries is not None:
+            summaries = np.asarray(summaries)
+            summaries = summaries.transpose(1, 0, 2).reshape(n_ch * n_win, summaries.shape[-1])
+        self.add(flat, np.tile(ch, n_win), np.repeat(np.asarray(starts, dtype=np.int64), n_ch), summaries)
+
+    @property
+    def summary_rows(self) -> np.ndarray:
+        """The ring of summaries ``(capacity, summary_size)`` float32 itself (no copy): row ``s`` is
+        the window in ring slot ``s`` (``Candidates.slots``). Read it, do not write it."""
+        return self._summaries
+
+    def _checked_summaries(self, summaries: np.ndarray | None, n: int) -> np.ndarray:
+        if summaries is None and self.summary_size == 0:
+            return np.zeros((n, 0), dtype=np.float32)
+        if summaries is None:
+            raise InvalidDataError(f"this index keeps a summary of {self.summary_size} values per window; "
+                                   "pass summaries= (the family's summarise(windows))")
+        summaries = np.asarray(summaries, dtype=np.float32)
+        if summaries.shape != (n, self.summary_size):
+            raise InvalidDataError(f"summaries must be ({n}, {self.summary_size}), one row per window, "
+                                   f"got shape {summaries.shape}")
+        return summaries
 
     def query(self, codes: np.ndarray, min_votes: int = 1, weights: np.ndarray | None = None,
               floor: np.ndarray | None = None) -> Candidates:
@@ -149,7 +198,7 @@ class HashIndex:
             keys, order = self._sorted_tables()
             counts, scores = _votes(keys, order, codes, weights, floor, self.capacity)
         slots = np.flatnonzero(counts >= min_votes)
-        return Candidates(self._channels[slots], self._starts[slots], counts[slots], scores[slots])
+        return Candidates(self._channels[slots], self._starts[slots], counts[slots], scores[slots], slots)
 
     def sort(self) -> None:
         """Sort the tables now rather than at the next query (queries sort lazily after adds)."""

@@ -87,6 +87,60 @@ def dtw_sq_kernel(a, b, band, cutoff, tail, prev, curr):
     return prev[c]
 
 
+#: windows a ``dtw_sq_lanes`` block holds: enough for the compiler to vectorise across them
+DTW_LANES = 64
+
+
+@njit(cache=True, nogil=True)
+def dtw_sq_lanes(query, rows, slots, band, lanes, out):
+    """``out[i]`` = squared banded DTW of ``rows[slots[i]]`` (rows) against ``query`` (columns).
+
+    The same cells, in the same order and with the same arithmetic as ``dtw_sq_kernel`` (so the same
+    values, without abandoning), for ``lanes`` windows at a time: each block is copied time-major and
+    every cell is computed for all of its windows in one inner loop the compiler vectorises, several
+    times faster than one window after another. Computes in ``rows``' dtype (float32 rows: float32).
+    """
+    n = slots.size
+    r = rows.shape[1]
+    c = query.size
+    w = band_width(r, c, band)
+    over_r = max(0, r - c)
+    over_c = max(0, c - r)
+    blk = np.empty((r, lanes), dtype=rows.dtype)
+    prev = np.empty((c + 1, lanes), dtype=rows.dtype)
+    curr = np.empty((c + 1, lanes), dtype=rows.dtype)
+    q = query.astype(rows.dtype)
+    for first in range(0, n, lanes):
+        used = min(lanes, n - first)
+        for lane in range(lanes):   # unused lanes repeat the last window
+            row = slots[first + min(lane, used - 1)]
+            for i in range(r):
+                blk[i, lane] = rows[row, i]
+        prev[:] = np.inf
+        curr[:] = np.inf
+        prev[0] = 0.0
+        for i in range(r):
+            lo = max(0, i - over_r - w + 1)
+            hi = min(c, i + over_c + w)
+            curr[lo] = np.inf
+            for j in range(lo, hi):
+                bj = q[j]
+                for lane in range(lanes):
+                    diag = prev[j, lane]
+                    up = prev[j + 1, lane]
+                    best = diag if diag < up else up
+                    left = curr[j, lane]
+                    if left < best:
+                        best = left
+                    d = blk[i, lane] - bj
+                    curr[j + 1, lane] = best + d * d
+            if hi < c:
+                curr[hi + 1] = np.inf
+            prev, curr = curr, prev
+        for lane in range(used):
+            out[first + lane] = prev[c, lane]
+
+
 @njit(cache=True, nogil=True)
 def euclidean_sq_kernel(a, b, cutoff):
     """Squared Euclidean distance, or inf once the running sum exceeds ``cutoff``."""
@@ -256,5 +310,8 @@ def distances(query: np.ndarray, windows: np.ndarray, measure: str, **params) ->
     if measure in ("euclidean", "emd"):
         check_same_length(query, windows, measure)
     out = np.empty(windows.shape[0])
+    if measure == "dtw":   # the same values as _batch's, many windows at a time
+        dtw_sq_lanes(query, windows, np.arange(windows.shape[0]), param, DTW_LANES, out)
+        return np.sqrt(out)
     _batch(MEASURES.index(measure), query, windows, param, out)
     return out

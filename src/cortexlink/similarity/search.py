@@ -17,11 +17,12 @@ from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import InvalidDataError, InvalidParameterError
 from cortexlink.core.validation import check_positive, check_sample_rate
 from cortexlink.similarity._checks import as_window, check_int, check_measure
-from cortexlink.similarity.exact_search import exact_top_k
+from cortexlink.similarity.exact_search import ranked_top_k
 from cortexlink.similarity.hashes import HashFamily, znormalise
 from cortexlink.similarity.index import Candidates, HashIndex
 from cortexlink.similarity.measures import distances
 from cortexlink.similarity.streaming import StreamingHasher
+from cortexlink.similarity.summary import rank_candidates
 
 __all__ = ["Matches", "SignalRing", "SimilarityIndex", "confirm"]
 
@@ -87,7 +88,7 @@ def confirm(candidates: Candidates, query: np.ndarray, windows_of: WindowsOf, me
     if normalize:
         query, windows = znormalise(query[None, :])[0], znormalise(windows)
     if k is not None and threshold is None and measure == "dtw":
-        idx, dist = exact_top_k(query, windows, check_int(k, "k", 1), measure, **params)
+        idx, dist = ranked_top_k(query, windows, check_int(k, "k", 1), measure, **params)
     else:
         dist = distances(query, windows, measure, **params)
         idx = np.argsort(dist, kind="stable")
@@ -116,7 +117,8 @@ class SimilarityIndex:
         retention = max(1, round(check_positive(retention_s, "retention_s") * self.sample_rate))
         self.hasher = StreamingHasher(family, hop)
         self.hop = self.hasher.hop
-        self.index = HashIndex.for_stream(family.n_tables, n_channels, retention, self.hop)
+        self.index = HashIndex.for_stream(family.n_tables, n_channels, retention, self.hop,
+                                          family.summary_size)
         self.signal = SignalRing(n_channels, retention + family.window + self.hop)
         self.n_channels = self.signal.n_channels
 
@@ -148,28 +150,32 @@ class SimilarityIndex:
         data = chunk.data if isinstance(chunk, Chunk) else np.asarray(chunk)
         hashed = self.hasher.process(data)   # checks shape, channels and values first
         self.signal.write(np.asarray(data, dtype=np.float32))
-        self.index.add_hashed(hashed.codes, hashed.starts)
+        self.index.add_hashed(hashed.codes, hashed.starts, summaries=hashed.summaries)
         return hashed.codes.shape[0] * hashed.n_windows
 
     def windows(self, channels: np.ndarray, starts: np.ndarray) -> np.ndarray:
         """Stored windows ``(n, window)`` at the given channels and starts."""
         return self.signal.windows(channels, starts, self.family.window)
 
-    def candidates(self, query: np.ndarray, fraction: float | None = None, min_votes: int = 1) -> Candidates:
+    def candidates(self, query: np.ndarray, fraction: float | None = None, min_votes: int = 1,
+                   band: int | None = None) -> Candidates:
         """Stored windows whose codes collide with the query's in at least ``min_votes`` tables.
 
-        ``fraction`` keeps only that share of the stored windows, those scoring best (colliding in most
-        tables, or for multi-probe families nearest by their projections).
+        ``fraction`` keeps only that share of the stored windows, those ranking best
+        (``summary.rank_candidates``: colliding in most tables, or for multi-probe families nearest
+        by their projections; for families with summaries, nearest by DTW between summaries of the
+        best by hash score, ``band`` the DTW band in samples, default the family's).
         """
-        lookup = self.family.lookup(as_window(query, "query"))
-        found = self.index.query(lookup.codes, min_votes, lookup.weights, lookup.floor)
+        query = as_window(query, "query")
         if fraction is None:
-            return found
+            lookup = self.family.lookup(query)
+            return self.index.query(lookup.codes, min_votes, lookup.weights, lookup.floor)
         share = check_positive(fraction, "fraction (share of stored windows kept as candidates)")
         if share > 1:
             raise InvalidParameterError(f"fraction is a share of the stored windows (0 < f <= 1), "
                                         f"got {fraction}")
-        return found.best(max(1, int(share * len(self.index))))
+        return rank_candidates(self.index, self.family, query, max(1, int(share * len(self.index))),
+                               min_votes, band)
 
     def confirm(self, candidates: Candidates, query: np.ndarray, threshold: float, measure: str | None = None,
                 normalize: bool = True, **params) -> Matches:
@@ -188,6 +194,7 @@ class SimilarityIndex:
         k = check_int(k, "k", 1)
         if fraction is not None and len(self.index):
             fraction = max(check_positive(fraction, "fraction"), min(1.0, k / len(self.index)))
-        found = self.candidates(query, fraction, min_votes)
+        band = params.get("band") if (measure or self.family.measure) == "dtw" else None
+        found = self.candidates(query, fraction, min_votes, band)
         return confirm(found, query, self.windows, measure or self.family.measure, k=k, normalize=normalize,
                        **params)

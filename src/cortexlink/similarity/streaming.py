@@ -25,10 +25,12 @@ __all__ = ["HashedWindows", "StreamingHasher"]
 
 @dataclass(frozen=True)
 class HashedWindows:
-    """The windows one chunk completed: ``codes[c, i]`` is channel ``c``'s window at ``starts[i]``."""
+    """The windows one chunk completed: ``codes[c, i]`` is channel ``c``'s window at ``starts[i]``
+    (and ``summaries[c, i]`` its summary, for families that keep one)."""
 
     codes: np.ndarray   # (n_channels, n_windows, n_tables) uint64
     starts: np.ndarray  # (n_windows,) int64, first sample of each window since the stream began
+    summaries: np.ndarray | None = None   # (n_channels, n_windows, summary_size) float32
 
     @property
     def n_windows(self) -> int:
@@ -93,15 +95,18 @@ class StreamingHasher:
         last = self._total - window
         starts = np.arange(self._next, last + 1, self.hop, dtype=np.int64)
         n_ch = ext.shape[0]
+        size = self.family.summary_size
         if starts.size:
             views = np.lib.stride_tricks.sliding_window_view(ext, window, axis=1)
             windows = views[:, starts - self._tail_start].reshape(-1, window)
             codes = self.family.hash(windows).reshape(n_ch, starts.size, self.family.n_tables)
+            summaries = self.family.summarise(windows).reshape(n_ch, starts.size, size) if size else None
             self._next = int(starts[-1]) + self.hop
         else:
             codes = np.empty((n_ch, 0, self.family.n_tables), dtype=np.uint64)
+            summaries = np.empty((n_ch, 0, size), dtype=np.float32) if size else None
         self._keep_from(ext, self._next)
-        return HashedWindows(codes, starts)
+        return HashedWindows(codes, starts, summaries)
 
     def _keep_from(self, ext: np.ndarray, position: int) -> None:
         """Keep the samples from stream index ``position`` on (all we will need again)."""
