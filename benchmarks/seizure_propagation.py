@@ -12,17 +12,12 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from tables import print_table
 
 from cortexlink.core.chunk import Chunk
 from cortexlink.seizure.multisite import run_multisite
 from cortexlink.seizure.score import default_detector
 from cortexlink.sim.scene import simulate_scene
-
-
-def _table(rows: list[dict], title: str) -> None:
-    from seizure import print_table
-
-    print_table(title, rows)
 
 
 def propagation(quick: bool) -> None:
@@ -52,7 +47,7 @@ def propagation(quick: bool) -> None:
                      "confirm_ms_p50": float(np.percentile(confirm, 50)),
                      "confirm_ms_p99": float(np.percentile(confirm, 99)),
                      "sim_s": round(sim_s, 1), "run_s": round(time.perf_counter() - t0, 1)})
-    _table(rows, "Propagation on the simulator (30 kHz; detection at the visible half of each episode)")
+    print_table("Propagation on the simulator (30 kHz; detection at the visible half of each episode)", rows)
     _stream_cost(quick)
 
 
@@ -70,6 +65,7 @@ def _stream_cost(quick: bool) -> None:
         det.step(chunk)
         times.append(time.perf_counter_ns() - t0)
     t = np.array(times[int(rate // 30):]) / 1e3  # after the first window filled
-    _table([{"detector": "default (gbt)", "channels": n_ch, "chunk": "1 ms at 30 kHz", "chunks": t.size,
-             "p50_us": float(np.percentile(t, 50)), "p99_us": float(np.percentile(t, 99)),
-             "max_us": float(t.max())}], "Streaming detection cost per chunk (window 1 s, step 0.5 s)")
+    print_table("Streaming detection cost per chunk (window 1 s, step 0.5 s)", [{
+        "detector": "default (gbt)", "channels": n_ch, "chunk": "1 ms at 30 kHz", "chunks": t.size,
+        "p50_us": float(np.percentile(t, 50)), "p99_us": float(np.percentile(t, 99)),
+        "max_us": float(t.max())}])
