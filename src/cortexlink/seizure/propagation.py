@@ -47,6 +47,7 @@ class HashMessage:
     onset_time: float
     n_windows: int
     codes: bytes
+    evidence_ns: int = 0  # monotonic_ns at which the detection's newest input was acquired
 
     @property
     def nbytes(self) -> int:
@@ -62,6 +63,7 @@ class CollisionReply:
     detect_time: float
     window_ids: list[int]
     target_start: int
+    evidence_ns: int = 0  # newest acquisition behind it: the broadcast's, or the colliding window's
 
     @property
     def nbytes(self) -> int:
@@ -77,6 +79,7 @@ class WindowsMessage:
     onset_time: float
     windows: np.ndarray  # (n, window) float32
     target_start: int
+    evidence_ns: int = 0  # carried from the reply it answers
 
     @property
     def nbytes(self) -> int:
@@ -105,6 +108,8 @@ class StimulationCommand:
     target: str
     time: float
     source: str
+    evidence_ns: int = 0  # newest acquisition the decision needed (detect-to-stimulate starts there)
+    issued_ns: int = 0    # live use: monotonic_ns at which the command was issued
     kind: str = field(default="stimulation", init=False)
 
     def to_dict(self) -> dict:
@@ -186,6 +191,16 @@ class PropagationSite:
         self._onsets: dict[float, float] = {}
         self.stats = PropagationStats()
 
+    def warm_up(self) -> None:
+        """Run the hash, index, compression and exact-DTW kernels once on noise, so that a live site
+        compiles them (numba) before its stream starts rather than on its first message."""
+        w = znormalise(np.random.default_rng(0).normal(size=(2, self.window)))
+        codes = self.family.hash(w)
+        idx = HashIndex(self.family.n_tables, 2)
+        idx.add(decompress_hashes(compress_hashes(codes)), 0, np.arange(2))
+        idx.query(codes[0], min_votes=self.min_votes)
+        distances(w[0], w, "dtw", band=self.band)
+
     # -- own stream -------------------------------------------------------------------------------
 
     def process(self, chunk: Chunk) -> list[CollisionReply]:
@@ -217,7 +232,7 @@ class PropagationSite:
         oldest = self._n - self._trace.size + self.window
         for st in [st for st in self._held if st < oldest]:
             del self._held[st]
-        return self._check_watches(starts)
+        return self._check_watches(starts, chunk.origin_ns)
 
     def _append(self, y: np.ndarray) -> None:
         pos = (self._n + np.arange(y.size)) % self._trace.size
@@ -247,15 +262,17 @@ class PropagationSite:
 
     # -- protocol ---------------------------------------------------------------------------------
 
-    def on_detection(self, detect_time: float, onset_time: float, n_sites: int) -> HashMessage:
-        """Broadcast the codes of the ``n_query`` most energetic windows of the last ``query_s``."""
+    def on_detection(self, detect_time: float, onset_time: float, n_sites: int,
+                     evidence_ns: int = 0) -> HashMessage:
+        """Broadcast the codes of the ``n_query`` most energetic windows of the last ``query_s``;
+        ``evidence_ns``: when the input that completed the detection was acquired (for latency)."""
         recent = [st for st in self._held if st >= self._n - self.query]
         if not recent:
             raise InvalidParameterError(f"site {self.name} has no hashed window yet to broadcast")
         chosen = sorted(sorted(recent, key=lambda st: -self._held[st][1])[:self.n_query])
         codes = np.stack([self._held[st][0] for st in chosen])
         msg = HashMessage(self.name, float(detect_time), self.local_onset(float(onset_time)), len(chosen),
-                          compress_hashes(codes))
+                          compress_hashes(codes), int(evidence_ns))
         self._sent[msg.detect_time] = chosen
         self._onsets[msg.detect_time] = msg.onset_time
         others = max(n_sites - 1, 0)
@@ -277,16 +294,16 @@ class PropagationSite:
         # this site holds now or hashes while watching
         n_query = max(msg.n_windows, self.query // self.hop)
         self.stats.baseline_comparisons += n_query * (len(self._held) + self.watch // self.hop)
-        return self._check_one(watch, sorted(self._held))
+        return self._check_one(watch, sorted(self._held), 0)
 
-    def _check_watches(self, starts: list[int]) -> list[CollisionReply]:
+    def _check_watches(self, starts: list[int], origin_ns: int) -> list[CollisionReply]:
         out = []
         for w in self._watches:
-            out += self._check_one(w, starts)
+            out += self._check_one(w, starts, origin_ns)
         self._watches = [w for w in self._watches if not w.done and self._n <= w.until]
         return out
 
-    def _check_one(self, w: _Watch, starts: list[int]) -> list[CollisionReply]:
+    def _check_one(self, w: _Watch, starts: list[int], origin_ns: int) -> list[CollisionReply]:
         out = []
         for st in starts:
             if w.done or w.requests >= self.max_requests:
@@ -297,7 +314,8 @@ class PropagationSite:
             if len(cand):
                 w.requests += 1
                 ids = [int(i) for i in cand.best(1).starts]
-                reply = CollisionReply(w.msg.source, self.name, w.msg.detect_time, ids, int(st))
+                reply = CollisionReply(w.msg.source, self.name, w.msg.detect_time, ids, int(st),
+                                       max(w.msg.evidence_ns, int(origin_ns)))
                 self.stats.bytes_sent += reply.nbytes
                 self.stats.messages += 1
                 out.append(reply)
@@ -316,7 +334,7 @@ class PropagationSite:
         if wins is None:
             return None
         msg = WindowsMessage(self.name, reply.target, self._onsets[reply.detect_time], wins,
-                             reply.target_start)
+                             reply.target_start, reply.evidence_ns)
         self.stats.bytes_sent += msg.nbytes
         self.stats.messages += 1
         return msg
@@ -343,7 +361,7 @@ class PropagationSite:
         out: list[PropagationEvent | StimulationCommand] = [
             PropagationEvent(msg.source, self.name, float(lag), float(d[best]), now)]
         if lag > 0:
-            out.append(StimulationCommand(self.name, now, msg.source))
+            out.append(StimulationCommand(self.name, now, msg.source, msg.evidence_ns))
         watch.done = True
         self.stats.confirm_ns.append(time.monotonic_ns() - t0)
         return out
