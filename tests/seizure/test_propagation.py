@@ -69,7 +69,7 @@ def test_hash_messages_round_trip_and_damage_is_caught(spread_scene):
     msg = site.on_detection(5.0, 4.0, n_sites=2)
     codes = decompress_hashes(msg.codes)
     assert codes.shape == (msg.n_windows, site.family.n_tables)
-    expected = np.stack([site._held[s][0] for s in site._sent[5.0]])
+    expected = np.stack([site._held[s][0] for s in site._sent[5.0][0]])
     np.testing.assert_array_equal(codes, expected)
     other = PropagationSite("b", RATE)
     broken = HashMessage(msg.source, msg.detect_time, msg.onset_time, msg.n_windows,

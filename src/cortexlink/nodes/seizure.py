@@ -155,6 +155,7 @@ class PropagationNode(Node):
         watch_s: float = 10.0        # a broadcast stays armed this long
         min_votes: int = 4           # hash tables that must agree for a collision
         max_distance: float = 0.5    # exact DTW per sample (z-normalised) that confirms a match
+        reply_ratio: float = 3.0     # a window answers a broadcast only at this x the site's median RMS
         seed: int = 0                # of the shared hash family (the same at every site)
 
     @classmethod
@@ -171,7 +172,8 @@ class PropagationNode(Node):
         site = PropagationSite(_site_name(s), self.context.input_specs["in"].sample_rate, rate_hz=s.rate_hz,
                                window_s=s.window_s, hop_s=s.hop_s, retention_s=s.retention_s,
                                query_s=s.query_s, watch_s=s.watch_s, n_query=s.n_query,
-                               min_votes=s.min_votes, max_distance=s.max_distance, seed=s.seed)
+                               min_votes=s.min_votes, max_distance=s.max_distance,
+                               reply_ratio=s.reply_ratio, seed=s.seed)
         site.warm_up()
         self.endpoint = SiteEndpoint(site, s.n_sites)
         self.peers = [p for p in self.context.feedback_specs if p.startswith("site")]
@@ -204,6 +206,7 @@ class PropagationNode(Node):
         metrics: dict[str, Any] = {
             "events": self.n_events, "messages_sent": self.out.n, "bytes_sent": self.out.bytes,
             "protocol_bytes": st.bytes_sent, "allpairs_bytes": st.baseline_bytes,
+            "allpairs_raw_bytes": st.baseline_raw_bytes,
             "exact_dtw": st.exact_comparisons, "allpairs_dtw": st.baseline_comparisons,
         }
         if lat.size:

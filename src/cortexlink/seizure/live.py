@@ -115,7 +115,8 @@ class LiveSummary:
         """``MultisiteResult.summary`` against the truth, the latency of each stimulation from its
         evidence (p50/p99 ms) and the bytes exchanged between sites per detection."""
         out = self.result.summary(self.onsets_s)
-        for key in ("bytes_sent", "baseline_bytes", "exact_comparisons", "baseline_comparisons"):
+        for key in ("bytes_sent", "baseline_bytes", "baseline_raw_bytes", "exact_comparisons",
+                    "baseline_comparisons"):
             out.pop(key, None)  # counted by each site's endpoint, not here
         lat = [(s.issued_ns - s.evidence_ns) / 1e6 for s in self.result.stimulations
                if s.issued_ns and s.evidence_ns]

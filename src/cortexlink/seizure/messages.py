@@ -4,7 +4,7 @@ A batch of messages (``SeizureEvent``, ``HashMessage``, ``CollisionReply``, ``Wi
 ``PropagationEvent``, ``StimulationCommand``) becomes one ``uint8`` array: per message a frame
 ``type (u1) | header length (u4) | blob length (u4) | JSON header | blob``, little-endian. The
 header holds the dataclass's plain fields, the blob its binary one (a broadcast's compressed
-codes, the float32 samples of requested windows). Decoding treats the bytes as untrusted: lengths
+codes, the int8 samples of requested windows). Decoding treats the bytes as untrusted: lengths
 are checked against the buffer, fields against the dataclass, and anything else is a
 ``CorruptDataError``. No pickle.
 """
@@ -49,7 +49,7 @@ def encode_messages(messages: list) -> np.ndarray:
         if blob_field == "codes":
             blob = bytes(msg.codes)
         elif blob_field == "windows":
-            win = np.ascontiguousarray(msg.windows, dtype="<f4")
+            win = np.ascontiguousarray(msg.windows, dtype=np.int8)
             header["shape"] = list(win.shape)
             blob = win.tobytes()
         text = json.dumps(header, separators=(",", ":")).encode()
@@ -89,9 +89,9 @@ def _build(cls: type, header: object, blob: bytes):
         shape = header.pop("shape", None)
         if not (isinstance(shape, list) and len(shape) == 2
                 and all(isinstance(n, int) and n >= 0 for n in shape) and shape[1] <= MAX_WINDOW
-                and shape[0] * shape[1] * 4 == len(blob)):
+                and shape[0] * shape[1] == len(blob)):
             raise CorruptDataError(f"seizure WindowsMessage declares windows {shape} for {len(blob)} bytes")
-        header["windows"] = np.frombuffer(blob, dtype="<f4").reshape(shape).astype(np.float32)
+        header["windows"] = np.frombuffer(blob, dtype=np.int8).reshape(shape).copy()
     want = {f.name for f in fields(cls) if f.init}
     if set(header) != want:
         raise CorruptDataError(f"seizure {cls.__name__} has fields {sorted(header)}, expected {sorted(want)}")

@@ -47,6 +47,7 @@ class MultisiteResult:
         out: dict = {"detections": len(self.detections), "propagation_events": len(self.propagations),
                      "stimulations": len(self.stimulations), "bytes_sent": self.stats.bytes_sent,
                      "baseline_bytes": self.stats.baseline_bytes,
+                     "baseline_raw_bytes": self.stats.baseline_raw_bytes,
                      "exact_comparisons": self.stats.exact_comparisons,
                      "baseline_comparisons": self.stats.baseline_comparisons}
         if onsets_s is not None:

@@ -10,10 +10,14 @@ decimated to ``rate_hz``), hashes every window of it with a shared DTW sketch ha
    ``watch_s``, checking each new window of its own against them as it arrives; a window whose
    codes collide in ``min_votes`` tables is answered with the ids of A's windows it hit
    (``CollisionReply``).
-3. A sends only those windows' samples (``WindowsMessage``).
+   A watch keeps one request outstanding at a time (until its windows arrive, or for
+   ``answer_s`` if they never do), so a burst of colliding windows costs one exchange.
+3. A sends only those windows, z-normalised and quantised to 8 bits (``WindowsMessage``); it
+   keeps the windows it broadcast for ``watch_s``, so a late request is still answered.
 4. B compares them with its colliding window by exact banded DTW on z-normalised windows; below
-   ``max_distance`` (per sample) it emits ``PropagationEvent(source, target, lag, distance)`` and,
-   if its window came after A's (it is about to follow), ``StimulationCommand(target, time)``.
+   ``max_distance`` (per sample) it emits ``PropagationEvent(source, target, lag, distance)``,
+   ``lag`` being the time from A's onset to B's (each site's start of its current run of energetic
+   windows), and, if B's came after A's (it is about to follow), ``StimulationCommand(target, time)``.
 
 Bytes of every message and exact DTW evaluations are counted (``PropagationStats``) beside the
 all-pairs exact baseline: A sending every query window to every site, which compares each with
@@ -36,6 +40,7 @@ from cortexlink.similarity.hashes import znormalise
 
 _ID_BYTES = 4
 _HEADER_BYTES = 32  # source/target ids, times, counts
+QUANT_SCALE = 32.0  # z-normalised window samples x 32 as int8: +-4 standard deviations
 
 
 @dataclass
@@ -72,18 +77,18 @@ class CollisionReply:
 
 @dataclass
 class WindowsMessage:
-    """The samples of A's colliding windows, for B's exact check."""
+    """A's colliding windows for B's exact check: z-normalised, x ``QUANT_SCALE``, as int8."""
 
     source: str
     target: str
     onset_time: float
-    windows: np.ndarray  # (n, window) float32
+    windows: np.ndarray  # (n, window) int8
     target_start: int
     evidence_ns: int = 0  # carried from the reply it answers
 
     @property
     def nbytes(self) -> int:
-        return _HEADER_BYTES + self.windows.astype(np.float32).nbytes
+        return _HEADER_BYTES + self.windows.astype(np.int8).nbytes
 
 
 @dataclass
@@ -122,13 +127,15 @@ class PropagationStats:
 
     bytes_sent: int = 0
     exact_comparisons: int = 0
-    baseline_bytes: int = 0
+    baseline_bytes: int = 0       # all-pairs on the same trace (every query window, int8)
+    baseline_raw_bytes: int = 0   # all-pairs on the raw signal (every channel, int16, for query_s)
     baseline_comparisons: int = 0
     messages: int = 0
     confirm_ns: list[int] = field(default_factory=list)
 
     def add(self, other: PropagationStats) -> None:
-        for k in ("bytes_sent", "exact_comparisons", "baseline_bytes", "baseline_comparisons", "messages"):
+        for k in ("bytes_sent", "exact_comparisons", "baseline_bytes", "baseline_raw_bytes",
+                  "baseline_comparisons", "messages"):
             setattr(self, k, getattr(self, k) + getattr(other, k))
         self.confirm_ns += other.confirm_ns
 
@@ -139,6 +146,7 @@ class _Watch:
     index: HashIndex
     until: int          # own-trace sample after which the watch ends
     requests: int = 0   # replies sent for it
+    waiting_until: int = -1  # own-trace sample until which a sent request is awaited
     done: bool = False
 
 
@@ -146,16 +154,19 @@ class PropagationSite:
     """One site's side of the protocol (see the module docstring). Feed ``process`` its chunks;
     route what the ``on_*`` methods return to the sites named in them.
 
-    A window is a candidate for a match only when its RMS is at least ``energy_ratio`` times the
-    median RMS of this site's last ``baseline_s`` of windows (a cheap local test, before any reply
-    is sent); a broadcast carries the ``n_query`` most energetic of the sender's last ``query_s``
-    windows; a watch asks for windows at most ``max_requests`` times."""
+    A window is energetic when its RMS is at least ``energy_ratio`` times the median RMS of this
+    site's last ``baseline_s`` of windows (runs of such windows give the site's onset estimate); it
+    is a candidate for a match only at ``reply_ratio`` times (a cheap local test before any reply
+    is sent, so a site that never seizes does not answer); a broadcast carries the ``n_query`` most
+    energetic of the sender's last ``query_s`` windows; a watch asks for windows at most
+    ``max_requests`` times, one request at a time."""
 
     def __init__(self, name: str, sample_rate: float, rate_hz: float = 250.0, window_s: float = 0.5,
                  hop_s: float = 0.1, retention_s: float = 2.0, query_s: float = 2.0, watch_s: float = 10.0,
-                 n_query: int = 8, min_votes: int = 4, max_distance: float = 0.5, band_frac: float = 0.1,
-                 energy_ratio: float = 1.5, baseline_s: float = 30.0, max_requests: int = 10,
-                 run_gap_s: float = 1.0, seed: int = 0) -> None:
+                 n_query: int = 8, min_votes: int = 4, max_distance: float = 0.5, band_frac: float = 0.25,
+                 energy_ratio: float = 1.5, reply_ratio: float = 3.0, baseline_s: float = 30.0,
+                 max_requests: int = 10,
+                 run_gap_s: float = 1.0, answer_s: float = 0.5, seed: int = 0) -> None:
         self.name = str(name)
         self.sample_rate = float(sample_rate)
         self.decimate = max(1, int(round(self.sample_rate / rate_hz)))
@@ -169,7 +180,9 @@ class PropagationSite:
         self.watch = int(round(watch_s * self.rate))
         self.n_query, self.min_votes = int(n_query), int(min_votes)
         self.max_distance, self.energy_ratio = float(max_distance), float(energy_ratio)
+        self.reply_ratio = float(reply_ratio)
         self.max_requests = int(max_requests)
+        self.answer = max(1, int(round(answer_s * self.rate)))
         self.band = max(1, int(round(band_frac * self.window)))
         self.family = make_hash("dtw", self.window, seed=seed, kind="sketch")
         self.lowpass = (ButterworthFilter(self.sample_rate, high=0.4 * self.rate, order=4)
@@ -183,11 +196,13 @@ class PropagationSite:
         self._run_start: int | None = None  # first window of the latest run of energetic windows
         self._last_energetic = -(1 << 62)
         self._n = 0            # decimated samples seen
+        self._n_channels = 1
         self._phase = 0        # input samples seen (for decimation)
         self._next_window = 0  # start of the next window to hash
         self._held: dict[int, tuple[np.ndarray, float]] = {}  # start -> (codes, rms)
         self._watches: list[_Watch] = []
-        self._sent: dict[float, list[int]] = {}
+        # detect time -> (window starts, their int8 samples, own sample until which they are kept)
+        self._sent: dict[float, tuple[list[int], np.ndarray, int]] = {}
         self._onsets: dict[float, float] = {}
         self.stats = PropagationStats()
 
@@ -205,6 +220,7 @@ class PropagationSite:
 
     def process(self, chunk: Chunk) -> list[CollisionReply]:
         """Add a chunk of this site's signal; returns replies to armed broadcasts it now matches."""
+        self._n_channels = chunk.n_channels
         x = chunk.data.astype(np.float32).mean(axis=0, keepdims=True)
         if self.lowpass is not None:
             x = self.lowpass.process(chunk.derive(x)).data
@@ -255,10 +271,11 @@ class PropagationSite:
             return default
         return self.time_of(self._run_start)
 
-    def _energetic(self, start: int) -> bool:
+    def _energetic(self, start: int, ratio: float | None = None) -> bool:
         """Is this window well above the site's usual level (the local test before any reply)?"""
         n = min(self._n_rms, self._rms_ring.size)
-        return n > 0 and self._held[start][1] >= self.energy_ratio * float(np.median(self._rms_ring[:n]))
+        ratio = self.energy_ratio if ratio is None else ratio
+        return n > 0 and self._held[start][1] >= ratio * float(np.median(self._rms_ring[:n]))
 
     # -- protocol ---------------------------------------------------------------------------------
 
@@ -273,12 +290,18 @@ class PropagationSite:
         codes = np.stack([self._held[st][0] for st in chosen])
         msg = HashMessage(self.name, float(detect_time), self.local_onset(float(onset_time)), len(chosen),
                           compress_hashes(codes), int(evidence_ns))
-        self._sent[msg.detect_time] = chosen
+        wins = np.stack([self.trace(st) for st in chosen]).astype(np.float64)
+        q = np.clip(np.rint(znormalise(wins) * QUANT_SCALE), -127, 127).astype(np.int8)
+        self._sent = {t: v for t, v in self._sent.items() if v[2] >= self._n}
+        self._sent[msg.detect_time] = (chosen, q, self._n + self.watch)
         self._onsets[msg.detect_time] = msg.onset_time
         others = max(n_sites - 1, 0)
         self.stats.bytes_sent += msg.nbytes * others
         self.stats.messages += others
-        self.stats.baseline_bytes += others * (_HEADER_BYTES + len(recent) * self.window * 4)
+        # the all-pairs baseline sends every window of the last query_s in the same int8 form
+        self.stats.baseline_bytes += others * (_HEADER_BYTES + len(recent) * self.window)
+        raw = self.query * self.decimate * self._n_channels * 2
+        self.stats.baseline_raw_bytes += others * (_HEADER_BYTES + raw)
         return msg
 
     def on_hash_message(self, msg: HashMessage) -> list[CollisionReply]:
@@ -306,13 +329,14 @@ class PropagationSite:
     def _check_one(self, w: _Watch, starts: list[int], origin_ns: int) -> list[CollisionReply]:
         out = []
         for st in starts:
-            if w.done or w.requests >= self.max_requests:
+            if w.done or w.requests >= self.max_requests or self._n < w.waiting_until:
                 break
-            if not self._energetic(st):
+            if not self._energetic(st, self.reply_ratio):
                 continue
             cand = w.index.query(self._held[st][0], min_votes=self.min_votes)
             if len(cand):
                 w.requests += 1
+                w.waiting_until = self._n + self.answer
                 ids = [int(i) for i in cand.best(1).starts]
                 reply = CollisionReply(w.msg.source, self.name, w.msg.detect_time, ids, int(st),
                                        max(w.msg.evidence_ns, int(origin_ns)))
@@ -322,18 +346,14 @@ class PropagationSite:
         return out
 
     def on_collision_reply(self, reply: CollisionReply) -> WindowsMessage | None:
-        """Source side: send the samples of the windows a target asked for (None once they are gone)."""
-        chosen = self._sent.get(reply.detect_time)
-        if chosen is None:
+        """Source side: send the windows a target asked for (None for an unknown or expired broadcast)."""
+        sent = self._sent.get(reply.detect_time)
+        if sent is None:
             return None
-        starts = [chosen[i] for i in reply.window_ids if 0 <= i < len(chosen)]
-        try:
-            wins = np.stack([self.trace(st) for st in starts]) if starts else None
-        except InvalidParameterError:
+        ids = [i for i in reply.window_ids if 0 <= i < len(sent[1])]
+        if not ids:
             return None
-        if wins is None:
-            return None
-        msg = WindowsMessage(self.name, reply.target, self._onsets[reply.detect_time], wins,
+        msg = WindowsMessage(self.name, reply.target, self._onsets[reply.detect_time], sent[1][ids],
                              reply.target_start, reply.evidence_ns)
         self.stats.bytes_sent += msg.nbytes
         self.stats.messages += 1
@@ -349,8 +369,13 @@ class PropagationSite:
             own = self.trace(msg.target_start).astype(np.float64)
         except InvalidParameterError:
             return []
+        watch.waiting_until = -1  # answered: the next colliding window may ask again
         q = znormalise(own[None])[0]
-        d = distances(q, znormalise(msg.windows.astype(np.float64)), "dtw", band=self.band)
+        theirs = msg.windows.astype(np.float64) / QUANT_SCALE
+        if theirs.ndim != 2 or theirs.shape[1] != self.window:
+            raise CorruptDataError(f"windows from {msg.source} have shape {theirs.shape}, expected "
+                                   f"(n, {self.window})")
+        d = distances(q, theirs, "dtw", band=self.band)
         self.stats.exact_comparisons += d.size
         d = d / np.sqrt(self.window)
         best = int(np.argmin(d))
