@@ -17,7 +17,7 @@ from cortexlink.nodes.seizure import (
 )
 from cortexlink.nodes.seizure_graph import seizure_graph
 
-SCENE = dict(n_sites=3, channels_per_site=8, sample_rate=1000.0, chunk_ms=10.0, scene_s=14.0, onset_s=2.0,
+SCENE = dict(n_sites=3, channels_per_site=8, sample_rate=500.0, chunk_ms=10.0, scene_s=14.0, onset_s=2.0,
              seizure_s=8.0, spread_delay_s=1.5)
 
 
