@@ -154,7 +154,7 @@ class PropagationNode(Node):
         n_query: int = 8             # ... through its n_query most energetic windows
         watch_s: float = 10.0        # a broadcast stays armed this long
         min_votes: int = 4           # hash tables that must agree for a collision
-        max_distance: float = 0.5    # exact DTW per sample (z-normalised) that confirms a match
+        max_distance: float = 0.6    # exact DTW per sample (z-normalised) that confirms a match
         reply_ratio: float = 3.0     # a window answers a broadcast only at this x the site's median RMS
         seed: int = 0                # of the shared hash family (the same at every site)
 

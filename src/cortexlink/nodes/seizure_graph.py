@@ -39,8 +39,7 @@ def seizure_graph(n_sites: int = 4, channels_per_site: int = 16, sample_rate: fl
         "# reports detections, latency from true onset, spread pairs found vs true and "
         "detect-to-stimulate p50/p99.",
         "metadata:",
-        "  graph_name: seizure",
-        f"  duration_s: {scene_s:g}",
+        "  graph_name: seizure",  # no duration_s: the run ends when the scene has been played
         "",
         "nodes:",
         "  - name: seizure_scene",
