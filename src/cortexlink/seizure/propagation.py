@@ -222,8 +222,12 @@ class PropagationSite:
         """Add a chunk of this site's signal; returns replies to armed broadcasts it now matches."""
         self._n_channels = chunk.n_channels
         x = chunk.data.astype(np.float32).mean(axis=0, keepdims=True)
+        gap = chunk.start_sample - self._phase
+        if gap > 0:  # chunks were lost upstream: hold the last value so times stay the stream's
+            last = self._trace[(self._n - 1) % self._trace.size] if self._n else 0.0
+            x = np.concatenate([np.full((1, gap), last, np.float32), x], axis=1)
         if self.lowpass is not None:
-            x = self.lowpass.process(chunk.derive(x)).data
+            x = self.lowpass.process(Chunk(x, self._phase, self.sample_rate)).data
         first = (-self._phase) % self.decimate
         self._phase += x.shape[1]
         self._append(x[0, first::self.decimate])
