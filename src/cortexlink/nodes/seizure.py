@@ -151,7 +151,7 @@ class PropagationNode(Node):
         hop_s: float = 0.1
         retention_s: float = 2.0     # own hashes kept for a broadcast to hit
         query_s: float = 2.0         # a broadcast covers the sender's last query_s ...
-        n_query: int = 8             # ... through its n_query most energetic windows
+        n_query: int = 4             # ... through its n_query most energetic windows
         watch_s: float = 10.0        # a broadcast stays armed this long
         min_votes: int = 4           # hash tables that must agree for a collision
         max_distance: float = 0.6    # exact DTW per sample (z-normalised) that confirms a match

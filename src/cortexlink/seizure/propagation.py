@@ -163,7 +163,7 @@ class PropagationSite:
 
     def __init__(self, name: str, sample_rate: float, rate_hz: float = 250.0, window_s: float = 0.5,
                  hop_s: float = 0.1, retention_s: float = 2.0, query_s: float = 2.0, watch_s: float = 10.0,
-                 n_query: int = 8, min_votes: int = 4, max_distance: float = 0.6, band_frac: float = 0.25,
+                 n_query: int = 4, min_votes: int = 4, max_distance: float = 0.6, band_frac: float = 0.25,
                  energy_ratio: float = 1.5, reply_ratio: float = 3.0, baseline_s: float = 30.0,
                  max_requests: int = 10,
                  run_gap_s: float = 1.0, answer_s: float = 0.5, seed: int = 0) -> None:
