@@ -86,7 +86,8 @@ def test_sites_exchange_messages_and_confirm_pairs_in_order(in_process):
     _, props, summary = in_process
     r = summary.context.reports
     assert r["pairs_found"] >= 1 and r["pair_precision"] == 1.0
-    assert r["stimulations"] >= 1 and r["stimulations_timed"] == r["stimulations"]
+    assert r["stimulations"] >= 1 and r["detect_to_stimulate_timed"] == r["stimulations"]
+    assert r["detect_to_confirm_timed"] == r["propagation_events"] >= r["stimulations"]
     assert r["detect_to_stimulate_ms_p50"] >= 0
     # the onset site is never told to stimulate: nothing reaches it later than its own seizure
     stim_targets = {s.target for s in summary.summary.result.stimulations}

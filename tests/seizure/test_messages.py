@@ -21,7 +21,7 @@ def _all_kinds():
             HashMessage("site0", 5.5, 4.0, 3, b"\x00\x01codes", 77),
             CollisionReply("site0", "site2", 5.5, [0, 2], 1250, 99),
             WindowsMessage("site0", "site2", 4.0, wins, 1250, 99),
-            PropagationEvent("site0", "site2", 2.1, 0.31, 8.0),
+            PropagationEvent("site0", "site2", 2.1, 0.31, 8.0, 99, 140),
             StimulationCommand("site2", 8.0, "site0", 99, 150)]
 
 

@@ -100,6 +100,8 @@ class PropagationEvent:
     lag: float
     distance: float
     time: float
+    evidence_ns: int = 0  # newest acquisition the confirmation needed
+    issued_ns: int = 0    # live use: monotonic_ns at which it was confirmed
     kind: str = field(default="propagation", init=False)
 
     def to_dict(self) -> dict:
@@ -388,7 +390,7 @@ class PropagationSite:
         lag = self.local_onset(self.time_of(msg.target_start)) - msg.onset_time
         now = self.time_of(self._n)
         out: list[PropagationEvent | StimulationCommand] = [
-            PropagationEvent(msg.source, self.name, float(lag), float(d[best]), now)]
+            PropagationEvent(msg.source, self.name, float(lag), float(d[best]), now, msg.evidence_ns)]
         if lag > 0:
             out.append(StimulationCommand(self.name, now, msg.source, msg.evidence_ns))
         watch.done = True
