@@ -31,6 +31,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from tables import print_table  # noqa: E402
+
 from cortexlink.dsp.band_power import EEG_BANDS  # noqa: E402
 from cortexlink.seizure.datasets import (  # noqa: E402
     eegmmidb_bipolar,
@@ -90,20 +92,6 @@ def score_model(model, F):
 
 def rows_of(F, labels):
     return F.reshape(-1, F.shape[2]), np.repeat(labels, F.shape[1])
-
-
-def print_table(title: str, rows: list[dict]) -> None:
-    print(f"\n## {title}\n")
-    cols = list(rows[0])
-    widths = [max(len(c), *(len(_fmt(r[c])) for r in rows)) for c in cols]
-    print("| " + " | ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for r in rows:
-        print("| " + " | ".join(_fmt(r[c]).ljust(w) for c, w in zip(cols, widths, strict=True)) + " |")
-
-
-def _fmt(v) -> str:
-    return f"{v:.4f}" if isinstance(v, float) else str(v)
 
 
 # -- Bonn -----------------------------------------------------------------------------------------

@@ -69,10 +69,21 @@ def test_hash_messages_round_trip_and_damage_is_caught(spread_scene):
     msg = site.on_detection(5.0, 4.0, n_sites=2)
     codes = decompress_hashes(msg.codes)
     assert codes.shape == (msg.n_windows, site.family.n_tables)
-    expected = np.stack([site._held[s][0] for s in site._sent[5.0]])
+    expected = np.stack([site._held[s][0] for s in site._sent[5.0][0]])
     np.testing.assert_array_equal(codes, expected)
     other = PropagationSite("b", RATE)
     broken = HashMessage(msg.source, msg.detect_time, msg.onset_time, msg.n_windows,
                          msg.codes[:-5] + bytes(5))
     with pytest.raises(CorruptDataError):
         other.on_hash_message(broken)
+
+
+def test_lost_chunks_keep_the_site_on_the_stream_clock(spread_scene):
+    """A site fed with gaps (chunks lost upstream) still places its windows at stream time."""
+    rec = spread_scene.recordings["site0"].time_slice(0, 4)
+    whole, holey = PropagationSite("a", RATE), PropagationSite("a", RATE)
+    for i, chunk in enumerate(rec.chunks(50)):
+        whole.process(chunk)
+        if i % 7 != 3:
+            holey.process(chunk)
+    assert holey._n == whole._n and holey._next_window == whole._next_window

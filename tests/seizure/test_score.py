@@ -42,3 +42,17 @@ def test_bad_blocks():
     x[0, 3] = np.inf
     with pytest.raises(InvalidDataError, match="NaN"):
         score_channels(x, RATE)
+
+
+def test_threads_sharing_the_default_detector_get_the_serial_scores(spread_scene):
+    """The query engine scores blocks from several threads at once, with no lock."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rec = spread_scene.recordings["site0"]
+    blocks = [rec.data[:, int(s * RATE):int((s + 2) * RATE)] for s in (1, 5, 9, 13, 15, 17)]
+    serial = [score_channels(b, RATE, gain_uv=rec.gain_uv) for b in blocks]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            threaded = list(pool.map(lambda b: score_channels(b, RATE, gain_uv=rec.gain_uv), blocks * 2))
+            for got, want in zip(threaded, serial * 2, strict=True):
+                np.testing.assert_array_equal(got, want)

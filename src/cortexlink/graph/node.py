@@ -142,6 +142,7 @@ class NodeContext:
         feedback_specs: dict[str, StreamSpec] | None = None,
         send: Callable[[str, Any], None] | None = None,
         latest: Callable[[str], Chunk | None] | None = None,
+        drain: Callable[[str], list[Chunk]] | None = None,
         stop_requested: Callable[[], bool] | None = None,
         graph_metadata: dict[str, Any] | None = None,
         transport_address: dict[str, Any] | None = None,
@@ -156,6 +157,8 @@ class NodeContext:
         self.reports: dict[str, Any] = {}
         self._send = send
         self._latest = latest
+        self._drain = drain
+        self._queued: dict[str, list[Chunk]] = {}
         self._stop = stop_requested
         self._fed: dict[str, Chunk] = {}
 
@@ -194,8 +197,18 @@ class NodeContext:
         return self._fed.get(port)
 
     def set_latest(self, port: str, chunk: Chunk) -> None:
-        """Standalone use: the value ``latest(port)`` returns."""
+        """Standalone use: the value ``latest(port)`` returns (and a chunk ``drain(port)`` returns)."""
         self._fed[port] = chunk
+        self._queued.setdefault(port, []).append(chunk)
+
+    def drain(self, port: str) -> list[Chunk]:
+        """Every chunk written on a feedback input since the last call, oldest first; never blocks.
+
+        For feedback streams that carry messages (each chunk counts) rather than a value (only the
+        newest counts, ``latest``). Use one of the two per port: they share the port's cursor."""
+        if self._drain is not None:
+            return self._drain(port)
+        return self._queued.pop(port, [])
 
     def stop_requested(self) -> bool:
         """True once the node was asked to stop (SIGINT/SIGTERM or the supervisor)."""

@@ -130,7 +130,8 @@ def run_node(plan: NodePlan, address: dict[str, Any], conn: Any, metadata: dict[
         writers = {p: transport.writer(s) for p, s in plan.outputs.items()}
         context = NodeContext(
             plan.nickname, plan.inputs, plan.outputs, feedback_specs=plan.feedback, send=control.send,
-            latest=lambda port: feedback[port].latest(), stop_requested=lambda: stop["flag"],
+            latest=lambda port: feedback[port].latest(), drain=lambda port: _drain(feedback[port]),
+            stop_requested=lambda: stop["flag"],
             graph_metadata=metadata, transport_address=address,
         )
         node = cls(settings, context)
@@ -227,6 +228,14 @@ def _run_processor(node: Any, readers: dict[str, StreamReader], writers: dict, l
         pending = {}
         loop.beat(t1)
         loop.idle(t1, long=False)
+
+
+def _drain(reader: StreamReader) -> list[Chunk]:
+    """Every chunk a feedback reader has not returned yet, without waiting."""
+    out = []
+    while (chunk := reader.read(0.0)) is not None:
+        out.append(chunk)
+    return out
 
 
 def _write(outputs: dict[str, Chunk], writers: dict, loop: _Loop, now: int) -> None:

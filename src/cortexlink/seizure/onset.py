@@ -26,6 +26,7 @@ class SeizureEvent:
     onset_time: float
     detect_time: float
     score: float
+    detected_ns: int = 0  # live use: monotonic_ns at which the detection was made
     kind: str = field(default="seizure", init=False)
 
     def to_dict(self) -> dict:

@@ -7,12 +7,15 @@ file is missing or damaged it is fitted again, deterministically, at first use a
 ``$XDG_CACHE_HOME/cortexlink`` (``~/.cache/cortexlink``). It uses only features defined in
 physical units (EEG band powers up to 45 Hz, amplitude statistics, cross-channel correlation), so
 it applies at any sample rate of 100 Hz or more and any channel count.
+
+``score_channels`` is thread-safe: the query engine calls it from several threads at once.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -78,9 +81,19 @@ def scene_examples(scene) -> tuple[list, list]:
     return recordings, labels
 
 
-@lru_cache(maxsize=1)
+_DEFAULT_LOCK = threading.Lock()
+
+
 def default_detector() -> SeizureDetector:
-    """The default detector: the shipped (or cached) file if it is there and sound, else fitted and cached."""
+    """The default detector: the shipped (or cached) file if it is there and sound, else fitted and
+    cached. One object for the process; threads may share it (``SeizureDetector`` batch calls keep
+    no shared state)."""
+    with _DEFAULT_LOCK:  # first callers wait for one load instead of each loading (or fitting) it
+        return _load_default()
+
+
+@lru_cache(maxsize=1)
+def _load_default() -> SeizureDetector:
     path = _cache_path()
     for candidate in (SHIPPED, path):
         if candidate.is_file():
