@@ -3,6 +3,7 @@ and recordings round trip (encrypted at rest too), with byte ranges."""
 
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
@@ -58,6 +59,33 @@ def test_decode_answers_and_refuses_bad_windows(loaded, tokens):
     _json_error(
         loaded.post("/decode", content=b"{not json", headers={**h, "Content-Type": "application/json"}), 422
     )
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, array)
+    return buf.getvalue()
+
+
+def test_decode_npy_matches_json_and_refuses_bad_arrays(loaded, tokens):
+    h = {**bearer(tokens["read"]), "Content-Type": "application/x-npy"}
+    window = np.random.default_rng(2).normal(size=(N_FEATURES, 15))
+    as_json = loaded.post(
+        "/decode", json={"model": "m.npz", "features": window.tolist()}, headers=bearer(tokens["read"])
+    ).json()
+    for array in (window, window.astype(np.float32), np.asfortranarray(window)):
+        r = loaded.post("/decode/npy?model=m.npz", content=_npy(array), headers=h)
+        assert r.status_code == 200, r.text
+        assert np.allclose(r.json()["velocity"], as_json["velocity"], rtol=1e-4, atol=1e-4)
+    _json_error(loaded.post("/decode/npy?model=m.npz", content=b"\x93NUMPY junk", headers=h), 422, ".npy")
+    _json_error(loaded.post("/decode/npy?model=m.npz", content=_npy(window)[:-8], headers=h), 422, "bytes follow")
+    _json_error(loaded.post("/decode/npy?model=m.npz", content=_npy(window[0]), headers=h), 422, "(features, bins)")
+    _json_error(loaded.post("/decode/npy?model=m.npz", content=_npy(window[:4]), headers=h), 422, "got 4")
+    _json_error(loaded.post("/decode/npy?model=m.npz", content=_npy(np.array([["a"]])), headers=h), 422, "numbers")
+    nan = window.copy()
+    nan[0, 0] = math.nan
+    _json_error(loaded.post("/decode/npy?model=m.npz", content=_npy(nan), headers=h), 422, "NaN")
+    _json_error(loaded.post("/decode/npy?model=x.npz", content=_npy(window), headers=h), 404, "no model")
 
 
 def test_oversized_bodies_are_refused_before_any_endpoint(client, tokens, config):

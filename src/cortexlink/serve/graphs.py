@@ -20,6 +20,7 @@ __all__ = ["GraphManager", "status_json"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 EVENTS_SHOWN = 100
+STATUS_TTL_S = 0.2  # dashboards polling one graph's status share one encoding this fresh
 STATES_AUDITED = ("NODE_WARNING", "NODE_DIED", "NODE_FATAL_ERROR", "NODE_RESTART")
 
 
@@ -34,6 +35,7 @@ class GraphManager:
         self.runs: dict[str, Any] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._status: dict[str, tuple[float, bytes]] = {}
 
     # -- which graph -------------------------------------------------------------------------------
     def graph_names(self) -> list[str]:
@@ -119,6 +121,20 @@ class GraphManager:
                 404, "unknown_graph_id", f"no graph {gid!r} on this server; GET /graphs lists them"
             )
         return run
+
+    def status_bytes(self, gid: str) -> bytes:
+        """``status_json`` of ``gid`` as JSON bytes, encoded at most once per ``STATUS_TTL_S`` while
+        the graph runs (ten dashboards polling it cost one encoding)."""
+        import json
+
+        run = self.get(gid)
+        now = time.monotonic()
+        hit = self._status.get(gid)
+        if hit is not None and run.running and now - hit[0] < STATUS_TTL_S:
+            return hit[1]
+        body = json.dumps(status_json(gid, run), separators=(",", ":")).encode()
+        self._status[gid] = (now, body)
+        return body
 
     def stop(self, gid: str) -> Any:
         run = self.get(gid)
