@@ -77,11 +77,15 @@ def test_decode_npy_matches_json_and_refuses_bad_arrays(loaded, tokens):
         r = loaded.post("/decode/npy?model=m.npz", content=_npy(array), headers=h)
         assert r.status_code == 200, r.text
         assert np.allclose(r.json()["velocity"], as_json["velocity"], rtol=1e-4, atol=1e-4)
-    _json_error(loaded.post("/decode/npy?model=m.npz", content=b"\x93NUMPY junk", headers=h), 422, ".npy")
-    _json_error(loaded.post("/decode/npy?model=m.npz", content=_npy(window)[:-8], headers=h), 422, "bytes follow")
-    _json_error(loaded.post("/decode/npy?model=m.npz", content=_npy(window[0]), headers=h), 422, "(features, bins)")
-    _json_error(loaded.post("/decode/npy?model=m.npz", content=_npy(window[:4]), headers=h), 422, "got 4")
-    _json_error(loaded.post("/decode/npy?model=m.npz", content=_npy(np.array([["a"]])), headers=h), 422, "numbers")
+    url = "/decode/npy?model=m.npz"
+    for body, words in [
+        (b"\x93NUMPY junk", ".npy"),
+        (_npy(window)[:-8], "bytes follow"),
+        (_npy(window[0]), "(features, bins)"),
+        (_npy(window[:4]), "got 4"),
+        (_npy(np.array([["a"]])), "numbers"),
+    ]:
+        _json_error(loaded.post(url, content=body, headers=h), 422, words)
     nan = window.copy()
     nan[0, 0] = math.nan
     _json_error(loaded.post("/decode/npy?model=m.npz", content=_npy(nan), headers=h), 422, "NaN")

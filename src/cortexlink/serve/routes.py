@@ -13,9 +13,9 @@ import numpy as np
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from cortexlink.serve.bodies import npy_array
 from cortexlink.serve.errors import ERROR_RESPONSES, ApiError
 from cortexlink.serve.files import parse_range
-from cortexlink.serve.bodies import npy_array
 from cortexlink.serve.graphs import status_json
 from cortexlink.serve.security import scope
 
@@ -24,8 +24,9 @@ __all__ = ["public", "api"]
 public = APIRouter()
 api = APIRouter(responses=ERROR_RESPONSES)
 
-NAME = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$", max_length=128)
-MODEL_QUERY = Query(..., pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$", max_length=128, description="a model name")
+NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+NAME = Path(pattern=NAME_RE, max_length=128)
+MODEL_QUERY = Query(..., pattern=NAME_RE, max_length=128, description="a model name (GET /models)")
 GRAPH_ID = Path(pattern=r"^g[0-9]{1,9}$", max_length=10)
 MAX_FEATURES, MAX_BINS = 4096, 1000
 
