@@ -119,15 +119,30 @@ class Server:
                 time.sleep(0.3)
         raise RuntimeError(f"server on {self.url} did not start")
 
+    def cpu_s(self) -> float:
+        """CPU seconds the server process has used (user + system, from /proc)."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.proc.terminate()
-        self.proc.wait(20)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
 
 
 # -- 1. /decode ---------------------------------------------------------------------------------------
 async def _load(
-    url: str, headers: dict, body: dict, clients: int, total: int
-) -> tuple[np.ndarray, np.ndarray, int]:
+    url: str, path: str, headers: dict, body: bytes, clients: int, total: int
+) -> tuple[np.ndarray, np.ndarray, int, float]:
+    """Each of ``clients`` sends ``body`` (encoded once, here) to ``path``, its next request when
+    the last is answered. Returns client and server latencies (us), errors and the client's CPU
+    seconds a request."""
     import httpx
 
     client_us, server_us, errors = [], [], 0
@@ -135,14 +150,15 @@ async def _load(
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=60) as http:
         for _ in range(3):  # warm up (model load, first calls)
-            await http.post("/decode", json=body)
+            await http.post(path, content=body)
+        cpu0 = time.process_time()
 
         async def one_client() -> None:
             nonlocal errors
             for _ in range(per_client):
                 t0 = time.perf_counter_ns()
                 try:
-                    r = await http.post("/decode", json=body)
+                    r = await http.post(path, content=body)
                 except httpx.HTTPError as exc:  # counted, and said once
                     errors += 1
                     if errors == 1:
@@ -155,33 +171,58 @@ async def _load(
                 server_us.append(float(r.headers["server-timing"].split("dur=")[1]) * 1e3)
 
         await asyncio.gather(*(one_client() for _ in range(clients)))
-    return np.array(client_us), np.array(server_us), errors
+        cpu = (time.process_time() - cpu0) / max(1, len(client_us))
+    return np.array(client_us), np.array(server_us), errors, cpu
+
+
+def _npy(array: np.ndarray) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, array)
+    return buf.getvalue()
 
 
 def bench_decode(folder: Path, token: str, total: int) -> list[dict]:
-    window = np.random.default_rng(0).poisson(2.0, size=(N_FEATURES, N_BINS)).astype(float).tolist()
+    window = np.random.default_rng(0).poisson(2.0, size=(N_FEATURES, N_BINS)).astype(float)
+    as_json = {"features": window.tolist()}
+    auth = {"Authorization": f"Bearer {token}"}
+    # (system, server role, path, headers, body): bodies are encoded once, not per request
+    systems = [
+        ("cortexlink serve (JSON)", "ours", "/decode", {**auth, "Content-Type": "application/json"},
+         json.dumps({**as_json, "model": "kalman.npz"}).encode()),
+        ("cortexlink serve (npy)", "ours", "/decode/npy?model=kalman.npz",
+         {**auth, "Content-Type": "application/x-npy"}, _npy(window.astype(np.float32))),
+        ("tutorial (FastAPI+LSTM)", "tutorial", "/decode", {"Content-Type": "application/json"},
+         json.dumps(as_json).encode()),
+    ]
     rows = []
     for role in ("ours", "tutorial"):
         server = Server(role, folder)
         try:
             server.wait()
-            headers = {"Authorization": f"Bearer {token}"} if role == "ours" else {}
-            body = {"features": window, **({"model": "kalman.npz"} if role == "ours" else {})}
-            for clients in CLIENTS:
-                c, s, errors = asyncio.run(_load(server.url, headers, body, clients, total))
-                rows.append(
-                    {
-                        "system": "cortexlink serve" if role == "ours" else "tutorial (FastAPI+LSTM)",
-                        "clients": clients,
-                        "requests": len(c),
-                        "errors": errors,
-                        "client_p50": np.percentile(c, 50),
-                        "client_p99": np.percentile(c, 99),
-                        "server_p50": np.percentile(s, 50) if len(s) else float("nan"),
-                        "server_p99": np.percentile(s, 99) if len(s) else float("nan"),
-                    }
-                )
-                print(f"  {rows[-1]['system']}, {clients} clients: done", flush=True)
+            for system, _, path, headers, body in [x for x in systems if x[1] == role]:
+                for clients in CLIENTS:
+                    cpu0 = server.cpu_s()
+                    c, s, errors, client_cpu = asyncio.run(
+                        _load(server.url, path, headers, body, clients, total)
+                    )
+                    server_cpu = (server.cpu_s() - cpu0) / max(1, len(c) + 3)
+                    rows.append(
+                        {
+                            "system": system,
+                            "clients": clients,
+                            "requests": len(c),
+                            "errors": errors,
+                            "client_p50": np.percentile(c, 50),
+                            "client_p99": np.percentile(c, 99),
+                            "server_p50": np.percentile(s, 50) if len(s) else float("nan"),
+                            "server_p99": np.percentile(s, 99) if len(s) else float("nan"),
+                            "server_cpu": server_cpu * 1e6,
+                            "client_cpu": client_cpu * 1e6,
+                        }
+                    )
+                    print(f"  {system}, {clients} clients: done", flush=True)
         finally:
             server.stop()
     return rows
@@ -235,7 +276,7 @@ def bench_dashboards(folder: Path, token: str, seconds: float, n_dashboards: int
     headers = {"Authorization": f"Bearer {token}"}
     try:
         server.wait()
-        for n in (0, n_dashboards):
+        for n in (0, n_dashboards, 0):  # without, with, without again: the machine's drift shows
             r = httpx.post(
                 f"{server.url}/graphs",
                 json={"document": document, "duration_s": seconds + 30},
@@ -244,6 +285,7 @@ def bench_dashboards(folder: Path, token: str, seconds: float, n_dashboards: int
             )
             gid = r.json()["id"]
             time.sleep(2.0)
+            cpu0, client0 = server.cpu_s(), time.process_time()
             counts = (
                 asyncio.run(_dashboards(server.url, token, gid, n, seconds))
                 if n
@@ -251,6 +293,8 @@ def bench_dashboards(folder: Path, token: str, seconds: float, n_dashboards: int
             )
             if not n:
                 time.sleep(seconds)
+            # the server process's CPU (graph nodes are its child processes, not counted here)
+            server_cpu, client_cpu = server.cpu_s() - cpu0, time.process_time() - client0
             final = httpx.delete(f"{server.url}/graphs/{gid}", headers=headers, timeout=60).json()
             nodes = {node["nickname"]: node for node in final["nodes"]}
             rows.append(
@@ -262,6 +306,8 @@ def bench_dashboards(folder: Path, token: str, seconds: float, n_dashboards: int
                     "drops": final["drops"],
                     **counts,
                     "interventions": sum(1 for e in final["events"] if "watchdog" in e["message"]),
+                    "server_cpu": 100 * server_cpu / seconds,
+                    "client_cpu": 100 * client_cpu / seconds,
                 }
             )
             print(f"  {n} dashboards: done", flush=True)
@@ -324,17 +370,20 @@ def main() -> None:
         rows = bench_decode(folder, token, total)
         print(f"\nPOST /decode, {N_FEATURES} features x {N_BINS} bins, {total} requests per level (us)")
         print(
-            f"{'system':26} {'clients':>7} {'client p50':>10} {'p99':>8} {'server p50':>10} {'p99':>8} "
-            f"{'errors':>6} {'p99 vs tutorial':>15}"
+            f"{'system':26} {'clients':>7} {'client p50':>10} {'p99':>9} {'server p50':>10} {'p99':>8} "
+            f"{'srv cpu/req':>11} {'cli cpu/req':>11} {'errors':>6} {'p99 vs tutorial':>15}"
         )
         tut = {r["clients"]: r for r in rows if r["system"].startswith("tutorial")}
         for r in rows:
             ratio = tut[r["clients"]]["client_p99"] / r["client_p99"] if r["client_p99"] else float("nan")
             print(
-                f"{r['system']:26} {r['clients']:>7} {_f(r['client_p50']):>10} {_f(r['client_p99']):>8} "
-                f"{_f(r['server_p50']):>10} {_f(r['server_p99']):>8} {r['errors']:>6} "
+                f"{r['system']:26} {r['clients']:>7} {_f(r['client_p50']):>10} {_f(r['client_p99']):>9} "
+                f"{_f(r['server_p50']):>10} {_f(r['server_p99']):>8} {_f(r['server_cpu']):>11} "
+                f"{_f(r['client_cpu']):>11} {r['errors']:>6} "
                 f"{(f'{ratio:.2f}x faster' if not r['system'].startswith('tutorial') else ''):>15}"
             )
+        print("srv cpu/req: the server process's CPU time per request (user + system); cli cpu/req: the")
+        print("load generator's (httpx). Both are fairer than wall-clock latency on a loaded machine.")
     if args.only in (None, "dashboards"):
         rows = bench_dashboards(folder, token, seconds)
         print(
@@ -343,15 +392,23 @@ def main() -> None:
         )
         print(
             f"{'dashboards':>10} {'e2e p50 us':>10} {'e2e p99 us':>10} {'chunks':>7} {'drops':>6} "
-            f"{'ws messages':>11} {'status GETs':>11} {'watchdog events':>15}"
+            f"{'ws messages':>11} {'status GETs':>11} {'watchdog events':>15} {'server cpu %':>12} "
+            f"{'clients cpu %':>13}"
         )
         for r in rows:
             print(
                 f"{r['dashboards']:>10} {_f(r['e2e_p50']):>10} {_f(r['e2e_p99']):>10} {r['chunks']:>7} "
-                f"{r['drops']:>6} {r['messages']:>11} {r['status']:>11} {r['interventions']:>15}"
+                f"{r['drops']:>6} {r['messages']:>11} {r['status']:>11} {r['interventions']:>15} "
+                f"{r['server_cpu']:>12.1f} {r['client_cpu']:>13.1f}"
             )
-        if len(rows) == 2 and rows[0]["e2e_p99"]:
-            print(f"p99 with dashboards / without: {rows[1]['e2e_p99'] / rows[0]['e2e_p99']:.2f}")
+        print("server cpu %: the API process (its graph's nodes are other processes); clients cpu %: the")
+        print("10 dashboards' load generator (websockets + httpx), which shares this machine's CPUs here.")
+        without = [r["e2e_p99"] for r in rows if not r["dashboards"] and r["e2e_p99"]]
+        if len(rows) == 3 and without:
+            print(
+                f"p99 with dashboards / without (mean of the runs before and after): "
+                f"{rows[1]['e2e_p99'] / np.mean(without):.2f}"
+            )
     if args.only in (None, "fuzz"):
         f = bench_fuzz(folder, token, 5 if args.quick else 25)
         print(

@@ -29,6 +29,7 @@ class ServeConfig:
     audit_log: Path | None = None
     models_dir: Path | None = None
     recordings_dir: Path | None = None
+    stores_dir: Path | None = None
     graphs_dir: Path | None = None
     encrypt: bool = False
     key_file: Path | None = None
@@ -48,10 +49,11 @@ class ServeConfig:
         self.recordings_dir = (
             Path(self.recordings_dir) if self.recordings_dir else self.data_dir / "recordings"
         )
+        self.stores_dir = Path(self.stores_dir) if self.stores_dir else self.data_dir / "stores"
         for name in ("max_body", "max_upload", "max_download", "max_graphs"):
             if int(getattr(self, name)) < 1:
                 raise InvalidParameterError(f"{name} must be at least 1, got {getattr(self, name)}")
 
     def make_dirs(self) -> None:
-        for folder in (self.data_dir, self.models_dir, self.recordings_dir):
+        for folder in (self.data_dir, self.models_dir, self.recordings_dir, self.stores_dir):
             folder.mkdir(parents=True, exist_ok=True)

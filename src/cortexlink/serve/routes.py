@@ -1,7 +1,6 @@
 """The HTTP endpoints: each parses, calls the library (or the server's graph/file state), returns.
 
-``POST /query`` (the store query language) is not here yet: it is added as one more router when
-the query package lands (``app.include_router(query_router)``), with the ``read`` scope.
+Stores and ``POST /query`` are in ``serve.data``; the WebSocket streams in ``serve.streams``.
 """
 
 from __future__ import annotations
