@@ -9,6 +9,8 @@ import math
 import numpy as np
 import pytest
 
+from cortexlink.serve.errors import ApiError
+
 from .conftest import N_FEATURES
 from .helpers import bearer
 
@@ -116,6 +118,22 @@ def test_malformed_graphs_are_422_with_the_problem(client, tokens):
     _json_error(client.post("/graphs", json={"document": doc}, headers=h), 403, "module")
     _json_error(client.get("/graphs/g99", headers=h), 404, "no graph 'g99'")
     _json_error(client.get("/graphs/../etc", headers=h), 404)
+
+
+def test_posted_graphs_may_only_name_paths_under_the_data_folder(client, config):
+    def doc(path: str) -> dict:
+        return {"nodes": [
+            {"name": "steady_velocity", "nickname": "v", "outputs": {"out": "vel"}},
+            {"name": "recorder", "nickname": "rec", "inputs": {"in": "vel"}, "parameters": {"path": path}},
+        ]}
+
+    graphs = client.app.state.graphs
+    plan = graphs.plan(None, doc("stores/run1"), None)  # relative: inside the data folder
+    assert plan.node("rec").parameters["path"] == str(config.data_dir / "stores/run1")
+    for outside in ("/tmp/elsewhere", "../escape", "~/x", "stores/../../up"):
+        with pytest.raises(ApiError) as err:
+            graphs.plan(None, doc(outside), None)
+        assert err.value.status == 403 and "'rec': path" in err.value.detail, outside
 
 
 def test_models_upload_list_delete(client, tokens, model_bytes):

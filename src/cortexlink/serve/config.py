@@ -21,7 +21,9 @@ class ServeConfig:
     ``node_kinds`` adds node kinds (``{"kind": "module:Class"}``) that graphs may name;
     ``audit_fsync`` forces each audit entry to disk before the next (see ``AuditLog``);
     ``allow_modules`` lets a posted graph load node classes from files (``module:``), which runs
-    their code: off by default.
+    their code: off by default. ``path_roots``: the folders a posted graph's path settings (a
+    recorder's output, a decoder's model file, ...) may name, default ``data_dir``; a relative
+    path in a posted graph is relative to ``data_dir``.
     """
 
     tokens: Path
@@ -40,6 +42,7 @@ class ServeConfig:
     audit_fsync: bool = False  # force every audit entry to disk (a flush per request)
     node_kinds: dict[str, str] = field(default_factory=dict)
     allow_modules: bool = False
+    path_roots: list[Path] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.tokens = Path(self.tokens)
@@ -50,6 +53,7 @@ class ServeConfig:
             Path(self.recordings_dir) if self.recordings_dir else self.data_dir / "recordings"
         )
         self.stores_dir = Path(self.stores_dir) if self.stores_dir else self.data_dir / "stores"
+        self.path_roots = [Path(p) for p in self.path_roots] or [self.data_dir]
         for name in ("max_body", "max_upload", "max_download", "max_graphs"):
             if int(getattr(self, name)) < 1:
                 raise InvalidParameterError(f"{name} must be at least 1, got {getattr(self, name)}")

@@ -68,7 +68,9 @@ class GraphManager:
             return load_plan(files[name], self.registry)
         import yaml
 
-        parsed = parse_graph(yaml.safe_dump(document, sort_keys=False), source="posted graph")
+        parsed = parse_graph(
+            yaml.safe_dump(document, sort_keys=False), source="posted graph", base_dir=self.config.data_dir
+        )
         if not self.config.allow_modules and any(n.module for n in parsed.nodes):
             raise ApiError(
                 403,
@@ -76,7 +78,36 @@ class GraphManager:
                 "a posted graph may not load node classes from files or "
                 "modules ('module:'); use the built-in node kinds",
             )
-        return plan_graph(parsed, self.registry)
+        plan = plan_graph(parsed, self.registry)
+        self._check_paths(plan)
+        return plan
+
+    def _check_paths(self, plan: Any) -> None:
+        """Refuse a posted graph whose path settings name anything outside ``config.path_roots``
+        (a recorder writing, or a node reading, elsewhere on the server's disk)."""
+        import dataclasses
+
+        from cortexlink.graph.loading import load_class
+        from cortexlink.graph.settings import is_graph_path
+
+        roots = [Path(r).resolve() for r in self.config.path_roots]
+        for node in plan.nodes:
+            settings = getattr(load_class(node.class_ref), "Settings", None)
+            if not dataclasses.is_dataclass(settings):
+                continue
+            for f in dataclasses.fields(settings):
+                if not is_graph_path(f):
+                    continue
+                value = node.parameters.get(f.name, None if f.default is dataclasses.MISSING else f.default)
+                for item in value if isinstance(value, list | tuple) else [value]:
+                    if isinstance(item, str) and item and not _under(Path(item), roots):
+                        raise ApiError(
+                            403,
+                            "path_not_allowed",
+                            f"node {node.nickname!r}: {f.name} = {item!r} is outside the folders a "
+                            f"posted graph may use; give a path inside the server's data folder "
+                            f"(relative paths are relative to it)",
+                        )
 
     # -- life --------------------------------------------------------------------------------------
     def start(self, name: str | None, document: dict[str, Any] | None, duration: float | None) -> str:
@@ -165,6 +196,11 @@ class GraphManager:
         for run in self.runs.values():
             if run.running:
                 run.stop("server shutting down")
+
+
+def _under(path: Path, roots: list[Path]) -> bool:
+    resolved = path.expanduser().resolve()
+    return any(resolved.is_relative_to(root) for root in roots)
 
 
 def _us(h: Any, q: float) -> float | None:

@@ -175,10 +175,11 @@ async def decode(body: DecodeRequest, request: Request) -> dict[str, Any]:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/x-npy": {"schema": {"type": "string", "format": "binary"}}},
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
         }
     },
-    summary="decode a window sent as a .npy array (features x bins, float32/64 or int): no JSON to parse",
+    summary="decode a window sent as a .npy file's bytes (features x bins, float or int; any content "
+    "type, e.g. application/x-npy): no JSON to parse",
 )
 async def decode_npy(request: Request, model: str = MODEL_QUERY) -> dict[str, Any]:
     decoder = _state(request).files.decoder(model)
