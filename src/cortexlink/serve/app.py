@@ -41,6 +41,7 @@ def create_app(config: ServeConfig) -> Any:
 
     @asynccontextmanager
     async def lifespan(app: Any):  # noqa: ANN202
+        graphs.yield_cpu()  # this is the event loop's thread
         yield
         graphs.close()
 

@@ -8,6 +8,7 @@ import math
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,26 @@ class GraphManager:
         self.runs: dict[str, Any] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._status: dict[str, tuple[float, bytes]] = {}
+        self._status: dict[str, tuple[float, int, bytes]] = {}
+        # graphs are started from this thread, made now: it (and the supervisor threads and node
+        # processes it starts) keeps the priority the server started with, when the API's own
+        # threads are made nicer (``yield_cpu``)
+        self._launcher = ThreadPoolExecutor(1, thread_name_prefix="graph-launcher")
+        self._launcher.submit(lambda: None).result()
+
+    def yield_cpu(self) -> None:
+        """Make the calling thread (the API's event loop) ``config.api_nice`` nicer than the graphs,
+        so that on a busy machine dashboards and requests get the CPU after the graph's processes.
+        Threads it makes later (request workers) inherit this; graphs start from the launcher."""
+        import os
+
+        if self.config.api_nice <= 0 or not hasattr(os, "setpriority"):
+            return
+        tid = threading.get_native_id()
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + self.config.api_nice)
+        except OSError:  # not allowed here: run at the same priority
+            pass
 
     # -- which graph -------------------------------------------------------------------------------
     def graph_names(self) -> list[str]:
@@ -114,6 +134,10 @@ class GraphManager:
         from cortexlink.graph.background import BackgroundRun
 
         plan = self.plan(name, document, duration)
+        if self.config.encrypt:  # what a graph records is encrypted at rest, as uploaded models are
+            for node in plan.nodes:
+                if node.kind == "recorder":
+                    node.parameters.update(encrypt=True, key_file=_str(self.config.key_file))
         with self._lock:
             running = [gid for gid, r in self.runs.items() if r.running]
             if len(running) >= self.config.max_graphs:
@@ -126,7 +150,7 @@ class GraphManager:
             gid = f"g{next(self._ids)}"
             run = BackgroundRun(plan, duration=duration, on_event=self._on_event(gid, plan))
             self.runs[gid] = run
-        run.start()
+        self._launcher.submit(run.start).result()
         return gid
 
     def _on_event(self, gid: str, plan: Any) -> Any:
@@ -155,16 +179,16 @@ class GraphManager:
 
     def status_bytes(self, gid: str) -> bytes:
         """``status_json`` of ``gid`` as JSON bytes, encoded at most once per ``STATUS_TTL_S`` while
-        the graph runs (ten dashboards polling it cost one encoding)."""
+        the graph runs and no node event came (ten dashboards polling it cost one encoding)."""
         import json
 
         run = self.get(gid)
-        now = time.monotonic()
+        now, seen = time.monotonic(), len(run.events)  # a new event is shown at once
         hit = self._status.get(gid)
-        if hit is not None and run.running and now - hit[0] < STATUS_TTL_S:
-            return hit[1]
+        if hit is not None and run.running and now - hit[0] < STATUS_TTL_S and hit[1] == seen:
+            return hit[2]
         body = json.dumps(status_json(gid, run), separators=(",", ":")).encode()
-        self._status[gid] = (now, body)
+        self._status[gid] = (now, seen, body)
         return body
 
     def stop(self, gid: str) -> Any:
@@ -196,6 +220,11 @@ class GraphManager:
         for run in self.runs.values():
             if run.running:
                 run.stop("server shutting down")
+        self._launcher.shutdown(wait=False)
+
+
+def _str(path: Path | None) -> str | None:
+    return None if path is None else str(Path(path).resolve())
 
 
 def _under(path: Path, roots: list[Path]) -> bool:
