@@ -168,3 +168,29 @@ def test_estop_reads_zero_before_the_stop_request(monkeypatch):
 
     outcome = emergency_stop(Run())
     assert order == ["signal", "moving", "zero", "stop"] and outcome["safety_nodes"]["safety"]["zeroed"]
+
+
+def test_the_api_yields_the_cpu_to_the_graphs_it_starts(config):
+    """The API's threads get nicer; graphs start from a launcher thread that keeps the priority."""
+    import threading
+
+    from cortexlink.serve.audit import AuditLog
+    from cortexlink.serve.graphs import GraphManager
+
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    manager = GraphManager(config, AuditLog(config.audit_log))
+    seen = {}
+
+    def api_thread() -> None:
+        before = niceness()
+        manager.yield_cpu()
+        seen["api"] = niceness() - before
+        seen["graph"] = manager._launcher.submit(niceness).result() - before
+
+    thread = threading.Thread(target=api_thread)
+    thread.start()
+    thread.join()
+    manager.close()
+    assert seen == {"api": min(config.api_nice, 19 - niceness()), "graph": 0}
