@@ -54,7 +54,7 @@ def test_stores_list_summary_export_and_download(client, tokens, config, with_st
     assert part.status_code == 206 and part.content == whole[10:100]
 
 
-def test_query_json_npz_errors_and_scopes(client, tokens, with_stores):
+def test_query_json_npz_errors_and_scopes(client, tokens, config, with_stores):
     read = bearer(tokens["read"])
     text = "from * select data[0:2][-100:0]"
     r = client.post("/query", json={"query": text}, headers=read)
@@ -72,3 +72,7 @@ def test_query_json_npz_errors_and_scopes(client, tokens, with_stores):
     quoted = 'from * select data[0][t-10:t] where similar(data[0][t-10:t], "/etc/x.npy", 1) > 0.5'
     assert client.post("/query", json={"query": quoted}, headers=read).status_code in (403, 422)
     assert client.post("/query", json={"query": text}).status_code == 401
+    audited = [json.loads(line) for line in config.audit_log.read_text().splitlines()]
+    queries = [e for e in audited if e["endpoint"] == "/query"]
+    assert [e["token"] for e in queries] == ["read-user"] * 4 + ["-"]
+    assert len({e["params"] for e in queries}) == 4 and text not in config.audit_log.read_text()
