@@ -441,6 +441,12 @@ def main() -> None:
         print(f"watchdog events in the run: {rows[0]['interventions']}")
         print("server cpu %: the API process (its graph's nodes are other processes); clients cpu %: the")
         print(f"dashboards' load generator (websockets + httpx, at nice {CLIENT_NICE}) on this machine.")
+        if rows[1]["messages"]:
+            extra = (rows[1]["server_cpu"] - rows[0]["server_cpu"]) / 100 * seconds
+            print(
+                f"the server's extra CPU with the dashboards: {extra * 1e6 / rows[1]['messages']:,.0f} us "
+                f"per WebSocket message delivered (status GETs included)"
+            )
         if rows[0]["e2e_p99"]:
             print(f"p99 with dashboards / without: {rows[1]['e2e_p99'] / rows[0]['e2e_p99']:.2f}")
     if args.only in (None, "fuzz"):
