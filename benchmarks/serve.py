@@ -310,6 +310,9 @@ def bench_dashboards(folder: Path, token: str, seconds: float, n_dashboards: int
         with httpx.Client(base_url=server.url, headers=headers, timeout=60) as http:
             r = http.post("/graphs", json={"document": document, "duration_s": 2 * seconds + 60}, timeout=180)
             gid = r.json()["id"]
+            end = time.monotonic() + 180  # on a busy machine nodes take long to start: wait for data
+            while _e2e(http.get(f"/graphs/{gid}").json())[1] == 0 and time.monotonic() < end:
+                time.sleep(0.5)
             time.sleep(calibration + 3.0)  # into closed loop
             before = _e2e(http.get(f"/graphs/{gid}").json())
             for i in range(2 * pairs):
