@@ -357,6 +357,109 @@ def bench_dashboards(folder: Path, token: str, seconds: float, n_dashboards: int
     ]
 
 
+# -- 2b. the fan-out alone, in CPU time -----------------------------------------------------------------
+FANOUT_STREAMS = (("cursor", 9, 60.0), ("crossings", N_FEATURES, 10.0))  # stream, rows, dashboard rate
+
+
+class SyntheticTap:
+    """A stream written at 50 chunks a second (one 20 ms bin each), read as a ring reader is."""
+
+    def __init__(self, rows: int) -> None:
+        from types import SimpleNamespace
+
+        self.spec = SimpleNamespace(n_channels=rows)
+        self.block = np.random.default_rng(rows).poisson(1.0, (rows, 1)).astype(np.float32)
+        self.t0, self.read = time.monotonic(), 0
+
+    def drain(self) -> list:
+        from cortexlink.core.chunk import Chunk
+
+        due = int((time.monotonic() - self.t0) * 50)
+        out = [Chunk(self.block, i, 50.0, 0) for i in range(self.read, due)]
+        self.read = due
+        return out
+
+    def close(self) -> None:
+        pass
+
+
+async def _send(text: str) -> None:
+    """Stands for a WebSocket send, with the stall bound a server puts on it."""
+    await asyncio.wait_for(asyncio.sleep(0), 2.0)
+
+
+async def _fanout_ours(n: int, seconds: float) -> int:
+    """Our feeds: one reader and one encoding per stream and tick, handed to every client."""
+    from types import SimpleNamespace
+
+    from cortexlink.serve.streams import Feed
+
+    sent = 0
+
+    async def sender(client) -> None:
+        nonlocal sent
+        while True:
+            await client.ready.wait()
+            client.ready.clear()
+            if client.ended is not None:
+                return
+            if client.pending is not None:
+                text, client.pending = client.pending, None
+                await _send(text)
+                sent += 1
+
+    run = SimpleNamespace(running=True, reason="")
+    clients = []
+    for name, rows, rate in FANOUT_STREAMS:
+        feed = Feed(SyntheticTap(rows), run, name)
+        clients += [(feed, feed.join(rate)) for _ in range(n)]
+    tasks = [asyncio.create_task(sender(c)) for _, c in clients]
+    await asyncio.sleep(seconds)
+    for feed, client in clients:
+        client.end(1000, "ended", "")
+        feed.leave(client)
+    await asyncio.gather(*tasks)
+    return sent
+
+
+async def _fanout_naive(n: int, seconds: float) -> int:
+    """The usual way: each client polls its own reader of the stream and encodes its own message."""
+    sent = 0
+    end = time.monotonic() + seconds
+
+    async def client(name: str, rows: int, rate: float) -> None:
+        nonlocal sent
+        tap, total, count = SyntheticTap(rows), np.zeros(rows), 0
+        while time.monotonic() < end:
+            await asyncio.sleep(1.0 / rate)
+            chunks = tap.drain()
+            if not chunks:
+                continue
+            for c in chunks:
+                total += c.data.sum(axis=1, dtype=np.float64)
+                count += c.data.shape[1]
+            last = chunks[-1].data[:, -1].astype(np.float64)
+            await _send(json.dumps({"stream": name, "count": count, "last": np.round(last, 4).tolist(),
+                                    "total": np.round(total, 4).tolist()}))
+            sent += 1
+
+    await asyncio.gather(*(client(*s) for s in FANOUT_STREAMS for _ in range(n)))
+    return sent
+
+
+def bench_fanout(seconds: float, n: int = 10) -> list[dict]:
+    import cortexlink.serve.streams  # noqa: F401  (imported before the clock starts)
+
+    rows = []
+    for system, fn in (("cortexlink feeds", _fanout_ours), ("per-client reader+encode", _fanout_naive)):
+        cpu0 = time.process_time()
+        sent = asyncio.run(fn(n, seconds))
+        cpu = time.process_time() - cpu0
+        rows.append({"system": system, "messages": sent, "cpu_pct": 100 * cpu / seconds,
+                     "cpu_per_msg": cpu * 1e6 / max(1, sent)})
+    return rows
+
+
 # -- 3. fuzz ------------------------------------------------------------------------------------------
 def bench_fuzz(folder: Path, token: str, examples: int) -> dict:
     from cortexlink.serve.fuzz import fuzz_app
@@ -384,7 +487,7 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="fewer requests, shorter graph runs, fewer fuzz cases"
     )
-    parser.add_argument("--only", choices=("decode", "dashboards", "fuzz"), default=None)
+    parser.add_argument("--only", choices=("decode", "dashboards", "fanout", "fuzz"), default=None)
     parser.add_argument("--role", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--folder", default=None, help=argparse.SUPPRESS)
@@ -452,6 +555,16 @@ def main() -> None:
             )
         if rows[0]["e2e_p99"]:
             print(f"p99 with dashboards / without: {rows[1]['e2e_p99'] / rows[0]['e2e_p99']:.2f}")
+    if args.only in (None, "fanout"):
+        rows = bench_fanout(5.0 if args.quick else 20.0)
+        print(
+            "\nWebSocket fan-out alone, in one process: 10 dashboards x ("
+            + ", ".join(f"{n} {r:g} Hz" for n, _, r in FANOUT_STREAMS)
+            + "), synthetic streams at 50 chunks/s, sends not included (CPU time, not wall clock)"
+        )
+        print(f"{'system':26} {'messages':>9} {'cpu % of a core':>15} {'cpu us/message':>14}")
+        for r in rows:
+            print(f"{r['system']:26} {r['messages']:>9} {r['cpu_pct']:>15.1f} {r['cpu_per_msg']:>14.1f}")
     if args.only in (None, "fuzz"):
         f = bench_fuzz(folder, token, 5 if args.quick else 25)
         print(

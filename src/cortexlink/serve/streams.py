@@ -82,7 +82,7 @@ class Feed:
         self.clients: set[Client] = set()
         self.frames = 0  # frames encoded (one per tick with new samples, however many clients)
         self.reads = 0  # drains of the ring
-        self._changed = asyncio.Event()
+        self._wake: asyncio.Future | None = None
         self._task: asyncio.Task | None = None
         self._start = 0.0
 
@@ -96,14 +96,18 @@ class Feed:
             now = int((time.monotonic() - self._start) * MAX_RATE)
             client.next_tick = (now // client.every + 1) * client.every
         self.clients.add(client)
-        self._changed.set()
+        self._changed()
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._loop())
         return client
 
     def leave(self, client: Client) -> None:
         self.clients.discard(client)
-        self._changed.set()
+        self._changed()
+
+    def _changed(self) -> None:
+        if self._wake is not None:
+            _resolve(self._wake, True)
 
     def read(self) -> bool:
         """Take what was written since the last read into the running totals; True if anything was."""
@@ -129,16 +133,19 @@ class Feed:
 
     async def _loop(self) -> None:
         start = self._start = time.monotonic()
+        loop = asyncio.get_running_loop()
         try:
             while self.clients:
                 due = min(c.next_tick for c in self.clients)
-                self._changed.clear()
                 delay = start + due / MAX_RATE - time.monotonic()
-                try:  # always yield, so that the clients' senders run even when this is late
-                    await asyncio.wait_for(self._changed.wait(), max(0.0, delay))
-                    continue  # a client came or went: work out the next tick again
-                except TimeoutError:
-                    pass
+                # sleep until the tick or until a client comes or goes (a future and a timer: no task
+                # a tick); always yield, so that the clients' senders run even when this is late
+                self._wake = loop.create_future()
+                timer = loop.call_later(max(0.0, delay), _resolve, self._wake, False)
+                changed = await self._wake
+                timer.cancel()
+                if changed:
+                    continue  # work out the next tick again
                 now = int((time.monotonic() - start) * MAX_RATE)
                 fresh = self.read()
                 ended = not fresh and not self.run.running
@@ -154,6 +161,11 @@ class Feed:
                     return
         finally:
             self._task, self._start = None, 0.0
+
+
+def _resolve(future: asyncio.Future, value: bool) -> None:
+    if not future.done():
+        future.set_result(value)
 
 
 def _feed(state: Any, run: Any, gid: str, name: str) -> Feed:
