@@ -130,6 +130,9 @@ def test_posted_graphs_may_only_name_paths_under_the_data_folder(client, config)
     graphs = client.app.state.graphs
     plan = graphs.plan(None, doc("stores/run1"), None)  # relative: inside the data folder
     assert plan.node("rec").parameters["path"] == str(config.data_dir / "stores/run1")
+    assert "encrypt" not in graphs.encrypt_recordings(plan).node("rec").parameters
+    config.encrypt = True  # serve --encrypt: what the graph records is encrypted at rest
+    assert graphs.encrypt_recordings(plan).node("rec").parameters["encrypt"] is True
     for outside in ("/tmp/elsewhere", "../escape", "~/x", "stores/../../up"):
         with pytest.raises(ApiError) as err:
             graphs.plan(None, doc(outside), None)

@@ -129,15 +129,20 @@ class GraphManager:
                             f"(relative paths are relative to it)",
                         )
 
+    def encrypt_recordings(self, plan: Any) -> Any:
+        """With ``config.encrypt``, every recorder of ``plan`` encrypts the file it exports, as
+        uploaded models are encrypted at rest."""
+        if self.config.encrypt:
+            for node in plan.nodes:
+                if node.kind == "recorder":
+                    node.parameters.update(encrypt=True, key_file=_str(self.config.key_file))
+        return plan
+
     # -- life --------------------------------------------------------------------------------------
     def start(self, name: str | None, document: dict[str, Any] | None, duration: float | None) -> str:
         from cortexlink.graph.background import BackgroundRun
 
-        plan = self.plan(name, document, duration)
-        if self.config.encrypt:  # what a graph records is encrypted at rest, as uploaded models are
-            for node in plan.nodes:
-                if node.kind == "recorder":
-                    node.parameters.update(encrypt=True, key_file=_str(self.config.key_file))
+        plan = self.encrypt_recordings(self.plan(name, document, duration))
         with self._lock:
             running = [gid for gid, r in self.runs.items() if r.running]
             if len(running) >= self.config.max_graphs:
