@@ -2,19 +2,25 @@
 
 1. ``POST /decode`` latency with 1, 16 and 64 concurrent clients (each sends its next request when
    the last one is answered), client-side p50/p99 and server-side p50/p99 (the server's own time
-   on a request, parsing included, from its Server-Timing header). Both servers run the same way
-   (uvicorn, one worker, its own process, 127.0.0.1) on the same windows (384 features x 10 bins,
-   the default graph's feature count):
-     cortexlink serve  - bearer token, audit log, size limits, a Kalman filter decoder file
-     tutorial          - FastAPI + a torch LSTM (128 units, random weights) on the window, no auth
-2. The default closed-loop graph started through the API, without and then with 10 dashboards
-   (each: the cursor stream at 60 Hz, the crossings stream at 10 Hz and the status at 2 Hz): the
-   graph's end-to-end latency (latency probe: sample acquired -> safe velocity) and drops.
+   on a request, parsing included, from its Server-Timing header), and the CPU time per request
+   of the server process and of the load generator (httpx, or aiohttp with ``--client aiohttp``).
+   Both servers run the same way (uvicorn, one worker, its own process, 127.0.0.1) on the same
+   window (384 features x 10 bins, the default graph's feature count), encoded once:
+     cortexlink serve (JSON) - bearer token, audit log, size limits, a Kalman filter decoder file
+     cortexlink serve (npy)  - the same, the window as numpy.save bytes to /decode/npy
+     tutorial                - FastAPI + a torch LSTM (128 units, random weights) on the window, no auth
+   ``--only cost``: where a request's CPU goes inside the server (in-process ASGI calls).
+2. The default closed-loop graph started through the API, in alternating 5 s segments without and
+   with 10 dashboards (each: the cursor stream at 60 Hz, the crossings stream at 10 Hz and the
+   status at 2 Hz; their load generator at nice 10): the graph's end-to-end latency (latency probe:
+   sample acquired -> safe velocity), drops, messages delivered and the server's CPU.
+   ``--only fanout``: the WebSocket fan-out alone in CPU time, beside a per-client reader+encoder.
 3. A schemathesis run over the whole OpenAPI schema, with and without a token: requests, server
    errors (5xx) and schema violations.
 
-    python benchmarks/serve.py            # full run
-    python benchmarks/serve.py --quick    # short run
+    python benchmarks/serve.py                                       # full run
+    python benchmarks/serve.py --quick                               # short run
+    python benchmarks/serve.py --quick --only decode --client aiohttp
 """
 
 import argparse
@@ -267,6 +273,73 @@ def bench_decode(folder: Path, token: str, total: int, client: str = "httpx") ->
         finally:
             server.stop()
     return rows
+
+
+# -- 1b. where a /decode request's CPU goes, in-process (no network, no load generator) ---------------
+def bench_cost(folder: Path, token: str, n: int) -> list[tuple[str, float]]:
+    """CPU time (us) of whole requests through the app (an ASGI call: middleware, auth, audit,
+    routing, parsing, decoding, response), JSON against npy, and of the JSON path's parts."""
+
+    from pydantic import BaseModel, Field
+
+    from cortexlink.decode import load_decoder
+
+    app = ours_app(folder)
+    window = np.random.default_rng(0).poisson(2.0, size=(N_FEATURES, N_BINS)).astype(float)
+    as_json = json.dumps({"model": "kalman.npz", "features": window.tolist()}).encode()
+    as_npy = _npy(window.astype(np.float32))
+
+    async def call(path: str, query: bytes, body: bytes, ctype: bytes) -> None:
+        headers = [(b"authorization", f"Bearer {token}".encode()), (b"content-type", ctype),
+                   (b"content-length", str(len(body)).encode())]
+        scope = {"type": "http", "method": "POST", "path": path, "raw_path": path.encode(),
+                 "query_string": query, "headers": headers, "http_version": "1.1", "scheme": "http",
+                 "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1), "root_path": "", "app": app}
+        status = []
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+
+        await app(scope, receive, send)
+        if status != [200]:
+            raise RuntimeError(f"{path} answered {status}")
+
+    async def whole(args: tuple) -> float:
+        for _ in range(20):
+            await call(*args)
+        t0 = time.process_time()
+        for _ in range(n):
+            await call(*args)
+        return (time.process_time() - t0) / n * 1e6
+
+    def cpu(f) -> float:
+        t0 = time.process_time()
+        for _ in range(n):
+            f()
+        return (time.process_time() - t0) / n * 1e6
+
+    class Window(BaseModel):
+        model: str
+        features: list[list[float]] = Field(..., min_length=1, max_length=4096)
+
+    decoder = load_decoder(folder / "data/models/kalman.npz")
+    loads = cpu(lambda: json.loads(as_json))
+    return [
+        ("POST /decode (JSON), whole request",
+         asyncio.run(whole(("/decode", b"", as_json, b"application/json")))),
+        ("POST /decode/npy, whole request",
+         asyncio.run(whole(("/decode/npy", b"model=kalman.npz", as_npy, b"application/x-npy")))),
+        ("  json.loads of the JSON body", loads),
+        ("  pydantic validation of list[list[float]]",
+         cpu(lambda: Window.model_validate(json.loads(as_json))) - loads),
+        ("  numpy array from the lists", cpu(lambda: np.asarray(window.tolist(), dtype=np.float64))),
+        ("  decoder.predict (Kalman, 384 x 10)", cpu(lambda: decoder.predict(window))),
+        ("  a client's json.dumps of the window", cpu(lambda: json.dumps({"features": window.tolist()}))),
+    ]
 
 
 # -- 2. dashboards while the default graph runs --------------------------------------------------------
@@ -527,7 +600,7 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="fewer requests, shorter graph runs, fewer fuzz cases"
     )
-    parser.add_argument("--only", choices=("decode", "dashboards", "fanout", "fuzz"), default=None)
+    parser.add_argument("--only", choices=("decode", "cost", "dashboards", "fanout", "fuzz"), default=None)
     parser.add_argument(
         "--client", choices=("httpx", "aiohttp"), default="httpx",
         help="the /decode load generator (aiohttp's C parser costs less CPU a request)",
@@ -572,6 +645,11 @@ def main() -> None:
             )
         print("srv cpu/req: the server process's CPU time per request (user + system); cli cpu/req: the")
         print(f"load generator's ({args.client}). Both are fairer than wall-clock latency on a busy machine.")
+    if args.only in (None, "cost"):
+        parts = bench_cost(folder, token, 200 if args.quick else 1000)
+        print("\nCPU time of a /decode request inside the server (in-process ASGI calls; us)")
+        for name, us in parts:
+            print(f"{name:48} {us:8,.0f}")
     if args.only in (None, "dashboards"):
         rows = bench_dashboards(folder, token, seconds)
         print(
