@@ -55,3 +55,23 @@ def test_truncated_file(tmp_path, fitted):
     path.write_bytes(path.read_bytes()[:200])
     with pytest.raises(ModelFileError):
         load_decoder(path)
+
+
+def test_a_file_encrypted_at_rest_reads_with_the_key_and_only_with_it(tmp_path, monkeypatch):
+    from cortexlink.core.crypto import encrypt_file, new_key_file
+    from cortexlink.core.errors import CorruptDataError, InvalidParameterError
+
+    arrays = {"a": np.arange(6.0).reshape(2, 3)}
+    path = write_model(tmp_path / "m.npz", "wiener", {"n_lags": 3}, arrays)
+    key = new_key_file(tmp_path / "key")
+    encrypt_file(path, key)
+    monkeypatch.setenv("CORTEXLINK_KEY", key.hex())
+    meta, got = read_model(path)
+    assert meta["kind"] == "wiener"
+    np.testing.assert_array_equal(got["a"], arrays["a"])
+    monkeypatch.setenv("CORTEXLINK_KEY", bytes(32).hex())
+    with pytest.raises(CorruptDataError, match="key"):
+        read_model(path)
+    monkeypatch.delenv("CORTEXLINK_KEY")
+    with pytest.raises(InvalidParameterError, match="CORTEXLINK_KEY"):
+        read_model(path)

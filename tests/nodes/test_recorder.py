@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cortexlink.core.chunk import Chunk
-from cortexlink.core.errors import GraphError
+from cortexlink.core.errors import CortexlinkError, GraphError
 from cortexlink.core.streamspec import StreamSpec
 from cortexlink.io import open_recording
 from cortexlink.nodes.recorder import Recorder, read_recording_folder
@@ -38,6 +38,24 @@ def test_records_every_chunk_and_writes_the_file_on_shutdown(tmp_path, fmt):
     back = open_recording(tmp_path / "rec" / f"raw.{fmt}")
     np.testing.assert_array_equal(back.data, expected)
     assert back.sample_rate == 30000.0
+
+
+def test_the_exported_file_is_encrypted_at_rest_with_a_key(tmp_path, monkeypatch):
+    from cortexlink.core.crypto import decrypt_file, new_key_file
+
+    key = new_key_file(tmp_path / "key")
+    settings = {"path": str(tmp_path / "rec"), "encrypt": True, "key_file": str(tmp_path / "key")}
+    rec = make_node(Recorder, settings, SPEC)
+    for i in range(3):
+        rec.process({"in": _chunk(i)})
+    rec.shutdown()
+    target = tmp_path / "rec" / "raw.npz"
+    assert b"data.npy" not in target.read_bytes()  # no plaintext zip member names
+    back = open_recording(decrypt_file(target, key, tmp_path / "plain.npz"))
+    np.testing.assert_array_equal(back.data, np.concatenate([_chunk(i).data for i in range(3)], axis=1))
+    monkeypatch.delenv("CORTEXLINK_KEY", raising=False)
+    with pytest.raises(CortexlinkError):  # no key: refused at setup, before anything is recorded
+        make_node(Recorder, {"path": str(tmp_path / "rec2"), "encrypt": True}, SPEC)
 
 
 def test_two_recorders_share_a_folder_and_names_must_be_new(tmp_path):

@@ -3,10 +3,13 @@ and recordings round trip (encrypted at rest too), with byte ranges."""
 
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
 import pytest
+
+from cortexlink.serve.errors import ApiError
 
 from .conftest import N_FEATURES
 from .helpers import bearer
@@ -60,6 +63,37 @@ def test_decode_answers_and_refuses_bad_windows(loaded, tokens):
     )
 
 
+def _npy(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, array)
+    return buf.getvalue()
+
+
+def test_decode_npy_matches_json_and_refuses_bad_arrays(loaded, tokens):
+    h = {**bearer(tokens["read"]), "Content-Type": "application/x-npy"}
+    window = np.random.default_rng(2).normal(size=(N_FEATURES, 15))
+    as_json = loaded.post(
+        "/decode", json={"model": "m.npz", "features": window.tolist()}, headers=bearer(tokens["read"])
+    ).json()
+    for array in (window, window.astype(np.float32), np.asfortranarray(window)):
+        r = loaded.post("/decode/npy?model=m.npz", content=_npy(array), headers=h)
+        assert r.status_code == 200, r.text
+        assert np.allclose(r.json()["velocity"], as_json["velocity"], rtol=1e-4, atol=1e-4)
+    url = "/decode/npy?model=m.npz"
+    for body, words in [
+        (b"\x93NUMPY junk", ".npy"),
+        (_npy(window)[:-8], "bytes follow"),
+        (_npy(window[0]), "(features, bins)"),
+        (_npy(window[:4]), "got 4"),
+        (_npy(np.array([["a"]])), "numbers"),
+    ]:
+        _json_error(loaded.post(url, content=body, headers=h), 422, words)
+    nan = window.copy()
+    nan[0, 0] = math.nan
+    _json_error(loaded.post("/decode/npy?model=m.npz", content=_npy(nan), headers=h), 422, "NaN")
+    _json_error(loaded.post("/decode/npy?model=x.npz", content=_npy(window), headers=h), 404, "no model")
+
+
 def test_oversized_bodies_are_refused_before_any_endpoint(client, tokens, config):
     h = bearer(tokens["admin"])
     big = b"x" * (config.max_body + 1)
@@ -84,6 +118,25 @@ def test_malformed_graphs_are_422_with_the_problem(client, tokens):
     _json_error(client.post("/graphs", json={"document": doc}, headers=h), 403, "module")
     _json_error(client.get("/graphs/g99", headers=h), 404, "no graph 'g99'")
     _json_error(client.get("/graphs/../etc", headers=h), 404)
+
+
+def test_posted_graphs_may_only_name_paths_under_the_data_folder(client, config):
+    def doc(path: str) -> dict:
+        return {"nodes": [
+            {"name": "steady_velocity", "nickname": "v", "outputs": {"out": "vel"}},
+            {"name": "recorder", "nickname": "rec", "inputs": {"in": "vel"}, "parameters": {"path": path}},
+        ]}
+
+    graphs = client.app.state.graphs
+    plan = graphs.plan(None, doc("stores/run1"), None)  # relative: inside the data folder
+    assert plan.node("rec").parameters["path"] == str(config.data_dir / "stores/run1")
+    assert "encrypt" not in graphs.encrypt_recordings(plan).node("rec").parameters
+    config.encrypt = True  # serve --encrypt: what the graph records is encrypted at rest
+    assert graphs.encrypt_recordings(plan).node("rec").parameters["encrypt"] is True
+    for outside in ("/tmp/elsewhere", "../escape", "~/x", "stores/../../up"):
+        with pytest.raises(ApiError) as err:
+            graphs.plan(None, doc(outside), None)
+        assert err.value.status == 403 and "'rec': path" in err.value.detail, outside
 
 
 def test_models_upload_list_delete(client, tokens, model_bytes):

@@ -32,9 +32,18 @@ def register(subparsers: Any) -> None:
     serve.add_argument(
         "--encrypt",
         action="store_true",
-        help="store uploaded models encrypted (AES-GCM) with the key from --key-file or $CORTEXLINK_KEY",
+        help="store uploaded models, store exports and what graphs' recorders export encrypted "
+        "(AES-GCM) with the key from --key-file or $CORTEXLINK_KEY",
     )
     serve.add_argument("--key-file", default=None, metavar="FILE", help="encryption key file (64 hex digits)")
+    serve.add_argument(
+        "--api-nice",
+        type=int,
+        default=5,
+        metavar="N",
+        help="run the API's threads N nicer than the graphs it starts, so on a busy machine "
+        "dashboards get the CPU after the graph (0-19, default 5; 0: same priority)",
+    )
     serve.set_defaults(func=_serve)
 
     token = subparsers.add_parser("token", help="manage the bearer tokens of 'cortexlink serve'")
@@ -74,7 +83,11 @@ def _serve(args: argparse.Namespace) -> int:
     from cortexlink.serve import ServeConfig, serve
 
     config = ServeConfig(
-        tokens=args.tokens, data_dir=args.data_dir, encrypt=args.encrypt, key_file=args.key_file
+        tokens=args.tokens,
+        data_dir=args.data_dir,
+        encrypt=args.encrypt,
+        key_file=args.key_file,
+        api_nice=args.api_nice,
     )
     scheme = "https" if args.tls_cert else "http"
     print(f"cortexlink serve: {scheme}://{args.host}:{args.port}/dashboard/ (Ctrl-C stops)", flush=True)

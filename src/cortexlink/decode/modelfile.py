@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from cortexlink.core.crypto import is_encrypted
 from cortexlink.core.errors import ModelFileError, RecordingNotFoundError
 from cortexlink.core.optional import require
 from cortexlink.core.paths import writable_target, writing
@@ -87,6 +88,8 @@ def read_model(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]
         raise RecordingNotFoundError(f"no decoder file at {path}; train one with 'cortexlink decoder-train'")
     with open(path, "rb") as f:
         head = f.read(8)
+    if is_encrypted(head):
+        return _read_encrypted(path)
     if head[:4] == _ZIP_MAGIC:
         meta, arrays = _read_npz(path)
     elif len(head) == 8:
@@ -95,6 +98,23 @@ def read_model(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]
         raise ModelFileError(f"{path} is not a cortexlink decoder file (too short)")
     _verify(path, meta, arrays)
     return meta, arrays
+
+
+def _read_encrypted(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """A decoder file encrypted at rest (``cortexlink.core.crypto``, as ``serve --encrypt`` stores
+    models), decrypted with ``$CORTEXLINK_KEY`` into a private temporary folder and read there."""
+    import tempfile
+
+    from cortexlink.core.crypto import decrypt, load_key
+
+    blob = decrypt(path.read_bytes(), load_key(), str(path))
+    with tempfile.TemporaryDirectory(prefix="cortexlink-model-") as folder:
+        plain = Path(folder) / path.name
+        plain.write_bytes(blob)
+        try:
+            return read_model(plain)
+        except ModelFileError as exc:
+            raise ModelFileError(str(exc).replace(str(plain), str(path))) from None
 
 
 def _parse_meta(path: Path, text: str) -> dict[str, Any]:

@@ -52,6 +52,8 @@ class Recorder(Node):
         keep_events_mb: float | None = None
         keep_s: float | None = None  # retention by age, every partition
         fsync: bool = False  # also survive a power cut (slower); SIGKILL-safe either way
+        encrypt: bool = False  # AES-GCM the exported file at rest (key: key_file or $CORTEXLINK_KEY)
+        key_file: str | None = graph_path(None)
 
         def __post_init__(self) -> None:
             if not self.flush_ms > 0:
@@ -76,6 +78,10 @@ class Recorder(Node):
             )
 
     def setup(self) -> None:
+        if self.settings.encrypt:  # a missing or malformed key is an error now, not at shutdown
+            from cortexlink.core.crypto import load_key
+
+            self._key = load_key(self.settings.key_file)
         spec = self.context.input_specs.get("in")
         self._name = self.settings.stream or (spec.name if spec is not None else self.context.nickname)
         self._retention = self.settings.retention()
@@ -156,4 +162,8 @@ class Recorder(Node):
         if acked == 0 or self.settings.format == "none":
             return
         target = export_store(self._writer.path, self.settings.format)
+        if self.settings.encrypt:
+            from cortexlink.core.crypto import encrypt_file
+
+            encrypt_file(target, self._key)
         self.context.info(f"recorded {acked} chunks of {self._name} to {self._writer.path} and {target}")

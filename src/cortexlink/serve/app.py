@@ -26,7 +26,7 @@ def create_app(config: ServeConfig) -> Any:
     from fastapi.staticfiles import StaticFiles
 
     from cortexlink import __version__
-    from cortexlink.serve import routes, streams
+    from cortexlink.serve import data, routes, streams
     from cortexlink.serve.audit import AuditLog
     from cortexlink.serve.errors import install_handlers
     from cortexlink.serve.files import FileStore
@@ -41,6 +41,7 @@ def create_app(config: ServeConfig) -> Any:
 
     @asynccontextmanager
     async def lifespan(app: Any):  # noqa: ANN202
+        graphs.yield_cpu()  # this is the event loop's thread
         yield
         graphs.close()
 
@@ -50,6 +51,7 @@ def create_app(config: ServeConfig) -> Any:
     app.state.feeds = {}  # (graph id, stream) -> the Feed its WebSocket clients share
     install_handlers(app)
     routes.include_all(app)
+    app.include_router(data.router)
     app.include_router(streams.router)
     app.mount("/dashboard", StaticFiles(directory=STATIC_DIR, html=True), name="dashboard")
 

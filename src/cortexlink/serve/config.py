@@ -21,7 +21,11 @@ class ServeConfig:
     ``node_kinds`` adds node kinds (``{"kind": "module:Class"}``) that graphs may name;
     ``audit_fsync`` forces each audit entry to disk before the next (see ``AuditLog``);
     ``allow_modules`` lets a posted graph load node classes from files (``module:``), which runs
-    their code: off by default.
+    their code: off by default. ``path_roots``: the folders a posted graph's path settings (a
+    recorder's output, a decoder's model file, ...) may name, default ``data_dir``; a relative
+    path in a posted graph is relative to ``data_dir``. ``api_nice``: how much lower the CPU
+    priority of the API's own threads (requests, WebSocket fan-out) is than that of the graphs it
+    runs, so a busy dashboard waits for the CPU rather than the graph (Linux; 0 turns it off).
     """
 
     tokens: Path
@@ -29,6 +33,7 @@ class ServeConfig:
     audit_log: Path | None = None
     models_dir: Path | None = None
     recordings_dir: Path | None = None
+    stores_dir: Path | None = None
     graphs_dir: Path | None = None
     encrypt: bool = False
     key_file: Path | None = None
@@ -39,6 +44,8 @@ class ServeConfig:
     audit_fsync: bool = False  # force every audit entry to disk (a flush per request)
     node_kinds: dict[str, str] = field(default_factory=dict)
     allow_modules: bool = False
+    path_roots: list[Path] = field(default_factory=list)
+    api_nice: int = 5  # the API's threads run this much nicer than the graphs it starts (0: same)
 
     def __post_init__(self) -> None:
         self.tokens = Path(self.tokens)
@@ -48,10 +55,14 @@ class ServeConfig:
         self.recordings_dir = (
             Path(self.recordings_dir) if self.recordings_dir else self.data_dir / "recordings"
         )
+        self.stores_dir = Path(self.stores_dir) if self.stores_dir else self.data_dir / "stores"
+        self.path_roots = [Path(p) for p in self.path_roots] or [self.data_dir]
+        if not 0 <= int(self.api_nice) <= 19:
+            raise InvalidParameterError(f"api_nice is 0-19, got {self.api_nice}")
         for name in ("max_body", "max_upload", "max_download", "max_graphs"):
             if int(getattr(self, name)) < 1:
                 raise InvalidParameterError(f"{name} must be at least 1, got {getattr(self, name)}")
 
     def make_dirs(self) -> None:
-        for folder in (self.data_dir, self.models_dir, self.recordings_dir):
+        for folder in (self.data_dir, self.models_dir, self.recordings_dir, self.stores_dir):
             folder.mkdir(parents=True, exist_ok=True)

@@ -126,6 +126,15 @@ class FileStore:
             if p.is_file() and not p.name.startswith(".")
         ]
 
+    def keep_recording(self, written: Path, target: Path) -> None:
+        """Move a file this server wrote (an export) to ``target`` among the recordings, encrypted
+        at rest when the server encrypts."""
+        from cortexlink.core.crypto import encrypt_file
+
+        if self.config.encrypt:
+            encrypt_file(written, self.key, written)
+        os.replace(written, target)
+
     def recording(self, name: str) -> tuple[Path, int]:
         """Path and plaintext size of a recording."""
         _check_name(name, "recording")

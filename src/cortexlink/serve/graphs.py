@@ -8,6 +8,7 @@ import math
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ __all__ = ["GraphManager", "status_json"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 EVENTS_SHOWN = 100
+STATUS_TTL_S = 0.2  # dashboards polling one graph's status share one encoding this fresh
 STATES_AUDITED = ("NODE_WARNING", "NODE_DIED", "NODE_FATAL_ERROR", "NODE_RESTART")
 
 
@@ -34,6 +36,26 @@ class GraphManager:
         self.runs: dict[str, Any] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._status: dict[str, tuple[float, int, bytes]] = {}
+        # graphs are started from this thread, made now: it (and the supervisor threads and node
+        # processes it starts) keeps the priority the server started with, when the API's own
+        # threads are made nicer (``yield_cpu``)
+        self._launcher = ThreadPoolExecutor(1, thread_name_prefix="graph-launcher")
+        self._launcher.submit(lambda: None).result()
+
+    def yield_cpu(self) -> None:
+        """Make the calling thread (the API's event loop) ``config.api_nice`` nicer than the graphs,
+        so that on a busy machine dashboards and requests get the CPU after the graph's processes.
+        Threads it makes later (request workers) inherit this; graphs start from the launcher."""
+        import os
+
+        if self.config.api_nice <= 0 or not hasattr(os, "setpriority"):
+            return
+        tid = threading.get_native_id()
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + self.config.api_nice)
+        except OSError:  # not allowed here: run at the same priority
+            pass
 
     # -- which graph -------------------------------------------------------------------------------
     def graph_names(self) -> list[str]:
@@ -66,7 +88,9 @@ class GraphManager:
             return load_plan(files[name], self.registry)
         import yaml
 
-        parsed = parse_graph(yaml.safe_dump(document, sort_keys=False), source="posted graph")
+        parsed = parse_graph(
+            yaml.safe_dump(document, sort_keys=False), source="posted graph", base_dir=self.config.data_dir
+        )
         if not self.config.allow_modules and any(n.module for n in parsed.nodes):
             raise ApiError(
                 403,
@@ -74,13 +98,51 @@ class GraphManager:
                 "a posted graph may not load node classes from files or "
                 "modules ('module:'); use the built-in node kinds",
             )
-        return plan_graph(parsed, self.registry)
+        plan = plan_graph(parsed, self.registry)
+        self._check_paths(plan)
+        return plan
+
+    def _check_paths(self, plan: Any) -> None:
+        """Refuse a posted graph whose path settings name anything outside ``config.path_roots``
+        (a recorder writing, or a node reading, elsewhere on the server's disk)."""
+        import dataclasses
+
+        from cortexlink.graph.loading import load_class
+        from cortexlink.graph.settings import is_graph_path
+
+        roots = [Path(r).resolve() for r in self.config.path_roots]
+        for node in plan.nodes:
+            settings = getattr(load_class(node.class_ref), "Settings", None)
+            if not dataclasses.is_dataclass(settings):
+                continue
+            for f in dataclasses.fields(settings):
+                if not is_graph_path(f):
+                    continue
+                value = node.parameters.get(f.name, None if f.default is dataclasses.MISSING else f.default)
+                for item in value if isinstance(value, list | tuple) else [value]:
+                    if isinstance(item, str) and item and not _under(Path(item), roots):
+                        raise ApiError(
+                            403,
+                            "path_not_allowed",
+                            f"node {node.nickname!r}: {f.name} = {item!r} is outside the folders a "
+                            f"posted graph may use; give a path inside the server's data folder "
+                            f"(relative paths are relative to it)",
+                        )
+
+    def encrypt_recordings(self, plan: Any) -> Any:
+        """With ``config.encrypt``, every recorder of ``plan`` encrypts the file it exports, as
+        uploaded models are encrypted at rest."""
+        if self.config.encrypt:
+            for node in plan.nodes:
+                if node.kind == "recorder":
+                    node.parameters.update(encrypt=True, key_file=_str(self.config.key_file))
+        return plan
 
     # -- life --------------------------------------------------------------------------------------
     def start(self, name: str | None, document: dict[str, Any] | None, duration: float | None) -> str:
         from cortexlink.graph.background import BackgroundRun
 
-        plan = self.plan(name, document, duration)
+        plan = self.encrypt_recordings(self.plan(name, document, duration))
         with self._lock:
             running = [gid for gid, r in self.runs.items() if r.running]
             if len(running) >= self.config.max_graphs:
@@ -93,7 +155,7 @@ class GraphManager:
             gid = f"g{next(self._ids)}"
             run = BackgroundRun(plan, duration=duration, on_event=self._on_event(gid, plan))
             self.runs[gid] = run
-        run.start()
+        self._launcher.submit(run.start).result()
         return gid
 
     def _on_event(self, gid: str, plan: Any) -> Any:
@@ -119,6 +181,20 @@ class GraphManager:
                 404, "unknown_graph_id", f"no graph {gid!r} on this server; GET /graphs lists them"
             )
         return run
+
+    def status_bytes(self, gid: str) -> bytes:
+        """``status_json`` of ``gid`` as JSON bytes, encoded at most once per ``STATUS_TTL_S`` while
+        the graph runs and no node event came (ten dashboards polling it cost one encoding)."""
+        import json
+
+        run = self.get(gid)
+        now, seen = time.monotonic(), len(run.events)  # a new event is shown at once
+        hit = self._status.get(gid)
+        if hit is not None and run.running and now - hit[0] < STATUS_TTL_S and hit[1] == seen:
+            return hit[2]
+        body = json.dumps(status_json(gid, run), separators=(",", ":")).encode()
+        self._status[gid] = (now, seen, body)
+        return body
 
     def stop(self, gid: str) -> Any:
         run = self.get(gid)
@@ -149,6 +225,16 @@ class GraphManager:
         for run in self.runs.values():
             if run.running:
                 run.stop("server shutting down")
+        self._launcher.shutdown(wait=False)
+
+
+def _str(path: Path | None) -> str | None:
+    return None if path is None else str(Path(path).resolve())
+
+
+def _under(path: Path, roots: list[Path]) -> bool:
+    resolved = path.expanduser().resolve()
+    return any(resolved.is_relative_to(root) for root in roots)
 
 
 def _us(h: Any, q: float) -> float | None:

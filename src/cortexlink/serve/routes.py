@@ -1,7 +1,6 @@
 """The HTTP endpoints: each parses, calls the library (or the server's graph/file state), returns.
 
-``POST /query`` (the store query language) is not here yet: it is added as one more router when
-the query package lands (``app.include_router(query_router)``), with the ``read`` scope.
+Stores and ``POST /query`` are in ``serve.data``; the WebSocket streams in ``serve.streams``.
 """
 
 from __future__ import annotations
@@ -10,9 +9,10 @@ import time
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from cortexlink.serve.bodies import npy_array
 from cortexlink.serve.errors import ERROR_RESPONSES, ApiError
 from cortexlink.serve.files import parse_range
 from cortexlink.serve.graphs import status_json
@@ -23,7 +23,9 @@ __all__ = ["public", "api"]
 public = APIRouter()
 api = APIRouter(responses=ERROR_RESPONSES)
 
-NAME = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$", max_length=128)
+NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+NAME = Path(pattern=NAME_RE, max_length=128)
+MODEL_QUERY = Query(..., pattern=NAME_RE, max_length=128, description="a model name (GET /models)")
 GRAPH_ID = Path(pattern=r"^g[0-9]{1,9}$", max_length=10)
 MAX_FEATURES, MAX_BINS = 4096, 1000
 
@@ -108,8 +110,8 @@ def graphs_start(body: GraphStart, request: Request) -> dict[str, Any]:
 
 
 @api.get("/graphs/{gid}", response_model=GraphStatus, dependencies=[scope("read")])
-async def graphs_status(request: Request, gid: str = GRAPH_ID) -> dict[str, Any]:
-    return status_json(gid, _state(request).graphs.get(gid))
+async def graphs_status(request: Request, gid: str = GRAPH_ID) -> Response:
+    return Response(_state(request).graphs.status_bytes(gid), media_type="application/json")
 
 
 @api.delete("/graphs/{gid}", response_model=GraphStatus, dependencies=[scope("control")])
@@ -163,13 +165,37 @@ async def decode(body: DecodeRequest, request: Request) -> dict[str, Any]:
             f"features must be a rectangle of n_features rows and 1-{MAX_BINS} "
             f"bins each; got rows of lengths {sorted(widths)[:5]}",
         )
-    X = np.asarray(body.features, dtype=np.float64)
+    return _decode(decoder, body.model, np.asarray(body.features, dtype=np.float64), t0)
+
+
+@api.post(
+    "/decode/npy",
+    response_model=DecodeResponse,
+    dependencies=[scope("read")],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+    summary="decode a window sent as a .npy file's bytes (features x bins, float or int; any content "
+    "type, e.g. application/x-npy): no JSON to parse",
+)
+async def decode_npy(request: Request, model: str = MODEL_QUERY) -> dict[str, Any]:
+    decoder = _state(request).files.decoder(model)
+    t0 = time.perf_counter_ns()
+    X = npy_array(await request.body(), max_shape=(MAX_FEATURES, MAX_BINS))
+    return _decode(decoder, model, X, t0)
+
+
+def _decode(decoder: Any, model: str, X: np.ndarray, t0: int) -> dict[str, Any]:
+    """Check a (features, bins) window against ``decoder`` and decode it."""
     if not np.isfinite(X).all():
         raise ApiError(422, "invalid_features", "features hold NaN or infinite values")
     expected = getattr(decoder, "n_features_", None)
     if expected is not None and X.shape[0] != expected:
         raise ApiError(
-            422, "invalid_features", f"model {body.model!r} takes {expected} features a bin; got {X.shape[0]}"
+            422, "invalid_features", f"model {model!r} takes {expected} features a bin; got {X.shape[0]}"
         )
     Y = decoder.predict(X)
     return {

@@ -3,8 +3,10 @@ uvicorn (HTTPS when given a certificate and key)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from cortexlink.core.crypto import KEY_ENV, load_key
 from cortexlink.core.errors import InvalidParameterError
 from cortexlink.core.optional import require
 from cortexlink.serve.config import ServeConfig
@@ -33,6 +35,9 @@ def serve(
         raise InvalidParameterError(f"port must be 1-65535, got {port}")
     from cortexlink.serve.app import create_app
 
+    if config.encrypt and config.key_file is not None and KEY_ENV not in os.environ:
+        # the graphs' node processes read encrypted models (and recorders encrypt) with this key
+        os.environ[KEY_ENV] = load_key(config.key_file).hex()
     app = create_app(config)
     # uvicorn's access log would print every URL; requests are recorded in the audit log instead
     uvicorn.run(

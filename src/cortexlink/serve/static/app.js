@@ -6,7 +6,7 @@ const $ = (id) => document.getElementById(id);
 const STATE_ROWS = ["x", "y", "target_x", "target_y", "decoded_vx", "decoded_vy", "intended_vx", "intended_vy", "live"];
 const WORKSPACE = 12;          // the cursor task's +-workspace (cm)
 const TRAIL = 120, TRACE = 300;
-const ui = { graph: null, running: false, sockets: [], trail: [], trace: [], heat: null, timer: null, seenEvents: 0 };
+const ui = { graph: null, running: false, sockets: [], trail: [], trace: [], heat: null, crossings: null, timer: null, seenEvents: 0 };
 
 function token() { return $("token").value.trim(); }
 
@@ -52,8 +52,11 @@ function onState(msg) {
   drawTask(s); drawVelocity();
 }
 
+// messages carry running totals: the counts since the last message are the difference
 function onCrossings(msg) {
-  const sums = msg.sum, n = Math.max(1, msg.samples);
+  const prev = ui.crossings; ui.crossings = msg;
+  if (!prev || msg.count <= prev.count) return;   // the first message, or a fresh feed after a reconnect
+  const n = msg.count - prev.count, sums = msg.total.map((v, i) => v - prev.total[i]);
   ui.heat = ui.heat ? ui.heat.map((v, i) => 0.8 * v + 0.2 * (sums[i] / n)) : sums.map((v) => v / n);
   drawHeat();
 }
@@ -150,7 +153,7 @@ async function poll() {
 
 function attach(st) {
   closeStreams();
-  ui.graph = st.id; ui.running = st.running; ui.trail = []; ui.trace = []; ui.heat = null;
+  ui.graph = st.id; ui.running = st.running; ui.trail = []; ui.trace = []; ui.heat = null; ui.crossings = null;
   if (st.streams.cursor) openStream("cursor", 60, onState);
   if (st.streams.crossings) openStream("crossings", 10, onCrossings);
   showStatus(st);
