@@ -55,3 +55,29 @@ def test_without_redis_server_its_tests_skip_naming_the_install_and_fail_in_ci(m
     assert ci.returncode == 1 and "1 error" in ci.stdout, ci.stdout  # a failing fixture: an error
     for run in (local, ci):
         assert "redis-server is not installed (apt install redis-server)" in run.stdout
+
+
+def test_the_server_is_accepting_connections_when_it_returns(tmp_path, monkeypatch):
+    """The socket file appears at bind(), before the server listens: a client connecting in between
+    is refused (seen on a loaded machine). A stand-in server that binds, waits, then listens shows
+    that RedisServer returns only once a connection is accepted."""
+    import socket
+
+    fake = tmp_path / "slow-redis-server"
+    fake.write_text(f"""#!{sys.executable}
+import socket, sys, time
+path = sys.argv[sys.argv.index("--unixsocket") + 1]
+s = socket.socket(socket.AF_UNIX)
+s.bind(path)
+time.sleep(1.0)
+s.listen(4)
+time.sleep(30)
+""")
+    fake.chmod(0o755)
+    monkeypatch.setattr("cortexlink.graph.redis_server.redis_server_path", lambda: str(fake))
+    server = RedisServer(nice=0)
+    try:
+        with socket.socket(socket.AF_UNIX) as client:
+            client.connect(str(server.socket))  # refused if the server only had bound its socket
+    finally:
+        server.stop()

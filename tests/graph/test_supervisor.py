@@ -190,3 +190,24 @@ nodes:
     assert 1.5 <= src.produced_s() <= result.duration_s + 0.5, (src.produced_s(), result.duration_s)
     line = next(x for x in summary_lines(result) if x.startswith("signal produced by the sources"))
     assert f"src {src.produced_s():.2f} s" in line and f"in {result.duration_s:.2f} s of wall clock" in line
+
+
+def test_start_process_server_returns_once_the_preloaded_imports_are_done(tmp_path):
+    """The run's remote nodes are started while local ones wait on the forkserver: if its imports
+    were still running, the first local start would block the loop that keeps the run alive for the
+    agents (seconds on a busy machine) and they would stop its nodes. So the imports are paid inside
+    start_process_server. Checked in a fresh interpreter: the forkserver is one per process."""
+    import subprocess
+    import sys
+
+    marker = tmp_path / "imported"
+    (tmp_path / "slow_preload.py").write_text(
+        f"import pathlib, time\ntime.sleep(1.0)\npathlib.Path({str(marker)!r}).write_text('done')\n")
+    code = ("from cortexlink.graph.supervisor import process_context, start_process_server\n"
+            "start_process_server(process_context(['slow_preload']))\n"
+            f"print(__import__('os').path.exists({str(marker)!r}))\n")
+    src = Path(__file__).resolve().parents[2] / "src"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(src)])}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"

@@ -118,11 +118,11 @@ class Agent:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 old[sig] = signal.signal(sig, lambda *_: self.stop())
         self._beat()
+        beater = threading.Thread(target=self._beat_loop, name="agent-beat", daemon=True)
+        beater.start()  # beating already: the forkserver's imports take seconds on a busy machine
         from cortexlink.graph.supervisor import start_process_server
 
         start_process_server(self._ctx)  # the forkserver and its imports now, not at the first node
-        beater = threading.Thread(target=self._beat_loop, name="agent-beat", daemon=True)
-        beater.start()
         self.log(f"agent for machine {self.machine!r} on {self.url}: waiting for graphs (Ctrl-C stops)")
         next_check = 0.0
         try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -62,13 +63,21 @@ class RedisServer:
                 os.setpriority(os.PRIO_PROCESS, self.proc.pid, nice)
         self.nice = os.getpriority(os.PRIO_PROCESS, self.proc.pid)  # what it runs at
         deadline = time.monotonic() + startup_timeout
-        while not self.socket.exists():
+        while not self._accepting():  # the socket file appears at bind(), before the server listens
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 log = (self.dir / "redis.log").read_text(errors="replace")[-300:] if \
                     (self.dir / "redis.log").exists() else ""
                 self.stop()
                 raise TransportError(f"redis-server did not start: {log.strip() or 'no log'}")
             time.sleep(0.01)
+
+    def _accepting(self) -> bool:
+        with socket.socket(socket.AF_UNIX) as probe:
+            try:
+                probe.connect(str(self.socket))
+            except OSError:
+                return False
+        return True
 
     @property
     def url(self) -> str:

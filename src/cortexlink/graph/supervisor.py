@@ -375,12 +375,21 @@ def process_context(preload: list[str]) -> Any:
 
 
 def start_process_server(ctx: Any) -> None:
-    """Start the forkserver of ``ctx`` (and its preloaded imports) now, rather than at the first
-    process start; nothing for a spawn context."""
+    """Start the forkserver of ``ctx`` and wait for its preloaded imports, rather than paying them at
+    the first process start (seconds on a busy machine, while remote nodes wait for the run to say
+    it is alive); nothing for a spawn context. The server forks only once its imports are done, so
+    one empty process started and joined here waits for them."""
     if hasattr(ctx, "set_forkserver_preload") and ctx.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
         forkserver.ensure_running()
+        probe = ctx.Process(target=_nothing, name="cortexlink:forkserver-ready", daemon=True)
+        probe.start()
+        probe.join()
+
+
+def _nothing() -> None:
+    """The forkserver readiness probe's body."""
 
 
 def _dotted_modules(plan: GraphPlan) -> list[str]:
