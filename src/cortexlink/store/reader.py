@@ -4,7 +4,9 @@ Every read starts from the last committed manifest, so it sees a consistent pref
 the writer acknowledged before that manifest, nothing half-written. If retention deletes a file
 between the manifest read and the file read, the read re-reads the manifest and either succeeds or
 says the range has just left the retention window; it never fills a gap with made-up samples.
-Decoded sealed chunks are kept in a small LRU cache (they are immutable).
+Decoded sealed chunks are kept in an LRU cache (they are immutable): one ``(channels, chunk)``
+array per time chunk, filled channel by channel as reads need them, so a read of many channels
+is one numpy slice.
 """
 
 from __future__ import annotations
@@ -44,8 +46,12 @@ class SiteStore:
         self._codec = _codec_of(self.path / "signal")
         self._hash_codec = _codec_of(self.path / "hashes") if self.hash_window else None
         self._family = None
-        self._cache: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
-        self._tails: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._cache: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()  # k -> (block, have)
+        self._cache_blocks = max(2, self._cache_size // self.n_channels)
+        self._tails: OrderedDict[str, tuple[np.ndarray, np.ndarray, dict]] = OrderedDict()
+        self.score_streams = {sp["name"]: sp for sp in self.info.get("scores") or []}
+        self._score_cache: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
+        self._manifest_key: tuple[int, int, int] | None = None
         self.refresh()
 
     def __repr__(self) -> str:
@@ -57,10 +63,20 @@ class SiteStore:
     # -- description -----------------------------------------------------------------------
 
     def refresh(self) -> SiteStore:
-        """Read the last committed manifest (and start afresh if the folder holds another store now)."""
+        """Read the last committed manifest (and start afresh if the folder holds another store now).
+        A commit replaces the manifest file (a new inode), so an unchanged file is not read again."""
         if _identity(self.path) != self._identity:
             self._load()
+            return self
+        try:
+            st = os.stat(self.path / layout.MANIFEST)
+            key = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            key = None
+        if key is not None and key == self._manifest_key:
+            return self
         self.manifest = layout.load_manifest(self.path)
+        self._manifest_key = key
         if self.manifest["n_samples"] < self.manifest["sealed"] * self.chunk:
             raise CorruptDataError(f"{self.path}/manifest.json counts fewer samples than its sealed chunks")
         return self
@@ -175,8 +191,7 @@ class SiteStore:
         sealed_end = min(stop, self.manifest["sealed"] * c)
         for k in range(start // c, -(-sealed_end // c) if sealed_end > start else start // c):
             a, b = max(start, k * c), min(sealed_end, (k + 1) * c)
-            for i, ch in enumerate(idx):
-                out[i, a - start : b - start] = self._chunk(int(ch), k)[a - k * c : b - k * c]
+            out[:, a - start : b - start] = self._block(k, idx)[idx, a - k * c : b - k * c]
         if stop > sealed_end:
             lo = max(start, sealed_end)
             for name, a0, b0 in self.manifest["tail"]:
@@ -186,12 +201,24 @@ class SiteStore:
                     out[:, a - start : b - start] = data[idx, a - a0 : b - a0]
         return out
 
-    def _chunk(self, ch: int, k: int) -> np.ndarray:
-        key = (ch, k)
-        hit = self._cache.get(key)
-        if hit is not None:
-            self._cache.move_to_end(key)
-            return hit
+    def _block(self, k: int, idx: np.ndarray) -> np.ndarray:
+        """Time chunk ``k`` as ``(n_channels, chunk)``, with at least channels ``idx`` decoded."""
+        hit = self._cache.get(k)
+        if hit is None:
+            hit = (np.empty((self.n_channels, self.chunk), self.dtype), np.zeros(self.n_channels, bool))
+            self._cache[k] = hit
+            if len(self._cache) > self._cache_blocks:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(k)
+        block, have = hit
+        missing = idx[~have[idx]]
+        for ch in np.unique(missing).tolist():
+            block[ch] = self._decode_chunk(ch, k)
+            have[ch] = True
+        return block
+
+    def _decode_chunk(self, ch: int, k: int) -> np.ndarray:
         path = self.path / "signal" / f"{ch}.{k}"
         raw = path.read_bytes()
         try:
@@ -202,12 +229,10 @@ class SiteStore:
             ) from None
         if arr.size != self.chunk:
             raise CorruptDataError(f"chunk {path} holds {arr.size} samples, not {self.chunk}; it is damaged")
-        self._cache[key] = arr
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
         return arr
 
-    def _tail(self, name: str, a0: int, b0: int) -> tuple[np.ndarray, np.ndarray]:
+    def _tail(self, name: str, a0: int, b0: int) -> tuple[np.ndarray, np.ndarray, dict]:
+        """A tail segment: its samples, time index rows and score values."""
         hit = self._tails.get(name)
         if hit is not None:
             return hit
@@ -215,16 +240,74 @@ class SiteStore:
         try:
             with np.load(path, allow_pickle=False) as z:
                 data, rows = z["data"], z["time"]
+                scores = {k: z[k] for k in z.files if k.startswith("score_")}
         except FileNotFoundError:
             raise
         except (OSError, ValueError, KeyError, EOFError) as exc:
             raise CorruptDataError(f"tail segment {path} cannot be read ({exc}); it is damaged") from None
         if data.shape != (self.n_channels, b0 - a0) or data.dtype != self.dtype or rows.ndim != 2:
             raise CorruptDataError(f"tail segment {path} does not hold samples [{a0}, {b0}) of every channel")
-        self._tails[name] = (data, rows)
+        for sp in self.score_streams.values():
+            got = scores.get(layout.score_array(sp["name"]))
+            if got is None or got.shape != (self.n_channels, b0 // sp["hop"] - a0 // sp["hop"]):
+                raise CorruptDataError(f"tail segment {path} lacks the {sp['name']} scores of its samples")
+        self._tails[name] = (data, rows, scores)
         if len(self._tails) > _TAIL_CACHE:
             self._tails.popitem(last=False)
-        return data, rows
+        return data, rows, scores
+
+    # -- score streams ---------------------------------------------------------------------
+
+    def read_scores(self, name: str, first: int, stop: int, channels: Any = None) -> np.ndarray:
+        """Values ``[first, stop)`` of score stream ``name`` as ``(n_channels, stop - first)``
+        float64: value ``j`` scores the window ending at sample ``(j + 1) hop``."""
+        sp = self.score_streams.get(name)
+        if sp is None:
+            raise InvalidParameterError(f"site {self.site!r} keeps no {name!r} score stream")
+        hop, idx = sp["hop"], self.channels(channels)
+        per = self.chunk // hop
+        if first < self.manifest["first_chunk"] * per or stop * hop > self.n_samples or first > stop:
+            raise InvalidParameterError(
+                f"{name} scores of windows ending in ({first * hop}, {stop * hop}] of site {self.site!r} "
+                "are not all committed and retained; ask for a more recent range"
+            )
+        out = np.empty((idx.size, stop - first), np.float64)
+        sealed = min(stop, self.manifest["sealed"] * per)
+        for k in range(first // per, -(-sealed // per) if sealed > first else 0):
+            a, b = max(first, k * per), min(sealed, (k + 1) * per)
+            out[:, a - first : b - first] = self._score_chunk(name, k, per)[idx, a - k * per : b - k * per]
+        if stop > sealed:
+            key = layout.score_array(name)
+            for tname, a0, b0 in self.manifest["tail"]:
+                j0, j1 = a0 // hop, b0 // hop
+                a, b = max(first, sealed, j0), min(stop, j1)
+                if a < b:
+                    out[:, a - first : b - first] = self._tail(tname, a0, b0)[2][key][idx, a - j0 : b - j0]
+        return out
+
+    def _score_chunk(self, name: str, k: int, per: int) -> np.ndarray:
+        hit = self._score_cache.get((name, k))
+        if hit is not None:
+            return hit
+        path = self.path / layout.score_array(name) / f"0.{k}"
+        try:
+            vals = np.frombuffer(self._hash_codec_any().decode(path.read_bytes()), np.float64)
+        except FileNotFoundError:
+            raise
+        except Exception:
+            raise CorruptDataError(f"score chunk {path} cannot be decoded; the store is damaged") from None
+        if vals.size != self.n_channels * per:
+            raise CorruptDataError(f"score chunk {path} has the wrong size; it is damaged")
+        vals = vals.reshape(self.n_channels, per)
+        self._score_cache[(name, k)] = vals
+        if len(self._score_cache) > 4 * self._cache_blocks:
+            self._score_cache.popitem(last=False)
+        return vals
+
+    def _hash_codec_any(self):
+        from numcodecs import Zstd
+
+        return self._hash_codec or Zstd(level=1)
 
     # -- hashes, time index, events ----------------------------------------------------------
 

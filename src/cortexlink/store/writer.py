@@ -24,6 +24,7 @@ from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import InvalidDataError, InvalidParameterError
 from cortexlink.store import layout
 from cortexlink.store.retention import Retention, n_older_than, n_oldest_over_budget
+from cortexlink.store.scores import ScoreStream, score_specs
 
 DEFAULT_CHUNK_MS = 1000.0
 DEFAULT_HASH_WINDOW_MS = 20.0
@@ -107,7 +108,11 @@ class StoreWriter:
         metadata: dict | None = None,
         start_unix_ns: int | None = None,
         fsync: bool = True,
+        scores: dict[str, tuple[float, float]] | None = None,
     ) -> None:
+        """``scores``: score streams to compute as samples arrive, ``{name: (window_ms, hop_ms)}``
+        (``cortexlink.store.scores``; e.g. ``{"seizure": (1000, 100)}``, which costs the seizure
+        detector's time per hop)."""
         from cortexlink.store import _zarr
 
         self.path = Path(path)
@@ -135,6 +140,8 @@ class StoreWriter:
         ids = [str(c) for c in (channel_ids if channel_ids is not None else range(n_channels))]
         if len(ids) != n_channels:
             raise InvalidParameterError(f"{len(ids)} channel ids for {n_channels} channels")
+        specs = score_specs(scores, self.sample_rate, self.chunk)
+        self._scores = [ScoreStream(sp, n_channels, self.sample_rate, float(gain_uv)) for sp in specs]
         hash_cfg = hash_family_config(self.hash_window, hash_tables) if self.hash_window else None
         self._family = None
         if hash_cfg is not None:
@@ -162,6 +169,7 @@ class StoreWriter:
             "retention": self.retention.as_dict(),
             "metadata": metadata or {},
             "uid": os.urandom(8).hex(),
+            "scores": [sp.as_dict() for sp in specs],
         }
         n_tables = hash_tables if hash_cfg else 1
         per_chunk = self.chunk // self.hash_window if self.hash_window else 1
@@ -181,6 +189,15 @@ class StoreWriter:
                     "dtype": "<u8",
                     "compressor": self._hash_codec,
                 },
+                **{
+                    layout.score_array(sp.name): {
+                        "shape": (n_channels, 0),
+                        "chunks": (n_channels, self.chunk // sp.hop),
+                        "dtype": "<f8",
+                        "compressor": self._hash_codec,
+                    }
+                    for sp in specs
+                },
             },
         )
         for sub in ("time", "tail", "events"):
@@ -195,7 +212,9 @@ class StoreWriter:
         self._codes: list[np.ndarray] = []  # hash codes of unsealed windows
         self._events: list[dict] = []
         self._event_seq = 0
-        self._sizes = {"signal": deque(), "hashes": deque()}  # bytes per retained sealed chunk
+        self._sizes = {"signal": deque(), "hashes": deque(), "scores": deque()}  # bytes per sealed chunk
+        if specs:
+            self.manifest["bytes"]["scores"] = 0
         self._appended_chunks = 0
         self.acknowledged_chunks = 0
 
@@ -229,6 +248,8 @@ class StoreWriter:
             hashed = self._hasher.process(data.astype(np.float64))
             if hashed.n_windows:
                 self._codes.append(hashed.codes)
+        for stream in self._scores:
+            stream.append(data)
         self._n_buf += n
         self._n_total += n
         self._appended_chunks += 1
@@ -307,6 +328,16 @@ class StoreWriter:
             self._codes = [codes[:, per:]] if codes.shape[1] > per else []
             self._sizes["hashes"].append(hbytes)
             m["bytes"]["hashes"] += hbytes
+        sbytes = 0
+        for stream in self._scores:
+            vals = stream.take((k + 1) * (c // stream.spec.hop))
+            sbytes += self._write(
+                self.path / layout.score_array(stream.spec.name) / f"0.{k}",
+                bytes(self._hash_codec.encode(np.ascontiguousarray(vals))),
+            )
+        if self._scores:
+            self._sizes["scores"].append(sbytes)
+            m["bytes"]["scores"] += sbytes
         end = (k + 1) * c
         rows = [r for r in self._records if r[0] < end]
         self._records = [r for r in self._records if r[0] >= end]
@@ -318,8 +349,11 @@ class StoreWriter:
     def _write_tail(self, a: int, b: int) -> list:
         off = a - self.manifest["sealed"] * self.chunk
         rows = np.array([r for r in self._records if a <= r[0] < b], np.int64).reshape(-1, 4)
+        extra = {
+            layout.score_array(s.spec.name): s.peek(a // s.spec.hop, b // s.spec.hop) for s in self._scores
+        }
         buf = io.BytesIO()
-        np.savez(buf, data=self._buf[:, off : off + b - a], time=rows)
+        np.savez(buf, data=self._buf[:, off : off + b - a], time=rows, **extra)
         name = f"{a:012d}-{b:012d}.npz"
         self._write(self.path / "tail" / name, buf.getvalue())
         return [name, a, b]
@@ -336,12 +370,13 @@ class StoreWriter:
     def _set_shapes(self, sealed: int) -> None:
         """Grow the zarr arrays' shapes over the sealed chunks (what zarr, xarray or dask read)."""
         if not hasattr(self, "_zarray"):
-            self._zarray = {
-                n: layout.read_json(self.path / n / ".zarray", "array metadata") for n in ("signal", "hashes")
-            }
+            names = ["signal", "hashes"] + [layout.score_array(st.spec.name) for st in self._scores]
+            self._zarray = {n: layout.read_json(self.path / n / ".zarray", "array metadata") for n in names}
         for name, shape_of in (
             ("signal", lambda z: [self.n_channels, sealed * self.chunk]),
             ("hashes", lambda z: [self.n_channels, sealed * z["chunks"][1], z["chunks"][2]]),
+            *((layout.score_array(st.spec.name), lambda z: [self.n_channels, sealed * z["chunks"][1]])
+              for st in self._scores),
         ):
             meta_path = self.path / name / ".zarray"
             meta = self._zarray[name]
@@ -370,6 +405,11 @@ class StoreWriter:
                 dropped += [self.path / sub / f"{ch}.{m[key]}{suffix}" for ch in range(self.n_channels)]
                 if part == "signal":
                     dropped.append(self.path / "time" / f"{m[key]}.npy")
+                    dropped += [
+                        self.path / layout.score_array(s.spec.name) / f"0.{m[key]}" for s in self._scores
+                    ]
+                    if self._scores:
+                        m["bytes"]["scores"] -= self._sizes["scores"].popleft()
                 m[key] += 1
         if part == "hashes" and self._family is None:
             m["first_hash_chunk"] = m["first_chunk"]

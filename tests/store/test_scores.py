@@ -1,0 +1,111 @@
+"""Score streams: the values kept at record time equal the scorer on every window, in any
+append/flush pattern, sealed or in the tail; they follow the signal's retention; and a query's
+``seizure_detect`` read from them answers as computing it would."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cortexlink.core.errors import InvalidParameterError
+from cortexlink.store import Retention, SiteStore, StoreWriter
+from cortexlink.store import scores as sc
+
+RATE = 1000.0
+
+
+def _mean_abs(data, rate, gain):
+    return np.abs(data.astype(np.float64)).mean(axis=1) * gain + rate * 0
+
+
+def _signal(n_channels=3, n=1500, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.cumsum(rng.normal(0, 30, (n_channels, n)), axis=1).astype(np.int16)
+
+
+def _expected(x, window, hop, gain):
+    n_j = x.shape[1] // hop
+    out = np.full((x.shape[0], n_j), np.nan)
+    for j in range(n_j):
+        end = (j + 1) * hop
+        if end >= window:
+            out[:, j] = _mean_abs(x[:, end - window : end], RATE, gain)
+    return out
+
+
+@settings(max_examples=8, deadline=None)
+@given(cuts=st.lists(st.integers(1, 1499), max_size=10), flush_every=st.integers(1, 3),
+       window=st.sampled_from([30, 100, 250]), hop=st.sampled_from([20, 50, 100]))
+def test_stored_scores_equal_the_scorer_on_every_window(tmp_path_factory, cuts, flush_every, window, hop):
+    x = _signal()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(sc.SCORERS, "meanabs", _mean_abs)
+        w = StoreWriter(tmp_path_factory.mktemp("s") / "s", 3, RATE, fsync=False, chunk_ms=200,
+                        hash_window_ms=0, gain_uv=0.5, scores={"meanabs": (window, hop)})
+        bounds = [0, *sorted(set(cuts)), x.shape[1]]
+        for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+            w.append(x[:, a:b])
+            if i % flush_every == 0:
+                w.flush()
+        w.flush()
+    s = SiteStore(w.path)
+    assert s.manifest["sealed"] == 7 and s.manifest["tail"]  # sealed chunks and a tail both read
+    got = s.read_scores("meanabs", 0, x.shape[1] // hop)
+    np.testing.assert_array_equal(got, _expected(x, window, hop, 0.5))
+    np.testing.assert_array_equal(s.read_scores("meanabs", 3, 9, [2, 0]), got[[2, 0], 3:9])
+
+
+def test_scores_follow_the_signal_retention_and_bad_specs_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setitem(sc.SCORERS, "meanabs", _mean_abs)
+    x = _signal(n=2000)
+    w = StoreWriter(tmp_path / "s", 3, RATE, fsync=False, chunk_ms=200, hash_window_ms=0,
+                    retention=Retention(seconds=0.5), scores={"meanabs": (100, 50)})
+    for a in range(0, 2000, 100):
+        w.append(x[:, a : a + 100])
+        w.flush()
+    s = SiteStore(w.path)
+    first = s.manifest["first_chunk"]
+    assert first > 0 and not (w.path / "score_meanabs" / f"0.{first - 1}").exists()
+    assert (w.path / "score_meanabs" / f"0.{first}").exists()
+    per = 200 // 50
+    np.testing.assert_array_equal(s.read_scores("meanabs", first * per, 40),
+                                  _expected(x, 100, 50, 1.0)[:, first * per : 40])
+    with pytest.raises(InvalidParameterError, match="retained"):
+        s.read_scores("meanabs", 0, 4)
+    with pytest.raises(InvalidParameterError, match="no 'other'"):
+        s.read_scores("other", first * per, 40)
+    with pytest.raises(InvalidParameterError, match="must divide"):
+        StoreWriter(tmp_path / "t", 3, RATE, chunk_ms=200, scores={"meanabs": (100, 30)})
+    with pytest.raises(InvalidParameterError, match="unknown score stream"):
+        StoreWriter(tmp_path / "u", 3, RATE, chunk_ms=200, scores={"nope": (100, 50)})
+
+
+def test_seizure_detect_reads_the_stored_stream_and_answers_as_computing_it(tmp_path, monkeypatch):
+    from cortexlink.query import functions as qf
+    from cortexlink.query import query
+    from cortexlink.query.execute import clear_cache
+
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((3, 4200)) * 60).astype(np.int16)
+    x[1, 2000:] = (400 * np.sin(np.arange(2200) * 2 * np.pi * 8 / RATE)).astype(np.int16)
+    w = StoreWriter(tmp_path / "a", 3, RATE, site="a", fsync=False, chunk_ms=1000, hash_window_ms=0,
+                    gain_uv=0.5, scores={"seizure": (1000, 200)})
+    for a in range(0, 4200, 300):
+        w.append(x[:, a : a + 300])
+        w.flush()
+    stored = SiteStore(w.path)
+    values = stored.read_scores("seizure", 4, 21)
+    thr = float(np.median(values))
+    text = f"from * select data[matched][t-200:t] where seizure_detect(data[:][t-1000:t], {thr!r}) step 200"
+    clear_cache()
+    with monkeypatch.context() as mp:  # the detector must not run: every window's score is stored
+        mp.setattr(qf, "seizure_scorer", lambda: pytest.fail("the detector ran"))
+        got = query(text, [stored])
+    plain = SiteStore(w.path)
+    plain.score_streams = {}  # the same store read as if it kept no scores: computed now
+    clear_cache()
+    want = query(text, [plain])
+    assert 0 < len(got) < 17
+    assert [(r.t_ms, r.channels.tolist()) for r in got] == [(r.t_ms, r.channels.tolist()) for r in want]
+    for r, q in zip(got, want, strict=True):
+        np.testing.assert_array_equal(r.values[0], q.values[0])
