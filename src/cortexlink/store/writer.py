@@ -64,20 +64,29 @@ def warm_up(dtype: str = "int16", level: str = "fast", hash_window: int = 0) -> 
         ).process(np.zeros((1, 2 * hash_window)))
 
 
-def event_record(event: Any, sample_rate: float) -> dict[str, Any]:
-    """An event (dict or object with ``to_dict()``) as a stored record: ``sample`` (or ``time_s``),
-    ``kind``, ``channel`` (-1: none), ``value`` and the rest as JSON ``payload``."""
+EVENT_TIME_KEYS = ("time_s", "onset_time", "time", "detect_time")  # seconds of stream time, first found
+
+
+def event_record(event: Any, sample_rate: float, sample_offset: int = 0) -> dict[str, Any]:
+    """An event (dict or object with ``to_dict()``, e.g. a seizure or propagation event) as a stored
+    record: ``sample`` (given, or from the first of ``EVENT_TIME_KEYS`` in seconds, plus
+    ``sample_offset``), ``kind``, ``channel`` (-1: none), ``value`` (or ``score``) and the rest as
+    JSON ``payload``."""
     d = dict(event.to_dict() if hasattr(event, "to_dict") else event)
     if "sample" in d:
         sample = int(d.pop("sample"))
-    elif "time_s" in d:
-        sample = int(round(float(d.pop("time_s")) * sample_rate))
     else:
-        raise InvalidParameterError(f"an event needs 'sample' or 'time_s', got keys {sorted(d)}")
+        key = next((k for k in EVENT_TIME_KEYS if isinstance(d.get(k), int | float)), None)
+        if key is None:
+            raise InvalidParameterError(
+                f"an event needs 'sample' or a time in seconds ({', '.join(EVENT_TIME_KEYS)}), "
+                f"got keys {sorted(d)}"
+            )
+        sample = int(round(float(d.pop(key)) * sample_rate)) + sample_offset
     kind = str(d.pop("kind", type(event).__name__ if not isinstance(event, dict) else "event"))
     ch = d.pop("channel", None)
     channel = -1 if ch is None else int(ch)
-    value = d.pop("value", None)
+    value = d.pop("value", d.pop("score", None))
     value = float(value) if isinstance(value, int | float) else math.nan
     payload = d.pop("payload", d)
     try:
@@ -254,9 +263,10 @@ class StoreWriter:
         self._n_total += n
         self._appended_chunks += 1
 
-    def add_events(self, events: list[Any]) -> None:
-        """Buffer events (dicts or objects with ``to_dict()``; see ``event_record``)."""
-        self._events.extend(event_record(e, self.sample_rate) for e in events)
+    def add_events(self, events: list[Any], sample_offset: int = 0) -> None:
+        """Buffer events (dicts or objects with ``to_dict()``; see ``event_record``); committed at the
+        next ``flush``. ``sample_offset`` maps event times on the stream's clock to this store's."""
+        self._events.extend(event_record(e, self.sample_rate, sample_offset) for e in events)
 
     # -- committing ------------------------------------------------------------------------
 
