@@ -109,3 +109,22 @@ def test_seizure_detect_reads_the_stored_stream_and_answers_as_computing_it(tmp_
     assert [(r.t_ms, r.channels.tolist()) for r in got] == [(r.t_ms, r.channels.tolist()) for r in want]
     for r, q in zip(got, want, strict=True):
         np.testing.assert_array_equal(r.values[0], q.values[0])
+
+
+def test_scores_given_by_an_upstream_detector_are_stored_as_given(tmp_path, monkeypatch):
+    from cortexlink.core.errors import InvalidDataError
+
+    monkeypatch.setitem(sc.SCORERS, "meanabs", _mean_abs)
+    x = _signal(n=600)
+    w = StoreWriter(tmp_path / "s", 3, RATE, fsync=False, chunk_ms=200, hash_window_ms=0,
+                    scores={"meanabs": (100, 50)})
+    want = _expected(x, 100, 50, 1.0)
+    w.append(x[:, :130])  # computed here
+    w.append(x[:, 130:420], scores={"meanabs": want[:, 2:8] + 7})  # windows ending at 150..400: given
+    with pytest.raises(InvalidDataError, match="one per channel"):
+        w.append(x[:, 420:], scores={"meanabs": want[:, 8:11]})  # 180 samples end 4 windows, not 3
+    w.append(x[:, 420:])
+    w.flush()
+    got = SiteStore(w.path).read_scores("meanabs", 0, 12)
+    np.testing.assert_array_equal(got[:, 2:8], want[:, 2:8] + 7)
+    np.testing.assert_array_equal(np.delete(got, np.s_[2:8], axis=1), np.delete(want, np.s_[2:8], axis=1))

@@ -261,9 +261,8 @@ class _SiteEval:
         cached = _cache_get(self.store.uid, key, row_starts)
         miss = np.array([c is None for c in cached], bool)
         todo = rows[miss]
-        for r, v in zip(rows, cached, strict=True):
-            if v is not None:
-                out[r, chans] = v
+        if todo.size < rows.size:
+            out[np.ix_(rows[~miss], chans)] = np.stack([c for c in cached if c is not None])
         if todo.size:
             starts = row_starts[miss]
             windows = Windows(self.store, starts, chans, b - a)
@@ -356,7 +355,8 @@ def _select_rows(st, r: Ref, samples: np.ndarray, matched: list[np.ndarray]) -> 
     a, b = ms_to_samples(r.start.offset, fs), ms_to_samples(r.stop.offset, fs)
     if r.channels.matched:
         union = np.unique(np.concatenate(matched))
-        rows = [np.searchsorted(union, m) for m in matched]
+        # a row matching every channel of the union takes a view of the block, not a copy
+        rows = [slice(None) if m.size == union.size else np.searchsorted(union, m) for m in matched]
     else:
         union = np.asarray(r.channels.indices(st.n_channels), np.int64)
         rows = [slice(None)] * samples.size

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cortexlink.core.errors import InvalidParameterError
+from cortexlink.core.errors import InvalidDataError, InvalidParameterError
 
 
 def _seizure(data: np.ndarray, sample_rate: float, gain_uv: float) -> np.ndarray:
@@ -79,14 +79,22 @@ class ScoreStream:
         self.values: list[np.ndarray] = []  # (n_channels,) float64 per hop, unsealed
         self.first = 0  # index j of values[0]
 
-    def append(self, data: np.ndarray) -> None:
-        """Take the next block of samples; score every window that ends inside it."""
+    def append(self, data: np.ndarray, given: np.ndarray | None = None) -> None:
+        """Take the next block of samples; score every window that ends inside it, or take the
+        scores ``given`` for them (``(n_channels, windows ending in the block)``: a detector
+        upstream already computed them)."""
         n0, n = self._n, data.shape[1]
+        hop, w = self.spec.hop, self.spec.window
+        ends = range((n0 // hop + 1) * hop, n0 + n + 1, hop)
+        if given is not None:
+            given = self.check_given(given, n)
+            ends = range(0)
         self._blocks.append(data)
         self._held += n
         self._n += n
-        hop, w = self.spec.hop, self.spec.window
-        for end in range((n0 // hop + 1) * hop, self._n + 1, hop):
+        if given is not None:
+            self.values += list(given.T)
+        for end in ends:
             if end < w:
                 self.values.append(np.full(self.n_channels, np.nan, np.float64))
                 continue
@@ -96,6 +104,18 @@ class ScoreStream:
             self.values.append(np.asarray(self._fn(window, self.sample_rate, self.gain_uv), np.float64))
         while self._blocks and self._held - self._blocks[0].shape[1] >= w:
             self._held -= self._blocks.popleft().shape[1]
+
+    def check_given(self, given: np.ndarray, n: int) -> np.ndarray:
+        """``given`` checked as the scores of the windows ending in the next ``n`` samples."""
+        hop = self.spec.hop
+        count = (self._n + n) // hop - self._n // hop
+        given = np.asarray(given, np.float64)
+        if given.shape != (self.n_channels, count):
+            raise InvalidDataError(
+                f"{self.spec.name} scores given for a block of {n} samples must be "
+                f"({self.n_channels}, {count}): one per channel and window ending in it, got {given.shape}"
+            )
+        return given
 
     def take(self, stop: int) -> np.ndarray:
         """Remove and return values ``[first, stop)`` as ``(n_channels, stop - first)``."""

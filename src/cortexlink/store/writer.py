@@ -233,8 +233,16 @@ class StoreWriter:
     def site(self) -> str:
         return self.attrs["site"]
 
-    def append(self, data: np.ndarray | Chunk, start_sample: int | None = None, origin_ns: int = 0) -> None:
-        """Buffer ``(n_channels, n)`` samples (or a Chunk); committed at the next ``flush``."""
+    def append(
+        self,
+        data: np.ndarray | Chunk,
+        start_sample: int | None = None,
+        origin_ns: int = 0,
+        scores: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        """Buffer ``(n_channels, n)`` samples (or a Chunk); committed at the next ``flush``.
+        ``scores``: values of score streams already computed upstream, per stream
+        ``(n_channels, windows ending in this block)``; the others are computed here."""
         if isinstance(data, Chunk):
             data, start_sample, origin_ns = data.data, data.start_sample, data.origin_ns
         data = np.asarray(data)
@@ -245,6 +253,9 @@ class StoreWriter:
         if data.dtype != self.dtype and not np.can_cast(data.dtype, self.dtype, "same_kind"):
             raise InvalidDataError(f"this store records {self.dtype} samples, got {data.dtype}")
         n = data.shape[1]
+        for stream in self._scores:  # checked before anything is buffered
+            if scores and stream.spec.name in scores:
+                stream.check_given(scores[stream.spec.name], n)
         if self._n_buf + n > self._buf.shape[1]:
             grown = np.empty((self.n_channels, 2 * (self._n_buf + n)), self.dtype)
             grown[:, : self._n_buf] = self._buf[:, : self._n_buf]
@@ -258,7 +269,7 @@ class StoreWriter:
             if hashed.n_windows:
                 self._codes.append(hashed.codes)
         for stream in self._scores:
-            stream.append(data)
+            stream.append(data, (scores or {}).get(stream.spec.name))
         self._n_buf += n
         self._n_total += n
         self._appended_chunks += 1
