@@ -98,8 +98,9 @@ def clone(src: Path, root: Path) -> None:
 def live_writer(root: str, x: np.ndarray, scores: np.ndarray, stop, committed) -> None:
     """Record 11 stores from now on (100 ms appends, each committed), as fast as the machine allows
     up to real time, until ``stop`` is set; ``committed`` counts the samples every store holds.
-    The signal wraps around ``x``; the seizure scores are given (``scores``: the stored stream of
-    ``x``, one value per 100 ms), as a detector node upstream would have produced them."""
+    The signal wraps around ``x``; the seizure scores are given (``scores``: the detector's score of
+    each 1 s window of ``x`` in a loop, one per 100 ms), as a detector node upstream would have
+    produced them."""
     from cortexlink.store import StoreWriter
 
     step, n = int(RATE / 10), x.shape[1]
@@ -110,9 +111,10 @@ def live_writer(root: str, x: np.ndarray, scores: np.ndarray, stop, committed) -
         for k in range(N_SITES)
     ]
     t0, i = time.monotonic(), 0
+    nan = np.full((x.shape[0], 1), np.nan)
     while not stop.is_set():
         a = (i * step) % n
-        given = {"seizure": scores[:, a // step : a // step + 1]}
+        given = {"seizure": scores[:, a // step : a // step + 1] if i >= 9 else nan}  # 1 s windows
         for w in writers:
             w.append(x[:, a : a + step], scores=given)
             w.flush()
@@ -185,6 +187,19 @@ def hand_q1(kind, arr, n, thr, points):
             block = np.asarray(arr[e - int(RATE) : e, :]).T if kind == "nwb" else arr[:, e - int(RATE) : e]
             hit = np.flatnonzero(score_channels(block, RATE) >= thr)
             out.append(block[hit, -int(RATE / 10) :])
+    return out
+
+
+def cyclic_scores(x: np.ndarray, stored: np.ndarray) -> np.ndarray:
+    """The detector's score of every 1 s window ending at each 100 ms of ``x`` played in a loop:
+    the stored stream, plus the windows that wrap around the end."""
+    from cortexlink.seizure import score_channels
+
+    out, n, w = stored.copy(), x.shape[1], int(RATE)
+    for j in range(out.shape[1]):
+        e = (j + 1) * int(RATE / 10)
+        if e < w:
+            out[:, j] = score_channels(np.concatenate([x[:, n - (w - e) :], x[:, :e]], axis=1), RATE)
     return out
 
 
@@ -366,7 +381,7 @@ def main() -> None:
     # live: the same queries while one process records 11 stores
     import multiprocessing as mpc
 
-    full_scores = SiteStore(tmp / "one").read_scores("seizure", 0, n // hop)
+    full_scores = cyclic_scores(x, SiteStore(tmp / "one").read_scores("seizure", 0, n // hop))
     stop, committed = mp.Event(), mpc.Value("q", 0)
     live = mp.Process(
         target=live_writer, args=(str(tmp / "live"), x, full_scores, stop, committed), daemon=True

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from cortexlink.core.errors import InvalidParameterError
 from cortexlink.store import Retention, SiteStore, StoreWriter
 from cortexlink.store import scores as sc
+from cortexlink.store._zarr import open_array
 
 RATE = 1000.0
 
@@ -53,6 +54,9 @@ def test_stored_scores_equal_the_scorer_on_every_window(tmp_path_factory, cuts, 
     got = s.read_scores("meanabs", 0, x.shape[1] // hop)
     np.testing.assert_array_equal(got, _expected(x, window, hop, 0.5))
     np.testing.assert_array_equal(s.read_scores("meanabs", 3, 9, [2, 0]), got[[2, 0], 3:9])
+    sealed = open_array(w.path, "score_meanabs")[:]  # zarr reads the sealed part
+    np.testing.assert_array_equal(sealed, got[:, : sealed.shape[1]])
+    assert sealed.shape == (3, 7 * 200 // hop)
 
 
 def test_scores_follow_the_signal_retention_and_bad_specs_are_refused(tmp_path, monkeypatch):
@@ -128,3 +132,43 @@ def test_scores_given_by_an_upstream_detector_are_stored_as_given(tmp_path, monk
     got = SiteStore(w.path).read_scores("meanabs", 0, 12)
     np.testing.assert_array_equal(got[:, 2:8], want[:, 2:8] + 7)
     np.testing.assert_array_equal(np.delete(got, np.s_[2:8], axis=1), np.delete(want, np.s_[2:8], axis=1))
+
+
+def test_scores_read_during_writes_are_a_consistent_prefix(tmp_path, monkeypatch):
+    import threading
+
+    monkeypatch.setitem(sc.SCORERS, "meanabs", _mean_abs)
+    x = _signal(n=4000)
+    want = _expected(x, 100, 50, 1.0)
+    w = StoreWriter(tmp_path / "s", 3, RATE, fsync=False, chunk_ms=200, hash_window_ms=0,
+                    retention=Retention(seconds=1.0), scores={"meanabs": (100, 50)})
+    done, seen, errors = threading.Event(), [], []
+
+    def reader():
+        s = SiteStore(w.path)
+        while not done.is_set():
+            s.refresh()
+            first, stop = s.manifest["first_chunk"] * 4, s.n_samples // 50
+            try:
+                got = s.read_scores("meanabs", first, stop)
+            except InvalidParameterError:  # left the retention while it was read
+                continue
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+                return
+            if not np.array_equal(got, want[:, first:stop], equal_nan=True):
+                errors.append(AssertionError(f"scores [{first}, {stop}) differ"))
+                return
+            seen.append(stop)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    try:
+        for a in range(0, 4000, 70):
+            w.append(x[:, a : a + 70])
+            w.flush()
+    finally:
+        done.set()
+        t.join()
+    assert not errors, errors[0]
+    assert len(set(seen)) > 3 and seen == sorted(seen)

@@ -173,15 +173,26 @@ class SiteStore:
     def read(self, start: int, stop: int, channels: Any = None) -> np.ndarray:
         """Samples ``[start, stop)`` of ``channels`` as ``(n_channels, stop - start)``."""
         idx = self.channels(channels)
-        for attempt in range(3):
+
+        def attempt() -> np.ndarray:
             self.check_range(start, stop)
+            return self._read(start, stop, idx)
+
+        return self._retrying(attempt)
+
+    def _retrying(self, attempt: Any) -> Any:
+        """``attempt()``, again after re-reading the manifest if a file it named has just gone (the
+        writer sealed a tail or retention removed a chunk): the retry reads the newer layout or
+        says the range left the retention."""
+        for i in range(3):
             try:
-                return self._read(start, stop, idx)
+                return attempt()
             except FileNotFoundError:
-                if attempt == 2:
+                if i == 2:
                     raise CorruptDataError(
                         f"store {self.path} names files that do not exist; it is damaged"
                     ) from None
+                self._manifest_key = None
                 self.refresh()
         raise AssertionError  # pragma: no cover
 
@@ -261,6 +272,9 @@ class SiteStore:
     def read_scores(self, name: str, first: int, stop: int, channels: Any = None) -> np.ndarray:
         """Values ``[first, stop)`` of score stream ``name`` as ``(n_channels, stop - first)``
         float64: value ``j`` scores the window ending at sample ``(j + 1) hop``."""
+        return self._retrying(lambda: self._read_scores(name, first, stop, channels))
+
+    def _read_scores(self, name: str, first: int, stop: int, channels: Any) -> np.ndarray:
         sp = self.score_streams.get(name)
         if sp is None:
             raise InvalidParameterError(f"site {self.site!r} keeps no {name!r} score stream")
@@ -323,6 +337,9 @@ class SiteStore:
     def read_hashes(self, first_window: int, stop_window: int, channels: Any = None) -> np.ndarray:
         """Hash codes ``(n_channels, n_windows, n_tables)`` of windows ``[first, stop)`` (window w covers
         samples ``[w W, (w + 1) W)``); windows not yet sealed are hashed from the tail."""
+        return self._retrying(lambda: self._read_hashes(first_window, stop_window, channels))
+
+    def _read_hashes(self, first_window: int, stop_window: int, channels: Any) -> np.ndarray:
         fam = self.hash_family
         if fam is None:
             raise InvalidParameterError(f"site {self.site!r} keeps no hash stream")
