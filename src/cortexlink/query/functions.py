@@ -112,7 +112,7 @@ def _seizure(w, args, ctx):
 
 
 def _similar(w, args, ctx):
-    from cortexlink.similarity import distances
+    from cortexlink.similarity.exact_search import within
 
     template, measure, threshold = ctx.template(args[0]), args[1], float(args[2])
     exact = len(args) > 3
@@ -131,8 +131,9 @@ def _similar(w, args, ctx):
     ti, ci = np.nonzero(candidates)
     if ti.size:
         picked = w.pick(ti, ci) if hasattr(w, "pick") else np.asarray(w)[ti, ci]
-        d = distances(template.astype(np.float64), _uv(picked, ctx.gain_uv), measure)
-        out[ti, ci] = (d <= threshold).astype(np.float64)
+        # exact: for DTW the lower-bound cascade and early abandoning prune, the answer is unchanged
+        hit = within(template.astype(np.float64), _uv(picked, ctx.gain_uv), threshold, measure)
+        out[ti[hit], ci[hit]] = 1.0
     return out
 
 
