@@ -63,12 +63,17 @@ def timed(fn, min_s: float = 1.0, max_reps: int = 200, prime: bool = False) -> t
     calls it once first, untimed (a warm measurement)."""
     if prime:
         fn()
-    times, out, start = [], None, time.perf_counter()
+    times, cpus, out, start = [], [], None, time.perf_counter()
     while len(times) < max_reps and (time.perf_counter() - start < min_s or len(times) < min(2, max_reps)):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = fn()
         times.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    CPU_S[id(out)] = float(np.median(cpus))
     return float(np.median(times)), out
+
+
+CPU_S: dict[int, float] = {}  # CPU seconds (this process, all threads) per call of the last timed()
 
 
 def write_store(path: Path, x: np.ndarray, fsync: bool, scores: dict | None = None) -> tuple[float, int]:
@@ -320,13 +325,14 @@ def main() -> None:
                 continue
             c, _ = timed(ours(text, True), min_s, 3)
             wm, res = timed(ours(text, False), min_s, prime=True)
+            wcpu = CPU_S[id(res)]
             nb = zr = float("nan")
             if args.q1_peers and ms == 100:
                 points = [n - hop, n]
                 nb, _ = timed(lambda t=thr, pts=points: hand_q1("nwb", p["nwb"], n, t, pts), 0.0, 1)
                 zr, _ = timed(lambda t=thr, pts=points: hand_q1("zarr", p["zarr"], n, t, pts), 0.0, 1)
-            rows.append((f"Q1 stored scores >= {thr:g}, last {ms} ms", c, wm, nb, zr, res.nbytes() / 1e6,
-                         match_share(res)))
+            rows.append((f"Q1 stored scores >= {thr:g}, last {ms} ms", c, wm, wcpu, nb, zr,
+                         res.nbytes() / 1e6, match_share(res)))
     # Q2: a template cut from the data; thresholds at 1/10/50 % of the exact distances
     q2_live = {}
     for ms in (100, 1000):
@@ -345,34 +351,38 @@ def main() -> None:
                     continue
                 c, _ = timed(ours(text, True, prm), min_s, 1 if args.quick else 3)
                 wm, res = timed(ours(text, False, prm), min_s, prime=True)
+                wcpu = CPU_S[id(res)]
                 reps = 1 if args.quick else 3
                 nb, _ = timed(lambda t=thr, e=exact, ms=ms: hand_q2(
                     "nwb", p["nwb"], n, template, t, window, int(ms * RATE / 1000), e), 0.0, reps)
                 zr, _ = timed(lambda t=thr, e=exact, ms=ms: hand_q2(
                     "zarr", p["zarr"], n, template, t, window, int(ms * RATE / 1000), e), 0.0, reps)
                 kind = "exact DTW" if exact else "hash+DTW"
-                rows.append((f"Q2 {kind}, {frac:.0%}, last {ms} ms", c, wm, nb, zr, res.nbytes() / 1e6,
-                             match_share(res)))
+                rows.append((f"Q2 {kind}, {frac:.0%}, last {ms} ms", c, wm, wcpu, nb, zr,
+                             res.nbytes() / 1e6, match_share(res)))
     # Q3
     for ms in () if args.live_only else (100, 1000):
         length = int(ms * RATE / 1000)
         text = f"from site* select data[:][-{ms}:0]"
         c, _ = timed(ours(text, True), min_s, 3)
         wm, res = timed(ours(text, False), min_s, prime=True)
+        wcpu = CPU_S[id(res)]
         nb, _ = timed(lambda length=length: hand_q3("nwb", p["nwb"], n, length), min_s, 20)
         zr, _ = timed(lambda length=length: hand_q3("zarr", p["zarr"], n, length), min_s, 20)
-        rows.append((f"Q3 all data, last {ms} ms", c, wm, nb, zr, res.nbytes() / 1e6, 1.0))
+        rows.append((f"Q3 all data, last {ms} ms", c, wm, wcpu, nb, zr, res.nbytes() / 1e6, 1.0))
 
     print("\nqueries over 11 closed stores x 96 channels (queries/s; x peer = ours warm / peer; MB/s = warm)")
     print(
-        f"{'query':<36} {'match %':>8} {'cold q/s':>9} {'warm q/s':>9} {'NWB q/s':>9} {'zarr q/s':>9} "
-        f"{'x NWB':>7} {'x zarr':>7} {'MB':>7} {'MB/s':>7}"
+        f"{'query':<36} {'match %':>8} {'cold q/s':>9} {'warm q/s':>9} {'CPU q/s':>8} {'NWB q/s':>9} "
+        f"{'zarr q/s':>9} {'x NWB':>7} {'x zarr':>7} {'MB':>7} {'MB/s':>7}"
     )
-    for name, c, wm, nb, zr, mb, share in rows:
+    for name, c, wm, wcpu, nb, zr, mb, share in rows:
         print(
-            f"{name:<36} {100 * share:>8.1f} {1 / c:>9.2f} {1 / wm:>9.1f} {1 / nb:>9.2f} {1 / zr:>9.2f} "
-            f"{nb / wm:>7.1f} {zr / wm:>7.1f} {mb:>7.2f} {mb / wm:>7.0f}"
+            f"{name:<36} {100 * share:>8.1f} {1 / c:>9.2f} {1 / wm:>9.1f} {1 / max(wcpu, 1e-9):>8.1f} "
+            f"{1 / nb:>9.2f} {1 / zr:>9.2f} {nb / wm:>7.1f} {zr / wm:>7.1f} {mb:>7.2f} {mb / wm:>7.0f}"
         )
+    print("(CPU q/s: warm queries per CPU second of this process, all its threads; the fairer figure "
+          "on a loaded machine)")
     print(
         f"\none channel x 100 ms read latency: store cold {cold1 * 1e3:.2f} ms, warm {warm1 * 1e3:.3f} ms; "
         f"NWB/h5py {nwb1 * 1e3:.3f} ms; zarr {zarr1 * 1e3:.2f} ms"
