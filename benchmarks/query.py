@@ -246,7 +246,7 @@ def main() -> None:
     from cortexlink.query.execute import clear_cache
     from cortexlink.similarity import distances
     from cortexlink.store import SiteStore, find_stores
-    from cortexlink.store.writer import warm_up
+    from cortexlink.store.encoding import warm_up
 
     warm_up("int16", "fast", 600)
     x = tiled(seconds)

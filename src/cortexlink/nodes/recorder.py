@@ -26,8 +26,8 @@ from cortexlink.graph.node import Node
 from cortexlink.graph.settings import graph_path
 from cortexlink.store import Retention, StoreWriter, export_store
 from cortexlink.store import read_recording_folder as read_recording_folder
+from cortexlink.store.encoding import warm_up
 from cortexlink.store.events import decode_events
-from cortexlink.store.writer import warm_up
 
 __all__ = ["Recorder", "read_recording_folder"]
 

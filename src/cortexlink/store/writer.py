@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import time
 from collections import deque
@@ -23,77 +22,19 @@ import numpy as np
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import InvalidDataError, InvalidParameterError
 from cortexlink.store import layout
+from cortexlink.store.encoding import (
+    DEFAULT_HASH_TABLES,
+    MIN_HASH_WINDOW,
+    hash_family_config,
+    signal_compressor,
+)
+from cortexlink.store.events import event_record
 from cortexlink.store.retention import Retention, n_older_than, n_oldest_over_budget
 from cortexlink.store.scores import ScoreStream, score_specs
 
 DEFAULT_CHUNK_MS = 1000.0
 DEFAULT_HASH_WINDOW_MS = 20.0
-DEFAULT_HASH_TABLES = 8
-MIN_HASH_WINDOW = 16
 TIME_FIELDS = ("position", "start_sample", "n_samples", "origin_ns")
-
-
-def hash_family_config(window: int, tables: int, measure: str = "dtw") -> dict[str, Any]:
-    """The JSON config of the hash family a store keeps (a sketch hash: needs no fitting)."""
-    from cortexlink.similarity import make_hash
-
-    return make_hash(measure, window, kind="sketch", n_tables=tables).config
-
-
-def signal_compressor(dtype: np.dtype, level: str) -> Any:
-    if dtype == np.int16:
-        from cortexlink.codec.numcodecs_codec import CortexlinkCodec
-
-        return CortexlinkCodec(level)
-    from numcodecs import Zstd
-
-    return Zstd(level=1)
-
-
-def warm_up(dtype: str = "int16", level: str = "fast", hash_window: int = 0) -> None:
-    """Load the codec's and the hash's compiled kernels now (seconds on a busy machine), so a live
-    writer's first flush is not late."""
-    if np.dtype(dtype) == np.int16:
-        codec = signal_compressor(np.dtype(dtype), level)
-        codec.decode(codec.encode(np.zeros(64, np.int16)))
-    if hash_window >= MIN_HASH_WINDOW:
-        from cortexlink.similarity import StreamingHasher, hash_from_config
-
-        StreamingHasher(
-            hash_from_config(hash_family_config(hash_window, DEFAULT_HASH_TABLES)), hop=hash_window
-        ).process(np.zeros((1, 2 * hash_window)))
-
-
-EVENT_TIME_KEYS = ("time_s", "onset_time", "time", "detect_time")  # seconds of stream time, first found
-
-
-def event_record(event: Any, sample_rate: float, sample_offset: int = 0) -> dict[str, Any]:
-    """An event (dict or object with ``to_dict()``, e.g. a seizure or propagation event) as a stored
-    record: ``sample`` (given, or from the first of ``EVENT_TIME_KEYS`` in seconds, plus
-    ``sample_offset``), ``kind``, ``channel`` (-1: none), ``value`` (or ``score``) and the rest as
-    JSON ``payload``."""
-    d = dict(event.to_dict() if hasattr(event, "to_dict") else event)
-    if "sample" in d:
-        sample = int(d.pop("sample"))
-    else:
-        key = next((k for k in EVENT_TIME_KEYS if isinstance(d.get(k), int | float)), None)
-        if key is None:
-            raise InvalidParameterError(
-                f"an event needs 'sample' or a time in seconds ({', '.join(EVENT_TIME_KEYS)}), "
-                f"got keys {sorted(d)}"
-            )
-        sample = int(round(float(d.pop(key)) * sample_rate)) + sample_offset
-    kind = str(d.pop("kind", type(event).__name__ if not isinstance(event, dict) else "event"))
-    ch = d.pop("channel", None)
-    channel = -1 if ch is None else int(ch)
-    value = d.pop("value", d.pop("score", None))
-    value = float(value) if isinstance(value, int | float) else math.nan
-    payload = d.pop("payload", d)
-    try:
-        json.dumps(payload)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"event payload {payload!r} is not JSON-serialisable") from None
-    return {"sample": sample, "kind": kind, "channel": channel, "value": value, "payload": payload}
 
 
 class StoreWriter:
