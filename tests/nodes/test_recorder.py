@@ -104,3 +104,37 @@ def test_acknowledged_chunks_survive_sigkill_of_the_recorder(tmp_path):
     for i, c in enumerate(stream.chunks()):
         np.testing.assert_array_equal(c.data, _chunk(i).data)
         assert (c.start_sample, c.origin_ns) == (30 * i, 500 + i)
+
+
+def test_events_input_stores_event_objects_with_the_next_commit(tmp_path):
+    from dataclasses import asdict, dataclass, field
+
+    from cortexlink.core.errors import CorruptDataError
+    from cortexlink.store import open_store
+    from cortexlink.store.events import decode_events, encode_events
+
+    @dataclass
+    class Onset:  # the shape of the seizure package's events: times in seconds, to_dict()
+        site: str
+        channels: list
+        onset_time: float
+        score: float
+        kind: str = field(default="seizure", init=False)
+
+        def to_dict(self):
+            return asdict(self)
+
+    rec = make_node(Recorder, {"path": str(tmp_path / "rec"), "flush_ms": 1e6}, SPEC)
+    rec.process({"in": _chunk(0)})
+    first = Chunk(encode_events([Onset("site0", [1, 2], 0.002, 0.9)]), 0, 1000.0, 0)
+    rec.context.set_latest("events", first)
+    rec.process({"in": _chunk(1)})
+    rec.process({"in": _chunk(2)})  # the same chunk again: stored once
+    rec.context.set_latest("events", Chunk(encode_events([{"sample": 75, "kind": "mark"}]), 1, 1000.0, 0))
+    rec.process({"in": _chunk(3)})
+    rec.shutdown()
+    events = open_store(tmp_path / "rec" / "raw").events()
+    assert [(e["kind"], e["sample"]) for e in events] == [("seizure", 60), ("mark", 75)]
+    assert events[0]["value"] == 0.9 and events[0]["payload"]["channels"] == [1, 2]
+    with pytest.raises(CorruptDataError):
+        decode_events(np.frombuffer(b"\x07garbage", np.uint8))

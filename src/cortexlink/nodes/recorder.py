@@ -7,6 +7,10 @@ included; queries (``cortexlink query``) read the store while it grows. Several 
 one folder, one stream (site) each; ``channels`` records a slice of the input (one site of a
 multi-site stream). On a clean shutdown the store is also exported as
 ``<path>/<stream>.npz`` or ``.nwb`` (``format``; ``none`` skips it).
+
+The optional feedback input ``events`` takes event chunks (``cortexlink.store.events``: JSON, or
+the seizure nodes' messages) and stores each event with the next commit; ``seizure_scores`` keeps
+the seizure detector's score of every window so queries read it instead of running the detector.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from cortexlink.graph.node import Node
 from cortexlink.graph.settings import graph_path
 from cortexlink.store import Retention, StoreWriter, export_store
 from cortexlink.store import read_recording_folder as read_recording_folder
-from cortexlink.store.writer import warm_up
+from cortexlink.store.encoding import warm_up
+from cortexlink.store.events import decode_events
 
 __all__ = ["Recorder", "read_recording_folder"]
 
@@ -34,6 +39,7 @@ class Recorder(Node):
 
     kind = "recorder"
     outputs = ()
+    feedback_inputs = ("events",)
 
     @dataclass
     class Settings:
@@ -54,6 +60,7 @@ class Recorder(Node):
         fsync: bool = False  # also survive a power cut (slower); SIGKILL-safe either way
         encrypt: bool = False  # AES-GCM the exported file at rest (key: key_file or $CORTEXLINK_KEY)
         key_file: str | None = graph_path(None)
+        seizure_scores: list[float] | None = None  # [window_ms, hop_ms]: store detector scores (costly)
 
         def __post_init__(self) -> None:
             if not self.flush_ms > 0:
@@ -62,6 +69,10 @@ class Recorder(Node):
                 raise InvalidParameterError("chunk_ms must be positive and hash_window_ms not negative")
             if not self.gain_uv > 0:
                 raise InvalidParameterError(f"gain_uv must be positive, got {self.gain_uv}")
+            if self.seizure_scores is not None and len(self.seizure_scores) != 2:
+                raise InvalidParameterError(
+                    f"seizure_scores is [window_ms, hop_ms], got {self.seizure_scores}"
+                )
             if self.channels is not None and not (
                 len(self.channels) == 2 and 0 <= self.channels[0] < self.channels[1]
             ):
@@ -97,6 +108,9 @@ class Recorder(Node):
                 self.settings.level,
                 int(round(self.settings.hash_window_ms * 1e-3 * spec.sample_rate)),
             )
+        self._pending_events: list = []
+        self._events_seen = -1  # start_sample of the newest event chunk taken (latest() fallback)
+        self._first_sample = 0
         self._flush_ns = int(self.settings.flush_ms * 1e6)
         self._next_flush = time.monotonic_ns() + self._flush_ns
 
@@ -124,7 +138,9 @@ class Recorder(Node):
             metadata=self.context.graph_metadata,
             start_unix_ns=start,
             fsync=s.fsync,
+            scores=None if s.seizure_scores is None else {"seizure": tuple(s.seizure_scores)},
         )
+        self._first_sample = chunk.start_sample
 
     def process(self, inputs: dict[str, Chunk]) -> None:
         chunk = inputs["in"]
@@ -137,12 +153,28 @@ class Recorder(Node):
             chunk = Chunk(chunk.data[a:b], chunk.start_sample, chunk.sample_rate, chunk.origin_ns)
         if self._writer is None:
             self._open(chunk)
+        self._take_events()
         self._writer.append(chunk)
         now = time.monotonic_ns()
         if now >= self._next_flush:
             self._next_flush = now + self._flush_ns
             self.flush()
         return None
+
+    def _take_events(self) -> None:
+        """Move the events that arrived on ``events`` into the writer (committed at the next flush)."""
+        drain = getattr(self.context, "drain", None)
+        if drain is not None:
+            chunks = drain("events")
+        else:  # a runtime without drain: the newest chunk, once
+            last = self.context.latest("events")
+            chunks = [last] if last is not None and last.start_sample > self._events_seen else []
+        for c in chunks:
+            self._events_seen = max(self._events_seen, c.start_sample)
+            self._pending_events += decode_events(c.data)
+        if self._pending_events and self._writer is not None:
+            self._writer.add_events(self._pending_events, -self._first_sample)
+            self._pending_events = []
 
     def flush(self) -> int:
         """Commit what is buffered; returns the chunks acknowledged so far."""
@@ -156,6 +188,7 @@ class Recorder(Node):
     def shutdown(self) -> None:
         if self._writer is None:
             return
+        self._take_events()
         self._writer.close()
         acked = self._writer.acknowledged_chunks
         self.context.report({"acknowledged_chunks": acked})

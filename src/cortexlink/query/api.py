@@ -38,7 +38,7 @@ def query(
         rows = run_dask(*args, dask)
     else:
         rows = run_local(*args, {str(s.path): s for s in opened}, workers)
-    return build(q, rows, p.explain(how))
+    return build(q, rows, p, how)
 
 
 def explain(text: str, stores: Any, dask: Any = None, now_ns: int | None = None) -> str:

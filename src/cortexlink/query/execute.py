@@ -9,6 +9,7 @@ computes the windows that are new since the last one.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
@@ -22,7 +23,8 @@ import numpy as np
 
 from cortexlink.core.errors import CortexlinkError, InvalidParameterError
 from cortexlink.query.ast import And, Call, Compare, Expr, Not, Or, Ref, Time
-from cortexlink.query.functions import FUNCTIONS, arg_values, similar_family, truth
+from cortexlink.query.context import SiteContext, Windows, load_template
+from cortexlink.query.functions import FUNCTIONS, arg_values, truth
 from cortexlink.query.parser import unparse_expr
 from cortexlink.query.planner import SitePlan, ms_to_samples
 
@@ -70,68 +72,14 @@ def open_cached(path: str, store: Any = None) -> Any:
         return _stores[path]
 
 
-class _Context:
-    """What a function sees of the store beside its windows."""
-
-    def __init__(self, store, plan: SitePlan, params: dict[str, Any]) -> None:
-        self.store, self.plan, self.params = store, plan, params
-        self.sample_rate, self.gain_uv = store.sample_rate, store.gain_uv
-        self.active: np.ndarray = np.zeros((0, 0), bool)
-        self.window_starts: np.ndarray = np.zeros(0, np.int64)
-        self.channels: list[int] = []
-
-    def template(self, arg: Any) -> np.ndarray:
-        return load_template(arg, self.params)
-
-    def window_codes(self, w: np.ndarray, measure: str) -> np.ndarray:
-        """Hash codes of the windows: read from the store's hash stream when its family, window and
-        grid fit, else hashed now with the same family."""
-        st, length = self.store, w.shape[-1]
-        fam = st.hash_family
-        starts = self.window_starts
-        if (
-            fam is not None
-            and fam.measure == measure
-            and length == st.hash_window
-            and starts.size
-            and not (starts % length).any()
-            and starts.min() >= st.manifest["first_hash_chunk"] * st.chunk
-        ):
-            first, last = int(starts.min()) // length, int(starts.max()) // length
-            codes = st.read_hashes(first, last + 1, self.channels)  # (n_ch, n_w, tables)
-            return codes[:, starts // length - first].transpose(1, 0, 2)
-        fam = similar_family(measure, length)
-        flat = w.reshape(-1, length).astype(np.float64)
-        return fam.hash(flat).reshape(w.shape[0], w.shape[1], -1)
-
-
-def load_template(arg: Any, params: dict[str, Any]) -> np.ndarray:
-    """A template by name (``params``) or from a quoted ``.npy`` path, as a 1-D float array."""
-    from cortexlink.query.ast import Str
-
-    if isinstance(arg, Str):
-        from pathlib import Path
-
-        path = Path(arg.value)
-        if path.suffix != ".npy" or not path.is_file():
-            raise InvalidParameterError(f"template file {path} is not an existing .npy file")
-        arr = np.load(path, allow_pickle=False)
-    else:
-        if arg not in params:
-            raise InvalidParameterError(
-                f"template {arg!r} is not given; pass params={{{arg!r}: array}} (or --template NAME=FILE.npy)"
-            )
-        arr = np.asarray(params[arg])
-    arr = np.asarray(arr, dtype=np.float64)
-    if arr.ndim != 1 or arr.size < 2 or not np.isfinite(arr).all():
-        raise InvalidParameterError(
-            f"a template is a 1-D finite array of at least 2 samples, got shape {arr.shape}"
-        )
-    return arr
+@functools.lru_cache(maxsize=1024)
+def _call_text(call: Call) -> str:
+    return unparse_expr(call)
 
 
 def _call_key(call: Call, params: dict[str, Any]) -> str:
-    text = unparse_expr(call)
+    """What cached values of ``call`` are keyed by: its text (and its template's bytes)."""
+    text = _call_text(call)
     if call.name == "similar":
         tmpl = call.args[1]
         arr = load_template(tmpl if not hasattr(tmpl, "name") else tmpl.name, params)
@@ -143,37 +91,16 @@ class _SiteEval:
     def __init__(self, store, plan: SitePlan, params: dict[str, Any]) -> None:
         self.store, self.plan, self.params = store, plan, params
         self.fs = store.sample_rate
-        self.ctx = _Context(store, plan, params)
+        self.ctx = SiteContext(store, plan, params)
         self.keys: dict[int, str] = {}
 
     def batch(self, grid: np.ndarray, where: Expr) -> np.ndarray:
-        """The (t, channel) mask of ``where`` at grid points ``grid``."""
+        """The (t, channel) mask of ``where`` at grid points ``grid``. Signal is read per function
+        call, only for the grid points whose value is not cached yet."""
         self.grid = grid
         self.t_ms = (grid - self.plan.now_sample) * 1000.0 / self.fs
-        self.block = None
-        chans = self.plan.channels
-        if chans:
-            refs = self._where_refs(where)
-            now = self.plan.now_sample
-
-            def at(r: Ref, end: bool, point: int) -> int:
-                return (point if r.bound else now) + ms_to_samples(
-                    r.stop.offset if end else r.start.offset, self.fs
-                )
-
-            lo = min(at(r, False, int(grid[0])) for r in refs)
-            hi = max(at(r, True, int(grid[-1])) for r in refs)
-            self.block_start = lo
-            self.block = self.store.read(lo, hi, chans)
-            self.block_rows = {c: i for i, c in enumerate(chans)}
         full = np.ones((grid.size, self.store.n_channels), bool)
         return self.eval(where, full)
-
-    @staticmethod
-    def _where_refs(e: Expr) -> list[Ref]:
-        from cortexlink.query.ast import calls
-
-        return [c.args[0] for c in calls(e)]
 
     def eval(self, e: Expr, mask: np.ndarray) -> np.ndarray:
         if isinstance(e, And):
@@ -217,27 +144,27 @@ class _SiteEval:
         rows = np.flatnonzero(mask[:, chans].any(axis=1))
         if not rows.size:
             return out
-        key = self.keys.setdefault(id(call), _call_key(call, self.params))
-        cached = _cache_get(self.store.uid, key, self.grid[rows])
-        todo = rows[[c is None for c in cached]]
-        for r, v in zip(rows, cached, strict=True):
-            if v is not None:
-                out[r, chans] = v
+        key = self.keys.get(id(call))
+        if key is None:
+            key = self.keys[id(call)] = _call_key(call, self.params)
+        a = ms_to_samples(ref.start.offset, self.fs)
+        b = ms_to_samples(ref.stop.offset, self.fs)
+        # values are cached by the window's first sample (committed samples never change)
+        row_starts = (self.grid[rows] if ref.bound else np.full(rows.size, self.plan.now_sample)) + a
+        cached = _cache_get(self.store.uid, key, row_starts)
+        miss = np.array([c is None for c in cached], bool)
+        todo = rows[miss]
+        if todo.size < rows.size:
+            out[np.ix_(rows[~miss], chans)] = np.stack([c for c in cached if c is not None])
         if todo.size:
-            a = ms_to_samples(ref.start.offset, self.fs)
-            b = ms_to_samples(ref.stop.offset, self.fs)
-            base = self.grid[todo] if ref.bound else np.full(todo.size, self.plan.now_sample)
-            starts = base + a
-            idx = [self.block_rows[c] for c in chans]
-            offs = starts - self.block_start
-            view = np.lib.stride_tricks.sliding_window_view(self.block[idx], b - a, axis=1)
-            windows = view[:, offs].transpose(1, 0, 2)
+            starts = row_starts[miss]
+            windows = Windows(self.store, starts, chans, b - a)
             self.ctx.active = np.ones((todo.size, len(chans)), bool)
             self.ctx.window_starts = starts
             self.ctx.channels = chans
             vals = np.asarray(fn.compute(windows, arg_values(call), self.ctx), dtype=np.float64)
             out[np.ix_(todo, chans)] = vals
-            _cache_put(self.store.uid, key, self.grid[todo], vals)
+            _cache_put(self.store.uid, key, starts, vals)
         return out
 
 
@@ -293,23 +220,47 @@ def run_site(
         grids = [all_points[i : i + per] for i in range(0, all_points.size, per)]
     for grid in grids:
         mask = ev.batch(grid, where) if where is not None else np.ones((grid.size, n_ch), bool)
-        for i in np.flatnonzero(mask.any(axis=1)):
-            s = int(grid[i])
-            out.samples.append(s)
-            out.t_ms.append(
-                (s - plan.now_sample) * 1000.0 / plan.sample_rate if plan.grid is not None else 0.0
-            )
-            out.matched.append(np.flatnonzero(mask[i]))
-            vals, starts = [], []
-            for r in select:
-                v, a = _select(st, r, s if plan.grid is not None else plan.now_sample, out.matched[-1])
-                vals.append(v)
-                starts.append(a)
-            out.values.append(vals)
-            out.starts.append(starts)
-            if limit is not None and len(out.samples) >= limit:
-                return out
+        hits = np.flatnonzero(mask.any(axis=1))
+        if limit is not None:
+            hits = hits[: limit - len(out.samples)]
+        samples = grid[hits] if plan.grid is not None else np.full(hits.size, plan.now_sample)
+        matched = [np.flatnonzero(mask[i]) for i in hits]
+        out.samples += samples.tolist()
+        out.t_ms += (
+            ((samples - plan.now_sample) * 1000.0 / plan.sample_rate).tolist()
+            if plan.grid is not None
+            else [0.0] * hits.size
+        )
+        out.matched += matched
+        per_ref = [_select_rows(st, r, samples, matched) for r in select]
+        out.values += [[v for v, _ in row] for row in zip(*per_ref, strict=True)] if select else []
+        out.starts += [[a for _, a in row] for row in zip(*per_ref, strict=True)] if select else []
+        if limit is not None and len(out.samples) >= limit:
+            return out
     return out
+
+
+def _select_rows(st, r: Ref, samples: np.ndarray, matched: list[np.ndarray]) -> list[tuple[Any, int]]:
+    """The values of select reference ``r`` at each row; signal of all rows in one read."""
+    if r.source != "data" or not samples.size:
+        return [_select(st, r, int(s), m) for s, m in zip(samples, matched, strict=True)]
+    fs = st.sample_rate
+    a, b = ms_to_samples(r.start.offset, fs), ms_to_samples(r.stop.offset, fs)
+    if r.channels.matched:
+        union = np.unique(np.concatenate(matched))
+        # a row matching every channel of the union takes a view of the block, not a copy
+        rows = [slice(None) if m.size == union.size else np.searchsorted(union, m) for m in matched]
+    else:
+        union = np.asarray(r.channels.indices(st.n_channels), np.int64)
+        rows = [slice(None)] * samples.size
+    lo = int(samples.min()) + a
+    if int(samples.max()) - int(samples.min()) > 8 * (b - a):  # far apart: read each row alone
+        pairs = zip(samples.tolist(), rows, strict=True)
+        return [(st.read(s + a, s + b, union[i]), s + a) for s, i in pairs]
+    block = st.read(lo, int(samples.max()) + b, union)
+    return [
+        (block[i, int(s) + a - lo : int(s) + b - lo], int(s) + a) for s, i in zip(samples, rows, strict=True)
+    ]
 
 
 def _select(st, r: Ref, s: int, matched: np.ndarray) -> tuple[Any, int]:
@@ -333,11 +284,23 @@ def run_local(
 ) -> list[SiteRows]:
     """Every store's task in threads of this process."""
     n = max(1, min(len(plans), workers or os.cpu_count() or 1))
-    if n == 1 or len(plans) == 1:
+    if n == 1:
         return [run_site(p, where, select, limit, params, stores.get(p.path)) for p in plans]
-    with ThreadPoolExecutor(n) as pool:
-        futures = [pool.submit(run_site, p, where, select, limit, params, stores.get(p.path)) for p in plans]
-        return [f.result() for f in futures]
+    pool = _pool(n)
+    futures = [pool.submit(run_site, p, where, select, limit, params, stores.get(p.path)) for p in plans]
+    return [f.result() for f in futures]
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool(n: int) -> ThreadPoolExecutor:
+    """A pool of ``n`` threads kept for the process (starting threads per query costs more than a
+    warm query over a live store)."""
+    with _stores_lock:
+        if n not in _pools:
+            _pools[n] = ThreadPoolExecutor(n, thread_name_prefix="cortexlink-query")
+        return _pools[n]
 
 
 def run_dask(plans: list[SitePlan], where, select, limit, params, address: Any) -> list[SiteRows]:

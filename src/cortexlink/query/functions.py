@@ -11,6 +11,8 @@ earlier, cheaper tests already failed elsewhere); values outside ``active`` are 
 - ``band_power(ref, low_hz, high_hz)``: power in the band (uV^2, periodogram).
 - ``seizure_detect(ref[, threshold])``: the seizure package's per-channel probability
   (``cortexlink.seizure.score_channels``); as a test, true at ``>= threshold`` (default 0.5).
+  Read from the store's ``seizure`` score stream (computed at record time) when its window and
+  hop fit the reference and the grid, else computed now.
 - ``similar(ref, template, measure, threshold[, exact])``: 1 where the window is within
   ``threshold`` of ``template`` under ``measure`` (dtw, euclidean, xcor, emd). Hash test first (a
   window is a candidate if its sketch-hash code equals the template's in any table; the store's own
@@ -45,7 +47,7 @@ class Function:
 
 
 def _uv(windows: np.ndarray, gain: float) -> np.ndarray:
-    return windows.astype(np.float64) * gain
+    return np.asarray(windows, dtype=np.float64) * gain
 
 
 def _amplitude(w, args, ctx):
@@ -91,15 +93,21 @@ def seizure_scorer() -> Callable[..., np.ndarray]:
 
 
 def _seizure(w, args, ctx):
+    stored = ctx.stored_scores("seizure", w.shape[-1])
+    if stored is not None:  # computed at record time by the same detector
+        return stored
     score = seizure_scorer()
     out = np.full(w.shape[:2], np.nan)
-    for i in np.flatnonzero(ctx.active.any(axis=1)):
+    rows = np.flatnonzero(ctx.active.any(axis=1))
+    if rows.size:
+        w = np.asarray(w)
+    for i in rows:
         out[i] = score(np.ascontiguousarray(w[i]), ctx.sample_rate, gain_uv=ctx.gain_uv)  # thread-safe
     return out
 
 
 def _similar(w, args, ctx):
-    from cortexlink.similarity import distances
+    from cortexlink.similarity.exact_search import within
 
     template, measure, threshold = ctx.template(args[0]), args[1], float(args[2])
     exact = len(args) > 3
@@ -117,8 +125,10 @@ def _similar(w, args, ctx):
     out = np.zeros((n_t, n_ch))
     ti, ci = np.nonzero(candidates)
     if ti.size:
-        d = distances(template.astype(np.float64), _uv(w[ti, ci], ctx.gain_uv), measure)
-        out[ti, ci] = (d <= threshold).astype(np.float64)
+        picked = w.pick(ti, ci) if hasattr(w, "pick") else np.asarray(w)[ti, ci]
+        # exact: for DTW the lower-bound cascade and early abandoning prune, the answer is unchanged
+        hit = within(template.astype(np.float64), _uv(picked, ctx.gain_uv), threshold, measure)
+        out[ti[hit], ci[hit]] = 1.0
     return out
 
 

@@ -146,7 +146,17 @@ def _build():
 
 
 def parse(text: str) -> Query:
-    """The syntax tree of a query; ``QuerySyntaxError`` (line, column) if it is malformed."""
+    """The syntax tree of a query; ``QuerySyntaxError`` (line, column) if it is malformed. Trees
+    are immutable, so a dashboard repeating a query parses it once (cached by text)."""
+    if not isinstance(text, str) or not text.strip():
+        raise QuerySyntaxError(
+            "the query is empty; it reads 'from SITES select data[CHANNELS][START:STOP] ...'"
+        )
+    return _parse_cached(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_cached(text: str) -> Query:
     from lark.exceptions import (
         UnexpectedCharacters,
         UnexpectedEOF,
@@ -155,10 +165,6 @@ def parse(text: str) -> Query:
         VisitError,
     )
 
-    if not isinstance(text, str) or not text.strip():
-        raise QuerySyntaxError(
-            "the query is empty; it reads 'from SITES select data[CHANNELS][START:STOP] ...'"
-        )
     try:
         tree = _parser().parse(text)
         query = _build().transform(tree)

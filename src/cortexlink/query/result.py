@@ -38,7 +38,13 @@ class QueryResult:
     sites: dict[str, dict[str, Any]] = field(
         default_factory=dict
     )  # site -> sample_rate, gain_uv, channel_ids
-    plan_text: str = ""
+    plan: Any = field(default=None, repr=False)  # the planner's Plan
+    execution: str = ""  # how it ran (local threads or a Dask address)
+
+    @property
+    def plan_text(self) -> str:
+        """The plan in words (what ``explain`` prints), made on demand."""
+        return self.plan.explain(self.execution) if self.plan is not None else ""
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -126,11 +132,11 @@ class QueryResult:
         return target
 
 
-def build(query: Query, site_rows: list[Any], plan_text: str) -> QueryResult:
+def build(query: Query, site_rows: list[Any], plan: Any = None, execution: str = "") -> QueryResult:
     """Merge per-store answers: rows ordered by t, then by the order of ``from``; ``limit`` applied."""
     from cortexlink.query.planner import unparse_ref
 
-    res = QueryResult(query, [unparse_ref(r) for r in query.select], plan_text=plan_text)
+    res = QueryResult(query, [unparse_ref(r) for r in query.select], plan=plan, execution=execution)
     order = {sr.site: i for i, sr in enumerate(site_rows)}
     for sr in site_rows:
         res.sites[sr.site] = {

@@ -2,7 +2,8 @@
 
 One store per site, a zarr group (version-2 format, which zarr 2 and 3 both read) in which a chunk
 holds one channel's samples for one time span, so reading one channel over a time range touches
-only its chunks. ``StoreWriter`` appends and commits crash-safely with retention budgets;
+only its chunks; optional score streams keep a detector's value of every window (``scores``).
+``StoreWriter`` appends and commits crash-safely with retention budgets;
 ``SiteStore`` reads a consistent prefix, also while a writer appends; ``export_store`` writes
 NPZ/NWB. Layout and format version: ``cortexlink.store.layout``.
 """

@@ -7,6 +7,7 @@ A store is one site's folder, a zarr group (version-2 format) holding::
     hashes/<c>.<k>.0   channel c, the hash codes of the windows starting in signal chunk k
     time/<k>.npy       chunk k's time index: (start_sample, n_samples, origin_ns) of each appended block
     tail/<a>-<b>.npz   samples [a, b) not yet sealed (every channel, raw), their hashes and time index
+    score_<name>/0.<k> a score stream's values of the windows ending in signal chunk k (``scores``)
     events/<n>.json    one flush's events (time in samples, kind, channel, value, payload)
     manifest.json      what is committed: sample count, sealed and retained chunks, tail and event files
 
@@ -106,12 +107,28 @@ def load_attrs(path: Path) -> dict[str, Any]:
             and (hash_window == 0 or chunk % hash_window == 0)
             and len(info["channel_ids"]) == n_ch
             and isinstance(info["site"], str)
+            and all(_score_ok(sp, chunk) for sp in info.get("scores") or [])
         )
     except (KeyError, TypeError, ValueError):
         ok = False
     if not ok:
         raise CorruptDataError(f"{path}/.zattrs declares impossible values; the store is damaged")
     return info
+
+
+def score_array(name: str) -> str:
+    """The array (folder) of score stream ``name``."""
+    return f"score_{name}"
+
+
+def _score_ok(spec: Any, chunk: int) -> bool:
+    return (
+        isinstance(spec, dict)
+        and isinstance(spec.get("name"), str)
+        and spec["name"].isidentifier()
+        and all(isinstance(spec.get(k), int) and spec[k] > 0 for k in ("window", "hop"))
+        and chunk % spec["hop"] == 0
+    )
 
 
 def empty_manifest() -> dict[str, Any]:

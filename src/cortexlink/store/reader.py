@@ -4,7 +4,9 @@ Every read starts from the last committed manifest, so it sees a consistent pref
 the writer acknowledged before that manifest, nothing half-written. If retention deletes a file
 between the manifest read and the file read, the read re-reads the manifest and either succeeds or
 says the range has just left the retention window; it never fills a gap with made-up samples.
-Decoded sealed chunks are kept in a small LRU cache (they are immutable).
+Decoded sealed chunks are kept in an LRU cache (they are immutable): one ``(channels, chunk)``
+array per time chunk, filled channel by channel as reads need them, so a read of many channels
+is one numpy slice.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ import numpy as np
 
 from cortexlink.core.errors import CorruptDataError, InvalidParameterError, RecordingNotFoundError
 from cortexlink.store import layout
+from cortexlink.store.derived import DerivedStreams
 
 DEFAULT_CACHE_CHUNKS = 2048
 _TAIL_CACHE = 16
 
 
-class SiteStore:
+class SiteStore(DerivedStreams):
     """A read-only view of the store at ``path``; ``refresh()`` picks up newer commits."""
 
     def __init__(self, path: str | os.PathLike, cache_chunks: int = DEFAULT_CACHE_CHUNKS) -> None:
@@ -44,8 +47,12 @@ class SiteStore:
         self._codec = _codec_of(self.path / "signal")
         self._hash_codec = _codec_of(self.path / "hashes") if self.hash_window else None
         self._family = None
-        self._cache: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
-        self._tails: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._cache: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()  # k -> (block, have)
+        self._cache_blocks = max(2, self._cache_size // self.n_channels)
+        self._tails: OrderedDict[str, tuple[np.ndarray, np.ndarray, dict]] = OrderedDict()
+        self.score_streams = {sp["name"]: sp for sp in self.info.get("scores") or []}
+        self._score_cache: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
+        self._manifest_key: tuple[int, int, int] | None = None
         self.refresh()
 
     def __repr__(self) -> str:
@@ -57,10 +64,20 @@ class SiteStore:
     # -- description -----------------------------------------------------------------------
 
     def refresh(self) -> SiteStore:
-        """Read the last committed manifest (and start afresh if the folder holds another store now)."""
+        """Read the last committed manifest (and start afresh if the folder holds another store now).
+        A commit replaces the manifest file (a new inode), so an unchanged file is not read again."""
         if _identity(self.path) != self._identity:
             self._load()
+            return self
+        try:
+            st = os.stat(self.path / layout.MANIFEST)
+            key = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            key = None
+        if key is not None and key == self._manifest_key:
+            return self
         self.manifest = layout.load_manifest(self.path)
+        self._manifest_key = key
         if self.manifest["n_samples"] < self.manifest["sealed"] * self.chunk:
             raise CorruptDataError(f"{self.path}/manifest.json counts fewer samples than its sealed chunks")
         return self
@@ -157,15 +174,26 @@ class SiteStore:
     def read(self, start: int, stop: int, channels: Any = None) -> np.ndarray:
         """Samples ``[start, stop)`` of ``channels`` as ``(n_channels, stop - start)``."""
         idx = self.channels(channels)
-        for attempt in range(3):
+
+        def attempt() -> np.ndarray:
             self.check_range(start, stop)
+            return self._read(start, stop, idx)
+
+        return self._retrying(attempt)
+
+    def _retrying(self, attempt: Any) -> Any:
+        """``attempt()``, again after re-reading the manifest if a file it named has just gone (the
+        writer sealed a tail or retention removed a chunk): the retry reads the newer layout or
+        says the range left the retention."""
+        for i in range(3):
             try:
-                return self._read(start, stop, idx)
+                return attempt()
             except FileNotFoundError:
-                if attempt == 2:
+                if i == 2:
                     raise CorruptDataError(
                         f"store {self.path} names files that do not exist; it is damaged"
                     ) from None
+                self._manifest_key = None
                 self.refresh()
         raise AssertionError  # pragma: no cover
 
@@ -175,8 +203,7 @@ class SiteStore:
         sealed_end = min(stop, self.manifest["sealed"] * c)
         for k in range(start // c, -(-sealed_end // c) if sealed_end > start else start // c):
             a, b = max(start, k * c), min(sealed_end, (k + 1) * c)
-            for i, ch in enumerate(idx):
-                out[i, a - start : b - start] = self._chunk(int(ch), k)[a - k * c : b - k * c]
+            out[:, a - start : b - start] = self._block(k, idx)[idx, a - k * c : b - k * c]
         if stop > sealed_end:
             lo = max(start, sealed_end)
             for name, a0, b0 in self.manifest["tail"]:
@@ -186,12 +213,24 @@ class SiteStore:
                     out[:, a - start : b - start] = data[idx, a - a0 : b - a0]
         return out
 
-    def _chunk(self, ch: int, k: int) -> np.ndarray:
-        key = (ch, k)
-        hit = self._cache.get(key)
-        if hit is not None:
-            self._cache.move_to_end(key)
-            return hit
+    def _block(self, k: int, idx: np.ndarray) -> np.ndarray:
+        """Time chunk ``k`` as ``(n_channels, chunk)``, with at least channels ``idx`` decoded."""
+        hit = self._cache.get(k)
+        if hit is None:
+            hit = (np.empty((self.n_channels, self.chunk), self.dtype), np.zeros(self.n_channels, bool))
+            self._cache[k] = hit
+            if len(self._cache) > self._cache_blocks:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(k)
+        block, have = hit
+        missing = idx[~have[idx]]
+        for ch in np.unique(missing).tolist():
+            block[ch] = self._decode_chunk(ch, k)
+            have[ch] = True
+        return block
+
+    def _decode_chunk(self, ch: int, k: int) -> np.ndarray:
         path = self.path / "signal" / f"{ch}.{k}"
         raw = path.read_bytes()
         try:
@@ -202,12 +241,10 @@ class SiteStore:
             ) from None
         if arr.size != self.chunk:
             raise CorruptDataError(f"chunk {path} holds {arr.size} samples, not {self.chunk}; it is damaged")
-        self._cache[key] = arr
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
         return arr
 
-    def _tail(self, name: str, a0: int, b0: int) -> tuple[np.ndarray, np.ndarray]:
+    def _tail(self, name: str, a0: int, b0: int) -> tuple[np.ndarray, np.ndarray, dict]:
+        """A tail segment: its samples, time index rows and score values."""
         hit = self._tails.get(name)
         if hit is not None:
             return hit
@@ -215,68 +252,23 @@ class SiteStore:
         try:
             with np.load(path, allow_pickle=False) as z:
                 data, rows = z["data"], z["time"]
+                scores = {k: z[k] for k in z.files if k.startswith("score_")}
         except FileNotFoundError:
             raise
         except (OSError, ValueError, KeyError, EOFError) as exc:
             raise CorruptDataError(f"tail segment {path} cannot be read ({exc}); it is damaged") from None
         if data.shape != (self.n_channels, b0 - a0) or data.dtype != self.dtype or rows.ndim != 2:
             raise CorruptDataError(f"tail segment {path} does not hold samples [{a0}, {b0}) of every channel")
-        self._tails[name] = (data, rows)
+        for sp in self.score_streams.values():
+            got = scores.get(layout.score_array(sp["name"]))
+            if got is None or got.shape != (self.n_channels, b0 // sp["hop"] - a0 // sp["hop"]):
+                raise CorruptDataError(f"tail segment {path} lacks the {sp['name']} scores of its samples")
+        self._tails[name] = (data, rows, scores)
         if len(self._tails) > _TAIL_CACHE:
             self._tails.popitem(last=False)
-        return data, rows
+        return data, rows, scores
 
-    # -- hashes, time index, events ----------------------------------------------------------
-
-    @property
-    def hash_family(self):
-        """The hash family of the stored hash stream (None if the store keeps none)."""
-        if self._family is None and self.info.get("hash"):
-            from cortexlink.similarity import hash_from_config
-
-            self._family = hash_from_config(self.info["hash"])
-        return self._family
-
-    def read_hashes(self, first_window: int, stop_window: int, channels: Any = None) -> np.ndarray:
-        """Hash codes ``(n_channels, n_windows, n_tables)`` of windows ``[first, stop)`` (window w covers
-        samples ``[w W, (w + 1) W)``); windows not yet sealed are hashed from the tail."""
-        fam = self.hash_family
-        if fam is None:
-            raise InvalidParameterError(f"site {self.site!r} keeps no hash stream")
-        w, idx = self.hash_window, self.channels(channels)
-        start, stop = first_window * w, stop_window * w
-        self.check_range(start, stop)
-        if start < self.manifest["first_hash_chunk"] * self.chunk:
-            raise InvalidParameterError(
-                f"hashes of [{start}, {stop}) of site {self.site!r} are outside the "
-                "hash retention; ask for a more recent range"
-            )
-        per = self.chunk // w
-        out = np.empty((idx.size, stop_window - first_window, fam.n_tables), np.uint64)
-        sealed_w = min(stop_window, self.manifest["sealed"] * per)
-        for k in range(first_window // per, -(-sealed_w // per) if sealed_w > first_window else 0):
-            a, b = max(first_window, k * per), min(sealed_w, (k + 1) * per)
-            for i, ch in enumerate(idx):
-                path = self.path / "hashes" / f"{int(ch)}.{k}.0"
-                try:
-                    codes = np.frombuffer(self._hash_codec.decode(path.read_bytes()), np.uint64)
-                except FileNotFoundError:
-                    raise
-                except Exception:
-                    raise CorruptDataError(
-                        f"hash chunk {path} cannot be decoded; the store is damaged"
-                    ) from None
-                if codes.size != per * fam.n_tables:
-                    raise CorruptDataError(f"hash chunk {path} has the wrong size; it is damaged")
-                out[i, a - first_window : b - first_window] = codes.reshape(per, -1)[
-                    a - k * per : b - k * per
-                ]
-        if stop_window > sealed_w:
-            lo = max(first_window, sealed_w)
-            data = self.read(lo * w, stop, idx).astype(np.float64)
-            windows = data.reshape(idx.size, -1, w)
-            out[:, lo - first_window :] = fam.hash(windows.reshape(-1, w)).reshape(idx.size, -1, fam.n_tables)
-        return out
+    # -- time index, events ----------------------------------------------------------
 
     def time_index(self) -> np.ndarray:
         """Rows ``(position, start_sample, n_samples, origin_ns)`` of every retained appended block."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import time
 from collections import deque
@@ -23,67 +22,19 @@ import numpy as np
 from cortexlink.core.chunk import Chunk
 from cortexlink.core.errors import InvalidDataError, InvalidParameterError
 from cortexlink.store import layout
+from cortexlink.store.encoding import (
+    DEFAULT_HASH_TABLES,
+    MIN_HASH_WINDOW,
+    hash_family_config,
+    signal_compressor,
+)
+from cortexlink.store.events import event_record
 from cortexlink.store.retention import Retention, n_older_than, n_oldest_over_budget
+from cortexlink.store.scores import ScoreStream, score_specs
 
 DEFAULT_CHUNK_MS = 1000.0
 DEFAULT_HASH_WINDOW_MS = 20.0
-DEFAULT_HASH_TABLES = 8
-MIN_HASH_WINDOW = 16
 TIME_FIELDS = ("position", "start_sample", "n_samples", "origin_ns")
-
-
-def hash_family_config(window: int, tables: int, measure: str = "dtw") -> dict[str, Any]:
-    """The JSON config of the hash family a store keeps (a sketch hash: needs no fitting)."""
-    from cortexlink.similarity import make_hash
-
-    return make_hash(measure, window, kind="sketch", n_tables=tables).config
-
-
-def signal_compressor(dtype: np.dtype, level: str) -> Any:
-    if dtype == np.int16:
-        from cortexlink.codec.numcodecs_codec import CortexlinkCodec
-
-        return CortexlinkCodec(level)
-    from numcodecs import Zstd
-
-    return Zstd(level=1)
-
-
-def warm_up(dtype: str = "int16", level: str = "fast", hash_window: int = 0) -> None:
-    """Load the codec's and the hash's compiled kernels now (seconds on a busy machine), so a live
-    writer's first flush is not late."""
-    if np.dtype(dtype) == np.int16:
-        codec = signal_compressor(np.dtype(dtype), level)
-        codec.decode(codec.encode(np.zeros(64, np.int16)))
-    if hash_window >= MIN_HASH_WINDOW:
-        from cortexlink.similarity import StreamingHasher, hash_from_config
-
-        StreamingHasher(
-            hash_from_config(hash_family_config(hash_window, DEFAULT_HASH_TABLES)), hop=hash_window
-        ).process(np.zeros((1, 2 * hash_window)))
-
-
-def event_record(event: Any, sample_rate: float) -> dict[str, Any]:
-    """An event (dict or object with ``to_dict()``) as a stored record: ``sample`` (or ``time_s``),
-    ``kind``, ``channel`` (-1: none), ``value`` and the rest as JSON ``payload``."""
-    d = dict(event.to_dict() if hasattr(event, "to_dict") else event)
-    if "sample" in d:
-        sample = int(d.pop("sample"))
-    elif "time_s" in d:
-        sample = int(round(float(d.pop("time_s")) * sample_rate))
-    else:
-        raise InvalidParameterError(f"an event needs 'sample' or 'time_s', got keys {sorted(d)}")
-    kind = str(d.pop("kind", type(event).__name__ if not isinstance(event, dict) else "event"))
-    ch = d.pop("channel", None)
-    channel = -1 if ch is None else int(ch)
-    value = d.pop("value", None)
-    value = float(value) if isinstance(value, int | float) else math.nan
-    payload = d.pop("payload", d)
-    try:
-        json.dumps(payload)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"event payload {payload!r} is not JSON-serialisable") from None
-    return {"sample": sample, "kind": kind, "channel": channel, "value": value, "payload": payload}
 
 
 class StoreWriter:
@@ -107,7 +58,11 @@ class StoreWriter:
         metadata: dict | None = None,
         start_unix_ns: int | None = None,
         fsync: bool = True,
+        scores: dict[str, tuple[float, float]] | None = None,
     ) -> None:
+        """``scores``: score streams to compute as samples arrive, ``{name: (window_ms, hop_ms)}``
+        (``cortexlink.store.scores``; e.g. ``{"seizure": (1000, 100)}``, which costs the seizure
+        detector's time per hop)."""
         from cortexlink.store import _zarr
 
         self.path = Path(path)
@@ -135,6 +90,8 @@ class StoreWriter:
         ids = [str(c) for c in (channel_ids if channel_ids is not None else range(n_channels))]
         if len(ids) != n_channels:
             raise InvalidParameterError(f"{len(ids)} channel ids for {n_channels} channels")
+        specs = score_specs(scores, self.sample_rate, self.chunk)
+        self._scores = [ScoreStream(sp, n_channels, self.sample_rate, float(gain_uv)) for sp in specs]
         hash_cfg = hash_family_config(self.hash_window, hash_tables) if self.hash_window else None
         self._family = None
         if hash_cfg is not None:
@@ -162,6 +119,7 @@ class StoreWriter:
             "retention": self.retention.as_dict(),
             "metadata": metadata or {},
             "uid": os.urandom(8).hex(),
+            "scores": [sp.as_dict() for sp in specs],
         }
         n_tables = hash_tables if hash_cfg else 1
         per_chunk = self.chunk // self.hash_window if self.hash_window else 1
@@ -181,6 +139,15 @@ class StoreWriter:
                     "dtype": "<u8",
                     "compressor": self._hash_codec,
                 },
+                **{
+                    layout.score_array(sp.name): {
+                        "shape": (n_channels, 0),
+                        "chunks": (n_channels, self.chunk // sp.hop),
+                        "dtype": "<f8",
+                        "compressor": self._hash_codec,
+                    }
+                    for sp in specs
+                },
             },
         )
         for sub in ("time", "tail", "events"):
@@ -195,7 +162,9 @@ class StoreWriter:
         self._codes: list[np.ndarray] = []  # hash codes of unsealed windows
         self._events: list[dict] = []
         self._event_seq = 0
-        self._sizes = {"signal": deque(), "hashes": deque()}  # bytes per retained sealed chunk
+        self._sizes = {"signal": deque(), "hashes": deque(), "scores": deque()}  # bytes per sealed chunk
+        if specs:
+            self.manifest["bytes"]["scores"] = 0
         self._appended_chunks = 0
         self.acknowledged_chunks = 0
 
@@ -205,8 +174,16 @@ class StoreWriter:
     def site(self) -> str:
         return self.attrs["site"]
 
-    def append(self, data: np.ndarray | Chunk, start_sample: int | None = None, origin_ns: int = 0) -> None:
-        """Buffer ``(n_channels, n)`` samples (or a Chunk); committed at the next ``flush``."""
+    def append(
+        self,
+        data: np.ndarray | Chunk,
+        start_sample: int | None = None,
+        origin_ns: int = 0,
+        scores: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        """Buffer ``(n_channels, n)`` samples (or a Chunk); committed at the next ``flush``.
+        ``scores``: values of score streams already computed upstream, per stream
+        ``(n_channels, windows ending in this block)``; the others are computed here."""
         if isinstance(data, Chunk):
             data, start_sample, origin_ns = data.data, data.start_sample, data.origin_ns
         data = np.asarray(data)
@@ -217,6 +194,9 @@ class StoreWriter:
         if data.dtype != self.dtype and not np.can_cast(data.dtype, self.dtype, "same_kind"):
             raise InvalidDataError(f"this store records {self.dtype} samples, got {data.dtype}")
         n = data.shape[1]
+        for stream in self._scores:  # checked before anything is buffered
+            if scores and stream.spec.name in scores:
+                stream.check_given(scores[stream.spec.name], n)
         if self._n_buf + n > self._buf.shape[1]:
             grown = np.empty((self.n_channels, 2 * (self._n_buf + n)), self.dtype)
             grown[:, : self._n_buf] = self._buf[:, : self._n_buf]
@@ -229,13 +209,16 @@ class StoreWriter:
             hashed = self._hasher.process(data.astype(np.float64))
             if hashed.n_windows:
                 self._codes.append(hashed.codes)
+        for stream in self._scores:
+            stream.append(data, (scores or {}).get(stream.spec.name))
         self._n_buf += n
         self._n_total += n
         self._appended_chunks += 1
 
-    def add_events(self, events: list[Any]) -> None:
-        """Buffer events (dicts or objects with ``to_dict()``; see ``event_record``)."""
-        self._events.extend(event_record(e, self.sample_rate) for e in events)
+    def add_events(self, events: list[Any], sample_offset: int = 0) -> None:
+        """Buffer events (dicts or objects with ``to_dict()``; see ``event_record``); committed at the
+        next ``flush``. ``sample_offset`` maps event times on the stream's clock to this store's."""
+        self._events.extend(event_record(e, self.sample_rate, sample_offset) for e in events)
 
     # -- committing ------------------------------------------------------------------------
 
@@ -307,6 +290,16 @@ class StoreWriter:
             self._codes = [codes[:, per:]] if codes.shape[1] > per else []
             self._sizes["hashes"].append(hbytes)
             m["bytes"]["hashes"] += hbytes
+        sbytes = 0
+        for stream in self._scores:
+            vals = stream.take((k + 1) * (c // stream.spec.hop))
+            sbytes += self._write(
+                self.path / layout.score_array(stream.spec.name) / f"0.{k}",
+                bytes(self._hash_codec.encode(np.ascontiguousarray(vals))),
+            )
+        if self._scores:
+            self._sizes["scores"].append(sbytes)
+            m["bytes"]["scores"] += sbytes
         end = (k + 1) * c
         rows = [r for r in self._records if r[0] < end]
         self._records = [r for r in self._records if r[0] >= end]
@@ -318,8 +311,11 @@ class StoreWriter:
     def _write_tail(self, a: int, b: int) -> list:
         off = a - self.manifest["sealed"] * self.chunk
         rows = np.array([r for r in self._records if a <= r[0] < b], np.int64).reshape(-1, 4)
+        extra = {
+            layout.score_array(s.spec.name): s.peek(a // s.spec.hop, b // s.spec.hop) for s in self._scores
+        }
         buf = io.BytesIO()
-        np.savez(buf, data=self._buf[:, off : off + b - a], time=rows)
+        np.savez(buf, data=self._buf[:, off : off + b - a], time=rows, **extra)
         name = f"{a:012d}-{b:012d}.npz"
         self._write(self.path / "tail" / name, buf.getvalue())
         return [name, a, b]
@@ -336,12 +332,13 @@ class StoreWriter:
     def _set_shapes(self, sealed: int) -> None:
         """Grow the zarr arrays' shapes over the sealed chunks (what zarr, xarray or dask read)."""
         if not hasattr(self, "_zarray"):
-            self._zarray = {
-                n: layout.read_json(self.path / n / ".zarray", "array metadata") for n in ("signal", "hashes")
-            }
+            names = ["signal", "hashes"] + [layout.score_array(st.spec.name) for st in self._scores]
+            self._zarray = {n: layout.read_json(self.path / n / ".zarray", "array metadata") for n in names}
         for name, shape_of in (
             ("signal", lambda z: [self.n_channels, sealed * self.chunk]),
             ("hashes", lambda z: [self.n_channels, sealed * z["chunks"][1], z["chunks"][2]]),
+            *((layout.score_array(st.spec.name), lambda z: [self.n_channels, sealed * z["chunks"][1]])
+              for st in self._scores),
         ):
             meta_path = self.path / name / ".zarray"
             meta = self._zarray[name]
@@ -370,6 +367,11 @@ class StoreWriter:
                 dropped += [self.path / sub / f"{ch}.{m[key]}{suffix}" for ch in range(self.n_channels)]
                 if part == "signal":
                     dropped.append(self.path / "time" / f"{m[key]}.npy")
+                    dropped += [
+                        self.path / layout.score_array(s.spec.name) / f"0.{m[key]}" for s in self._scores
+                    ]
+                    if self._scores:
+                        m["bytes"]["scores"] -= self._sizes["scores"].popleft()
                 m[key] += 1
         if part == "hashes" and self._family is None:
             m["first_hash_chunk"] = m["first_chunk"]
