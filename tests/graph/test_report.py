@@ -42,3 +42,18 @@ def test_tables_and_summary():
     assert "chunks dropped (reader overruns): 2" in lines
     assert "dec: r2 = 0.8123" in lines and "dec: targets = 3" in lines
     assert fmt_ns(float("nan")) == "-" and fmt_ns(20e6) == "20.0 ms"
+
+
+def test_a_node_gets_longer_to_answer_until_its_first_call_returns():
+    """The first work call may compile numba code: the heartbeat bound is then at least the grace;
+    once a call has returned (and again after a restart) it is the node's own timeout."""
+    from cortexlink.graph.status import FIRST_CALL_GRACE_S
+
+    spec = StreamSpec("x", 1, 1000.0)
+    plan = NodePlan("dec", "decoder", "m:C", {}, {"in": spec}, {}, {"out": spec}, False, heartbeat_timeout=3.0)
+    st = NodeStatus(plan)
+    assert st.heartbeat_limit == FIRST_CALL_GRACE_S > 3.0
+    st.calls = 1
+    assert st.heartbeat_limit == 3.0
+    st.fold()  # restarted: its new process compiles again (from the cache, usually)
+    assert st.heartbeat_limit == FIRST_CALL_GRACE_S

@@ -12,6 +12,9 @@ from cortexlink.graph.stats import LatencyHistogram
 __all__ = ["NodeStatus", "RunResult"]
 
 
+FIRST_CALL_GRACE_S = 120.0
+
+
 @dataclass
 class NodeStatus:
     """What the supervisor knows of one node, across restarts."""
@@ -39,6 +42,16 @@ class NodeStatus:
     @property
     def nickname(self) -> str:
         return self.plan.nickname
+
+    @property
+    def heartbeat_limit(self) -> float:
+        """Seconds of silence before the node counts as hung. Until its first work call has returned
+        the bound is at least ``FIRST_CALL_GRACE_S``: that call may compile numba code (tens of
+        seconds on a busy machine when many nodes start at once), and killing it would only start
+        the same compilation again."""
+        if self.calls:
+            return self.plan.heartbeat_timeout
+        return max(self.plan.heartbeat_timeout, FIRST_CALL_GRACE_S)
 
     def histogram(self, name: str) -> LatencyHistogram:
         h = self.hist.get(name, LatencyHistogram())
@@ -79,6 +92,7 @@ class NodeStatus:
         self._base["samples"] = self.total_samples_out()
         self._base["in"] = self.total_in()
         self.hist, self.overruns, self.chunks_in, self.chunks_out, self.samples_out = {}, {}, {}, 0, 0
+        self.calls = 0
         self.cpu_first = self.cpu_last = None
 
 

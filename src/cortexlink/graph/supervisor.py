@@ -307,7 +307,7 @@ class Supervisor:
             proc = self.procs.get(nick)
             if proc is None or proc.process is None or st.state != NodeState.NODE_READY:
                 continue
-            if now - st.last_beat > st.plan.heartbeat_timeout:
+            if now - st.last_beat > st.heartbeat_limit:
                 proc.process.kill()  # hung: the sentinel reports it and the policy applies
                 quiet = now - st.last_beat
                 self._event(nick, NodeState.NODE_WARNING, f"no heartbeat for {quiet:.1f} s; killed")
