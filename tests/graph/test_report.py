@@ -50,7 +50,8 @@ def test_a_node_gets_longer_to_answer_until_its_first_call_returns():
     from cortexlink.graph.status import FIRST_CALL_GRACE_S
 
     spec = StreamSpec("x", 1, 1000.0)
-    plan = NodePlan("dec", "decoder", "m:C", {}, {"in": spec}, {}, {"out": spec}, False, heartbeat_timeout=3.0)
+    plan = NodePlan("dec", "decoder", "m:C", {}, {"in": spec}, {}, {"out": spec}, False,
+                    heartbeat_timeout=3.0)
     st = NodeStatus(plan)
     assert st.heartbeat_limit == FIRST_CALL_GRACE_S > 3.0
     st.calls = 1
