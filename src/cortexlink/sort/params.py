@@ -32,8 +32,8 @@ class SortParams:
     template_radius_um: float = 60.0  # channels a template keeps
     template_min_ptp: float = 1.0    # ... where its peak-to-peak is at least this (noise sd)
     match_threshold: float = 4.0     # peaks on the residual tried against templates
-    min_amplitude: float = 0.5       # accepted template scalings
-    max_amplitude: float = 2.0
+    min_amplitude: float = 0.6       # accepted template scalings
+    max_amplitude: float = 1.6
     min_score: float = 25.0          # residual energy a match must remove (noise variance units)
     min_explained: float = 0.5       # ... and at least this fraction of the window's energy above noise
     max_lag: int = 2                 # samples searched around the expected alignment
