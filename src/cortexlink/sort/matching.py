@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cortexlink.sort.params import SortParams
-from cortexlink.sort.peeler import Templates, crossings, history, lookahead, peel
+from cortexlink.sort.peeler import Templates, crossings, history, lookahead, peel, trough_depths
 
 _BLOCK = 30000  # samples scanned per call (bounds the output buffers)
 
@@ -41,6 +41,7 @@ class Matcher:
         self.geometry = geometry
         self.params = params
         self.norms = (self.templates.waveforms.astype(np.float64) ** 2).sum(axis=(1, 2))
+        self.depth = trough_depths(self.templates)  # of the templates as given (adaptation moves them)
         self.adapt = 1.0 / params.adapt_spikes if adapt and params.adapt_spikes > 0 else 0.0
         self.lookahead = lookahead(self.templates, geometry.exclude, params.max_lag)
         self.history = history(self.templates, geometry.exclude, params.max_lag)
@@ -62,8 +63,8 @@ class Matcher:
         while pos < stop:
             end = min(stop, pos + _BLOCK)
             n, pos, furthest = peel(x, mask, pos, end, furthest, g.neighbours, g.exclude, p.match_threshold,
-                                    t.waveforms, t.channels, self.norms, t.troughs, t.candidates, t.before,
-                                    p.max_lag, p.min_amplitude, p.max_amplitude, p.min_score,
+                                    t.waveforms, t.channels, self.norms, t.troughs, t.candidates, self.depth,
+                                    t.before, p.max_lag, p.min_amplitude, p.max_amplitude, p.min_score,
                                     p.min_explained, self.adapt, *self._out)
             parts.append(tuple(o[:n].copy() for o in self._out))
         if len(parts) == 1:

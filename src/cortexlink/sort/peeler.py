@@ -70,6 +70,19 @@ def make_templates(dense: np.ndarray, before: int, neighbours: np.ndarray, min_p
     return Templates(waveforms, channels, troughs, cand, int(before))
 
 
+PAIR_TRIES = 3  # candidates tried as the first spike of an overlap
+SLACK = 3.0  # noise sd: how far a peak's depth may be from a scaled template's and still be tried
+
+
+def trough_depths(templates: Templates) -> np.ndarray:
+    """(n_units, n_all_channels) depth of each unit's trough on each of its channels (0 elsewhere)."""
+    depth = np.zeros(templates.troughs.shape)
+    for u in range(templates.n_units):
+        keep = templates.channels[u] >= 0
+        depth[u, templates.channels[u][keep]] = -templates.waveforms[u][keep].min(axis=1)
+    return depth
+
+
 def lookahead(templates: Templates, exclude: int, max_lag: int) -> int:
     """Samples after the scan position a step may read (an overlap test fits a second spike up to a
     template beyond the first's window)."""
@@ -96,6 +109,16 @@ def crossings(x, thr, out):
                 out[t] = 1
 
 
+@njit(cache=True, boundscheck=False, nogil=True, fastmath={"reassoc", "contract"})
+def _dot(x, c, s0, w):
+    """``<x[c, s0:s0 + len(w)], w>``, summed in SIMD lanes (an order fixed by the compiled code, so
+    the same inputs give the same sum wherever the stream was cut)."""
+    acc = 0.0
+    for j in range(w.size):
+        acc += x[c, s0 + j] * w[j]
+    return acc
+
+
 @njit(cache=True, boundscheck=False, nogil=True)
 def _fit(x, s0, u, waveforms, channels, length):
     """``<x window starting at s0, template u>`` on u's channels."""
@@ -104,9 +127,7 @@ def _fit(x, s0, u, waveforms, channels, length):
         c = channels[u, m]
         if c < 0:
             break
-        w = waveforms[u, m]
-        for j in range(length):
-            acc += x[c, s0 + j] * w[j]
+        acc += _dot(x, c, s0, waveforms[u, m])
     return acc
 
 
@@ -131,13 +152,33 @@ def _unit_fit(x, c, t, u, lag, waveforms, channels, norms, troughs, before, amin
 
 
 @njit(cache=True, boundscheck=False, nogil=True)
-def _best_fit(x, c, t, lag, waveforms, channels, norms, troughs, candidates, before, amin, amax):
-    """The best (unit, window start, amplitude, score) among the candidates of channel c."""
+def _lag_on(x, c, t, u, wide, waveforms, channels, troughs, before):
+    """The lag within +-wide at which unit u's waveform on channel c alone fits best (a cheap first
+    look: the full fit then searches +-1 around it)."""
+    m = 0
+    while channels[u, m] != c:
+        m += 1
+    w = waveforms[u, m]
+    best, best_d = -np.inf, 0
+    for d in range(-wide, wide + 1):
+        acc = _dot(x, c, t - troughs[u, c] - before + d, w)
+        if acc > best:
+            best, best_d = acc, d
+    return best_d
+
+
+@njit(cache=True, boundscheck=False, nogil=True)
+def _best_fit(x, c, t, lag, waveforms, channels, norms, troughs, candidates, depth, before, amin, amax):
+    """The best (unit, window start, amplitude, score) among the candidates of channel c whose
+    trough there, scaled by an admissible amplitude, comes within ``SLACK`` of the peak's depth."""
     best_u, best_s, best_a, best_score = -1, 0, 0.0, 0.0
+    peak = -x[c, t]
     for k in range(candidates.shape[1]):
         u = candidates[c, k]
         if u < 0:
             break
+        if peak < amin * depth[u, c] - SLACK or peak > amax * depth[u, c] + SLACK:
+            continue
         s0, a, score = _unit_fit(x, c, t, u, lag, waveforms, channels, norms, troughs, before, amin, amax)
         if score > best_score:
             best_u, best_s, best_a, best_score = u, s0, a, score
@@ -196,31 +237,43 @@ def _lowest(x, u, s0, channels, length):
 
 
 @njit(cache=True, boundscheck=False, nogil=True)
-def _resolve(x, c, t, wide, thr, max_lag, waveforms, channels, norms, troughs, candidates, before,
+def _resolve(x, c, t, wide, thr, max_lag, waveforms, channels, norms, troughs, candidates, depth, before,
              amin, amax, min_score, saved):
-    """The first spike of the best explanation of a peak by one or two overlapping spikes: each
-    candidate (within +-wide samples) plus the best fit of what it leaves at its window's lowest
-    point. Returns (unit, window start, amplitude, its own score, the pair's score); x is unchanged."""
+    """The first spike of the best explanation of a peak by one or two overlapping spikes: the
+    ``PAIR_TRIES`` candidates that fit best alone (within +-wide samples), each plus the best fit of
+    what it leaves at its window's lowest point. Returns (unit, window start, amplitude, its own
+    score, the pair's score); x is unchanged."""
     length = waveforms.shape[2]
-    best_u, best_s, best_a, best_score, best_total = -1, 0, 0.0, 0.0, 0.0
-    for k in range(candidates.shape[1]):
+    n_cand = candidates.shape[1]
+    starts = np.zeros(n_cand, np.int64)
+    amps = np.zeros(n_cand)
+    scores = np.zeros(n_cand)
+    peak = -x[c, t]
+    for k in range(n_cand):
         u = candidates[c, k]
         if u < 0:
             break
-        s0, a, score = _unit_fit(x, c, t, u, wide, waveforms, channels, norms, troughs, before, amin, amax)
-        if score < min_score:
+        if peak < amin * depth[u, c] - SLACK:  # (deeper is possible: another spike adds to the peak)
             continue
-        total = score
+        starts[k], amps[k], scores[k] = _unit_fit(
+            x, c, t + _lag_on(x, c, t, u, wide, waveforms, channels, troughs, before), u, 1, waveforms,
+            channels, norms, troughs, before, amin, amax)
+    best_u, best_s, best_a, best_score, best_total = -1, 0, 0.0, 0.0, 0.0
+    for k in np.argsort(-scores, kind="mergesort")[:PAIR_TRIES]:
+        if scores[k] < min_score:
+            break
+        u, s0, a = candidates[c, k], starts[k], amps[k]
+        total = scores[k]
         _subtract(x, u, s0, a, waveforms, channels, saved)
         low, c2, t2 = _lowest(x, u, s0, channels, length)
         if low < -thr:
             _, _, _, second = _best_fit(x, c2, t2, max_lag, waveforms, channels, norms, troughs, candidates,
-                                        before, amin, amax)
+                                        depth, before, amin, amax)
             if second >= min_score:
                 total += second
         _restore(x, u, s0, channels, saved)
         if total > best_total:
-            best_u, best_s, best_a, best_score, best_total = u, s0, a, score, total
+            best_u, best_s, best_a, best_score, best_total = u, s0, a, scores[k], total
     return best_u, best_s, best_a, best_score, best_total
 
 
@@ -247,9 +300,11 @@ def _accept(x, u, s0, a, adapt, thr, waveforms, channels, norms, saved, mask):
 
 @njit(cache=True, boundscheck=False, nogil=True)
 def peel(x, mask, pos, stop, furthest, neighbours, exclude, thr, waveforms, channels, norms, troughs,
-         candidates, before, max_lag, amin, amax, min_score, min_explained, adapt, out_s, out_u, out_a):
+         candidates, depth, before, max_lag, amin, amax, min_score, min_explained, adapt,
+         out_s, out_u, out_a):
     """Scan ``x`` (residual, modified in place) from ``pos`` until the scan reaches ``stop``.
 
+    ``depth`` (``trough_depths``) lets a peak skip the units whose size cannot match it.
     ``mask`` (``crossings`` of x) marks the samples where some channel is below ``-thr``; the scan
     skips the others and keeps it up to date. Returns ``(n_found, pos, furthest)``; found spikes
     (window start + before, unit, amplitude) are written to ``out_*`` (a full buffer stops the scan
@@ -278,7 +333,7 @@ def peel(x, mask, pos, stop, furthest, neighbours, exclude, thr, waveforms, chan
             if x[c, t] >= -thr or not is_peak(x, c, t, neighbours, exclude, thr):
                 continue
             u, s0, a, score = _best_fit(x, c, t, max_lag, waveforms, channels, norms, troughs, candidates,
-                                        before, amin, amax)
+                                        depth, before, amin, amax)
             if u < 0 or score < min_score:
                 continue
             excess = _excess(x, u, s0, channels, length)
@@ -287,7 +342,8 @@ def peel(x, mask, pos, stop, furthest, neighbours, exclude, thr, waveforms, chan
             if score < min_explained * excess or _lowest(x, u, s0, channels, length)[0] < -thr:
                 _restore(x, u, s0, channels, saved)
                 u, s0, a, score, total = _resolve(x, c, t, exclude, thr, max_lag, waveforms, channels, norms,
-                                                  troughs, candidates, before, amin, amax, min_score, saved)
+                                                  troughs, candidates, depth, before, amin, amax, min_score,
+                                                  saved)
                 if u < 0 or total < min_explained * _excess(x, u, s0, channels, length):
                     continue
                 _subtract(x, u, s0, a, waveforms, channels, saved)
