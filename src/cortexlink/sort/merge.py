@@ -1,6 +1,7 @@
 """Clusters found on different main channels (or split too finely) that are one unit get merged:
 a pair whose templates are close is projected on the axis between the templates, and merged when
-that projection shows one mode, not two (``cluster.unimodal``)."""
+that projection shows one mode, not two (``cluster.unimodal``), and their cross-correlogram shows
+the refractory gap one neuron would leave (``ccg_allows_merge``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from cortexlink.sort.features import snippets
 
 _MAX_TEST_SPIKES = 400  # per cluster, in a merge test
 _LAGS = 3               # samples of shift tried between two templates
+_CCG_RATIO = 0.5        # refractory coincidences, relative to independent trains', that refuse a merge
+_CCG_MIN_EXPECTED = 5.0  # ... tested once independent trains would give at least this many
 
 
 @dataclass
@@ -45,10 +48,30 @@ def _best_lag(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:
     return best / max(scale, 1e-9), best_lag
 
 
+def refractory_coincidences(a: np.ndarray, b: np.ndarray, exclude: int, refractory: int) -> int:
+    """Pairs of spikes of sorted trains ``a`` and ``b`` with ``exclude < |a - b| <= refractory``
+    (closer ones were one detection)."""
+    after = np.searchsorted(b, a + refractory, "right") - np.searchsorted(b, a + exclude, "right")
+    before = np.searchsorted(b, a - exclude, "left") - np.searchsorted(b, a - refractory, "left")
+    return int(after.sum() + before.sum())
+
+
+def ccg_allows_merge(a: np.ndarray, b: np.ndarray, exclude: int, refractory: int, n_samples: int) -> bool:
+    """Whether sorted trains ``a`` and ``b`` may be one neuron's: their coincidences within its
+    refractory period stay below ``_CCG_RATIO`` of what independent trains would give. Too few
+    spikes to tell (fewer than ``_CCG_MIN_EXPECTED`` expected) allows it."""
+    window = 2 * max(refractory - exclude, 0)
+    expected = a.size * b.size * window / max(n_samples, 1)
+    if expected < _CCG_MIN_EXPECTED:
+        return True
+    return refractory_coincidences(a, b, exclude, refractory) < _CCG_RATIO * expected
+
+
 def merge_clusters(x: np.ndarray, clusters: list[Cluster], near: np.ndarray, before: int, length: int,
-                   max_distance: float, valley: float, min_ptp: float,
-                   rng: np.random.Generator) -> list[Cluster]:
-    """Merge pairs of ``clusters`` (main channels within ``near[c]``) until none passes the test."""
+                   max_distance: float, valley: float, min_ptp: float, rng: np.random.Generator,
+                   exclude: int = 0, refractory: int = 0) -> list[Cluster]:
+    """Merge pairs of ``clusters`` (main channels within ``near[c]``) until none passes the tests
+    (``refractory`` > ``exclude``, in samples, turns the cross-correlogram test on)."""
     clusters = list(clusters)
     refused: set[tuple[int, int]] = set()
     known: dict[tuple[int, int], tuple[float, int]] = {}  # template distances of pairs, by identity
@@ -69,7 +92,8 @@ def merge_clusters(x: np.ndarray, clusters: list[Cluster], near: np.ndarray, bef
                     pairs.append((d, i, j, lag))
         merged = False
         for _, i, j, lag in sorted(pairs):
-            if _same_unit(x, clusters[i], clusters[j], lag, before, length, valley, min_ptp, rng):
+            if (ccg_allows_merge(clusters[i].times, clusters[j].times + lag, exclude, refractory, x.shape[1])
+                    and _same_unit(x, clusters[i], clusters[j], lag, before, length, valley, min_ptp, rng)):
                 a, b = clusters[i], clusters[j]
                 times = np.concatenate([a.times, b.times + lag])
                 weight = a.times.size / times.size
