@@ -223,16 +223,16 @@ def _restore(x, u, s0, channels, saved):
 
 
 @njit(cache=True, boundscheck=False, nogil=True)
-def _lowest(x, u, s0, channels, length):
-    """(value, channel, sample) of the lowest point of unit u's window."""
-    low, lc, lt = np.inf, 0, s0
+def _lowest(x, u, t0, t1, channels):
+    """(value, channel, sample) of the lowest point of unit u's channels over samples t0 .. t1 - 1."""
+    low, lc, lt = np.inf, 0, t0
     for m in range(channels.shape[1]):
         c = channels[u, m]
         if c < 0:
             break
-        for j in range(length):
-            if x[c, s0 + j] < low:
-                low, lc, lt = x[c, s0 + j], c, s0 + j
+        for j in range(t0, t1):
+            if x[c, j] < low:
+                low, lc, lt = x[c, j], c, j
     return low, lc, lt
 
 
@@ -265,7 +265,7 @@ def _resolve(x, c, t, wide, thr, max_lag, waveforms, channels, norms, troughs, c
         u, s0, a = candidates[c, k], starts[k], amps[k]
         total = scores[k]
         _subtract(x, u, s0, a, waveforms, channels, saved)
-        low, c2, t2 = _lowest(x, u, s0, channels, length)
+        low, c2, t2 = _lowest(x, u, s0, s0 + length, channels)
         if low < -thr:
             _, _, _, second = _best_fit(x, c2, t2, max_lag, waveforms, channels, norms, troughs, candidates,
                                         depth, before, amin, amax)
@@ -339,7 +339,9 @@ def peel(x, mask, pos, stop, furthest, neighbours, exclude, thr, waveforms, chan
             excess = _excess(x, u, s0, channels, length)
             _subtract(x, u, s0, a, waveforms, channels, saved)
             learn = adapt  # templates learn from lone spikes only: an overlap's window holds another
-            if score < min_explained * excess or _lowest(x, u, s0, channels, length)[0] < -thr:
+            # a peak left near this one: another spike overlaps it, and may have drawn the fit
+            near = _lowest(x, u, t - exclude, t + exclude + 1, channels)[0]
+            if score < min_explained * excess or near < -thr:
                 _restore(x, u, s0, channels, saved)
                 u, s0, a, score, total = _resolve(x, c, t, exclude, thr, max_lag, waveforms, channels, norms,
                                                   troughs, candidates, depth, before, amin, amax, min_score,
