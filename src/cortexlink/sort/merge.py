@@ -1,7 +1,9 @@
 """Clusters found on different main channels (or split too finely) that are one unit get merged:
 a pair whose templates are close is projected on the axis between the templates, and merged when
-that projection shows one mode, not two (``cluster.unimodal``), and their cross-correlogram shows
-the refractory gap one neuron would leave (``ccg_allows_merge``)."""
+that projection shows one mode, not two (``cluster.unimodal``), unless their cross-correlogram says
+otherwise (``ccg_ratio``): two trains that fire within a refractory period of each other about as
+often as independent ones are two neurons. (The converse does not hold: a gap there does not make
+two clusters one neuron, since overlapping spikes of two neurons rarely reach a clean cluster.)"""
 
 from __future__ import annotations
 
@@ -56,15 +58,16 @@ def refractory_coincidences(a: np.ndarray, b: np.ndarray, exclude: int, refracto
     return int(after.sum() + before.sum())
 
 
-def ccg_allows_merge(a: np.ndarray, b: np.ndarray, exclude: int, refractory: int, n_samples: int) -> bool:
-    """Whether sorted trains ``a`` and ``b`` may be one neuron's: their coincidences within its
-    refractory period stay below ``_CCG_RATIO`` of what independent trains would give. Too few
-    spikes to tell (fewer than ``_CCG_MIN_EXPECTED`` expected) allows it."""
+def ccg_ratio(a: np.ndarray, b: np.ndarray, exclude: int, refractory: int, n_samples: int) -> float | None:
+    """Coincidences of sorted trains ``a`` and ``b`` within a refractory period of each other,
+    relative to what independent trains would give (about 1: two neurons; near 0: the gap one
+    neuron leaves), or None when independent trains would give fewer than ``_CCG_MIN_EXPECTED``
+    (too few spikes to tell)."""
     window = 2 * max(refractory - exclude, 0)
     expected = a.size * b.size * window / max(n_samples, 1)
     if expected < _CCG_MIN_EXPECTED:
-        return True
-    return refractory_coincidences(a, b, exclude, refractory) < _CCG_RATIO * expected
+        return None
+    return refractory_coincidences(a, b, exclude, refractory) / expected
 
 
 def merge_clusters(x: np.ndarray, clusters: list[Cluster], near: np.ndarray, before: int, length: int,
@@ -92,7 +95,8 @@ def merge_clusters(x: np.ndarray, clusters: list[Cluster], near: np.ndarray, bef
                     pairs.append((d, i, j, lag))
         merged = False
         for _, i, j, lag in sorted(pairs):
-            if (ccg_allows_merge(clusters[i].times, clusters[j].times + lag, exclude, refractory, x.shape[1])
+            ratio = ccg_ratio(clusters[i].times, clusters[j].times + lag, exclude, refractory, x.shape[1])
+            if ((ratio is None or ratio < _CCG_RATIO)
                     and _same_unit(x, clusters[i], clusters[j], lag, before, length, valley, min_ptp, rng)):
                 a, b = clusters[i], clusters[j]
                 times = np.concatenate([a.times, b.times + lag])
