@@ -133,4 +133,23 @@ def split_recursive(features: np.ndarray, min_size: int, valley: float, n_dims: 
         stack.extend([idx[below], idx[~below]])
     for k, idx in enumerate(done):
         labels[idx] = k
-    return labels
+    return refine(features, labels)
+
+
+def refine(features: np.ndarray, labels: np.ndarray, iterations: int = _ITERATIONS) -> np.ndarray:
+    """Labels moved to their nearest cluster centre until none moves (k-means started from the
+    splits): a cut along one axis leaves points on the wrong side that the full space places right.
+    A cluster that empties is dropped (labels are made consecutive)."""
+    k = int(labels.max()) + 1 if labels.size else 0
+    if k < 2:
+        return labels
+    z = features.astype(np.float64)
+    for _ in range(iterations):
+        live = np.unique(labels)
+        centres = np.stack([z[labels == j].mean(axis=0) for j in live])
+        d2 = (centres ** 2).sum(axis=1)[None, :] - 2 * z @ centres.T
+        new = live[np.argmin(d2, axis=1)]
+        if (new == labels).all():
+            break
+        labels = new
+    return np.unique(labels, return_inverse=True)[1].astype(np.int64)

@@ -1,6 +1,9 @@
 """Clusters found on different main channels (or split too finely) that are one unit get merged:
 a pair whose templates are close is projected on the axis between the templates, and merged when
-that projection shows one mode, not two (``cluster.unimodal``)."""
+that projection shows one mode, not two (``cluster.unimodal``), unless their cross-correlogram says
+otherwise (``ccg_ratio``): two trains that fire within a refractory period of each other about as
+often as independent ones are two neurons. (The converse does not hold: a gap there does not make
+two clusters one neuron, since overlapping spikes of two neurons rarely reach a clean cluster.)"""
 
 from __future__ import annotations
 
@@ -13,6 +16,8 @@ from cortexlink.sort.features import snippets
 
 _MAX_TEST_SPIKES = 400  # per cluster, in a merge test
 _LAGS = 3               # samples of shift tried between two templates
+_CCG_RATIO = 0.5        # refractory coincidences, relative to independent trains', that refuse a merge
+_CCG_MIN_EXPECTED = 5.0  # ... tested once independent trains would give at least this many
 
 
 @dataclass
@@ -45,10 +50,31 @@ def _best_lag(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:
     return best / max(scale, 1e-9), best_lag
 
 
+def refractory_coincidences(a: np.ndarray, b: np.ndarray, exclude: int, refractory: int) -> int:
+    """Pairs of spikes of sorted trains ``a`` and ``b`` with ``exclude < |a - b| <= refractory``
+    (closer ones were one detection)."""
+    after = np.searchsorted(b, a + refractory, "right") - np.searchsorted(b, a + exclude, "right")
+    before = np.searchsorted(b, a - exclude, "left") - np.searchsorted(b, a - refractory, "left")
+    return int(after.sum() + before.sum())
+
+
+def ccg_ratio(a: np.ndarray, b: np.ndarray, exclude: int, refractory: int, n_samples: int) -> float | None:
+    """Coincidences of sorted trains ``a`` and ``b`` within a refractory period of each other,
+    relative to what independent trains would give (about 1: two neurons; near 0: the gap one
+    neuron leaves), or None when independent trains would give fewer than ``_CCG_MIN_EXPECTED``
+    (too few spikes to tell)."""
+    window = 2 * max(refractory - exclude, 0)
+    expected = a.size * b.size * window / max(n_samples, 1)
+    if expected < _CCG_MIN_EXPECTED:
+        return None
+    return refractory_coincidences(a, b, exclude, refractory) / expected
+
+
 def merge_clusters(x: np.ndarray, clusters: list[Cluster], near: np.ndarray, before: int, length: int,
-                   max_distance: float, valley: float, min_ptp: float,
-                   rng: np.random.Generator) -> list[Cluster]:
-    """Merge pairs of ``clusters`` (main channels within ``near[c]``) until none passes the test."""
+                   max_distance: float, valley: float, min_ptp: float, rng: np.random.Generator,
+                   exclude: int = 0, refractory: int = 0) -> list[Cluster]:
+    """Merge pairs of ``clusters`` (main channels within ``near[c]``) until none passes the tests
+    (``refractory`` > ``exclude``, in samples, turns the cross-correlogram test on)."""
     clusters = list(clusters)
     refused: set[tuple[int, int]] = set()
     known: dict[tuple[int, int], tuple[float, int]] = {}  # template distances of pairs, by identity
@@ -69,7 +95,9 @@ def merge_clusters(x: np.ndarray, clusters: list[Cluster], near: np.ndarray, bef
                     pairs.append((d, i, j, lag))
         merged = False
         for _, i, j, lag in sorted(pairs):
-            if _same_unit(x, clusters[i], clusters[j], lag, before, length, valley, min_ptp, rng):
+            ratio = ccg_ratio(clusters[i].times, clusters[j].times + lag, exclude, refractory, x.shape[1])
+            if ((ratio is None or ratio < _CCG_RATIO)
+                    and _same_unit(x, clusters[i], clusters[j], lag, before, length, valley, min_ptp, rng)):
                 a, b = clusters[i], clusters[j]
                 times = np.concatenate([a.times, b.times + lag])
                 weight = a.times.size / times.size

@@ -104,7 +104,8 @@ def _fit(recording: Recording, probe: Any, params: SortParams, n_jobs: int | Non
     say("merge")
     near = probe_.neighbours(2 * params.cluster_radius_um)
     clusters = merge_clusters(x, clusters, near, geometry.before, geometry.length, params.merge_distance,
-                              params.split_valley, params.template_min_ptp, rng)
+                              params.split_valley, params.template_min_ptp, rng, geometry.exclude,
+                              int(round(params.refractory_ms * rate / 1000)))
     dense = (np.stack([c.template for c in clusters]) if clusters
              else np.zeros((0, x.shape[0], geometry.length)))
     templates = make_templates(dense.astype(np.float32), geometry.before,

@@ -25,7 +25,7 @@ from cortexlink.core.recording import Recording
 from cortexlink.sort.matching import Matcher
 from cortexlink.sort.offline import SorterModel, fit_sorter
 from cortexlink.sort.params import SortParams
-from cortexlink.sort.peeler import rewind_span
+from cortexlink.sort.peeler import crossings, rewind_span
 from cortexlink.sort.preprocess import band_pass
 
 
@@ -74,6 +74,8 @@ class OnlineSorter:
         self.model = model
         self._set_matcher(model)
         self._id_order = np.argsort(model.unit_ids)
+        # the new threshold's crossings of what the buffer holds now
+        crossings(self._buffer[:, : self._filled], model.params.match_threshold, self._mask[: self._filled])
 
     @property
     def unit_ids(self) -> np.ndarray:
@@ -97,6 +99,7 @@ class OnlineSorter:
         n_ch = model.probe.n_channels
         width = 4 * (self.matcher.history + self.matcher.lookahead) + 4096
         self._buffer = np.zeros((n_ch, width), np.float32)
+        self._mask = np.zeros(width, np.uint8)  # the buffer's crossings (what the scan looks at)
         self._buf_start = first   # stream index of buffer column 0
         self._filled = 0          # valid columns
         self._pos = first + self.matcher.history
@@ -126,7 +129,7 @@ class OnlineSorter:
         stop = end - self.matcher.lookahead
         if stop > self._pos:
             off = self._buf_start
-            s, u, a, pos, furthest = self.matcher.scan(self._buffer, self._pos - off, stop - off,
+            s, u, a, pos, furthest = self.matcher.scan(self._buffer, self._mask, self._pos - off, stop - off,
                                                        self._furthest - off)
             self._pos, self._furthest = pos + off, furthest + off
             if s.size:
@@ -161,13 +164,19 @@ class OnlineSorter:
         drop = max(0, keep_from - self._buf_start)
         if self._filled + n > self._buffer.shape[1] and drop:
             self._buffer[:, : self._filled - drop] = self._buffer[:, drop:self._filled]
+            self._mask[: self._filled - drop] = self._mask[drop:self._filled]
             self._buf_start += drop
             self._filled -= drop
         if self._filled + n > self._buffer.shape[1]:
             grown = np.zeros((self._buffer.shape[0], 2 * (self._filled + n)), np.float32)
             grown[:, : self._filled] = self._buffer[:, : self._filled]
             self._buffer = grown
-        self.model.whitener.apply(block, out=self._buffer[:, self._filled:self._filled + n])
+            mask = np.zeros(grown.shape[1], np.uint8)
+            mask[: self._filled] = self._mask[: self._filled]
+            self._mask = mask
+        new = self._buffer[:, self._filled:self._filled + n]
+        self.model.whitener.apply(block, out=new)
+        crossings(new, self.model.params.match_threshold, self._mask[self._filled:self._filled + n])
         self._filled += n
 
     def _release(self, frontier: int) -> Spikes:

@@ -29,11 +29,12 @@ class SortParams:
     min_cluster_size: int = 25
     split_valley: float = 0.7        # a 1-D projection is bimodal when its valley is below this x its peaks
     merge_distance: float = 0.5      # candidate merges: template distance / norm below this
+    refractory_ms: float = 1.5       # ... refused when the pair fires within this of each other (0: off)
     template_radius_um: float = 60.0  # channels a template keeps
     template_min_ptp: float = 1.0    # ... where its peak-to-peak is at least this (noise sd)
     match_threshold: float = 4.0     # peaks on the residual tried against templates
-    min_amplitude: float = 0.5       # accepted template scalings
-    max_amplitude: float = 2.0
+    min_amplitude: float = 0.6       # accepted template scalings
+    max_amplitude: float = 1.6
     min_score: float = 25.0          # residual energy a match must remove (noise variance units)
     min_explained: float = 0.5       # ... and at least this fraction of the window's energy above noise
     max_lag: int = 2                 # samples searched around the expected alignment
