@@ -68,3 +68,19 @@ def test_bad_sorting():
         Sorting(30000.0, np.array([-1]), np.array([0]))
     with pytest.raises(InvalidDataError):
         Sorting(30000.0, np.array([1]), np.array([3]), unit_ids=np.array([0, 1]))
+
+
+def test_simulator_ground_truth_reads_as_a_sorting(tmp_path):
+    """``cortexlink simulate --truth`` writes what ``sort-eval`` takes as TRUTH."""
+    from cortexlink.cli import main
+    from cortexlink.sort import load_sorting
+
+    truth = tmp_path / "truth.npz"
+    assert main(["simulate", "--channels", "4", "--seconds", "0.5", "--out", str(tmp_path / "r.npz"),
+                 "--truth", str(truth), "--quiet"]) == 0
+    sorting = load_sorting(truth)
+    with np.load(truth) as raw:
+        order = np.lexsort((raw["spike_units"], raw["spike_samples"]))
+        np.testing.assert_array_equal(sorting.spike_samples, raw["spike_samples"][order])
+        np.testing.assert_array_equal(sorting.spike_units, raw["spike_units"][order])
+        assert sorting.sample_rate == float(raw["sample_rate"]) and sorting.n_units == raw["unit_channels"].size

@@ -22,6 +22,7 @@ from cortexlink.core.validation import check_sample_rate
 from cortexlink.io.npz import _read_member, metadata_json
 
 FORMAT = "cortexlink-sorting"
+_TRUTH = ("sample_rate", "spike_samples", "spike_units", "unit_channels")  # simulate --truth, one site
 _REQUIRED = ("format", "sample_rate", "spike_samples", "spike_units", "amplitudes", "unit_ids",
              "unit_channels", "templates", "template_peak", "n_samples", "metadata")
 
@@ -145,6 +146,9 @@ class Sorting:
         p = existing_file(path)
         try:
             with zipfile.ZipFile(p) as archive:
+                names = set(archive.namelist())
+                if "format.npy" not in names and {f"{k}.npy" for k in _TRUTH} <= names:
+                    return cls._from_truth({key: _read_member(archive, key, p) for key in _TRUTH}, p)
                 a = {key: _read_member(archive, key, p) for key in _REQUIRED}
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as exc:
             raise CorruptDataError(f"{p} is not a readable NPZ archive ({one_line(exc)}); "
@@ -159,6 +163,17 @@ class Sorting:
                        int(a["n_samples"][()]), metadata if isinstance(metadata, dict) else {})
         except (InvalidDataError, TypeError, ValueError) as exc:
             raise CorruptDataError(f"{p}: inconsistent sorting ({one_line(exc)}); "
+                                   "the file is damaged") from None
+
+    @classmethod
+    def _from_truth(cls, a: dict[str, np.ndarray], path: Path) -> Sorting:
+        """The true spike trains in a simulator's ground-truth file (``cortexlink simulate --truth``)."""
+        try:
+            channels = np.asarray(a["unit_channels"], np.int64)
+            return cls(float(a["sample_rate"][()]), a["spike_samples"], a["spike_units"],
+                       np.arange(channels.size), None, channels, metadata={"format": "simulator truth"})
+        except (InvalidDataError, TypeError, ValueError) as exc:
+            raise CorruptDataError(f"{path}: inconsistent ground truth ({one_line(exc)}); "
                                    "the file is damaged") from None
 
     def __repr__(self) -> str:
