@@ -83,4 +83,5 @@ def test_simulator_ground_truth_reads_as_a_sorting(tmp_path):
         order = np.lexsort((raw["spike_units"], raw["spike_samples"]))
         np.testing.assert_array_equal(sorting.spike_samples, raw["spike_samples"][order])
         np.testing.assert_array_equal(sorting.spike_units, raw["spike_units"][order])
-        assert sorting.sample_rate == float(raw["sample_rate"]) and sorting.n_units == raw["unit_channels"].size
+        assert sorting.sample_rate == float(raw["sample_rate"])
+        assert sorting.n_units == raw["unit_channels"].size
