@@ -32,6 +32,12 @@ class RecordingResult:
     end_times: np.ndarray = field(repr=False)
     seizures: list[tuple[float, float]] = field(default_factory=list)
 
+    @property
+    def seizure_free_s(self) -> float:
+        """Seconds of the recording outside its seizures (where any event is a false alarm)."""
+        inside = sum(max(0.0, min(off, self.duration_s) - max(on, 0.0)) for on, off in self.seizures)
+        return max(0.0, self.duration_s - inside)
+
     def row(self) -> dict:
         return {"recording": self.name, "duration_s": round(self.duration_s, 1), "seizures": self.n_seizures,
                 "detected": self.detected,
@@ -56,17 +62,21 @@ class Evaluation:
         return float(np.median(lat)) if lat else float("nan")
 
     @property
+    def seizure_free_hours(self) -> float:
+        """Hours outside seizures, over every recording (seizure-free ones and the rest of the others)."""
+        return sum(r.seizure_free_s for r in self.results) / 3600
+
+    @property
     def false_alarms_per_hour(self) -> float:
-        """False alarms per hour of the seizure-free recordings."""
-        free = [r for r in self.results if r.n_seizures == 0]
-        hours = sum(r.duration_s for r in free) / 3600
-        return float("nan") if hours == 0 else sum(r.false_alarms for r in free) / hours
+        """Events outside any seizure per seizure-free hour."""
+        hours = self.seizure_free_hours
+        return float("nan") if hours == 0 else sum(r.false_alarms for r in self.results) / hours
 
     def summary(self) -> dict:
         return {"recordings": len(self.results), "seizures": sum(r.n_seizures for r in self.results),
                 "sensitivity": self.sensitivity, "median_latency_s": self.median_latency_s,
                 "false_alarms_per_hour": self.false_alarms_per_hour,
-                "seizure_free_hours": sum(r.duration_s for r in self.results if r.n_seizures == 0) / 3600}
+                "seizure_free_hours": self.seizure_free_hours}
 
 
 def score_events(events: Sequence[SeizureEvent], seizures: Sequence[tuple[float, float]]) -> tuple[
