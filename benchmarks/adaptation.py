@@ -15,7 +15,8 @@ of which die or turn noisy mid-session; centre-out cursor task; Kalman decoder c
 first 60 s): targets per minute in the first 5 minutes and the last 10, and R^2 of decoded vs
 intended velocity, for a fixed decoder, ReFIT-style refits every 60 s and SmoothBatch blends
 (keep 0.5) every 60 s, on seeds 0-4; then the GRU, fixed and fine-tuned every 60 s, on seed 0.
-Goal: the adaptive decoders keep >= 90% of their first 5 minutes' targets/min while the fixed one falls below 50%.
+Goal: the adaptive decoders keep >= 90% of their first 5 minutes' targets/min while the fixed one
+falls below 50%.
 
 Run: ``python benchmarks/adaptation.py`` (``--quick``: two draws, no networks, 10-minute sessions
 on two seeds; ``--only loss|session`` one table).

@@ -64,7 +64,8 @@ class LongSessionResult:
     def mean_r2(self, since_s: float = 0.0) -> float:
         """R^2 of decoded against intended velocity, averaged over the blocks from ``since_s`` on
         (the last block if none starts that late)."""
-        chosen = [b.r2 for b in self.blocks if b.start_s >= since_s - 1e-9] or [b.r2 for b in self.blocks[-1:]]
+        chosen = [b.r2 for b in self.blocks if b.start_s >= since_s - 1e-9]
+        chosen = chosen or [b.r2 for b in self.blocks[-1:]]
         return float(np.mean(chosen)) if chosen else float("nan")
 
     def kept(self, last_s: float = 600.0) -> float:
@@ -92,9 +93,11 @@ class ClosedLoopSession:
             raise InvalidParameterError(
                 f"unknown adaptation {adaptation!r}; choose one of {', '.join(ADAPTATIONS)}")
         if not (0 < calibration_s < duration_s and 0 < block_s and 0 < bin_s < batch_s):
-            raise InvalidParameterError("need 0 < calibration_s < duration_s, block_s > 0 and bin_s < batch_s")
+            raise InvalidParameterError(
+                "need 0 < calibration_s < duration_s, block_s > 0 and bin_s < batch_s")
         if drift is None:
-            drift = DriftConfig.for_session(duration_s, scheduled_faults(n_channels, duration_s, n_faults, seed))
+            faults = scheduled_faults(n_channels, duration_s, n_faults, seed)
+            drift = DriftConfig.for_session(duration_s, faults)
         self.bin_s, self.calibration_s = float(bin_s), float(calibration_s)
         self.pop = DriftingPopulation(n_channels, bin_s, drift=drift, seed=seed)
         self.task = task = CursorTask(seed=seed)
