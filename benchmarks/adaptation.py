@@ -25,8 +25,13 @@ on two seeds; ``--only loss|session`` one table).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent / "src"))
@@ -37,6 +42,7 @@ from tables import print_table  # noqa: E402
 
 from cortexlink.decode.long_session import compare_adaptations  # noqa: E402
 from cortexlink.decode.robustness import channel_loss  # noqa: E402
+from cortexlink.graph import Node  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,12 +51,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="two draws, linear decoders only, 10-minute sessions on two seeds, no GRU session")
     ap.add_argument("--draws", type=int, default=None, help="random channel sets per fraction (default 5)")
     ap.add_argument("--seeds", type=int, default=None, help="long-session seeds (default 5; --quick 2)")
-    ap.add_argument("--only", choices=("loss", "session"), default=None, help="one table only")
+    ap.add_argument("--only", choices=("loss", "session", "swap"), default=None, help="one table only")
     args = ap.parse_args(argv)
     if args.only in (None, "loss"):
         channel_loss_table(args.quick, args.draws or (2 if args.quick else 5))
     if args.only in (None, "session"):
         session_table(args.quick, args.seeds or (2 if args.quick else 5))
+    if args.only in (None, "swap"):
+        swap_gap(30.0 if args.quick else 60.0)
     return 0
 
 
@@ -84,6 +92,90 @@ def session_table(quick: bool, seeds: int) -> None:
     for mode in ("fixed", "refit", "smoothbatch"):
         kept = [r["kept"] for r in rows if r["adaptation"] == mode and r["decoder"] == "kalman"]
         print(f"kalman {mode}: kept min {min(kept):.2f}, max {max(kept):.2f} over {len(kept)} seeds")
+
+
+class SwapProbe(Node):
+    """Receipt time and latency (now - origin_ns) of every live decoded bin, written to ``path``."""
+
+    kind = "swap_probe"
+    outputs = ()
+
+    @dataclass
+    class Settings:
+        path: str = ""
+
+    def setup(self) -> None:
+        self.rows = np.zeros((2, 1_000_000), np.int64)
+        self.n = 0
+
+    def process(self, inputs):
+        chunk = inputs["in"]
+        now = time.monotonic_ns()
+        if chunk.data[2, -1] > 0.5 and self.n < self.rows.shape[1]:
+            self.rows[:, self.n] = now, now - chunk.origin_ns
+            self.n += 1
+        return None
+
+    def shutdown(self) -> None:
+        np.save(self.settings.path, self.rows[:, : self.n])
+
+
+def swap_gap(seconds: float) -> None:
+    """The default graph (one 96-channel array, Kalman calibrated on 10 s) with a ``monitor`` on the
+    raw signal feeding the decoder's ``mask`` input; 8 electrodes die at 16 s, the monitor flags
+    them, and the decoder swaps in a re-solved copy. Every live decoded bin's latency and arrival
+    time are recorded downstream: the bins around the swap against the run's usual p99."""
+    import tempfile
+
+    import yaml
+
+    from cortexlink.nodes.default_graph import default_graph_text
+    from cortexlink.nodes.run import run
+
+    doc = yaml.safe_load(default_graph_text(n_arrays=1, calibration_s=10.0, duration_s=seconds))
+    dead = [3, 11, 19, 27, 40, 52, 66, 81]
+    swaps: list[int] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "probe.npy"
+        for node in doc["nodes"]:
+            if node["nickname"] == "monkey":
+                node["parameters"]["faults"] = [{"kind": "dead", "channel": c, "start_s": 16.0} for c in dead]
+            if node["nickname"] == "decoder":
+                node["feedback"]["mask"] = "status"
+        doc["nodes"].append({"name": "monitor", "nickname": "health", "inputs": {"in": "raw"},
+                             "outputs": {"status": "status"}})
+        doc["nodes"].append({"name": "SwapProbe", "module": str(Path(__file__).resolve()),
+                             "nickname": "probe", "inputs": {"in": "decoded"},
+                             "parameters": {"path": str(out)}})
+        path = Path(tmp) / "graph.yaml"
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+        def on_event(nick: str, state: str, message: str) -> None:
+            if nick == "decoder" and "decoder swapped" in message:
+                swaps.append(time.monotonic_ns())
+                print(f"  [{nick}] {message}", flush=True)
+
+        report = run(path, transport="shm", duration=seconds, pm_qos=False, on_event=on_event)
+        rows = np.load(out) if out.exists() else np.zeros((2, 0), np.int64)
+    print(f"\nHot swap in a live graph ({seconds:g} s, 96 channels, 10 ms bins, Kalman; run stopped: "
+          f"{report.reason}; load average {', '.join(f'{v:.1f}' for v in os.getloadavg())})")
+    if not swaps or rows.shape[1] < 100:
+        print(f"  no swap seen ({len(swaps)} swap events, {rows.shape[1]} live bins): nothing to compare")
+        return
+    t, lat = rows
+    gaps = np.diff(t)
+    # the swap happened before its event reached the supervisor: look at the second before it
+    near = (t >= swaps[0] - 1_000_000_000) & (t <= swaps[0] + 200_000_000)
+    far = ~near
+    p99_lat, p99_gap = np.percentile(lat[far], 99), np.percentile(gaps[far[1:]], 99)
+    near_gaps = gaps[near[1:]]
+    late = int(np.sum(lat[near] > p99_lat))
+    print(f"  {rows.shape[1]} live bins; away from the swap: latency p50 {np.median(lat[far]) / 1e3:.0f} us, "
+          f"p99 {p99_lat / 1e3:.0f} us; gap between bins p50 {np.median(gaps[far[1:]]) / 1e3:.0f} us, "
+          f"p99 {p99_gap / 1e3:.0f} us")
+    print(f"  {int(near.sum())} bins in the second around the swap: latency max "
+          f"{lat[near].max() / 1e3:.0f} us ({late} above the usual p99), gap max "
+          f"{near_gaps.max() / 1e3:.0f} us (goal: no bin later than the usual p99)")
 
 
 if __name__ == "__main__":
