@@ -70,12 +70,12 @@ def channel_loss_table(quick: bool, draws: int) -> None:
     print_table(f"Channel loss at test time, contdata95 ({draws} draws per fraction)", table)
 
 
-def session_rows(results, seed: int, duration: float) -> list[dict]:
+def session_rows(results, seed: int) -> list[dict]:
     return [{"seed": seed, "decoder": r.decoder, "adaptation": r.adaptation, "updates": r.updates,
              "first 5 min targets/min": r.blocks[0].targets_per_minute,
-             "last 10 min targets/min": r.mean_targets_per_minute(since_s=duration - 600.0),
+             "last 10 min targets/min": r.mean_targets_per_minute(r.tail_start(600.0)),
              "kept": r.kept(600.0), "first R2": r.blocks[0].r2,
-             "last 10 min R2": r.mean_r2(since_s=duration - 600.0)} for r in results]
+             "last 10 min R2": r.mean_r2(r.tail_start(600.0))} for r in results]
 
 
 GRU_SESSION_S = 600.0  # the GRU's session: fine-tuning every minute makes 30 minutes slow
@@ -86,11 +86,11 @@ def session_table(quick: bool, seeds: int) -> None:
     rows = []
     for seed in range(seeds):
         rows += session_rows(compare_adaptations(duration_s=duration, seed=seed, show_progress=True),
-                             seed, duration)
+                             seed)
     if not quick:  # the GRU, fine-tuned on each batch (cortexlink.decode.network_head), 10 minutes
         gru = compare_adaptations(("fixed", "smoothbatch"), duration_s=GRU_SESSION_S, decoder="gru",
                                   params={"epochs": 10, "threads": 1}, seed=0, show_progress=True)
-        rows += session_rows(gru, 0, GRU_SESSION_S)
+        rows += session_rows(gru, 0)
     print_table(f"Long session, {duration:g} s (kept = last 10 min / first 5 min targets/min; "
                 "goal: >= 0.9 adaptive, < 0.5 fixed)", rows)
     for mode in ("fixed", "refit", "smoothbatch"):

@@ -259,7 +259,7 @@ def long_session_command(duration: float, adaptations: tuple[str, ...], seed: in
     console = Console(width=200)
     console.print(table)
     for r in results:
-        kept, since = r.kept(600.0), r.blocks[-1].end_s - 600.0
+        kept, since = r.kept(600.0), r.tail_start(600.0)
         share = "" if kept != kept else f"the last 10 min keep {kept:.0%} of the first block's targets/min, "
         console.print(f"{r.adaptation}: {share}R^2 {r.mean_r2(since):.3f} over the last 10 min "
                       f"({r.updates} adaptations)", highlight=False)

@@ -73,8 +73,14 @@ class LongSessionResult:
         (the issue's goal: >= 0.9 adapted, < 0.5 fixed, over the last 10 minutes)."""
         if len(self.blocks) < 2 or not self.blocks[0].targets_per_minute > 0:
             return float("nan")
-        since = max(self.blocks[-1].end_s - last_s, self.blocks[1].start_s)
-        return self.mean_targets_per_minute(since) / self.blocks[0].targets_per_minute
+        return self.mean_targets_per_minute(self.tail_start(last_s)) / self.blocks[0].targets_per_minute
+
+    def tail_start(self, last_s: float = 600.0) -> float:
+        """Where the blocks of the last ``last_s`` begin (never before the second block)."""
+        if not self.blocks:
+            return 0.0
+        second = self.blocks[min(1, len(self.blocks) - 1)].start_s
+        return max(self.blocks[-1].end_s - last_s, second)
 
 
 class ClosedLoopSession:
