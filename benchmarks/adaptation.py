@@ -180,6 +180,10 @@ def swap_gap(seconds: float) -> None:
     print(f"  {int(near.sum())} bins in the second around the swap: latency max "
           f"{lat[near].max() / 1e3:.0f} us ({late} above the usual p99), gap max "
           f"{near_gaps.max() / 1e3:.0f} us (goal: no bin later than the usual p99)")
+    if late:
+        when = (t[near][lat[near] > p99_lat] - swaps[0]) / 1e6
+        print(f"  late bins arrived at {', '.join(f'{w:+.0f}' for w in when)} ms from the swap's event "
+              "(the swap itself precedes its event by the message's trip to the supervisor)")
 
 
 if __name__ == "__main__":
