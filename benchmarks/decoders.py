@@ -16,8 +16,14 @@ one thread (``threads=1``, the linear decoders' default; see ``cortexlink.decode
 ratio is default over one thread: above 1, limiting threads pays on this machine at this load.
 The load average is printed with the table: on a busy machine the default's time swings widely.
 
-Run: ``python benchmarks/decoders.py`` (``--quick`` for fewer repetitions and tiny network training;
-``--training-only`` skips the latency part).
+Velocity R^2 (5-fold contiguous cross-validation, ``cortexlink.decode.evaluate_decoders``, each
+decoder with its defaults) of Wiener, Kalman, GRU, LSTM, NDT and the LFADS-style decoder on
+contdata95 and on both blocks (train and test part) of the KordingLab DAD demos (chewie, mihi):
+the mean R^2 over outputs, one column per data set.
+
+Run: ``python benchmarks/decoders.py`` (``--quick`` for fewer repetitions, tiny network training and
+the DAD train blocks only; ``--only latency|training|r2`` one table; ``--training-only`` = ``--only
+training``).
 """
 
 from __future__ import annotations
@@ -32,7 +38,10 @@ import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
-CONTDATA = ROOT / ".." / "shared" / "data" / "motor" / "umich_contdata95" / "contdata95.mat"
+MOTOR = ROOT / ".." / "shared" / "data" / "motor"
+CONTDATA = MOTOR / "umich_contdata95" / "contdata95.mat"
+DAD = [MOTOR / "kordinglab_DAD" / f"{name}_demo.mat" for name in ("chewie", "mihi")]
+CV_DECODERS = ("wiener", "kalman", "gru", "lstm", "ndt", "lfads")
 
 from cortexlink.decode import load_motor, make_decoder  # noqa: E402
 from cortexlink.decode.threads import blas_threads, torch_threads  # noqa: E402
@@ -87,15 +96,46 @@ def reference_kalman_latency(KF, X: np.ndarray, Y: np.ndarray, n_bins: int) -> t
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions, tiny network training")
-    parser.add_argument("--training-only", action="store_true", help="skip the step latency part")
+    parser.add_argument("--training-only", action="store_true", help="only the training-time table")
+    parser.add_argument("--only", choices=("latency", "training", "r2"), default=None, help="one table only")
     args = parser.parse_args(argv)
+    only = "training" if args.training_only else args.only
     data = load_motor(CONTDATA)
     KF = reference_kalman()
-    if not args.training_only:
+    if only in (None, "latency"):
         with torch_threads(1), blas_threads(1):
             print_latency(latency_rows(data.X, data.Y, KF, 2000 if args.quick else 20000, args.quick))
-    print_training(training_rows(data.X, data.Y, KF, args.quick), data.n_bins)
+    if only in (None, "training"):
+        print_training(training_rows(data.X, data.Y, KF, args.quick), data.n_bins)
+    if only in (None, "r2"):
+        print_r2(r2_rows(args.quick))
     return 0
+
+
+def r2_rows(quick: bool) -> tuple[list[str], dict[str, dict[str, float]]]:
+    """Mean velocity R^2 of each of ``CV_DECODERS`` (5-fold contiguous CV) per data set."""
+    from cortexlink.decode import evaluate_decoders
+
+    sets = [(f"{p.stem.removesuffix('_demo')} {part}", p, part) for p in DAD
+            for part in (("train",) if quick else ("train", "test"))]
+    if not quick:
+        sets.insert(0, ("contdata95", CONTDATA, "train"))
+    settings = {"epochs": 3} if quick else None
+    table: dict[str, dict[str, float]] = {name: {} for name in CV_DECODERS}
+    for label, path, part in sets:
+        ev = evaluate_decoders(path, list(CV_DECODERS), folds=5, settings=settings, part=part,
+                               show_progress=True)
+        for score in ev.regression:
+            table[score.decoder][label] = float(score.r2.mean())
+    return [label for label, _, _ in sets], table
+
+
+def print_r2(result: tuple[list[str], dict[str, dict[str, float]]]) -> None:
+    labels, table = result
+    print("\nVelocity R^2, 5-fold contiguous CV (mean over outputs; DAD: train and test blocks apart)")
+    print(f"{'decoder':<10}" + "".join(f"{label:>14}" for label in labels))
+    for name, row in table.items():
+        print(f"{name:<10}" + "".join(f"{row[label]:14.3f}" for label in labels))
 
 
 def latency_rows(X: np.ndarray, Y: np.ndarray, KF, repeats: int, quick: bool) -> list[tuple]:

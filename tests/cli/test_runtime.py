@@ -180,3 +180,15 @@ def test_nodes_lists_kinds_with_settings_and_refuses_an_unknown_one(capsys):
     assert "calibration_s" in out and "dict[str, Any]" in out
     assert main(["nodes", "nope"]) == 2
     assert "unknown node kind 'nope'" in capsys.readouterr().err
+
+
+def test_run_long_session_prints_each_mode_per_block_and_rejects_a_bad_speed(capsys):
+    assert main(["run", "long-session", "--duration", "75", "--speed", "max", "--seed", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "long session: 75 s, kalman, seed 2" in out and "1-1.25 min" in out
+    for mode in ("fixed", "refit", "smoothbatch"):
+        assert f"{mode} targets/min" in out
+    assert main(["run", "long-session", "--speed", "warp"]) == 2
+    assert "speed must be 'max'" in capsys.readouterr().err
+    assert main(["run", "--speed", "4", "--duration", "1"]) == 2
+    assert "--speed is for the scenarios" in capsys.readouterr().err

@@ -8,7 +8,7 @@ import pytest
 from cortexlink.core.errors import InvalidParameterError
 from cortexlink.decode.adaptation import ClosedLoopAdapter, refit_intention
 from cortexlink.decode.kalman import KalmanFilter
-from cortexlink.decode.long_session import long_session
+from cortexlink.decode.long_session import compare_adaptations, long_session, session_speed
 from cortexlink.decode.wiener import WienerFilter
 from cortexlink.sim.drifting import DriftConfig
 
@@ -68,3 +68,23 @@ def test_in_a_drifting_session_adaptation_holds_performance_that_a_fixed_decoder
     assert adaptive.updates == 10 and fixed.updates == 0  # 200 s of closed loop in 20 s batches
     assert adaptive.blocks[-1].targets_per_minute > fixed.blocks[-1].targets_per_minute
     assert adaptive.blocks[-1].r2 > fixed.blocks[-1].r2
+
+
+def test_a_paced_session_gives_the_figures_of_one_run_at_full_speed():
+    kw = {"duration_s": 8.0, "n_channels": 16, "calibration_s": 4.0, "batch_s": 1.0, "block_s": 2.0,
+          "seed": 3}
+    fast = compare_adaptations(("fixed", "refit"), speed="max", **kw)
+    paced = compare_adaptations(("fixed", "refit"), speed=20.0, **kw)  # 4 s of session in 0.2 s
+    assert [r.rows() for r in paced] == [r.rows() for r in fast]
+    assert [r.updates for r in fast] == [0, 4] and len(fast[0].blocks) == 2
+    for bad in ("fast", 0, -1.0, float("inf")):
+        with pytest.raises(InvalidParameterError, match="speed"):
+            session_speed(bad)
+
+
+def test_the_session_drift_is_scaled_to_the_session_length():
+    short, long = DriftConfig.for_session(600.0), DriftConfig.for_session(1800.0)
+    for cfg, hours in ((short, 600 / 3600), (long, 0.5)):
+        assert cfg.turnover_per_hour * hours == pytest.approx(1.0)
+        assert cfg.baseline_walk * np.sqrt(hours) == pytest.approx(0.45)
+    assert (short.decay_s, long.decay_s) == (600.0, 1800.0)

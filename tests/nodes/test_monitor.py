@@ -31,3 +31,19 @@ def test_a_dead_channel_is_flagged_on_the_status_stream():
     node.shutdown()
     assert node.context.reports["channel_faults"] == 1
     assert any("channel 2: dead" in str(m) for _, m in node.context.messages)
+
+
+def test_a_graph_can_wire_the_monitor_status_to_a_decoder_mask():
+    import yaml
+
+    from cortexlink.graph.graphfile import parse_graph
+    from cortexlink.graph.plan import plan_graph
+    from cortexlink.nodes import BUILTIN_NODES
+    from cortexlink.nodes.default_graph import default_graph_text
+
+    doc = yaml.safe_load(default_graph_text(n_arrays=1))
+    next(n for n in doc["nodes"] if n["nickname"] == "decoder")["feedback"]["mask"] = "status"
+    doc["nodes"].append({"name": "monitor", "nickname": "health", "inputs": {"in": "raw"},
+                         "outputs": {"status": "status"}})
+    plan = plan_graph(parse_graph(yaml.safe_dump(doc), "g.yaml"), BUILTIN_NODES)
+    assert "health" in [n.nickname for n in plan.nodes]

@@ -89,6 +89,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ls.add_argument("--block", type=float, default=300.0, metavar="S", help="block length (default 300)")
     ls.add_argument("--batch", type=float, default=60.0, metavar="S", help="adaptation batch (default 60)")
     ls.add_argument("--seed", type=int, default=0)
+    ls.add_argument("--speed", default="max",
+                    help="max: as fast as the machine allows (default); a number: simulated seconds per "
+                         "second (1: real time); the figures are the same at any speed")
     ls.add_argument("--plot", type=Path, metavar="DIR", help="write long_session.png to DIR")
     ls.set_defaults(func=run_long_session)
 
@@ -227,14 +230,23 @@ def _print_table(console, ev) -> None:
 
 
 def run_long_session(args: argparse.Namespace) -> int:
+    return long_session_command(args.duration, tuple(args.adaptation), args.seed, speed=args.speed,
+                                plot=args.plot, decoder=args.decoder, block_s=args.block, batch_s=args.batch)
+
+
+def long_session_command(duration: float, adaptations: tuple[str, ...], seed: int, speed: str = "max",
+                         plot: Path | None = None, **session: Any) -> int:
+    """What ``cortexlink long-session`` and ``cortexlink run long-session`` do: run the session in
+    each mode (one library call) and print targets/min and R^2 per block."""
     from rich.console import Console
     from rich.table import Table
 
     from cortexlink.decode.long_session import compare_adaptations, plot_long_session
 
-    results = compare_adaptations(tuple(args.adaptation), duration_s=args.duration, decoder=args.decoder,
-                                  block_s=args.block, batch_s=args.batch, seed=args.seed, show_progress=True)
-    table = Table(title=f"long session: {args.duration:g} s, {args.decoder}, seed {args.seed}")
+    results = compare_adaptations(adaptations, speed=speed, duration_s=duration, seed=seed,
+                                  show_progress=True, **session)
+    decoder = results[0].decoder
+    table = Table(title=f"long session: {duration:g} s, {decoder}, seed {seed}, speed {speed}")
     table.add_column("block")
     for r in results:
         table.add_column(f"{r.adaptation} targets/min", justify="right")
@@ -247,10 +259,10 @@ def run_long_session(args: argparse.Namespace) -> int:
     console = Console(width=200)
     console.print(table)
     for r in results:
-        first, last = r.blocks[0].targets_per_minute, r.blocks[-1].targets_per_minute
-        kept = last / first if first > 0 else float("nan")
-        console.print(f"{r.adaptation}: last block keeps {kept:.0%} of the first block's targets/min "
+        kept, since = r.kept(600.0), r.tail_start(600.0)
+        share = "" if kept != kept else f"the last 10 min keep {kept:.0%} of the first block's targets/min, "
+        console.print(f"{r.adaptation}: {share}R^2 {r.mean_r2(since):.3f} over the last 10 min "
                       f"({r.updates} adaptations)", highlight=False)
-    if args.plot:
-        console.print(f"plot: {plot_long_session(results, args.plot)}", highlight=False)
+    if plot:
+        console.print(f"plot: {plot_long_session(results, plot)}", highlight=False)
     return 0

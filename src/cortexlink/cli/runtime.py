@@ -13,7 +13,9 @@ def register(subparsers: Any) -> None:
         "run", help="run a graph of nodes in real time (the default closed-loop graph with no GRAPH)",
         description="Start the transport and one process per node, supervise them, and print the "
                     "per-node latency table at the end. Ctrl-C stops cleanly.")
-    run.add_argument("graph", nargs="?", help="graph YAML file (default: the built-in closed-loop graph)")
+    run.add_argument("graph", nargs="?",
+                     help="graph YAML file, a built-in graph's name, or long-session (the simulated long "
+                          "closed-loop session, fixed vs adaptive decoders); default: the closed-loop graph")
     run.add_argument("--transport", choices=("shm", "redis"), default="shm",
                      help="shm: shared-memory rings, no service (default); redis: Redis Streams")
     run.add_argument("--redis-url", default=None,
@@ -29,6 +31,11 @@ def register(subparsers: Any) -> None:
     run.add_argument("--keep-streams", action="store_true",
                      help="leave the data streams in Redis after the run (for BRAND tools, saveRdb, an NWB "
                           "export) instead of deleting them")
+    run.add_argument("--speed", default=None,
+                     help="for the long-session scenario: max (as fast as the machine allows, the default) "
+                          "or simulated seconds per second (1: real time); graphs run in real time")
+    run.add_argument("--seed", type=int, default=0,
+                     help="for the long-session scenario: its seed (default 0)")
     _add_pm_qos(run)
     run.set_defaults(func=_run)
 
@@ -142,7 +149,28 @@ def _nodes(args: argparse.Namespace) -> int:
     return 0
 
 
+SCENARIOS = ("long-session",)  # what ``run NAME`` runs instead of a graph (see ``_scenario``)
+
+
+def _scenario(args: argparse.Namespace) -> int:
+    """``run long-session``: the simulated long session, fixed vs adaptive decoders (cli.decoders)."""
+    from cortexlink.cli.decoders import long_session_command
+    from cortexlink.decode.adaptation import ADAPTATIONS
+
+    duration = 1800.0 if args.duration is None else args.duration
+    return long_session_command(duration, ADAPTATIONS, args.seed, speed=args.speed or "max")
+
+
 def _run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    if args.graph in SCENARIOS and not Path(args.graph).exists():
+        return _scenario(args)
+    if args.speed not in (None, "1", "1.0"):
+        from cortexlink.core.errors import InvalidParameterError
+
+        raise InvalidParameterError(f"--speed is for the scenarios ({', '.join(SCENARIOS)}); "
+                                    "a graph runs in real time")
     from rich.console import Console
 
     from cortexlink.graph.report import status_table

@@ -157,7 +157,8 @@ class Decoder(ABC):
 
         Kalman and Wiener decoders without PCA re-solve their weights for the live channels,
         exactly as if they had been fitted without the dead ones (their sufficient statistics are
-        kept for that); other decoders hold dead channels at their training mean. An empty mask
+        kept for that); other decoders hold dead channels at their training mean, and the networks
+        refit their read-out for it (``cortexlink.decode.network_head``). An empty mask
         restores the fitted decoder. The mask persists until changed (``reset`` keeps it); the
         online state is kept too, so decoding goes on from where it was.
         """

@@ -26,6 +26,8 @@ from cortexlink.decode.base import Decoder, register_kind
 from cortexlink.decode.features import FeatureTransform
 from cortexlink.decode.threads import check_threads, torch_threads
 
+CALIBRATION_BINS = 10_000  # training bins kept in memory to refit the read-out when channels are masked
+
 
 def import_torch() -> Any:
     """Import torch or explain how to get it."""
@@ -76,6 +78,8 @@ class RecurrentDecoder(Decoder):
     """Shared implementation of ``GRUDecoder`` and ``LSTMDecoder``."""
 
     online_state_attrs = ("_h", "_c")
+    _calibration: tuple[np.ndarray, np.ndarray] | None = None  # raw training bins for ``refit_head``
+    _fitted_head: tuple[np.ndarray, np.ndarray] | None = None  # the read-out as fitted (unmasked)
 
     container = "safetensors"
     cell = "gru"
@@ -168,6 +172,8 @@ class RecurrentDecoder(Decoder):
                 "data or a smaller window"
             )
         self.features.fit(X[:, :n_train])
+        self._calibration = (X[:, -CALIBRATION_BINS:].copy(), Y[:, -CALIBRATION_BINS:].copy())
+        self._fitted_head = None
         Z = self.features.transform(X).T.astype(np.float32)
         self.y_mean = Y[:, :n_train].mean(axis=1)
         self.y_scale = Y[:, :n_train].std(axis=1) + 1e-12
@@ -175,11 +181,18 @@ class RecurrentDecoder(Decoder):
         with torch_threads(self.threads):
             self._train(torch, Z, T, n_train)
 
-    def _train(self, torch: Any, Z: np.ndarray, T: np.ndarray, n_train: int) -> None:
+    def _train(self, torch: Any, Z: np.ndarray, T: np.ndarray, n_train: int,
+               start: dict[str, np.ndarray] | None = None, epochs: int | None = None,
+               lr: float | None = None) -> None:
+        """Train on ``Z, T`` (bins x features) with the last bins from ``n_train`` on for validation;
+        from ``start`` weights (fine-tuning) or from a fresh network."""
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
         net = self._network(Z.shape[1], T.shape[1])
-        opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        if start is not None:
+            net.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in start.items()})
+        epochs = self.epochs if epochs is None else int(epochs)
+        opt = torch.optim.Adam(net.parameters(), lr=lr or self.lr, weight_decay=self.weight_decay)
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=2)
         z_train, t_train = torch.from_numpy(Z[:n_train]), torch.from_numpy(T[:n_train])
         z_val, t_val = torch.from_numpy(Z[None, n_train:]), torch.from_numpy(T[None, n_train:])
@@ -189,8 +202,8 @@ class RecurrentDecoder(Decoder):
         stride = min(stride, self.max_window_stride)
         self.history = []
         for _ in progress(
-            range(self.epochs),
-            total=self.epochs,
+            range(epochs),
+            total=epochs,
             description=f"training {self.cell}",
             enabled=self.show_progress,
         ):
@@ -256,6 +269,18 @@ class RecurrentDecoder(Decoder):
             for i in range(self.layers)
         ]
         self._readout = (np.ascontiguousarray(weights["out.weight"]), weights["out.bias"])
+
+    # -- masking and adaptation (cortexlink.decode.network_head) ---------------------------
+    def _apply_mask(self, mask: np.ndarray) -> None:
+        from cortexlink.decode.network_head import refit_head
+
+        super()._apply_mask(mask)
+        refit_head(self, mask)
+
+    def _adapt(self, X: np.ndarray, Y: np.ndarray, keep: float) -> None:
+        from cortexlink.decode.network_head import fine_tune
+
+        fine_tune(self, X, Y, keep)
 
     # -- decoding --------------------------------------------------------------------------
     def _predict(self, X: np.ndarray) -> np.ndarray:

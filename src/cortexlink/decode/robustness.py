@@ -2,7 +2,8 @@
 
 An electrode that dies after calibration sends zeros (or garbage). Zero-filling feeds that to a
 decoder fitted on live data; masking tells the decoder, which then re-solves its weights for the
-channels that are left (Kalman, Wiener) or holds the dead ones at their training mean (others).
+channels that are left (Kalman, Wiener) or holds the dead ones at their training mean (others; the
+networks also refit their read-out on their calibration data without them).
 ``channel_loss`` fits each decoder once on the first part of a data set and scores the rest with
 random subsets of channels removed, both ways::
 

@@ -23,6 +23,7 @@ class MonitorNode(Node):
     """Flag dead, saturated and drifting channels of a raw stream while it records."""
 
     kind = "monitor"
+    outputs = ("status",)
 
     @dataclass
     class Settings:

@@ -51,6 +51,20 @@ class DriftConfig:
                 )
 
 
+    @classmethod
+    def for_session(cls, duration_s: float, faults: tuple[tuple[str, int, float], ...] = (),
+                    turnover: float = 1.0, baseline_sd: float = 0.45) -> DriftConfig:
+        """The long-session scenario's drift, scaled to the session so that any length sees the same
+        amount of change by its end: on average ``turnover`` unit replacements per channel
+        (1: about 63% of the units are new by the end), log baselines that have wandered
+        ``baseline_sd``, and decaying channels at ``final_detection``: days of change in one session."""
+        if not duration_s > 0:
+            raise InvalidParameterError(f"duration_s must be positive, got {duration_s}")
+        hours = duration_s / 3600.0
+        return cls(baseline_walk=baseline_sd / np.sqrt(hours), decay_s=duration_s,
+                   turnover_per_hour=turnover / hours, faults=faults)
+
+
 @dataclass
 class _Units:
     baseline: np.ndarray   # Hz at rest
