@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +22,9 @@ import numpy as np
 
 from cortexlink.core.errors import InvalidParameterError
 from cortexlink.decode.base import Decoder
+
+
+SWAP_SWITCH_INTERVAL_S = 1e-4
 
 
 def parameters_digest(decoder: Decoder) -> str:
@@ -56,7 +60,9 @@ class HotSwap:
         self._thread: threading.Thread | None = None
         self._ready: Decoder | None = None
         self._error: BaseException | None = None
-        self._pending: tuple[str, str, float] | None = None
+        self._pending: tuple[str, float] | None = None
+        self._digests = ("", "")  # before and after, computed off the loop
+        self._switch_interval: float | None = None
 
     @property
     def busy(self) -> bool:
@@ -69,18 +75,23 @@ class HotSwap:
             return False
         if not decoder.is_fitted:
             raise InvalidParameterError("only a fitted decoder can be hot-swapped")
-        before = parameters_digest(decoder)
-        work = copy.deepcopy(decoder)
+        work = copy.deepcopy(decoder)  # parameters only matter: online state comes over at the swap
 
         def run() -> None:
             try:
+                self._digests = (parameters_digest(work), "")
                 change(work)
+                self._digests = (self._digests[0], parameters_digest(work))
                 self._ready = work
             except BaseException as exc:  # handed to poll(), on the loop's thread
                 self._error = exc
 
-        self._pending = (reason, before, time.perf_counter())
+        self._pending = (reason, time.perf_counter())
         self._ready, self._error = None, None
+        # the worker holds the GIL for its Python steps: hand it back to the loop within
+        # SWAP_SWITCH_INTERVAL_S instead of the default 5 ms, so bins stay on time meanwhile
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWAP_SWITCH_INTERVAL_S)
         self._thread = threading.Thread(target=run, name="decoder-swap", daemon=True)
         self._thread.start()
         return True
@@ -92,14 +103,17 @@ class HotSwap:
             return live
         self._thread.join()
         self._thread = None
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
+            self._switch_interval = None
         if self._error is not None:
             exc, self._error = self._error, None
             raise exc
         new, self._ready = self._ready, None
         new.restore_online_state(live.online_state())
-        reason, before, t0 = self._pending
+        reason, t0 = self._pending
         prepare_s = time.perf_counter() - t0
-        self.log.append(SwapRecord(reason, before, parameters_digest(new), prepare_s, time.time()))
+        self.log.append(SwapRecord(reason, *self._digests, prepare_s, time.time()))
         return new
 
     def wait(self, live: Decoder, timeout: float = 30.0) -> Decoder:
