@@ -185,7 +185,7 @@ def pairs(quick: bool, pipelines: list[str] | None = None, repeats: int | None =
         f"{'calibrated acc':>14} {'gap recovered':>13}"
     )
     for n in names:
-        _, auc, held, cal, within = (np.mean([r[i] for r in rows[n]]) for i in range(5))
+        auc, held, cal, within = (np.mean([r[i] for r in rows[n]]) for i in range(1, 5))
         gap = (cal - held) / (within - held) if within > held else float("nan")
         print(f"{n:<22} {auc:>14.3f} {within:>10.3f} {held:>12.3f} {cal:>14.3f} {gap:>13.2f}")
     best_ref = max(refs, key=lambda n: np.mean([r[1] for r in rows[n]]))
