@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cortexlink.decode.trials.base import TrialClassifier
-from cortexlink.decode.trials.epochs import DEFAULT_BAND, read_epochs
+from cortexlink.decode.trials.epochs import read_epochs
 
 
 @dataclass
@@ -33,29 +33,16 @@ def train_eeg(
     out: str | Path,
     pipeline: str = "ts-lr",
     *,
-    events: Sequence[str] | None = ("T1", "T2"),
-    tmin: float = 0.0,
-    tmax: float = 3.0,
-    band: tuple[float, float] | None = DEFAULT_BAND,
-    channels: Sequence[str] | None = None,
-    reject_uv: float | None = None,
     causal: bool = True,
     params: dict[str, Any] | None = None,
+    **epoch_options: Any,
 ) -> TrainedEEG:
-    """Cut trials of ``files`` (each its own session), fit ``pipeline`` (a ``PIPELINES`` name, with
-    ``params``) and save it to ``out`` (npz or safetensors, no pickle)."""
+    """Cut trials of ``files`` (each its own session; ``epoch_options`` as ``read_epochs``: events,
+    tmin, tmax, band, channels, reject_uv; T1/T2 by default), fit ``pipeline`` (a ``PIPELINES``
+    name, with ``params``) and save it to ``out`` (npz or safetensors, no pickle)."""
     from cortexlink.decode.trials.registry import make_classifier
 
     clf = make_classifier(pipeline, **(params or {}))  # bad names fail before any reading
-    epochs = read_epochs(
-        files,
-        events=events,
-        tmin=tmin,
-        tmax=tmax,
-        band=band,
-        channels=channels,
-        reject_uv=reject_uv,
-        causal=causal,
-    )
+    epochs = read_epochs(files, **{"events": ("T1", "T2"), **epoch_options, "causal": causal})
     path = clf.fit(epochs).save(out)
     return TrainedEEG(clf, Path(path), epochs.n_trials, list(clf.class_names_), epochs.duration_s)
