@@ -17,7 +17,12 @@ eeg_classifier`` classifies a 3 s window every 0.25 s, and the latency from each
 sample to the classifier's output is read back from the runtime's report; and the BrainFlow
 synthetic board (16 channels, 250 Hz) recorded for ``--stream-s`` seconds, checked for gaps.
 
-Run: ``python benchmarks/eeg.py`` (``--quick``: no EEGNet or ensemble, 2 calibration draws, 30 s streams).
+Every pair of S001 runs with the same classes (``--only pairs``): left/right fist executed (3, 7) and
+imagined (4, 8), fists/feet executed (5) and imagined (6): cross-run AUC in all 14 directions, and
+the share of the cross-run to within-session accuracy gap that 10 calibration trials recover.
+
+Run: ``python benchmarks/eeg.py`` (``--quick``: no EEGNet or ensemble, 2 calibration draws, 30 s
+streams; ``--only offline|pairs|latency|online`` for one section).
 """
 
 from __future__ import annotations
@@ -36,7 +41,13 @@ sys.path.insert(0, str(ROOT / "src"))
 S001 = ROOT / ".." / "shared" / "data" / "eeg_mi" / "eegmmidb" / "S001"
 
 from cortexlink.decode.threads import blas_threads  # noqa: E402
-from cortexlink.decode.trials import concatenate, evaluate_eeg, make_classifier, read_epochs  # noqa: E402
+from cortexlink.decode.trials import (  # noqa: E402
+    concatenate,
+    evaluate_eeg,
+    make_classifier,
+    read_epochs,
+    train_eeg,
+)
 
 
 class Reference:
@@ -131,6 +142,63 @@ def offline(quick: bool, pipelines: list[str] | None = None, repeats: int | None
     print("\n".join(r for r in run6.table() if "heldout" not in r))
 
 
+# S001's runs with the same two classes: left vs right fist executed (3, 7) and imagined (4, 8);
+# both fists vs both feet executed (5) and imagined (6)
+PAIR_GROUPS = {"left/right fist": (3, 4, 7, 8), "fists/feet": (5, 6)}
+
+
+def pairs(quick: bool, pipelines: list[str] | None = None, repeats: int | None = None) -> None:
+    """Every pair of S001 runs with the same classes (imagined and executed, 7 pairs, 14
+    directions): cross-run AUC each way, and the share of the cross-run to within-session accuracy
+    gap that 10 calibration trials recover, for ours and the references."""
+    from itertools import combinations
+
+    ours = pipelines or ["csp-lda", "fbcsp", "ts-lr", "fbts"]  # EEGNet in 14 directions: too slow here
+    refs = references()
+    names = ours + list(refs)
+    draws = repeats or (2 if quick else 5)
+    rows: dict[str, list] = {n: [] for n in names}  # per direction: (label, auc, held, calibrated, within)
+    t = time.perf_counter()
+    for group, runs in PAIR_GROUPS.items():
+        for a, b in combinations(runs, 2):
+            files = [S001 / f"S001R{a:02d}.edf", S001 / f"S001R{b:02d}.edf"]
+            result = evaluate_eeg(files, ours, events=("T1", "T2"), repeats=draws, factories=refs)
+            for d in result.directions:
+                src, dst = (a, b)[d.train], (a, b)[d.test]
+                within = result.get(d.pipeline, "within").accuracy
+                rows[d.pipeline].append(
+                    (f"{src}->{dst}", d.roc_auc, d.heldout_accuracy, d.calibrated_accuracy, within)
+                )
+            print(f"  runs {a} and {b} ({group}) done, {time.perf_counter() - t:.0f} s", flush=True)
+    labels = [r[0] for r in rows[names[0]]]
+    print(
+        f"\nS001, every pair of runs with the same classes ({len(labels)} directions, "
+        f"{time.perf_counter() - t:.0f} s, load average {os.getloadavg()[0]:.1f}): "
+        "cross-run ROC AUC (train -> test run)"
+    )
+    print(f"{'pipeline':<22} " + " ".join(f"{lab:>6}" for lab in labels) + f" {'mean':>6}")
+    for n in names:
+        aucs = [r[1] for r in rows[n]]
+        print(f"{n:<22} " + " ".join(f"{a:>6.3f}" for a in aucs) + f" {np.mean(aucs):>6.3f}")
+    print(
+        f"\n{'pipeline':<22} {'mean cross AUC':>14} {'within acc':>10} {'held-out acc':>12} "
+        f"{'calibrated acc':>14} {'gap recovered':>13}"
+    )
+    for n in names:
+        auc, held, cal, within = (np.mean([r[i] for r in rows[n]]) for i in range(1, 5))
+        gap = (cal - held) / (within - held) if within > held else float("nan")
+        print(f"{n:<22} {auc:>14.3f} {within:>10.3f} {held:>12.3f} {cal:>14.3f} {gap:>13.2f}")
+    best_ref = max(refs, key=lambda n: np.mean([r[1] for r in rows[n]]))
+    ref_auc = np.array([r[1] for r in rows[best_ref]])
+    for n in ours:
+        auc = np.array([r[1] for r in rows[n]])
+        print(
+            f"{n} vs {best_ref}: mean cross AUC {auc.mean():.3f} vs {ref_auc.mean():.3f}; "
+            f"higher in {int(np.sum(auc > ref_auc + 1e-9))}, lower in {int(np.sum(auc < ref_auc - 1e-9))} "
+            f"of {auc.size} directions"
+        )
+
+
 def window_latency(quick: bool) -> None:
     epochs = read_epochs([S001 / "S001R04.edf"], events=("T1", "T2"))
     print(f"\npredict_proba latency of one {epochs.duration_s:.1f} s window, 64 channels (p50 / p99 ms)")
@@ -154,9 +222,8 @@ def online(stream_s: float) -> None:
     from cortexlink.nodes.run import run
 
     with tempfile.TemporaryDirectory() as tmp:
-        epochs = read_epochs([S001 / "S001R04.edf"], events=("T1", "T2"))
-        model = Path(tmp) / "model.npz"
-        make_classifier("ts-lr").fit(epochs).save(model)
+        model = Path(tmp) / "model.npz"  # trained on causally filtered trials, as the node filters
+        train_eeg([S001 / "S001R04.edf"], model, "ts-lr")
         graph = Path(tmp) / "g.yaml"
         graph.write_text(f"""
 metadata: {{name: lsl-eeg}}
@@ -201,7 +268,7 @@ nodes:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", choices=("offline", "latency", "online"))
+    ap.add_argument("--only", choices=("offline", "pairs", "latency", "online"))
     ap.add_argument("--stream-s", type=float, default=None)
     ap.add_argument("--pipelines", help="our pipelines, comma-separated (default: all; --quick: classical)")
     ap.add_argument("--repeats", type=int, help="calibration draws per direction (default 5; --quick 2)")
@@ -209,6 +276,8 @@ def main() -> None:
     stream_s = args.stream_s or (30.0 if args.quick else 60.0)
     if args.only in (None, "offline"):
         offline(args.quick, args.pipelines.split(",") if args.pipelines else None, args.repeats)
+    if args.only in (None, "pairs"):
+        pairs(args.quick, args.pipelines.split(",") if args.pipelines else None, args.repeats)
     if args.only in (None, "latency"):
         window_latency(args.quick)
     if args.only in (None, "online"):

@@ -46,6 +46,7 @@ _LAZY = {
     "place_graph": "cortexlink.nodes.placement",
     "evaluate_eeg": "cortexlink.decode.trials",
     "read_epochs": "cortexlink.decode.trials",
+    "train_eeg": "cortexlink.decode.trials",
     "score_channels": "cortexlink.seizure",
     "train_detector": "cortexlink.seizure.api",
     "evaluate_detector": "cortexlink.seizure.api",

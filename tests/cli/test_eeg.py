@@ -46,3 +46,17 @@ def test_devices_lists_lsl_streams(capsys):
     with synthetic_outlet_thread("cortexlink-cli-devices", 4, 100.0, seconds=5, name="cli-devices"):
         code, out, _ = run(["devices", "--wait", "1.0", "--no-boards"], capsys)
     assert code == 0 and "cli-devices" in out and "4 channels at 100 Hz" in out
+
+
+def test_eeg_train_saves_a_causal_classifier_the_node_loads(tmp_path, capsys):
+    from cortexlink.decode.trials import load_classifier
+
+    path = _edf_free_recording(tmp_path)
+    out = tmp_path / "clf.npz"
+    args = ["eeg-train", "--data", path, "--out", out, "--pipeline", "csp-lda", "--tmax", "2"]
+    code, text, _ = run(args, capsys)
+    assert code == 0 and "csp-lda fitted on 15 trials" in text and str(out) in text
+    clf = load_classifier(out)
+    assert clf.causal_ and clf.band_ == (8.0, 35.0) and clf.n_samples_ == 321
+    code, _, err = run(["eeg-train", "--data", path, "--out", out, "--pipeline", "nope"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "unknown EEG pipeline 'nope'" in err

@@ -1,5 +1,6 @@
-"""``cortexlink eeg-eval`` (trial classifiers within and across sessions) and ``cortexlink devices``
-(what BrainFlow and LSL can see)."""
+"""``cortexlink eeg-eval`` (trial classifiers within and across sessions), ``cortexlink eeg-train``
+(fit one and save it for the ``eeg_classifier`` node) and ``cortexlink devices`` (what BrainFlow and
+LSL can see)."""
 
 from __future__ import annotations
 
@@ -19,17 +20,63 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "kappa, ITR; confusion matrices with --plot.",
     )
     p.add_argument(
+        "--pipelines",
+        default="csp-lda,ts-lr,fbts",
+        help=f"comma-separated pipelines among {PIPELINE_CHOICES} (default csp-lda,ts-lr,fbts)",
+    )
+    _epoch_arguments(p)
+    p.add_argument("--folds", type=int, default=5, help="within-session folds (default 5)")
+    p.add_argument(
+        "--calibration-trials",
+        type=int,
+        default=10,
+        help="trials of the test session given to calibration (default 10; 0: none)",
+    )
+    p.add_argument(
+        "--repeats", type=int, default=5, help="random draws of the calibration trials (default 5)"
+    )
+    p.add_argument("--no-cross", action="store_true", help="within-session only")
+    p.add_argument(
+        "--causal", action="store_true", help="filter causally, as the eeg_classifier node does online"
+    )
+    p.add_argument("--plot", type=Path, metavar="DIR", help="write roc_auc.png and confusion.png here")
+    p.set_defaults(func=run_eeg_eval)
+
+    t = subparsers.add_parser(
+        "eeg-train",
+        help="fit one EEG trial classifier and save it for the eeg_classifier node",
+        description="Cut trials at the recordings' event annotations (each file a session), band-pass "
+        "them causally (the filter the eeg_classifier node runs online), fit the pipeline and save it "
+        "(npz or safetensors).",
+    )
+    t.add_argument("--out", type=Path, required=True, help="classifier file to write (.npz or .safetensors)")
+    t.add_argument("--pipeline", default="ts-lr", help=f"one of {PIPELINE_CHOICES} (default ts-lr)")
+    _epoch_arguments(t)
+    t.add_argument(
+        "--zero-phase", action="store_true", help="zero-phase filter (offline use only; the node refuses it)"
+    )
+    t.set_defaults(func=run_eeg_train)
+
+    d = subparsers.add_parser(
+        "devices",
+        help="list LSL streams and BrainFlow boards cortexlink can read",
+        description="LSL streams visible on the network, and the BrainFlow board kinds "
+        "(use one as brainflow_source's board).",
+    )
+    d.add_argument("--wait", type=float, default=1.0, help="seconds to look for LSL streams (default 1)")
+    d.add_argument("--no-boards", action="store_true", help="LSL streams only")
+    d.set_defaults(func=run_devices)
+
+
+def _epoch_arguments(p: argparse.ArgumentParser) -> None:
+    """The recordings and how trials are cut from them (shared by eeg-eval and eeg-train)."""
+    p.add_argument(
         "--data",
         nargs="+",
         type=Path,
         required=True,
         metavar="FILE",
         help="recordings with event annotations (EDF+), one session each",
-    )
-    p.add_argument(
-        "--pipelines",
-        default="csp-lda,ts-lr,fbts",
-        help=f"comma-separated pipelines among {PIPELINE_CHOICES} (default csp-lda,ts-lr,fbts)",
     )
     p.add_argument(
         "--events", default="T1,T2", help="annotations to classify, comma-separated (default T1,T2)"
@@ -46,29 +93,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--channels", help="comma-separated channel names to keep (default: all)")
     p.add_argument("--reject-uv", type=float, help="drop trials whose peak-to-peak exceeds this (microvolts)")
-    p.add_argument("--folds", type=int, default=5, help="within-session folds (default 5)")
-    p.add_argument(
-        "--calibration-trials",
-        type=int,
-        default=10,
-        help="trials of the test session given to calibration (default 10; 0: none)",
-    )
-    p.add_argument(
-        "--repeats", type=int, default=5, help="random draws of the calibration trials (default 5)"
-    )
-    p.add_argument("--no-cross", action="store_true", help="within-session only")
-    p.add_argument("--plot", type=Path, metavar="DIR", help="write roc_auc.png and confusion.png here")
-    p.set_defaults(func=run_eeg_eval)
 
-    d = subparsers.add_parser(
-        "devices",
-        help="list LSL streams and BrainFlow boards cortexlink can read",
-        description="LSL streams visible on the network, and the BrainFlow board kinds "
-        "(use one as brainflow_source's board).",
-    )
-    d.add_argument("--wait", type=float, default=1.0, help="seconds to look for LSL streams (default 1)")
-    d.add_argument("--no-boards", action="store_true", help="LSL streams only")
-    d.set_defaults(func=run_devices)
+
+def _epoch_options(args: argparse.Namespace) -> dict:
+    return {
+        "events": _names(args.events),
+        "tmin": args.tmin,
+        "tmax": args.tmax,
+        "band": tuple(args.band),
+        "channels": _names(args.channels),
+        "reject_uv": args.reject_uv,
+    }
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -81,12 +116,8 @@ def run_eeg_eval(args: argparse.Namespace) -> int:
     result = evaluate_eeg(
         args.data,
         _names(args.pipelines) or [],
-        events=_names(args.events),
-        tmin=args.tmin,
-        tmax=args.tmax,
-        band=tuple(args.band),
-        channels=_names(args.channels),
-        reject_uv=args.reject_uv,
+        **_epoch_options(args),
+        causal=args.causal,
         folds=args.folds,
         calibration_trials=args.calibration_trials,
         repeats=args.repeats,
@@ -101,6 +132,17 @@ def run_eeg_eval(args: argparse.Namespace) -> int:
     print("\n".join(result.table()))
     for path in result.plots:
         print(f"plot: {path}")
+    return 0
+
+
+def run_eeg_train(args: argparse.Namespace) -> int:
+    from cortexlink.decode.trials import train_eeg
+
+    done = train_eeg(args.data, args.out, args.pipeline, **_epoch_options(args), causal=not args.zero_phase)
+    print(
+        f"{args.pipeline} fitted on {done.n_trials} trials of {done.trial_s:.2f} s "
+        f"({', '.join(done.class_names)}) from {len(args.data)} recording(s); saved {done.path}"
+    )
     return 0
 
 

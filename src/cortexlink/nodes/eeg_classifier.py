@@ -1,6 +1,8 @@
 """``eeg_classifier``: class probabilities of a sliding window of EEG, from a saved trial
 classifier (``cortexlink.decode.trials``), one column every ``hop_s`` (rows in the classifier's
-class order) for a cursor, a speller or a recorder."""
+class order) for a cursor, a speller or a recorder. The stream is band-passed causally with the
+filter the training trials went through (``cortexlink eeg-train`` trains on causally filtered
+trials; a classifier trained on zero-phase filtered trials is refused at start)."""
 
 from __future__ import annotations
 
@@ -28,16 +30,13 @@ class EEGClassifier(Node):
 
     @dataclass
     class Settings:
-        model: str = graph_path()  # trial classifier file (cortexlink eeg-eval --save or .save())
+        model: str = graph_path()  # trial classifier file (cortexlink eeg-train, or .save())
         hop_s: float = 0.25  # seconds between outputs
-        band: list[float] | None = None  # causal band-pass [low, high] Hz before windowing (None: 8-35)
-        raw: bool = False  # true: no band-pass (the input is filtered already)
+        raw: bool = False  # true: no band-pass (the input is filtered already); else the training filter
 
         def __post_init__(self) -> None:
             if not self.hop_s > 0:
                 raise InvalidParameterError(f"hop_s must be positive, got {self.hop_s}")
-            if self.band is not None and len(self.band) != 2:
-                raise InvalidParameterError(f"band must be [low, high] in Hz, got {self.band}")
 
     @classmethod
     def describe_outputs(cls, settings: Any, input_specs: dict[str, StreamSpec]) -> dict[str, StreamSpec]:
@@ -47,12 +46,11 @@ class EEGClassifier(Node):
         return {"out": resampled(spec, spec.sample_rate / hop, "float32", len(clf.classes_))}
 
     def setup(self) -> None:
-        from cortexlink.decode.trials.epochs import DEFAULT_BAND
         from cortexlink.decode.trials.online import WindowClassifier
 
         spec = self.context.input_specs.get("in")
         clf = _load(self.settings.model)
-        band = None if self.settings.raw else tuple(self.settings.band or DEFAULT_BAND)
+        band = None if self.settings.raw else "trained"
         rate = spec.sample_rate if spec is not None else clf.sample_rate_
         self.block = WindowClassifier(
             clf, rate, self.settings.hop_s, band, n_stream_channels=None if spec is None else spec.n_channels

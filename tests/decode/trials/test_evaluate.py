@@ -21,6 +21,19 @@ def test_schemes_and_metrics(two_sessions, tmp_path):
     assert np.isfinite(r.recovered("ts-lr")) or np.isnan(r.recovered("ts-lr"))
     assert all(p.exists() for p in r.plots) and len(r.plots) == 2
     assert r.table()[0].split()[:3] == ["pipeline", "scheme", "accuracy"]
+    # one record per direction, agreeing with the pooled cross-session scores
+    assert sorted((d.train, d.test) for d in r.directions) == [(0, 1), (1, 0)]
+    assert np.isclose(np.mean([d.roc_auc for d in r.directions]), r.get("ts-lr", "cross").roc_auc)
+    assert np.isclose(
+        np.mean([d.calibrated_accuracy for d in r.directions]), r.get("ts-lr", "calibrated").accuracy
+    )
+
+
+def test_cross_only(two_sessions):
+    r = evaluate_eeg(two_sessions, ["csp-lda"], within=False, calibration_trials=0)
+    assert {s.scheme for s in r.scores} == {"cross"} and len(r.directions) == 2
+    with pytest.raises(InvalidParameterError, match="nothing to evaluate"):
+        evaluate_eeg(two_sessions, ["csp-lda"], within=False, cross=False)
 
 
 def test_folds_are_stratified_and_cover_every_trial():

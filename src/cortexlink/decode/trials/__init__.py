@@ -20,6 +20,7 @@ __all__ = [
     "load_classifier",
     "make_classifier",
     "read_epochs",
+    "train_eeg",
 ]
 
 
@@ -28,4 +29,8 @@ def __getattr__(name: str):
         from cortexlink.decode.trials.evaluate import evaluate_eeg
 
         return evaluate_eeg
+    if name == "train_eeg":
+        from cortexlink.decode.trials.train import train_eeg
+
+        return train_eeg
     raise AttributeError(name)

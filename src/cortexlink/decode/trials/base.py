@@ -20,7 +20,7 @@ from cortexlink.core.errors import InvalidDataError, InvalidParameterError, Mode
 from cortexlink.decode.modelfile import read_model, write_model
 from cortexlink.decode.threads import blas_threads
 from cortexlink.decode.trials.align import recentre, whitener
-from cortexlink.decode.trials.epochs import Epochs
+from cortexlink.decode.trials.epochs import DEFAULT_BAND, Epochs
 
 ALIGN_CHOICES = ("riemann", "euclid", "none")
 _KINDS: dict[str, type[TrialClassifier]] = {}
@@ -70,6 +70,8 @@ class TrialClassifier(ABC):
             raise InvalidParameterError(f"align must be one of {', '.join(ALIGN_CHOICES)}, got {align!r}")
         self.align = align
         self.channel_names_: list[str] | None = None
+        self.band_: tuple[float, float] | None = None  # the training trials' band-pass (Epochs.band)
+        self.causal_ = False  # and whether it was causal (Epochs.causal)
 
     # -- public interface ------------------------------------------------------------------------
     def fit(self, epochs: Epochs) -> TrialClassifier:
@@ -79,6 +81,7 @@ class TrialClassifier(ABC):
         self.class_names_ = [epochs.class_names[c] for c in self.classes_]
         self.channel_names_ = list(epochs.channel_names)
         self.sample_rate_, self.n_samples_ = float(epochs.sample_rate), int(epochs.n_samples)
+        self.band_, self.causal_ = epochs.band, bool(epochs.causal)
         X = epochs.data
         self.sessions_ = epochs.session
         with blas_threads(self.threads):
@@ -122,6 +125,8 @@ class TrialClassifier(ABC):
             "sample_rate": self.sample_rate_,
             "n_samples": self.n_samples_,
             "class_names": self.class_names_,
+            "band": None if self.band_ is None else list(self.band_),
+            "causal": self.causal_,
         }
         arrays = {"classes_": self.classes_, "whiten_": self.whiten_, **self._state()}
         return write_model(path, self.kind, self.params(), arrays, self.container, extra)
@@ -211,6 +216,10 @@ def load_classifier(path: str | Path) -> TrialClassifier:
         clf.channel_names_ = [str(n) for n in extra["channel_names"]]
         clf.sample_rate_, clf.n_samples_ = float(extra["sample_rate"]), int(extra["n_samples"])
         clf.class_names_ = [str(n) for n in extra["class_names"]]
+        # files written before the filter was recorded ran online with a causal 8-35 Hz: keep that
+        band = extra.get("band", DEFAULT_BAND)
+        clf.band_ = None if band is None else (float(band[0]), float(band[1]))
+        clf.causal_ = bool(extra.get("causal", True))
         clf.classes_ = np.asarray(arrays["classes_"]).astype(np.int64)
         clf.whiten_ = np.asarray(arrays["whiten_"], dtype=np.float64)
         if clf.whiten_.shape != (len(clf.channel_names_),) * 2:

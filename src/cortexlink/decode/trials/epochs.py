@@ -5,8 +5,11 @@ Cutting follows MNE's ``Epochs`` exactly (and a test checks it): an annotation a
 the event sample ``round(onset * rate)``; a trial holds samples ``event + round(tmin * rate)``
 through ``event + round(tmax * rate)`` inclusive; trials reaching past either end of the
 recording are dropped, and so are trials whose peak-to-peak amplitude on any channel exceeds
-``reject_uv`` (MNE's ``reject``). The band-pass (MOABB's 8-35 Hz by default) is a zero-phase
-Butterworth filter run on the whole recording before cutting, so trials carry no filter edges.
+``reject_uv`` (MNE's ``reject``). The band-pass (MOABB's 8-35 Hz by default) is a Butterworth
+filter run on the whole recording before cutting, so trials carry no filter edges: zero-phase by
+default (MOABB's convention), or ``causal``: the very filter the ``eeg_classifier`` node runs on a
+stream, so a classifier trained on causal epochs sees online exactly the features it was trained
+on (``Epochs.band``/``Epochs.causal`` record the filter; classifiers keep them).
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ class Epochs:
     tmin: float = 0.0
     session: np.ndarray = field(default=None)  # type: ignore[assignment]
     events: np.ndarray = field(default=None)  # type: ignore[assignment]
+    band: tuple[float, float] | None = None  # the band-pass the trials went through (None: unknown/none)
+    causal: bool = False  # True: that band-pass ran causally over the recording (as online)
 
     def __post_init__(self) -> None:
         self.data = np.ascontiguousarray(self.data, dtype=np.float64)
@@ -90,7 +95,9 @@ class Epochs:
 
     def filter(self, low: float, high: float) -> Epochs:
         """These trials band-passed (zero phase) to ``low``-``high`` Hz, each trial on its own."""
-        return replace(self, data=bandpass(self.data, self.sample_rate, low, high))
+        return replace(
+            self, data=bandpass(self.data, self.sample_rate, low, high), band=(low, high), causal=False
+        )
 
     def pick(self, channels: Sequence[str]) -> Epochs:
         """Only ``channels`` (names, matched as ``find_channels`` does), in that order."""
@@ -109,8 +116,11 @@ def concatenate(parts: Sequence[Epochs]) -> Epochs:
             or p.sample_rate != first.sample_rate
             or p.n_samples != first.n_samples
             or p.class_names != first.class_names
+            or (p.band, p.causal) != (first.band, first.causal)
         ):
-            raise InvalidDataError("epochs to concatenate differ in channels, rate, length or classes")
+            raise InvalidDataError(
+                "epochs to concatenate differ in channels, rate, length, classes or filtering"
+            )
     return replace(
         first,
         data=np.concatenate([p.data for p in parts]),
@@ -143,9 +153,12 @@ def min_filter_samples(sample_rate: float, low: float) -> int:
     return int(np.ceil(MIN_FILTER_CYCLES * sample_rate / low))
 
 
-def bandpass(data: np.ndarray, sample_rate: float, low: float, high: float) -> np.ndarray:
-    """Zero-phase Butterworth band-pass along the last axis, in float64."""
-    from scipy.signal import butter, sosfiltfilt
+def bandpass(
+    data: np.ndarray, sample_rate: float, low: float, high: float, causal: bool = False
+) -> np.ndarray:
+    """Butterworth band-pass along the last axis, in float64: zero-phase, or ``causal`` (forward
+    only from a zero state: ``dsp.filters.ButterworthFilter(rate, low, high, order=4)`` on a stream)."""
+    from scipy.signal import butter, sosfilt, sosfiltfilt
 
     nyquist = sample_rate / 2
     if not 0 < low < high < nyquist:
@@ -161,6 +174,8 @@ def bandpass(data: np.ndarray, sample_rate: float, low: float, high: float) -> n
             "use longer trials or a higher band"
         )
     sos = butter(FILTER_ORDER, [low, high], btype="bandpass", fs=sample_rate, output="sos")
+    if causal:
+        return sosfilt(sos, np.asarray(data, dtype=np.float64), axis=-1)
     return sosfiltfilt(
         sos, np.asarray(data, dtype=np.float64), axis=-1, padlen=min(n - 1, 3 * (2 * len(sos) + 1))
     )
@@ -216,6 +231,7 @@ def epochs_from_recording(
     channels: Sequence[str] | None = None,
     reject_uv: float | None = None,
     session: int = 0,
+    causal: bool = False,
 ) -> Epochs:
     """Trials of ``recording`` at its annotations (see the module docstring for the rules)."""
     if not tmax > tmin:
@@ -231,7 +247,7 @@ def epochs_from_recording(
         data, names = data[idx], [names[i] for i in idx]
     data = np.asarray(data, dtype=np.float64) * float(recording.gain_uv)
     if band is not None:
-        data = bandpass(data, rate, float(band[0]), float(band[1]))
+        data = bandpass(data, rate, float(band[0]), float(band[1]), causal)
     start, stop = int(np.round(tmin * rate)), int(np.round(tmax * rate))
     inside = (samples + start >= 0) & (samples + stop < data.shape[1])
     samples, labels = samples[inside], labels[inside]
@@ -254,6 +270,8 @@ def epochs_from_recording(
         tmin,
         np.full(len(labels), session),
         samples,
+        None if band is None else (float(band[0]), float(band[1])),
+        bool(causal and band is not None),
     )
 
 

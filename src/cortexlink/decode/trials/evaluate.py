@@ -6,7 +6,9 @@
 - cross-session: train on one recording, test on each other one: ``cross`` on all its trials;
   then ``repeats`` times, ``calibration_trials`` of the test recording (stratified, random) are
   given to ``calibrate`` and the rest are scored with (``calibrated``) and without
-  (``cross-heldout``) that calibration, so the two are compared on the same trials.
+  (``cross-heldout``) that calibration, so the two are compared on the same trials. Each
+  calibration starts from a copy of the classifier trained on the training recording.
+  ``EEGEvaluation.directions`` keeps the cross-session figures of each (train, test) pair.
 
 Metrics per scheme: accuracy, roc_auc, kappa, itr (bits/min, a decision per trial length) and a
 confusion matrix summed over folds or repeats.
@@ -14,6 +16,7 @@ confusion matrix summed over folds or repeats.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -62,7 +65,8 @@ def stratified_pick(labels: np.ndarray, n: int, rng: np.random.Generator) -> np.
 
 @dataclass
 class Score:
-    """One pipeline under one scheme: metrics over its predictions."""
+    """One pipeline under one scheme: metrics over its predictions; ``fit_s`` is the mean seconds of
+    one fit (for ``calibrated``: of one calibration)."""
 
     pipeline: str
     scheme: str
@@ -88,6 +92,20 @@ class Score:
 
 
 @dataclass
+class Direction:
+    """One pipeline trained on recording ``train`` and tested on ``test`` (indices into ``files``)."""
+
+    pipeline: str
+    train: int
+    test: int
+    roc_auc: float
+    accuracy: float
+    heldout_accuracy: float = float("nan")
+    calibrated_accuracy: float = float("nan")
+    calibrated_roc_auc: float = float("nan")
+
+
+@dataclass
 class EEGEvaluation:
     """Every pipeline's scores; ``class_names`` label the confusion matrices."""
 
@@ -96,6 +114,7 @@ class EEGEvaluation:
     trial_s: float
     files: list[str] = field(default_factory=list)
     plots: list[Path] = field(default_factory=list)
+    directions: list[Direction] = field(default_factory=list)
 
     def get(self, pipeline: str, scheme: str) -> Score:
         for s in self.scores:
@@ -177,10 +196,12 @@ def evaluate_eeg(
     band: tuple[float, float] | None = DEFAULT_BAND,
     channels: Sequence[str] | None = None,
     reject_uv: float | None = None,
+    causal: bool = False,
     folds: int = 5,
     calibration_trials: int = 10,
     repeats: int = 5,
     cross: bool = True,
+    within: bool = True,
     seed: int = 0,
     factories: dict[str, Factory] | None = None,
     show_progress: bool = False,
@@ -189,6 +210,8 @@ def evaluate_eeg(
     """Score ``pipelines`` (names, see ``PIPELINES``) and any extra ``factories`` (name -> builder
     of an object with ``fit``/``predict_proba``/``calibrate``) on the recordings ``files`` (each
     a session) or on ready ``Epochs`` (sessions from ``epochs.session``); see the module docstring.
+    ``within``/``cross``: run the within-session and the cross-session schemes; ``causal``: filter
+    the recordings causally, as the ``eeg_classifier`` node does online.
     ``plot``: a folder for the ROC AUC and confusion-matrix PNGs."""
     from cortexlink.decode.trials.registry import make_classifier
 
@@ -203,6 +226,7 @@ def evaluate_eeg(
             band=band,
             channels=channels,
             reject_uv=reject_uv,
+            causal=causal,
         )
         names = [str(f) for f in files]
     builders: dict[str, Factory] = {p: (lambda p=p: make_classifier(p)) for p in pipelines}
@@ -219,8 +243,12 @@ def evaluate_eeg(
         raise InvalidParameterError(
             "cross-session evaluation needs two recordings or more (or pass cross=False)"
         )
+    if not (within or cross):
+        raise InvalidParameterError("nothing to evaluate: within and cross are both off")
     pooled = replace(epochs, session=np.zeros(epochs.n_trials, np.int64))
-    jobs = [(name, s) for name in builders for s in (-1, *(sessions if cross else ()))]
+    runs = ([-1] if within else []) + (list(sessions) if cross else [])  # -1: within-session CV
+    jobs = [(name, s) for name in builders for s in runs]
+    directions: list[Direction] = []
     out: list[Score] = []
     sinks = {(n, k): _Collector(classes) for n in builders for k in SCHEMES}
     for name, s in progress(jobs, total=len(jobs), description="evaluating", enabled=show_progress):
@@ -236,22 +264,35 @@ def evaluate_eeg(
         for t in sessions[sessions != s]:
             target = epochs[epochs.session == t]
             clf = _timed_fit(build, session, sinks[name, "cross"])
-            sinks[name, "cross"].add(target.labels, clf.predict_proba(target))
+            proba = clf.predict_proba(target)
+            sinks[name, "cross"].add(target.labels, proba)
+            accuracy = float(np.mean(classes[proba.argmax(axis=1)] == target.labels))
+            d = Direction(name, int(s), int(t), roc_auc(target.labels, proba, classes), accuracy)
+            directions.append(d)
             if calibration_trials == 0 or calibration_trials >= target.n_trials - 1:
                 continue
             rng = np.random.default_rng(seed + 1000 * int(t))
+            held, tuned_sink = _Collector(classes), _Collector(classes)
             for _ in range(repeats):
                 calib = stratified_pick(target.labels, calibration_trials, rng)
                 rest = np.setdiff1d(np.arange(target.n_trials), calib)
-                sinks[name, "cross-heldout"].add(target.labels[rest], clf.predict_proba(target[rest]))
-                tuned = _timed_fit(build, session, sinks[name, "calibrated"])
-                tuned.calibrate(target[calib])
-                sinks[name, "calibrated"].add(target.labels[rest], tuned.predict_proba(target[rest]))
+                pr = clf.predict_proba(target[rest])
+                sinks[name, "cross-heldout"].add(target.labels[rest], pr)
+                held.add(target.labels[rest], pr)
+                tic = time.perf_counter()
+                tuned = copy.deepcopy(clf).calibrate(target[calib])
+                sinks[name, "calibrated"].fit_s.append(time.perf_counter() - tic)
+                pr = tuned.predict_proba(target[rest])
+                sinks[name, "calibrated"].add(target.labels[rest], pr)
+                tuned_sink.add(target.labels[rest], pr)
+            h, c = held.score(name, "", 1.0), tuned_sink.score(name, "", 1.0)
+            d.heldout_accuracy, d.calibrated_accuracy = h.accuracy, c.accuracy
+            d.calibrated_roc_auc = c.roc_auc
     for (name, scheme), sink in sinks.items():
         if sink.groups:
             out.append(sink.score(name, scheme, epochs.duration_s))
     class_names = [epochs.class_names[c] for c in classes]
-    result = EEGEvaluation(out, class_names, epochs.duration_s, names)
+    result = EEGEvaluation(out, class_names, epochs.duration_s, names, directions=directions)
     if plot is not None:
         result.plots = plot_evaluation(result, plot)
     return result

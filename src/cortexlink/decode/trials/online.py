@@ -1,8 +1,12 @@
 """``WindowClassifier``: a fitted trial classifier run on a sliding window of a stream, giving
 class probabilities ``hop_s`` apart (for a cursor, a speller, or a recorder).
 
-The stream is band-passed causally (Butterworth, the band the classifier was trained in) before
-windowing; window ``j`` covers the samples that end at the ``j``-th hop, as every
+The stream is band-passed causally before windowing, with the filter the classifier's training
+trials went through (``classifier.band_``): a classifier trained on causally filtered epochs
+(``read_epochs(..., causal=True)``, ``cortexlink eeg-train``) sees online exactly the trials it
+would see offline, window for window (a test checks). One trained on zero-phase filtered epochs is
+refused: no stream can be filtered that way, and the phase of every band would differ from
+training. Window ``j`` covers stream samples ``j * hop`` to ``j * hop + window``, as every
 ``SlidingWindowBlock``. Chunked == whole, like every block.
 """
 
@@ -13,9 +17,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from cortexlink.core.chunk import Chunk
-from cortexlink.core.errors import InvalidDataError
+from cortexlink.core.errors import InvalidDataError, InvalidParameterError
 from cortexlink.decode.trials.base import TrialClassifier
-from cortexlink.decode.trials.epochs import DEFAULT_BAND, find_channels
+from cortexlink.decode.trials.epochs import FILTER_ORDER, find_channels
 from cortexlink.dsp.filters import ButterworthFilter
 from cortexlink.dsp.window import SlidingWindowBlock
 
@@ -39,6 +43,8 @@ class WindowClassifier:
 
     ``channels``: which stream rows feed the classifier, as names in ``stream_channels`` (default:
     the classifier's own channel names if the stream's are given, else the first rows).
+    ``band``: ``"trained"`` (default) filters as the training trials were; ``None``: no filtering
+    (the stream is filtered already).
     """
 
     def __init__(
@@ -46,7 +52,7 @@ class WindowClassifier:
         classifier: TrialClassifier,
         sample_rate: float,
         hop_s: float = 0.25,
-        band: tuple[float, float] | None = DEFAULT_BAND,
+        band: str | None = "trained",
         stream_channels: Sequence[str] | None = None,
         n_stream_channels: int | None = None,
     ) -> None:
@@ -66,7 +72,10 @@ class WindowClassifier:
                 )
             self.rows = np.arange(n)
         window_s = classifier.n_samples_ / sample_rate
-        self.filter = None if band is None else ButterworthFilter(sample_rate, band[0], band[1], order=4)
+        self.band = None if band is None else training_band(classifier, band)
+        self.filter = (
+            None if self.band is None else ButterworthFilter(sample_rate, *self.band, order=FILTER_ORDER)
+        )
         self.windows = _Windows(classifier, sample_rate, window_s, hop_s)
         self.classifier = classifier
 
@@ -79,7 +88,24 @@ class WindowClassifier:
         return len(self.classifier.classes_)
 
     def process(self, chunk: Chunk) -> Chunk:
+        """Stream rows in, one probability column per completed window out."""
         chunk = chunk.derive(np.ascontiguousarray(chunk.data[self.rows], dtype=np.float64))
         if self.filter is not None:
             chunk = self.filter.process(chunk)
         return self.windows.process(chunk)
+
+
+def training_band(classifier: TrialClassifier, band: str = "trained") -> tuple[float, float] | None:
+    """The causal band-pass that reproduces ``classifier``'s training trials online."""
+    if band != "trained":
+        raise InvalidParameterError(f"band must be 'trained' or None, got {band!r}")
+    if classifier.band_ is None:  # trained on unfiltered trials
+        return None
+    if not classifier.causal_:
+        lo, hi = classifier.band_
+        raise InvalidParameterError(
+            f"the classifier was trained on zero-phase {lo:g}-{hi:g} Hz filtered trials, which a stream "
+            "cannot reproduce; retrain it on causally filtered trials (cortexlink eeg-train, or "
+            "read_epochs(..., causal=True))"
+        )
+    return classifier.band_
