@@ -130,7 +130,9 @@ def run_node(plan: NodePlan, address: dict[str, Any], conn: Any, metadata: dict[
         writers = {p: transport.writer(s) for p, s in plan.outputs.items()}
         context = NodeContext(
             plan.nickname, plan.inputs, plan.outputs, feedback_specs=plan.feedback, send=control.send,
-            latest=lambda port: feedback[port].latest(), drain=lambda port: _drain(feedback[port]),
+            # a feedback input the graph leaves unconnected reads as empty
+            latest=lambda port: feedback[port].latest() if port in feedback else None,
+            drain=lambda port: _drain(feedback[port]) if port in feedback else [],
             stop_requested=lambda: stop["flag"],
             graph_metadata=metadata, transport_address=address,
         )
