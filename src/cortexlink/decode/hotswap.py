@@ -23,7 +23,6 @@ import numpy as np
 from cortexlink.core.errors import InvalidParameterError
 from cortexlink.decode.base import Decoder
 
-
 SWAP_SWITCH_INTERVAL_S = 1e-4
 
 
