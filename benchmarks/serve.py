@@ -25,6 +25,7 @@
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -145,19 +146,17 @@ class Server:
 
 # -- 1. /decode ---------------------------------------------------------------------------------------
 async def _load(
-    url: str, path: str, headers: dict, body: bytes, clients: int, total: int
+    url: str, path: str, headers: dict, body: bytes, clients: int, total: int, client: str = "httpx"
 ) -> tuple[np.ndarray, np.ndarray, int, float]:
     """Each of ``clients`` sends ``body`` (encoded once, here) to ``path``, its next request when
-    the last is answered. Returns client and server latencies (us), errors and the client's CPU
-    seconds a request."""
-    import httpx
-
+    the last is answered, with ``client`` (httpx, or aiohttp: a C HTTP parser that costs the load
+    generator less CPU a request). Returns client and server latencies (us), errors and the
+    client's CPU seconds a request."""
     client_us, server_us, errors = [], [], 0
     per_client = max(1, total // clients)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=60) as http:
+    async with _http_client(client, url, headers, clients) as (post, failure):
         for _ in range(3):  # warm up (model load, first calls)
-            await http.post(path, content=body)
+            await post(path, body)
         cpu0 = time.process_time()
 
         async def one_client() -> None:
@@ -165,47 +164,8 @@ async def _load(
             for _ in range(per_client):
                 t0 = time.perf_counter_ns()
                 try:
-                    r = await http.post(path, content=body)
-                except httpx.HTTPError as exc:  # counted, and said once
-                    errors += 1
-                    if errors == 1:
-                        print(f"  first error: {type(exc).__name__}: {exc}", flush=True)
-                    continue
-                client_us.append((time.perf_counter_ns() - t0) / 1e3)
-                if r.status_code != 200:
-                    errors += 1
-                    continue
-                server_us.append(float(r.headers["server-timing"].split("dur=")[1]) * 1e3)
-
-        await asyncio.gather(*(one_client() for _ in range(clients)))
-        cpu = (time.process_time() - cpu0) / max(1, len(client_us))
-    return np.array(client_us), np.array(server_us), errors, cpu
-
-
-async def _load_aiohttp(
-    url: str, path: str, headers: dict, body: bytes, clients: int, total: int
-) -> tuple[np.ndarray, np.ndarray, int, float]:
-    """``_load`` with aiohttp (a C HTTP parser) as the load generator, which costs less CPU a request."""
-    import aiohttp
-
-    client_us, server_us, errors = [], [], 0
-    per_client = max(1, total // clients)
-    connector = aiohttp.TCPConnector(limit=clients)
-    async with aiohttp.ClientSession(url, headers=headers, connector=connector) as http:
-        for _ in range(3):
-            async with http.post(path, data=body) as r:
-                await r.read()
-        cpu0 = time.process_time()
-
-        async def one_client() -> None:
-            nonlocal errors
-            for _ in range(per_client):
-                t0 = time.perf_counter_ns()
-                try:
-                    async with http.post(path, data=body) as r:
-                        await r.read()
-                        status, timing = r.status, r.headers.get("server-timing", "")
-                except aiohttp.ClientError as exc:
+                    status, timing = await post(path, body)
+                except failure as exc:  # counted, and said once
                     errors += 1
                     if errors == 1:
                         print(f"  first error: {type(exc).__name__}: {exc}", flush=True)
@@ -221,6 +181,34 @@ async def _load_aiohttp(
     return np.array(client_us), np.array(server_us), errors, cpu
 
 
+@contextlib.asynccontextmanager
+async def _http_client(client: str, url: str, headers: dict, connections: int):
+    """``(post(path, body) -> (status, server-timing header), the client's error type)``."""
+    if client == "aiohttp":
+        import aiohttp
+
+        connector = aiohttp.TCPConnector(limit=connections)
+        async with aiohttp.ClientSession(url, headers=headers, connector=connector) as http:
+
+            async def post(path: str, body: bytes) -> tuple[int, str]:
+                async with http.post(path, data=body) as r:
+                    await r.read()
+                    return r.status, r.headers.get("server-timing", "")
+
+            yield post, aiohttp.ClientError
+        return
+    import httpx
+
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=60) as http:
+
+        async def post(path: str, body: bytes) -> tuple[int, str]:
+            r = await http.post(path, content=body)
+            return r.status_code, r.headers.get("server-timing", "")
+
+        yield post, httpx.HTTPError
+
+
 def _npy(array: np.ndarray) -> bytes:
     import io
 
@@ -230,7 +218,6 @@ def _npy(array: np.ndarray) -> bytes:
 
 
 def bench_decode(folder: Path, token: str, total: int, client: str = "httpx") -> list[dict]:
-    load = _load_aiohttp if client == "aiohttp" else _load
     window = np.random.default_rng(0).poisson(2.0, size=(N_FEATURES, N_BINS)).astype(float)
     as_json = {"features": window.tolist()}
     auth = {"Authorization": f"Bearer {token}"}
@@ -252,7 +239,7 @@ def bench_decode(folder: Path, token: str, total: int, client: str = "httpx") ->
                 for clients in CLIENTS:
                     cpu0 = server.cpu_s()
                     c, s, errors, client_cpu = asyncio.run(
-                        load(server.url, path, headers, body, clients, total)
+                        _load(server.url, path, headers, body, clients, total, client)
                     )
                     server_cpu = (server.cpu_s() - cpu0) / max(1, len(c) + 3)
                     rows.append(
