@@ -114,3 +114,22 @@ def test_a_hot_swap_continues_from_the_live_state_with_the_new_parameters(popula
     np.testing.assert_allclose(np.array(out), np.array(expected), rtol=1e-10, atol=1e-12)
     (record,) = swap.log
     assert record.reason == "electrodes died" and record.before != record.after
+
+
+def test_masked_and_unmasked_steps_share_one_compiled_feature_kernel(population):
+    """A strided column of a chunk and a masked copy reach the feature kernel in one memory layout,
+    so the first bin after a mask swap loads no other compiled version of it (a late bin live)."""
+    from cortexlink.decode import features
+
+    X, Y = population
+    dec = KalmanFilter().fit(X, Y)
+    chunk = np.ascontiguousarray(X[:, :20])
+    for k in range(10):
+        dec.step(chunk[:, k])  # a strided view, as the decoder node passes it
+    compiled = set(features._feature_step.signatures)
+    mask = np.zeros(X.shape[0], bool)
+    mask[:3] = True
+    dec.set_channel_mask(mask)
+    for k in range(10, 20):
+        dec.step(chunk[:, k])
+    assert set(features._feature_step.signatures) == compiled

@@ -134,7 +134,9 @@ class Decoder(ABC):
             mask = self._as_mask(mask)
             if not np.array_equal(mask, self.channel_mask):
                 self.set_channel_mask(mask)
-        x = np.asarray(x_t, dtype=np.float64)
+        # one memory layout whatever the caller passes (a column of a chunk is strided, a masked
+        # copy is not): a second layout would load another compiled kernel on the first masked bin
+        x = np.ascontiguousarray(x_t, dtype=np.float64)
         if x.shape != (self.n_features_,):
             raise InvalidDataError(f"step expects one bin of shape ({self.n_features_},), got {x.shape}")
         dead = self._channel_mask
