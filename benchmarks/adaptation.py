@@ -148,7 +148,9 @@ def swap_gap(seconds: float) -> None:
                      "usual p99 us": round(p99 / 1e3), "near bins": int(near.sum()),
                      "near above p99": int(np.sum(lat[near] > p99)),
                      "near max us": round(lat[near].max() / 1e3),
-                     "near gap max us": round(gaps[near[1:]].max() / 1e3)})
+                     "near gap max us": round(gaps[near[1:]].max() / 1e3),
+                     "late bins at ms from flag": " ".join(
+                         f"{(x - flagged) / 1e6:+.0f}" for x in t[near][lat[near] > p99]) or "-"})
     print_table(f"Hot swap in a live graph ({seconds:g} s, 96 channels, 10 ms bins, Kalman; 8 electrodes die "
                 f"at 16 s; load average {', '.join(f'{v:.1f}' for v in os.getloadavg())}; goal: the swap "
                 "adds no bin above the usual p99)", rows)

@@ -201,7 +201,7 @@ def test_a_monitor_status_on_the_mask_feedback_masks_dead_channels_by_a_hot_swap
     status[[1, 4], 0] = 1.0  # dead
     node.context.set_latest("mask", Chunk(status, 0, 2.0))
     _run(node, monkey, 1, start=320)
-    node.swap._thread.join(120)  # the re-solve runs off the loop; the next bin swaps it in
+    node.swap.join(120)  # the re-solve runs off the loop; the next bin swaps it in
     dec, want, _ = _run(node, monkey, 200, start=321)
     assert np.flatnonzero(node.model.channel_mask).tolist() == [1, 4, 13, 16]
     assert len(node.swap.log) == 1

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import os
+import queue
 import sys
 import threading
 import time
@@ -52,11 +54,18 @@ class SwapRecord:
 
 
 class HotSwap:
-    """Prepare a changed copy of a decoder off the real-time loop, then swap it in between bins."""
+    """Prepare a changed copy of a decoder off the real-time loop, then swap it in between bins.
+
+    The work runs on one long-lived worker thread at the lowest CPU priority (Linux: a thread has
+    its own nice value), started with the first ``prepare``, so a swap neither waits for a thread to
+    start nor takes a busy core from the loop."""
 
     def __init__(self) -> None:
         self.log: list[SwapRecord] = []
-        self._thread: threading.Thread | None = None
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
+        self._done = threading.Event()
+        self._busy = False
         self._ready: Decoder | None = None
         self._error: BaseException | None = None
         self._pending: tuple[str, float] | None = None
@@ -66,42 +75,57 @@ class HotSwap:
     @property
     def busy(self) -> bool:
         """A change is being prepared (or is ready and not yet swapped in)."""
-        return self._thread is not None
+        return self._busy
 
-    def prepare(self, decoder: Decoder, change: Callable[[Decoder], object], reason: str) -> bool:
-        """Start ``change(copy_of_decoder)`` in the background; False if one is still in progress."""
-        if self._thread is not None:
-            return False
-        if not decoder.is_fitted:
-            raise InvalidParameterError("only a fitted decoder can be hot-swapped")
-        work = copy.deepcopy(decoder)  # parameters only matter: online state comes over at the swap
+    def start(self) -> None:
+        """Start the worker now (a real-time user calls this at setup, not at the first swap)."""
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._work, name="decoder-swap", daemon=True)
+            self._worker.start()
 
-        def run() -> None:
+    def _work(self) -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except (AttributeError, OSError):  # not Linux, or not allowed: normal priority
+            pass
+        while True:
+            live, change = self._jobs.get()
             try:
-                self._digests = (parameters_digest(work), "")
+                # copied here, not on the loop: ``step`` only rewrites the online state, which the
+                # copy takes from the live decoder at the swap anyway; the parameters stay put
+                work = copy.deepcopy(live)
+                before = parameters_digest(work)
                 change(work)
-                self._digests = (self._digests[0], parameters_digest(work))
+                self._digests = (before, parameters_digest(work))
                 self._ready = work
             except BaseException as exc:  # handed to poll(), on the loop's thread
                 self._error = exc
+            self._done.set()
 
+    def prepare(self, decoder: Decoder, change: Callable[[Decoder], object], reason: str) -> bool:
+        """Start ``change(copy_of_decoder)`` in the background; False if one is still in progress."""
+        if self._busy:
+            return False
+        if not decoder.is_fitted:
+            raise InvalidParameterError("only a fitted decoder can be hot-swapped")
+        self.start()
         self._pending = (reason, time.perf_counter())
         self._ready, self._error = None, None
+        self._done.clear()
         # the worker holds the GIL for its Python steps: hand it back to the loop within
         # SWAP_SWITCH_INTERVAL_S instead of the default 5 ms, so bins stay on time meanwhile
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(SWAP_SWITCH_INTERVAL_S)
-        self._thread = threading.Thread(target=run, name="decoder-swap", daemon=True)
-        self._thread.start()
+        self._busy = True
+        self._jobs.put((decoder, change))
         return True
 
     def poll(self, live: Decoder) -> Decoder:
         """The decoder to use for the next bin: the new one, carrying ``live``'s online state, once
         it is ready; ``live`` until then. A failed change is raised here."""
-        if self._thread is None or self._thread.is_alive():
+        if not self._busy or not self._done.is_set():
             return live
-        self._thread.join()
-        self._thread = None
+        self._busy = False
         if self._switch_interval is not None:
             sys.setswitchinterval(self._switch_interval)
             self._switch_interval = None
@@ -115,8 +139,11 @@ class HotSwap:
         self.log.append(SwapRecord(reason, *self._digests, prepare_s, time.time()))
         return new
 
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until the copy being prepared is ready; False if ``timeout`` ran out first."""
+        return not self._busy or self._done.wait(timeout)
+
     def wait(self, live: Decoder, timeout: float = 30.0) -> Decoder:
         """``poll`` after waiting for the work to finish (offline use and tests)."""
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self.join(timeout)
         return self.poll(live)

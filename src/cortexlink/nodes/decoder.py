@@ -75,6 +75,7 @@ class DecoderNode(Node):
         self.model = None
         self.live = False
         self.swap = HotSwap()
+        self.swap.start()  # its worker waits idle, so the first swap does not start a thread
         self._mask_seen = -1
         self._fit_thread: threading.Thread | None = None
         self._fit_error: BaseException | None = None
