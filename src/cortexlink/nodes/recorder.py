@@ -109,7 +109,6 @@ class Recorder(Node):
                 int(round(self.settings.hash_window_ms * 1e-3 * spec.sample_rate)),
             )
         self._pending_events: list = []
-        self._events_seen = -1  # start_sample of the newest event chunk taken (latest() fallback)
         self._first_sample = 0
         self._flush_ns = int(self.settings.flush_ms * 1e6)
         self._next_flush = time.monotonic_ns() + self._flush_ns
@@ -163,14 +162,7 @@ class Recorder(Node):
 
     def _take_events(self) -> None:
         """Move the events that arrived on ``events`` into the writer (committed at the next flush)."""
-        drain = getattr(self.context, "drain", None)
-        if drain is not None:
-            chunks = drain("events")
-        else:  # a runtime without drain: the newest chunk, once
-            last = self.context.latest("events")
-            chunks = [last] if last is not None and last.start_sample > self._events_seen else []
-        for c in chunks:
-            self._events_seen = max(self._events_seen, c.start_sample)
+        for c in self.context.drain("events"):
             self._pending_events += decode_events(c.data)
         if self._pending_events and self._writer is not None:
             self._writer.add_events(self._pending_events, -self._first_sample)
