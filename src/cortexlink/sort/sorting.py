@@ -142,39 +142,38 @@ class Sorting:
 
     @classmethod
     def load(cls, path: str | Path) -> Sorting:
-        """Read a file written by ``save``."""
+        """Read a file written by ``save`` (or a simulator's ground truth, ``simulate --truth``)."""
         p = existing_file(path)
         try:
             with zipfile.ZipFile(p) as archive:
                 names = set(archive.namelist())
-                if "format.npy" not in names and {f"{k}.npy" for k in _TRUTH} <= names:
-                    return cls._from_truth({key: _read_member(archive, key, p) for key in _TRUTH}, p)
-                a = {key: _read_member(archive, key, p) for key in _REQUIRED}
+                truth = "format.npy" not in names and {f"{k}.npy" for k in _TRUTH} <= names
+                a = {key: _read_member(archive, key, p) for key in (_TRUTH if truth else _REQUIRED)}
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as exc:
             raise CorruptDataError(f"{p} is not a readable NPZ archive ({one_line(exc)}); "
                                    "the file is damaged or of another type") from None
-        if a["format"].dtype.kind != "U" or str(a["format"][()]) != FORMAT:
+        if not truth and (a["format"].dtype.kind != "U" or str(a["format"][()]) != FORMAT):
             raise CorruptDataError(f"{p} is an NPZ file but not a cortexlink sorting; write it with "
                                    "Sorting.save")
         try:
-            metadata = json.loads(str(a["metadata"][()]))
-            return cls(float(a["sample_rate"][()]), a["spike_samples"], a["spike_units"], a["unit_ids"],
-                       a["amplitudes"], a["unit_channels"], a["templates"], int(a["template_peak"][()]),
-                       int(a["n_samples"][()]), metadata if isinstance(metadata, dict) else {})
+            return cls._from_truth(a) if truth else cls._from_saved(a)
         except (InvalidDataError, TypeError, ValueError) as exc:
-            raise CorruptDataError(f"{p}: inconsistent sorting ({one_line(exc)}); "
-                                   "the file is damaged") from None
+            raise CorruptDataError(f"{p}: inconsistent {'ground truth' if truth else 'sorting'} "
+                                   f"({one_line(exc)}); the file is damaged") from None
 
     @classmethod
-    def _from_truth(cls, a: dict[str, np.ndarray], path: Path) -> Sorting:
+    def _from_saved(cls, a: dict[str, np.ndarray]) -> Sorting:
+        metadata = json.loads(str(a["metadata"][()]))
+        return cls(float(a["sample_rate"][()]), a["spike_samples"], a["spike_units"], a["unit_ids"],
+                   a["amplitudes"], a["unit_channels"], a["templates"], int(a["template_peak"][()]),
+                   int(a["n_samples"][()]), metadata if isinstance(metadata, dict) else {})
+
+    @classmethod
+    def _from_truth(cls, a: dict[str, np.ndarray]) -> Sorting:
         """The true spike trains in a simulator's ground-truth file (``cortexlink simulate --truth``)."""
-        try:
-            channels = np.asarray(a["unit_channels"], np.int64)
-            return cls(float(a["sample_rate"][()]), a["spike_samples"], a["spike_units"],
-                       np.arange(channels.size), None, channels, metadata={"format": "simulator truth"})
-        except (InvalidDataError, TypeError, ValueError) as exc:
-            raise CorruptDataError(f"{path}: inconsistent ground truth ({one_line(exc)}); "
-                                   "the file is damaged") from None
+        channels = np.asarray(a["unit_channels"], np.int64)
+        return cls(float(a["sample_rate"][()]), a["spike_samples"], a["spike_units"],
+                   np.arange(channels.size), None, channels, metadata={"format": "simulator truth"})
 
     def __repr__(self) -> str:
         return (f"Sorting({self.n_units} units, {self.n_spikes} spikes, {self.duration:.1f} s "
