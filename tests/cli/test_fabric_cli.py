@@ -80,3 +80,18 @@ def test_graph_place_writes_placed_graph(tmp_path, capsys):
     assert (
         main(["graph", "place", str(DEFAULT_GRAPH), "--machines", str(machines), "--costs", str(costs)]) == 2
     )
+
+
+def test_graph_place_by_name_writes_into_the_current_folder(tmp_path, monkeypatch, capsys):
+    from cortexlink.nodes import DEFAULT_GRAPH
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.yaml").write_text("machines:\n  - {name: a, cores: 2}\n")
+    costs = {"monkey": 150, "frontend": 600, "decoder": 300, "safety": 20, "task": 50, "e2e": 10}
+    (tmp_path / "c.json").write_text(json.dumps(costs))
+    shipped = set(DEFAULT_GRAPH.parent.iterdir())
+    assert main(["graph", "place", "default", "--machines", "m.yaml", "--costs", "c.json"]) == 0
+    assert (tmp_path / "default.placed.yaml").is_file()
+    assert set(DEFAULT_GRAPH.parent.iterdir()) == shipped
+    assert main(["graph", "validate", "seizure"]) == 0
+    assert "is a valid graph" in capsys.readouterr().out

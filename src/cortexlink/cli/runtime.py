@@ -65,13 +65,13 @@ def register(subparsers: Any) -> None:
     validate = sub.add_parser("validate", help="check a graph file without running it",
                               description="Check node kinds, ports, parameters, streams and cycles; "
                                           "every problem names its line.")
-    validate.add_argument("file", help="graph YAML file")
+    validate.add_argument("file", help="graph YAML file, or a shipped graph's name (default, seizure, ...)")
     validate.set_defaults(func=_validate)
     place = sub.add_parser("place", help="place a graph's nodes on machines and cores (ILP)",
                            description="Take each node's CPU time per chunk (a short measuring run, or "
                                        "--costs), solve where each node runs to minimise the critical "
                                        "path's latency, and write the graph with machine and cpu_affinity.")
-    place.add_argument("file", help="graph YAML file")
+    place.add_argument("file", help="graph YAML file, or a shipped graph's name (default, seizure, ...)")
     place.add_argument("--machines", required=True, metavar="FILE",
                        help="YAML/JSON: machines: [{name: a, cores: 8}, ...], optional local_hop_us and "
                             "remote_hop_us")
@@ -80,7 +80,8 @@ def register(subparsers: Any) -> None:
     place.add_argument("--measure", type=float, default=5.0, metavar="SECONDS",
                        help="length of the measuring run (default 5)")
     place.add_argument("-o", "--output", default=None,
-                       help="placed graph file (default: GRAPH with .placed.yaml)")
+                       help="placed graph file (default: GRAPH with .placed.yaml; for a shipped graph, "
+                            "in the current folder)")
     place.set_defaults(func=_place)
     graph.set_defaults(func=lambda args: (graph.print_help(), 2)[1])
 
@@ -98,8 +99,9 @@ def _validate(args: argparse.Namespace) -> int:
     from cortexlink.graph.plan import load_plan
     from cortexlink.graph.report import plan_table
     from cortexlink.nodes import BUILTIN_NODES
+    from cortexlink.nodes.run import builtin_graph
 
-    plan = load_plan(args.file, BUILTIN_NODES)
+    plan = load_plan(builtin_graph(args.file) or args.file, BUILTIN_NODES)
     console = Console() if sys.stdout.isatty() else Console(width=160)
     console.print(plan_table(plan))
     console.print(f"ok: {args.file} is a valid graph")
@@ -107,11 +109,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _place(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from cortexlink.nodes.placement import place_graph, placed_graph_path
 
-    from cortexlink.nodes.placement import place_graph
-
-    out = args.output or str(Path(args.file).with_suffix(".placed.yaml"))
+    out = args.output or str(placed_graph_path(args.file))
     placed = place_graph(args.file, args.machines, costs=args.costs, measure_s=args.measure, out=out)
     for line in placed.lines():
         print(line)

@@ -20,7 +20,7 @@ from cortexlink.fabric.placement import Machine, Placement, PlacementNode, place
 from cortexlink.graph.plan import GraphPlan, load_plan
 from cortexlink.nodes import BUILTIN_NODES
 
-__all__ = ["PlacedGraph", "place_graph", "read_machines", "measure_costs"]
+__all__ = ["PlacedGraph", "place_graph", "placed_graph_path", "read_machines", "measure_costs"]
 
 
 @dataclass
@@ -89,6 +89,18 @@ def _period_us(node: Any) -> float:
     return min(periods) if periods else 1e6
 
 
+def placed_graph_path(graph: str | Path) -> Path:
+    """Where ``graph place`` writes by default: beside the graph file, or in the current folder for
+    a shipped graph (never into the installed package)."""
+    from cortexlink.nodes import DEFAULT_GRAPH
+    from cortexlink.nodes.run import builtin_graph
+
+    path = builtin_graph(graph) or Path(graph)
+    name = path.with_suffix(".placed.yaml").name
+    shipped = path.resolve().parent == DEFAULT_GRAPH.parent
+    return Path.cwd() / name if shipped else path.with_suffix(".placed.yaml")
+
+
 def place_graph(
     graph: str | Path,
     machines: str | Path,
@@ -98,9 +110,15 @@ def place_graph(
     out: str | Path | None = None,
     max_util: float = 0.8,
 ) -> PlacedGraph:
-    """Place ``graph``'s nodes on the ``machines`` file's cores; write the placed graph to ``out``."""
+    """Place ``graph``'s nodes on the ``machines`` file's cores; write the placed graph to ``out``.
+
+    ``graph`` is a graph file or the name of a shipped graph (``default``, ``seizure``, ...).
+    """
     import yaml
 
+    from cortexlink.nodes.run import builtin_graph
+
+    graph = builtin_graph(graph) or Path(graph)
     plan = load_plan(graph, BUILTIN_NODES)
     mach, hops = read_machines(machines)
     if costs is None:
