@@ -211,3 +211,25 @@ def test_start_process_server_returns_once_the_preloaded_imports_are_done(tmp_pa
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True"
+
+
+def test_script_without_main_guard_is_told_why_its_nodes_died(tmp_path):
+    """Every node process imports the script again; without the guard each one dies while Python
+    starts it, and the reason says what to change instead of only "died"."""
+    import subprocess
+    import sys
+
+    (tmp_path / "g.yaml").write_text(
+        f"nodes:\n  - {{name: Counter, module: {NODES}, nickname: src, parameters: {{rate: 2000.0}}}}\n"
+        f"  - {{name: Tally, module: {NODES}, nickname: sink, inputs: {{in: src}},\n"
+        f"     parameters: {{path: {tmp_path}/t}}}}\n")
+    script = tmp_path / "no_guard.py"
+    script.write_text(
+        "from cortexlink.graph.plan import load_plan\n"
+        "from cortexlink.graph.session import run_plan\n"
+        f"report = run_plan(load_plan({str(tmp_path / 'g.yaml')!r}, {{}}), duration=5.0, pm_qos=False)\n"
+        "print('REASON', report.result.reason)\n"
+    )
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    reason = [line for line in out.stdout.splitlines() if line.startswith("REASON")]
+    assert reason and 'if __name__ == "__main__":' in reason[-1], out.stdout + out.stderr[-2000:]

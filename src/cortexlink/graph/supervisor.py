@@ -39,6 +39,11 @@ STOP_GRACE_S = 5.0
 RING_BYTES_MAX = 64 << 20
 THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 RESTART_WINDOW_S = 60.0
+# A node process that exits 1 before its first word failed while Python started it; by far the
+# commonest cause is a script whose graph-running code each node process runs again on import.
+_STARTUP_HINT = (" before it said a word, so while Python was starting it: if a script runs this graph, "
+                 "put that code under `if __name__ == \"__main__\":`, because every node process imports "
+                 "the script again")
 
 
 class _Proc:
@@ -269,6 +274,8 @@ class Supervisor:
             st.state = NodeState.DONE
             return
         why = f"exit code {code}" if code is None or code >= 0 else f"killed by signal {-code}"
+        if st.state == NodeState.STARTING and code == 1:
+            why += _STARTUP_HINT
         self._failure(nick, f"died ({why})")
 
     def _lost(self, nick: str, why: str) -> None:
